@@ -1,0 +1,198 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int		 log_foreground = 1;
+static int		 log_level = LOG_LEVEL_DEFAULT;
+static const char	*log_procname = "moatd";
+static log_sink_fn	 log_sink;
+
+/*
+ * Call before any chroot: openlog(LOG_NDELAY) connects /dev/log now and
+ * tzset() reads the zone file while it can still be opened.
+ */
+void
+log_init(int foreground, int level, int facility)
+{
+	log_foreground = foreground;
+	log_level = level;
+	tzset();
+	if (!foreground)
+		openlog("moatd", LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		log_procname = name;
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+/*
+ * Sandboxed children cannot reconnect to /dev/log once journald restarts,
+ * so when not in the foreground they hand records to the parent instead.
+ */
+void
+log_setsink(log_sink_fn fn)
+{
+	log_sink = fn;
+}
+
+void
+log_emit(int pri, const char *msg)
+{
+	if (log_foreground) {
+		dprintf(STDERR_FILENO, "moatd[%s]: %s\n", log_procname, msg);
+		return;
+	}
+	syslog(pri, "%s", msg);
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 buf[2048];
+	int	 saved = errno;
+
+	if (pri > log_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_sink != NULL && !log_foreground)
+		log_sink(pri, buf);
+	else
+		log_emit(pri, buf);
+	errno = saved;
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vlog_errno(int pri, int code, const char *fmt, va_list ap)
+{
+	char	 buf[2048];
+
+	if (pri > log_level)
+		return;
+	if (fmt == NULL) {
+		logit(pri, "%s", strerror(code));
+		return;
+	}
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	logit(pri, "%s: %s", buf, strerror(code));
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_WARNING, code, fmt, ap);
+	va_end(ap);
+	errno = code;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, code, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

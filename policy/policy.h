@@ -1,0 +1,181 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The policy engine: everything that interprets bytes a client sent.
+ * These modules are pure (no I/O, no globals but constant tables) so they
+ * can be unit-tested and fuzzed, and they run in the sandboxed policy
+ * worker.  The relays link rules.c too, to re-check each verdict.
+ */
+
+#ifndef MOATD_POLICY_H
+#define MOATD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* rules.c: CetusGuard's rule language */
+
+#define RULE_METHOD_MAX		16	/* longest method name, with NUL */
+#define RULES_MATCH_LIMIT	100000	/* pcre2_set_match_limit */
+#define RULES_DEPTH_LIMIT	10000	/* pcre2_set_depth_limit */
+#define RULES_HEAP_LIMIT	(1024)	/* pcre2_set_heap_limit, KiB */
+
+struct rule {
+	char		*source;	/* file name, "builtin" or "-rules" */
+	unsigned int	 line;
+	char		**methods;	/* upper-case method names */
+	size_t		 nmethods;
+	char		*pattern;	/* as written */
+	char		*expanded;	/* after %VARIABLE% expansion */
+	pcre2_code	*re;
+};
+
+struct ruleset {
+	struct rule		*rules;
+	size_t			 nrules;
+	pcre2_match_context	*mctx;
+	pcre2_match_data	*md;
+};
+
+/* Called once per error, with "source:line: message". */
+typedef void	(*rules_errfn)(void *, const char *);
+
+/* Results of rule_match() and ruleset_match(). */
+#define RULE_NOMATCH	(-1)
+#define RULE_LIMIT	(-2)	/* a PCRE2 limit was hit: deny */
+#define RULE_ERROR	(-3)
+
+struct ruleset	*ruleset_new(void);
+void		 ruleset_free(struct ruleset *);
+/* Returns the number of errors; on errors nothing is added. */
+int		 ruleset_add_text(struct ruleset *, const char *source,
+		    const char *text, size_t len, rules_errfn, void *);
+int		 ruleset_add_builtin(struct ruleset *, rules_errfn, void *);
+/* Index of the first rule listing method and matching path, or < 0. */
+int		 ruleset_match(struct ruleset *, const char *method,
+		    const char *path, size_t pathlen);
+/* 1 when rule idx lists method and matches path, 0 if not, or < 0. */
+int		 rule_match(struct ruleset *, size_t idx, const char *method,
+		    const char *path, size_t pathlen);
+/* The expansion of a built-in variable (without the %), or NULL. */
+const char	*rules_variable(const char *name);
+/* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
+char		*rules_expand(const char *pattern, const char **why);
+
+/* canon.c: request-target canonicalisation */
+
+#define CANON_PATH_MAX		4096
+#define CANON_QUERY_MAX		8192
+
+/*
+ * Split an origin-form request-target into a canonical path (what the
+ * rules match and what is forwarded) and a query (checked, forwarded
+ * unchanged).  Returns 0, or -1 with *why set: the request gets a 400.
+ */
+int	canon_target(const char *target, size_t len, char *path,
+	    size_t pathsz, char *query, size_t querysz, const char **why);
+
+/* http.c: the strict HTTP/1.x request head parser */
+
+#define HTTP_HEAD_MAX		32768	/* bytes, CRLFCRLF included */
+#define HTTP_LINE_MAX		8192	/* request line, bytes */
+#define HTTP_HEADERS_MAX	100	/* header fields */
+
+struct http_limits {
+	size_t	 head_max;
+	size_t	 line_max;
+	size_t	 headers_max;
+};
+
+enum http_framing {
+	FRAMING_NONE = 0,	/* no request body */
+	FRAMING_LENGTH,		/* Content-Length bytes */
+	FRAMING_CHUNKED,	/* Transfer-Encoding: chunked */
+};
+
+struct http_field {
+	const char	*name;
+	size_t		 namelen;
+	const char	*value;		/* leading/trailing OWS removed */
+	size_t		 valuelen;
+};
+
+struct http_request {
+	char			 method[RULE_METHOD_MAX];
+	const char		*target;	/* raw, points into the head */
+	size_t			 targetlen;
+	int			 minor;		/* HTTP/1.<minor>: 0 or 1 */
+	struct http_field	 fields[HTTP_HEADERS_MAX];
+	size_t			 nfields;
+	enum http_framing	 framing;
+	uint64_t		 length;	/* FRAMING_LENGTH only */
+	int			 keepalive;	/* the client wants to reuse */
+	int			 upgrade;	/* Connection: upgrade + Upgrade */
+	char			 upgrade_proto[32];
+	int			 expect_continue;
+};
+
+/*
+ * Parse a complete head (request line, fields, the empty line).  Returns
+ * 0, or -1 with *status (400, 414, 431, 501, 505) and *why set.
+ */
+int	http_parse_request(const char *head, size_t len,
+	    const struct http_limits *, struct http_request *, int *status,
+	    const char **why);
+/* Length of the head at the start of buf (through its empty line), 0 if
+ * incomplete; a bare LF ends a head too so that the parser can refuse it. */
+size_t	http_head_length(const char *buf, size_t len);
+
+/* decide.c: one request head in, one verdict out */
+
+enum verdict_kind {
+	VERDICT_ALLOW = 1,
+	VERDICT_DENY = 2,	/* well-formed, no rule allows it: 403 */
+	VERDICT_BAD = 3,	/* malformed: status, then close */
+};
+
+#define VERDICT_TARGET_MAX	(CANON_PATH_MAX + CANON_QUERY_MAX + 2)
+#define VERDICT_FIELDS_MAX	HTTP_HEAD_MAX
+
+struct verdict {
+	enum verdict_kind	 kind;
+	int			 status;	/* 0 when allowed */
+	int			 rule;		/* index, or -1 */
+	char			 method[RULE_METHOD_MAX];
+	char			 path[CANON_PATH_MAX];	/* what matched */
+	char			 target[VERDICT_TARGET_MAX]; /* forwarded */
+	/* the header fields to forward, "Name: value\r\n" each */
+	char			*fields;
+	size_t			 fieldslen;
+	enum http_framing	 framing;
+	uint64_t		 length;
+	int			 minor;
+	int			 keepalive;
+	int			 hijack;	/* upgrade asked and allowed */
+	int			 expect_continue;
+	char			 why[128];	/* for 400s and the log */
+};
+
+/* fields is allocated: free it with verdict_clear(). */
+void	policy_decide(struct ruleset *, const struct http_limits *,
+	    const char *head, size_t len, struct verdict *);
+void	verdict_clear(struct verdict *);
+
+#endif /* MOATD_POLICY_H */

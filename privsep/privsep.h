@@ -1,0 +1,133 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Privilege separation: the message layer between processes, fd passing,
+ * the process table, privilege drop and the seccomp sandbox.
+ */
+
+#ifndef MOATD_PRIVSEP_H
+#define MOATD_PRIVSEP_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* msg.c: imsg-like framing over a SOCK_STREAM socketpair */
+
+#define MSG_HDRSZ	16
+#define MSG_MAXSZ	(256 * 1024)	/* header included */
+#define MSG_WQUEUE_MAX	(4 * 1024 * 1024)	/* queued bytes per channel */
+
+struct msg_hdr {
+	uint32_t	 type;
+	uint32_t	 len;		/* header included */
+	uint32_t	 peerid;	/* session id, instance, ... */
+	uint32_t	 flags;
+#define MSGF_HASFD	0x1		/* one fd travels with this message */
+};
+
+struct msg {
+	struct msg_hdr	 hdr;
+	int		 fd;		/* -1 if none */
+	uint8_t		*data;		/* hdr.len - MSG_HDRSZ bytes */
+	size_t		 datalen;
+};
+
+struct msgout;
+
+struct msgbuf {
+	int		 fd;
+	int		 allow_fdpass;	/* opt-in, per channel */
+	uint8_t		*rbuf;
+	size_t		 rlen;
+	size_t		 rsize;
+	int		*rfds;		/* received fds, in order */
+	size_t		 nrfds;
+	struct msgout	*whead;		/* write queue */
+	struct msgout	*wtail;
+	size_t		 wqueued;	/* bytes */
+};
+
+void	msgbuf_init(struct msgbuf *, int fd, int allow_fdpass);
+void	msgbuf_clear(struct msgbuf *);	/* frees, closes pending fds */
+/* Read what is there: >0 bytes read, 0 EOF, -1 error (errno; EAGAIN). */
+ssize_t	msgbuf_read(struct msgbuf *);
+/* 1 a message, 0 need more, -1 protocol error (bad size, fd misuse). */
+int	msg_get(struct msgbuf *, struct msg *);
+void	msg_free(struct msg *);	/* frees data; closes fd if still >= 0 */
+/* Queue a message; fd (or -1) is closed after it is sent.  0 or -1. */
+int	msg_compose(struct msgbuf *, uint32_t type, uint32_t peerid, int fd,
+	    const void *data, size_t len);
+/* Write queued messages: 1 all written, 0 some left (EAGAIN), -1 error. */
+int	msgbuf_flush(struct msgbuf *);
+/* Block until everything is written (poll). 0 or -1. */
+int	msgbuf_flush_sync(struct msgbuf *);
+
+/* Typed marshalling: build a payload, then parse one strictly. */
+struct mbuf {
+	uint8_t		*buf;
+	size_t		 len;
+	size_t		 size;
+	size_t		 off;		/* read position */
+	int		 err;
+};
+
+void	mbuf_init(struct mbuf *);
+void	mbuf_free(struct mbuf *);
+void	mbuf_add_u32(struct mbuf *, uint32_t);
+void	mbuf_add_u64(struct mbuf *, uint64_t);
+void	mbuf_add_data(struct mbuf *, const void *, size_t); /* len-prefixed */
+void	mbuf_add_str(struct mbuf *, const char *);	/* len-prefixed */
+void	mbuf_reader(struct mbuf *, const void *, size_t);
+int	mbuf_get_u32(struct mbuf *, uint32_t *);
+int	mbuf_get_u64(struct mbuf *, uint64_t *);
+/* Points into the message; *len set.  -1 on short payload. */
+int	mbuf_get_data(struct mbuf *, const void **, size_t *);
+/* Copies into dst; -1 if short, too long, or contains a NUL. */
+int	mbuf_get_str(struct mbuf *, char *, size_t);
+/* 0 if every byte was consumed and no error happened, else -1. */
+int	mbuf_end(struct mbuf *);
+
+/* drop.c: demotion */
+
+struct moat_user {
+	uid_t	 uid;
+	gid_t	 gid;
+	char	 name[64];
+};
+
+/* Look the user up (before any chroot).  -1 if unknown or uid 0. */
+int	drop_lookup_user(const char *name, struct moat_user *);
+/* Make sure dir exists, is root-owned and not group/other writable. */
+int	drop_check_chroot(const char *dir, int create);
+/* chroot, chdir /, setgroups, setresgid, setresuid, verify; fatal on any
+ * failure.  Then rlimits and no_new_privs. */
+void	drop_privileges(const struct moat_user *, const char *chrootdir);
+
+/* sandbox.c: seccomp-bpf, one allow-list per role */
+
+enum sandbox_role {
+	SANDBOX_POLICY,
+	SANDBOX_RELAY,
+};
+
+/* Install the filter for role; fatal on failure.  In debug mode
+ * (MOATD_SECCOMP_DEBUG set at start) a blocked call is reported by name
+ * before the process exits; otherwise the kernel kills the process. */
+void	sandbox_enter(enum sandbox_role);
+
+#endif /* MOATD_PRIVSEP_H */

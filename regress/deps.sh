@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian packages that building and testing moatd need, in one
+# apt-get step, and only when something is missing.
+set -eu
+
+PKGS="build-essential pkg-config libssl-dev libbsd-dev libpcre2-dev check
+libevent-dev libseccomp-dev mandoc curl socat docker.io busybox-static
+python3-docker openssl iproute2 procps"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing (run make check as root)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q $missing
