@@ -94,4 +94,132 @@ struct http_response {
 int	http_parse_response(const char *, size_t, int head_request,
 	    struct http_response *);
 
+/* config.c: what the command line (and later the config file) says */
+
+#define MOAT_ADDR_MAX		256
+#define MOAT_LISTENERS_MAX	16
+#define MOAT_PREFORK_MAX	64
+
+enum addr_kind {
+	ADDR_UNIX = 1,
+	ADDR_TCP,
+};
+
+struct moat_addr {
+	enum addr_kind	 kind;
+	char		 text[MOAT_ADDR_MAX];	/* as the user wrote it */
+	char		 path[108];		/* ADDR_UNIX */
+	char		 host[MOAT_ADDR_MAX];	/* ADDR_TCP, no brackets */
+	char		 port[8];
+};
+
+struct moat_listener {
+	int		 id;
+	struct moat_addr addr;
+	int		 fd;
+};
+
+struct rule_source {
+	char		*name;
+	char		*text;
+	size_t		 len;
+};
+
+struct moat_config {
+	int			 log_level;
+	int			 foreground;
+	int			 prefork;
+	int			 builtin;
+	char			 user[64];
+	char			 chroot[256];
+	struct moat_addr	 backend;
+	struct moat_listener	 listeners[MOAT_LISTENERS_MAX];
+	size_t			 nlisteners;
+	struct rule_source	*sources;
+	size_t			 nsources;
+	struct http_limits	 limits;
+	int			 head_timeout;	/* seconds */
+	int			 idle_timeout;
+	int			 drain_timeout;
+};
+
+void	config_defaults(struct moat_config *);
+void	config_free(struct moat_config *);
+/* Parse "unix:///path" or "tcp://host:port" ("[v6]:port").  0 or -1. */
+int	config_parse_addr(const char *, struct moat_addr *, const char **);
+int	config_add_rules_text(struct moat_config *, const char *name,
+	    const char *text);
+int	config_add_rules_file(struct moat_config *, const char *path);
+/* Compile every source into a new ruleset; NULL (errors logged) if any
+ * rule is invalid. */
+struct ruleset	*config_ruleset(const struct moat_config *, rules_errfn, void *);
+/* Parent side: send the global settings and the rule sources. */
+int	config_send(struct msgbuf *, const struct moat_config *, uint32_t gen);
+/* Child side: consume one MSG_CFG_* message; 1 when CFG_DONE completed
+ * a new configuration (*rsp replaced), 0 otherwise, -1 on a bad one. */
+struct child_config {
+	struct moat_config	 conf;	/* only the global part is used */
+	struct ruleset		*rs;	/* current */
+	struct ruleset		*pending;
+	uint32_t		 gen;
+};
+int	config_recv(struct child_config *, struct msg *);
+
+
+/* chan.c: a message channel on a libevent loop */
+
+struct event_base;
+struct event;
+struct chan;
+
+typedef void	(*chan_dispatch_fn)(struct chan *, struct msg *, void *);
+typedef void	(*chan_closed_fn)(struct chan *, void *);
+
+struct chan {
+	struct msgbuf		 mb;
+	struct event		*rev;
+	struct event		*wev;
+	chan_dispatch_fn	 dispatch;
+	chan_closed_fn		 closed;
+	void			*arg;
+	const char		*name;
+	int			 open;
+};
+
+void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
+	    const char *name, chan_dispatch_fn, chan_closed_fn, void *);
+/* Queue and try to send at once; fd is closed once sent.  0 or -1. */
+int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
+	    const void *, size_t);
+void	chan_close(struct chan *);
+
+/* proc.c: spawning children, and what every child does first */
+
+struct moat_child_args {
+	const char	*self;		/* absolute path of our executable */
+	const char	*role;
+	int		 instance;
+	int		 foreground;
+	int		 log_level;
+	const char	*user;
+	const char	*chroot;
+};
+
+/* fork, put chanfd on PARENT_FD, close the rest, re-exec self. */
+pid_t	proc_spawn(const struct moat_child_args *, int chanfd);
+/* In the child: title, logging to the parent, privilege drop. */
+void	proc_child_init(const char *title, int instance, int foreground,
+	    const char *user, const char *chroot);
+/* Route log records to the parent over this channel (not foreground). */
+void	proc_log_to(struct chan *);
+
+/* verdict.c: the verdict on the wire */
+int	verdict_encode(const struct verdict *, struct mbuf *);
+int	verdict_decode(struct mbuf *, struct verdict *);
+
+/* proc.c / parent.c / relay.c / worker.c: process entry points */
+__attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
+__attribute__((__noreturn__)) void	policy_main(const struct moat_config *);
+int	parent_main(struct moat_config *, char **argv);
+
 #endif /* MOATD_H */

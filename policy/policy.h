@@ -76,6 +76,8 @@ int		 rule_match(struct ruleset *, size_t idx, const char *method,
 		    const char *path, size_t pathlen);
 /* The expansion of a built-in variable (without the %), or NULL. */
 const char	*rules_variable(const char *name);
+/* "source:line METHODS expanded-pattern", as moatd -n prints it. */
+size_t		 rule_format(const struct rule *, char *, size_t);
 /* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
 char		*rules_expand(const char *pattern, const char **why);
 
@@ -169,6 +171,7 @@ struct verdict {
 	int			 minor;
 	int			 keepalive;
 	int			 hijack;	/* upgrade asked and allowed */
+	char			 upgrade_proto[32];
 	int			 expect_continue;
 	char			 why[128];	/* for 400s and the log */
 };

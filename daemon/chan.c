@@ -1,0 +1,142 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * A message channel on a libevent loop: read what arrives, hand each
+ * complete message to the owner, and keep the write queue moving.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "moatd.h"
+
+static void
+chan_shut(struct chan *ch)
+{
+	chan_close(ch);
+	if (ch->closed != NULL)
+		ch->closed(ch, ch->arg);
+}
+
+static void
+chan_read_cb(int fd, short events, void *arg)
+{
+	struct chan	*ch = arg;
+	struct msg	 m;
+	ssize_t		 n;
+	int		 rv;
+
+	n = msgbuf_read(&ch->mb);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1)
+		log_warn("%s: read", ch->name);
+	while (ch->open && (rv = msg_get(&ch->mb, &m)) == 1) {
+		ch->dispatch(ch, &m, ch->arg);
+		msg_free(&m);
+	}
+	if (!ch->open)
+		return;
+	if (rv == -1) {
+		log_warnx("%s: protocol error", ch->name);
+		chan_shut(ch);
+		return;
+	}
+	if (n <= 0)
+		chan_shut(ch);
+}
+
+static void
+chan_write_cb(int fd, short events, void *arg)
+{
+	struct chan	*ch = arg;
+
+	switch (msgbuf_flush(&ch->mb)) {
+	case 1:
+		return;
+	case 0:
+		event_add(ch->wev, NULL);
+		return;
+	default:
+		log_warn("%s: write", ch->name);
+		chan_shut(ch);
+	}
+}
+
+void
+chan_init(struct chan *ch, struct event_base *base, int fd, int allow_fd,
+    const char *name, chan_dispatch_fn dispatch, chan_closed_fn closed,
+    void *arg)
+{
+	memset(ch, 0, sizeof(*ch));
+	msgbuf_init(&ch->mb, fd, allow_fd);
+	ch->dispatch = dispatch;
+	ch->closed = closed;
+	ch->arg = arg;
+	ch->name = name;
+	ch->rev = event_new(base, fd, EV_READ | EV_PERSIST, chan_read_cb, ch);
+	ch->wev = event_new(base, fd, EV_WRITE, chan_write_cb, ch);
+	if (ch->rev == NULL || ch->wev == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(ch->rev, NULL);
+	ch->open = 1;
+}
+
+int
+chan_compose(struct chan *ch, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	if (!ch->open) {
+		if (fd != -1)
+			close(fd);
+		errno = EPIPE;
+		return -1;
+	}
+	if (msg_compose(&ch->mb, type, peerid, fd, data, len) == -1)
+		return -1;
+	if (event_pending(ch->wev, EV_WRITE, NULL))
+		return 0;
+	switch (msgbuf_flush(&ch->mb)) {
+	case 1:
+		return 0;
+	case 0:
+		event_add(ch->wev, NULL);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void
+chan_close(struct chan *ch)
+{
+	int	 fd = ch->mb.fd;
+
+	if (!ch->open)
+		return;
+	ch->open = 0;
+	event_free(ch->rev);
+	event_free(ch->wev);
+	ch->rev = ch->wev = NULL;
+	msgbuf_clear(&ch->mb);
+	if (fd != -1)
+		close(fd);
+}

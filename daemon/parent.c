@@ -1,0 +1,595 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The parent: the only process that keeps root.  It opens the listening
+ * sockets, spawns and supervises the policy worker and the relays, wires
+ * their channels, hands them the configuration, and opens every
+ * connection to the Docker socket on a relay's request.  It never reads a
+ * byte a client sent.
+ */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "moatd.h"
+
+#define BACKOFF_MIN	1	/* seconds before restarting a lost child */
+#define BACKOFF_MAX	30
+#define STABLE_AFTER	60	/* a child up this long resets its back-off */
+
+enum child_role {
+	ROLE_POLICY,
+	ROLE_RELAY,
+};
+
+struct child {
+	enum child_role	 role;
+	int		 instance;
+	pid_t		 pid;
+	struct chan	 ch;
+	char		 name[32];
+	time_t		 started;
+	int		 backoff;
+	struct event	*restart;
+	int		 ready;
+};
+
+struct parent {
+	struct moat_config	*conf;
+	struct event_base	*base;
+	struct child		 policy;
+	struct child		 relays[MOAT_PREFORK_MAX];
+	char			 self[PATH_MAX];
+	uint32_t		 gen;
+	int			 stopping;
+	struct event		*stop_timer;
+};
+
+static struct parent	*p;
+
+static void	child_start(struct child *);
+
+static void
+timer_in(struct event *ev, int secs, int usecs)
+{
+	struct timeval	 tv = { secs, usecs };
+
+	evtimer_add(ev, &tv);
+}
+
+static time_t
+now_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+listen_unix(struct moat_listener *l)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, l->addr.path, sizeof(sun.sun_path));
+	/* A live socket belongs to someone else: refuse, do not steal it. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(probe);
+		log_warnx("%s: address already in use by a running server",
+		    l->addr.text);
+		return -1;
+	}
+	close(probe);
+	(void)unlink(l->addr.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(l->addr.path, 0660) == -1 || listen(fd, 511) == -1) {
+		log_warn("%s", l->addr.text);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listen_tcp(struct moat_listener *l)
+{
+	struct addrinfo	 hints, *res;
+	int		 fd, on = 1, e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	e = getaddrinfo(l->addr.host[0] ? l->addr.host : NULL, l->addr.port,
+	    &hints, &res);
+	if (e != 0) {
+		log_warnx("%s: %s", l->addr.text, gai_strerror(e));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		freeaddrinfo(res);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (res->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 511) == -1) {
+		log_warn("%s", l->addr.text);
+		close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int
+open_listeners(struct moat_config *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nlisteners; i++) {
+		struct moat_listener *l = &c->listeners[i];
+
+		l->fd = (l->addr.kind == ADDR_UNIX) ? listen_unix(l) :
+		    listen_tcp(l);
+		if (l->fd == -1)
+			return -1;
+		log_info("listening on %s", l->addr.text);
+	}
+	return 0;
+}
+
+static void
+close_listeners(struct moat_config *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nlisteners; i++) {
+		if (c->listeners[i].fd == -1)
+			continue;
+		close(c->listeners[i].fd);
+		c->listeners[i].fd = -1;
+		if (c->listeners[i].addr.kind == ADDR_UNIX)
+			(void)unlink(c->listeners[i].addr.path);
+	}
+}
+
+/*
+ * Connect to the Docker daemon for a relay.  Non-blocking: a unix socket
+ * whose backlog is full answers EAGAIN (we say 503 rather than wait), and
+ * a TCP connect finishes in the relay.
+ */
+static int
+backend_connect(int *err)
+{
+	struct moat_addr	*b = &p->conf->backend;
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res;
+	int			 fd, on = 1;
+
+	if (b->kind == ADDR_UNIX) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, b->path, sizeof(sun.sun_path));
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == -1) {
+			*err = errno;
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(b->host, b->port, &hints, &res) != 0) {
+		*err = EHOSTUNREACH;
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1 || (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS)) {
+		*err = errno;
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+child_log(struct child *c, struct msg *m)
+{
+	struct mbuf	 r;
+	uint32_t	 pri;
+	char		 text[2048];
+
+	mbuf_reader(&r, m->data, m->datalen);
+	if (mbuf_get_u32(&r, &pri) == -1 ||
+	    mbuf_get_str(&r, text, sizeof(text)) == -1 ||
+	    mbuf_end(&r) == -1 || pri > LOG_DEBUG) {
+		log_warnx("%s: bad log record", c->name);
+		return;
+	}
+	log_emit(pri, text);
+}
+
+/*
+ * What a child may send, as OpenSSH's monitor: a relay asks for backend
+ * connections, acks configurations and logs; the policy worker only acks
+ * and logs.  Anything else is a compromised or broken child: kill it.
+ */
+static void
+child_dispatch(struct chan *ch, struct msg *m, void *arg)
+{
+	struct child	*c = arg;
+	int		 fd, err = 0;
+
+	switch (m->hdr.type) {
+	case MSG_LOG:
+		child_log(c, m);
+		return;
+	case MSG_CFG_DONE:
+		if (m->hdr.peerid == p->gen && !c->ready) {
+			c->ready = 1;
+			log_debug("%s: ready", c->name);
+		}
+		return;
+	case MSG_BACKEND_REQ:
+		if (c->role != ROLE_RELAY || m->datalen != 0)
+			break;
+		if ((fd = backend_connect(&err)) == -1) {
+			log_warnx("backend %s: %s", p->conf->backend.text,
+			    strerror(err));
+			(void)chan_compose(ch, MSG_BACKEND_ERR, m->hdr.peerid,
+			    -1, &err, sizeof(err));
+		} else
+			(void)chan_compose(ch, MSG_BACKEND_FD, m->hdr.peerid,
+			    fd, NULL, 0);
+		return;
+	}
+	log_warnx("%s: unexpected message %u, killing it", c->name,
+	    m->hdr.type);
+	kill(c->pid, SIGKILL);
+	chan_close(ch);
+}
+
+static void
+child_closed(struct chan *ch, void *arg)
+{
+	struct child	*c = arg;
+
+	log_debug("%s: channel closed", c->name);
+}
+
+/* Give relay r and the policy worker a fresh channel to each other. */
+static void
+wire_relay(struct child *r)
+{
+	int	 sp[2];
+
+	if (!p->policy.ch.open || !r->ch.open)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return;
+	}
+	(void)chan_compose(&p->policy.ch, MSG_CTL_PROCFD, r->instance, sp[0],
+	    NULL, 0);
+	(void)chan_compose(&r->ch, MSG_CTL_PROCFD, r->instance, sp[1],
+	    NULL, 0);
+}
+
+static void
+send_config(struct child *c)
+{
+	size_t	 i;
+	int	 fd;
+
+	c->ready = 0;
+	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
+		log_warn("%s: config", c->name);
+	if (c->role == ROLE_RELAY) {
+		for (i = 0; i < p->conf->nlisteners; i++) {
+			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
+				fatal("dup");
+			(void)chan_compose(&c->ch, MSG_CFG_LISTENER,
+			    p->conf->listeners[i].id, fd, NULL, 0);
+		}
+	}
+	(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
+}
+
+static void
+restart_cb(int fd, short ev, void *arg)
+{
+	child_start(arg);
+}
+
+static void
+child_start(struct child *c)
+{
+	struct moat_child_args	 a;
+	int			 sp[2], i;
+
+	if (p->stopping)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1)
+		fatal("socketpair");
+	memset(&a, 0, sizeof(a));
+	a.self = p->self;
+	a.role = c->role == ROLE_POLICY ? "policy" : "relay";
+	a.instance = c->instance;
+	a.foreground = p->conf->foreground;
+	a.log_level = p->conf->log_level;
+	a.user = p->conf->user;
+	a.chroot = p->conf->chroot;
+	if ((c->pid = proc_spawn(&a, sp[1])) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		timer_in(c->restart, c->backoff, 0);
+		return;
+	}
+	close(sp[1]);
+	c->started = now_mono();
+	chan_init(&c->ch, p->base, sp[0], 0, c->name, child_dispatch,
+	    child_closed, c);
+	send_config(c);
+	if (c->role == ROLE_RELAY)
+		wire_relay(c);
+	else
+		for (i = 0; i < p->conf->prefork; i++)
+			wire_relay(&p->relays[i]);
+}
+
+static struct child *
+child_by_pid(pid_t pid)
+{
+	int	 i;
+
+	if (p->policy.pid == pid)
+		return &p->policy;
+	for (i = 0; i < p->conf->prefork; i++)
+		if (p->relays[i].pid == pid)
+			return &p->relays[i];
+	return NULL;
+}
+
+static int
+children_alive(void)
+{
+	int	 i, n = p->policy.pid > 0;
+
+	for (i = 0; i < p->conf->prefork; i++)
+		n += p->relays[i].pid > 0;
+	return n;
+}
+
+static void
+child_lost(struct child *c, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("lost child %s (pid %d): killed by signal %d%s",
+		    c->name, c->pid, WTERMSIG(status),
+		    WTERMSIG(status) == SIGSYS ? " (seccomp)" : "");
+	else if (!p->stopping || WEXITSTATUS(status) != 0)
+		log_warnx("lost child %s (pid %d): exit status %d", c->name,
+		    c->pid, WEXITSTATUS(status));
+	c->pid = 0;
+	chan_close(&c->ch);
+	if (p->stopping)
+		return;
+	if (now_mono() - c->started >= STABLE_AFTER)
+		c->backoff = BACKOFF_MIN;
+	log_info("restarting %s in %d s", c->name, c->backoff);
+	timer_in(c->restart, c->backoff, 0);
+	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    c->backoff * 2;
+}
+
+static void
+stop_done_check(void)
+{
+	int	 i, relays = 0;
+
+	for (i = 0; i < p->conf->prefork; i++)
+		relays += p->relays[i].pid > 0;
+	/* The policy worker goes last: relays may still ask it. */
+	if (relays == 0 && p->policy.pid > 0 && p->policy.ch.open)
+		chan_close(&p->policy.ch);
+	if (children_alive() == 0)
+		event_base_loopbreak(p->base);
+}
+
+static void
+sigchld_cb(int sig, short ev, void *arg)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = child_by_pid(pid)) != NULL)
+			child_lost(c, status);
+	}
+	if (p->stopping)
+		stop_done_check();
+}
+
+static void
+stop_timeout_cb(int fd, short ev, void *arg)
+{
+	int	 i;
+
+	log_warnx("children did not stop in time, killing them");
+	for (i = 0; i < p->conf->prefork; i++)
+		if (p->relays[i].pid > 0)
+			kill(p->relays[i].pid, SIGKILL);
+	if (p->policy.pid > 0)
+		kill(p->policy.pid, SIGKILL);
+}
+
+static void
+sigterm_cb(int sig, short ev, void *arg)
+{
+	uint32_t	 deadline = p->conf->drain_timeout;
+	int		 i;
+
+	if (p->stopping)
+		return;
+	log_info("received signal %d, draining for up to %u s", sig, deadline);
+	p->stopping = 1;
+	close_listeners(p->conf);
+	for (i = 0; i < p->conf->prefork; i++) {
+		evtimer_del(p->relays[i].restart);
+		(void)chan_compose(&p->relays[i].ch, MSG_CTL_DRAIN, 0, -1,
+		    &deadline, sizeof(deadline));
+	}
+	evtimer_del(p->policy.restart);
+	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
+	timer_in(p->stop_timer, deadline + 2, 0);
+	stop_done_check();
+}
+
+static void
+child_setup(struct child *c, enum child_role role, int instance)
+{
+	c->role = role;
+	c->instance = instance;
+	c->backoff = BACKOFF_MIN;
+	if (role == ROLE_POLICY)
+		strlcpy(c->name, "policy", sizeof(c->name));
+	else
+		snprintf(c->name, sizeof(c->name), "relay[%d]", instance);
+	if ((c->restart = evtimer_new(p->base, restart_cb, c)) == NULL)
+		fatalx("evtimer_new");
+}
+
+static void
+parent_checks(struct moat_config *c)
+{
+	struct moat_user	 u;
+	struct ruleset		*rs;
+	ssize_t			 n;
+
+	if (geteuid() != 0)
+		fatalx("moatd must be started as root (it drops privileges)");
+	if ((rs = config_ruleset(c, NULL, NULL)) == NULL)
+		fatalx("invalid rules; run moatd -n to see why");
+	ruleset_free(rs);
+	if (drop_lookup_user(c->user, &u) == -1)
+		fatalx("user %s: unknown, or root (children must not run "
+		    "as root)", c->user);
+	if (drop_check_chroot(c->chroot, 1) == -1)
+		fatalx("chroot directory %s is unusable", c->chroot);
+	if ((n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1))
+	    == -1)
+		fatal("readlink /proc/self/exe");
+	p->self[n] = '\0';
+}
+
+int
+parent_main(struct moat_config *c, char **argv)
+{
+	struct event	*ev_term, *ev_int, *ev_chld;
+	int		 i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	p->conf = c;
+	log_init(c->foreground, c->log_level, LOG_DAEMON);
+	log_procinit("parent");
+	parent_checks(c);
+	if (open_listeners(c) == -1) {
+		close_listeners(c);
+		return 1;
+	}
+	if (!c->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+	setproctitle("parent");
+	if ((p->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	ev_term = evsignal_new(p->base, SIGTERM, sigterm_cb, NULL);
+	ev_int = evsignal_new(p->base, SIGINT, sigterm_cb, NULL);
+	ev_chld = evsignal_new(p->base, SIGCHLD, sigchld_cb, NULL);
+	/* XXX reload comes with the configuration file; ignore for now. */
+	signal(SIGHUP, SIG_IGN);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_chld, NULL);
+
+	p->gen = 1;
+	child_setup(&p->policy, ROLE_POLICY, -1);
+	for (i = 0; i < c->prefork; i++)
+		child_setup(&p->relays[i], ROLE_RELAY, i);
+	child_start(&p->policy);
+	for (i = 0; i < c->prefork; i++)
+		child_start(&p->relays[i]);
+	log_info("moatd %s started: %d relays, backend %s", MOATD_VERSION,
+	    c->prefork, c->backend.text);
+
+	event_base_dispatch(p->base);
+
+	close_listeners(c);
+	log_info("stopped");
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_chld);
+	return 0;
+}

@@ -1,0 +1,1320 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * A relay: accepts clients on its copies of the listening sockets, sends
+ * each request head to the policy worker as opaque bytes, re-checks the
+ * verdict against its own copy of the rules, and moves bytes between the
+ * client and a Docker connection it got from the parent.  It parses only
+ * what it must: the end of a head (to hand it over), request bodies'
+ * framing (to know where the next head starts), and the trusted daemon's
+ * responses.  Each request on a connection gets its own verdict; bytes a
+ * client pipelined wait in the buffer until their turn.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+/* libbsd's tree.h marks generated functions __unused, glibc lacks it. */
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
+#include <sys/tree.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "moatd.h"
+
+#define RELAY_HIGH	(64 * 1024)	/* per direction, then backpressure */
+#define RELAY_LOW	(16 * 1024)
+#define RESP_HEAD_MAX	(64 * 1024)
+#define POOL_MAX	64		/* idle Docker connections kept */
+#define FD_RESERVE	16
+#define ACCEPT_BATCH	64
+
+enum sstate {
+	S_HEAD,		/* reading a request head */
+	S_POLICY,	/* waiting for the verdict */
+	S_BACKEND,	/* waiting for a Docker connection */
+	S_FORWARD,	/* request body up, response down */
+	S_PIPE,		/* hijacked: raw bytes both ways */
+	S_CLOSING,	/* flushing a last answer */
+};
+
+struct backend {
+	TAILQ_ENTRY(backend)	 entry;
+	struct bufferevent	*bev;
+	struct relay		*r;
+};
+TAILQ_HEAD(backends, backend);
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	uint32_t		 id;
+	struct relay		*r;
+	int			 lid;
+	char			 peer[80];
+	enum sstate		 state;
+	struct bufferevent	*c;
+	struct bufferevent	*b;
+	int			 b_pooled;
+	struct event		*timer;
+	int			 head_timing;
+	struct verdict		*v;
+	char			*fwdhead;
+	size_t			 fwdheadlen;
+	int			 retried;
+	uint64_t		 req_remain;
+	struct chunked		 req_ch;
+	int			 req_done;
+	int			 resp_started;
+	struct http_response	 resp;
+	uint64_t		 resp_remain;
+	struct chunked		 resp_ch;
+	int			 resp_done;
+	int			 c_eof;
+	int			 b_eof;
+	uint64_t		 nin;
+	uint64_t		 nout;
+	struct timespec		 t0;
+	int			 status;
+};
+RB_HEAD(sessions, session);
+
+struct listener {
+	int		 id;
+	int		 fd;
+	struct event	*ev;
+	struct event	*pause;
+};
+
+struct relay {
+	int			 instance;
+	struct event_base	*base;
+	struct chan		 parent;
+	struct chan		 policy;
+	struct child_config	 cc;
+	struct listener		 listeners[MOAT_LISTENERS_MAX];
+	size_t			 nlisteners;
+	struct sessions		 sessions;
+	size_t			 nsessions;
+	struct backends		 pool;
+	size_t			 npool;
+	uint32_t		 nextid;
+	int			 nfds;
+	int			 maxfds;
+	int			 draining;
+	struct event		*drain_timer;
+};
+
+static struct relay	*r;
+
+static int
+session_cmp(struct session *a, struct session *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE_STATIC(sessions, session, entry, session_cmp)
+
+static void	session_free(struct session *);
+static void	try_head(struct session *);
+static void	forward_body(struct session *);
+static void	read_response(struct session *);
+static void	start_forward(struct session *, struct bufferevent *, int);
+static void	client_read_cb(struct bufferevent *, void *);
+static void	client_write_cb(struct bufferevent *, void *);
+static void	client_event_cb(struct bufferevent *, short, void *);
+static void	backend_read_cb(struct bufferevent *, void *);
+static void	backend_write_cb(struct bufferevent *, void *);
+static void	backend_event_cb(struct bufferevent *, short, void *);
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 408: return "Request Timeout";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+static void
+json_escape(char *dst, size_t dstsz, const char *src)
+{
+	size_t	 o = 0;
+
+	for (; *src != '\0' && o + 7 < dstsz; src++) {
+		if (*src == '"' || *src == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = *src;
+		} else if ((unsigned char)*src < 0x20 ||
+		    (unsigned char)*src >= 0x7f)
+			o += snprintf(dst + o, dstsz - o, "\\u%04x",
+			    (unsigned char)*src);
+		else
+			dst[o++] = *src;
+	}
+	dst[o] = '\0';
+}
+
+static double
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One line per request, key=value, at info; denials at warning. */
+static void
+log_request(struct session *s, const char *verdict)
+{
+	struct verdict	*v = s->v;
+	char		 rule[300];
+	int		 pri;
+
+	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
+	    (size_t)v->rule < r->cc.rs->nrules)
+		snprintf(rule, sizeof(rule), "%s:%u",
+		    r->cc.rs->rules[v->rule].source,
+		    r->cc.rs->rules[v->rule].line);
+	else
+		strlcpy(rule, "-", sizeof(rule));
+	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
+	logit(pri, "client=%s method=%s path=%s verdict=%s rule=%s status=%d "
+	    "in=%llu out=%llu ms=%.3f%s%s", s->peer,
+	    v != NULL && v->method[0] ? v->method : "-",
+	    v != NULL && v->path[0] ? v->path : "-", verdict, rule, s->status,
+	    (unsigned long long)s->nin, (unsigned long long)s->nout,
+	    elapsed_ms(&s->t0), v != NULL && v->why[0] ? " why=" : "",
+	    v != NULL && v->why[0] ? v->why : "");
+}
+
+static void
+end_request(struct session *s)
+{
+	if (s->v != NULL) {
+		verdict_clear(s->v);
+		free(s->v);
+		s->v = NULL;
+	}
+	free(s->fwdhead);
+	s->fwdhead = NULL;
+	s->fwdheadlen = 0;
+}
+
+/* Write a last answer and close once it is out. */
+static void
+close_after_flush(struct session *s)
+{
+	s->state = S_CLOSING;
+	bufferevent_disable(s->c, EV_READ);
+	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+		session_free(s);
+}
+
+static void
+reply(struct session *s, int status, const char *msg, int keep)
+{
+	char	 esc[1024], body[1200];
+	int	 n;
+
+	json_escape(esc, sizeof(esc), msg);
+	n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}\n", esc);
+	evbuffer_add_printf(bufferevent_get_output(s->c),
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %d\r\n%s\r\n%s", status, status_text(status), n,
+	    keep ? "" : "Connection: close\r\n", body);
+	s->status = status;
+	s->nout += n;
+}
+
+static void
+reply_error(struct session *s, int status, const char *why)
+{
+	char	 msg[300];
+
+	snprintf(msg, sizeof(msg), "moatd: %s", why);
+	reply(s, status, msg, 0);
+	log_request(s, status >= 500 ? "error" : "bad");
+	end_request(s);
+	close_after_flush(s);
+}
+
+static void
+set_timer(struct session *s, int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+
+	if (secs <= 0)
+		evtimer_del(s->timer);
+	else
+		evtimer_add(s->timer, &tv);
+}
+
+static void
+session_timeout_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_HEAD && s->head_timing) {
+		reply_error(s, 408, "request head timeout");
+		return;
+	}
+	session_free(s);
+}
+
+/* Ready for the next head on this connection. */
+static void
+next_request(struct session *s)
+{
+	end_request(s);
+	s->state = S_HEAD;
+	s->head_timing = 0;
+	s->resp_started = s->resp_done = s->req_done = 0;
+	s->nin = s->nout = 0;
+	s->status = 0;
+	s->retried = 0;
+	if (r->draining) {
+		session_free(s);
+		return;
+	}
+	set_timer(s, r->cc.conf.idle_timeout);
+	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_enable(s->c, EV_READ);
+	try_head(s);
+}
+
+/* Docker connections: reuse only after a cleanly framed response. */
+static void
+pool_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct backend	*be = arg;
+
+	TAILQ_REMOVE(&r->pool, be, entry);
+	r->npool--;
+	bufferevent_free(be->bev);
+	r->nfds--;
+	free(be);
+}
+
+static void
+pool_read_cb(struct bufferevent *bev, void *arg)
+{
+	/* An idle connection must say nothing: drop it. */
+	pool_event_cb(bev, BEV_EVENT_ERROR, arg);
+}
+
+static void
+pool_put(struct bufferevent *bev)
+{
+	struct backend	*be;
+
+	if (r->npool >= POOL_MAX || r->draining ||
+	    evbuffer_get_length(bufferevent_get_input(bev)) != 0 ||
+	    (be = calloc(1, sizeof(*be))) == NULL) {
+		bufferevent_free(bev);
+		r->nfds--;
+		return;
+	}
+	be->bev = bev;
+	bufferevent_setcb(bev, pool_read_cb, NULL, pool_event_cb, be);
+	bufferevent_enable(bev, EV_READ);
+	TAILQ_INSERT_HEAD(&r->pool, be, entry);
+	r->npool++;
+}
+
+static struct bufferevent *
+pool_get(void)
+{
+	struct backend		*be;
+	struct bufferevent	*bev;
+
+	if ((be = TAILQ_FIRST(&r->pool)) == NULL)
+		return NULL;
+	TAILQ_REMOVE(&r->pool, be, entry);
+	r->npool--;
+	bev = be->bev;
+	free(be);
+	return bev;
+}
+
+static void
+backend_release(struct session *s, int reusable)
+{
+	if (s->b == NULL)
+		return;
+	if (reusable) {
+		pool_put(s->b);
+	} else {
+		bufferevent_free(s->b);
+		r->nfds--;
+	}
+	s->b = NULL;
+}
+
+static void
+session_free(struct session *s)
+{
+	RB_REMOVE(sessions, &r->sessions, s);
+	r->nsessions--;
+	backend_release(s, 0);
+	end_request(s);
+	if (s->c != NULL) {
+		bufferevent_free(s->c);
+		r->nfds--;
+	}
+	event_free(s->timer);
+	free(s);
+	if (r->draining && r->nsessions == 0)
+		exit(0);
+}
+
+static int
+token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int
+visible(const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Header lines from the policy: "Name: value\r\n", nothing we write. */
+static int
+fields_valid(const char *f, size_t len)
+{
+	static const char *ours[] = { "host", "content-length",
+	    "transfer-encoding", "connection", "upgrade", "keep-alive",
+	    "te", "trailer" };
+	const char	*end, *colon, *p;
+	size_t		 i, nl;
+
+	while (len > 0) {
+		if ((end = memmem(f, len, "\r\n", 2)) == NULL)
+			return 0;
+		if ((colon = memchr(f, ':', end - f)) == NULL || colon == f)
+			return 0;
+		nl = colon - f;
+		for (p = f; p < colon; p++)
+			if (!token_char(*p))
+				return 0;
+		for (p = colon + 1; p < end; p++)
+			if (((unsigned char)*p < 0x20 && *p != '\t') ||
+			    *p == 0x7f)
+				return 0;
+		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			if (strlen(ours[i]) == nl &&
+			    strncasecmp(f, ours[i], nl) == 0)
+				return 0;
+		len -= end + 2 - f;
+		f = end + 2;
+	}
+	return 1;
+}
+
+/*
+ * The monitor principle: a compromised policy worker can approve only
+ * what the rules already allow.  The rule it names must exist here, list
+ * the method and match the canonical path, and the target we forward
+ * must be that path (plus a clean query).
+ */
+static int
+verdict_verify(const struct verdict *v)
+{
+	size_t	 pl = strlen(v->path);
+	int	 i;
+
+	if (r->cc.rs == NULL || v->rule < 0 ||
+	    (size_t)v->rule >= r->cc.rs->nrules)
+		return 0;
+	for (i = 0; v->method[i] != '\0'; i++)
+		if (v->method[i] < 'A' || v->method[i] > 'Z')
+			return 0;
+	if (i == 0 || v->path[0] != '/' || !visible(v->path, pl))
+		return 0;
+	if (strncmp(v->target, v->path, pl) != 0 || (v->target[pl] != '\0' &&
+	    (v->target[pl] != '?' || !visible(v->target + pl,
+	    strlen(v->target + pl)) || strchr(v->target + pl, '#') != NULL)))
+		return 0;
+	if (v->hijack && (v->upgrade_proto[0] == '\0' ||
+	    !visible(v->upgrade_proto, strlen(v->upgrade_proto))))
+		return 0;
+	if (!fields_valid(v->fields, v->fieldslen))
+		return 0;
+	return rule_match(r->cc.rs, v->rule, v->method, v->path, pl) == 1;
+}
+
+static void
+deny(struct session *s)
+{
+	char	 msg[CANON_PATH_MAX + 64];
+	int	 keep;
+
+	snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed",
+	    s->v->method, s->v->path);
+	/* Keep the connection only when no body is left to skip. */
+	keep = s->v->framing == FRAMING_NONE && s->v->keepalive &&
+	    !r->draining;
+	reply(s, 403, msg, keep);
+	log_request(s, "deny");
+	if (keep)
+		next_request(s);
+	else {
+		end_request(s);
+		close_after_flush(s);
+	}
+}
+
+static void
+got_verdict(struct session *s, struct verdict *v)
+{
+	struct bufferevent	*bev;
+
+	s->v = v;
+	switch (v->kind) {
+	case VERDICT_BAD:
+		reply_error(s, v->status ? v->status : 400,
+		    v->why[0] ? v->why : "bad request");
+		return;
+	case VERDICT_DENY:
+		deny(s);
+		return;
+	case VERDICT_ALLOW:
+		break;
+	}
+	if (!verdict_verify(v)) {
+		log_warnx("client=%s: verdict for %s %s failed the relay's "
+		    "check; denied", s->peer, v->method, v->path);
+		v->rule = -1;
+		deny(s);
+		return;
+	}
+	s->state = S_BACKEND;
+	if ((bev = pool_get()) != NULL) {
+		start_forward(s, bev, 1);
+		return;
+	}
+	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
+	    0) == -1)
+		reply_error(s, 503, "cannot reach the parent process");
+}
+
+static void
+policy_dispatch(struct chan *ch, struct msg *m, void *arg)
+{
+	struct session	 key, *s;
+	struct verdict	*v;
+	struct mbuf	 rd;
+
+	if (m->hdr.type != MSG_POLICY_VERDICT)
+		fatalx("unexpected message %u from the policy worker",
+		    m->hdr.type);
+	key.id = m->hdr.peerid;
+	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
+	    s->state != S_POLICY)
+		return;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	mbuf_reader(&rd, m->data, m->datalen);
+	if (verdict_decode(&rd, v) == -1) {
+		free(v);
+		log_warnx("bad verdict from the policy worker");
+		chan_close(&r->policy);
+		reply_error(s, 503, "policy worker failed");
+		return;
+	}
+	got_verdict(s, v);
+}
+
+/* Fail closed: without a policy worker nothing is allowed. */
+static void
+policy_closed(struct chan *ch, void *arg)
+{
+	struct session	*s, *t;
+
+	log_warnx("policy worker channel closed; denying until it is back");
+	RB_FOREACH_SAFE(s, sessions, &r->sessions, t)
+		if (s->state == S_POLICY)
+			reply_error(s, 503, "policy worker unavailable");
+}
+
+static void
+send_head(struct session *s, const char *head, size_t hl)
+{
+	struct mbuf	 m;
+
+	if (!r->policy.open) {
+		reply_error(s, 503, "policy worker unavailable");
+		return;
+	}
+	mbuf_init(&m);
+	mbuf_add_u32(&m, s->lid);
+	mbuf_add_str(&m, s->peer);
+	mbuf_add_data(&m, head, hl);
+	s->state = S_POLICY;
+	bufferevent_disable(s->c, EV_READ);
+	set_timer(s, 0);
+	if (m.err || chan_compose(&r->policy, MSG_POLICY_REQ, s->id, -1,
+	    m.buf, m.len) == -1)
+		reply_error(s, 503, "policy worker unavailable");
+	mbuf_free(&m);
+}
+
+static void
+try_head(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->c);
+	size_t		 len, n, hl, max = r->cc.conf.limits.head_max;
+	char		*p;
+
+	if (s->state != S_HEAD || (len = evbuffer_get_length(in)) == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	n = len < max ? len : max;
+	p = (char *)evbuffer_pullup(in, n);
+	if ((hl = http_head_length(p, n)) == 0) {
+		if (len >= max) {
+			if (memchr(p, '\n', r->cc.conf.limits.line_max) == NULL)
+				reply_error(s, 414, "request line too long");
+			else
+				reply_error(s, 431, "request head too large");
+			return;
+		}
+		if (!s->head_timing) {
+			s->head_timing = 1;
+			set_timer(s, r->cc.conf.head_timeout);
+		}
+		return;
+	}
+	send_head(s, p, hl);
+	evbuffer_drain(in, hl);
+}
+
+static void
+serialize_head(struct session *s, struct evbuffer *out)
+{
+	struct verdict	*v = s->v;
+	char		 buf[VERDICT_TARGET_MAX + 512];
+	int		 n;
+
+	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: docker\r\n",
+	    v->method, v->target);
+	evbuffer_add(out, buf, n);
+	if (v->fieldslen > 0)
+		evbuffer_add(out, v->fields, v->fieldslen);
+	if (v->framing == FRAMING_LENGTH)
+		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+		    (unsigned long long)v->length);
+	else if (v->framing == FRAMING_CHUNKED)
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	if (v->hijack)
+		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
+		    "Upgrade: %s\r\n", v->upgrade_proto);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+start_forward(struct session *s, struct bufferevent *bev, int pooled)
+{
+	struct evbuffer	*out;
+
+	s->b = bev;
+	s->b_pooled = pooled;
+	bufferevent_setcb(bev, backend_read_cb, backend_write_cb,
+	    backend_event_cb, s);
+	bufferevent_setwatermark(bev, EV_READ, 0, RELAY_HIGH);
+	bufferevent_setwatermark(bev, EV_WRITE, RELAY_LOW, 0);
+	out = bufferevent_get_output(bev);
+	serialize_head(s, out);
+	s->state = S_FORWARD;
+	s->req_remain = s->v->length;
+	chunked_init(&s->req_ch);
+	s->req_done = s->v->framing == FRAMING_NONE ||
+	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
+	s->resp_started = s->resp_done = 0;
+	s->b_eof = s->c_eof = 0;
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (!s->req_done) {
+		bufferevent_enable(s->c, EV_READ);
+		forward_body(s);
+	}
+}
+
+static void
+complete(struct session *s)
+{
+	int	 reusable;
+
+	if (!s->resp_done)
+		return;
+	log_request(s, "allow");
+	reusable = s->req_done && !s->resp.close &&
+	    s->resp.framing != RESP_EOF && !s->b_eof;
+	backend_release(s, reusable);
+	if (!s->req_done || !s->v->keepalive) {
+		/* The daemon answered before the body ended, or the client
+		 * asked to close: nothing more can be framed. */
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	next_request(s);
+}
+
+static void
+forward_body(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->c);
+	struct evbuffer		*out = bufferevent_get_output(s->b);
+	struct evbuffer_iovec	 vec;
+	size_t			 len;
+	ssize_t			 used;
+	int			 done = 0;
+
+	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) >= RELAY_HIGH) {
+			bufferevent_disable(s->c, EV_READ);
+			return;
+		}
+		if (s->v->framing == FRAMING_LENGTH) {
+			if (len > s->req_remain)
+				len = s->req_remain;
+			evbuffer_remove_buffer(in, out, len);
+			s->req_remain -= len;
+			s->req_done = s->req_remain == 0;
+			s->nin += len;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		used = chunked_feed(&s->req_ch, vec.iov_base, vec.iov_len,
+		    &done);
+		if (used == -1) {
+			log_warnx("client=%s: bad chunked body", s->peer);
+			s->status = 400;
+			log_request(s, "bad");
+			session_free(s);
+			return;
+		}
+		evbuffer_remove_buffer(in, out, used);
+		s->nin += used;
+		s->req_done = done;
+	}
+	if (s->req_done) {
+		bufferevent_disable(s->c, EV_READ);
+		complete(s);
+	}
+}
+
+static void
+enter_pipe(struct session *s)
+{
+	s->state = S_PIPE;
+	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(s->b, EV_WRITE, 0, 0);
+	evbuffer_add_buffer(bufferevent_get_output(s->c),
+	    bufferevent_get_input(s->b));
+	evbuffer_add_buffer(bufferevent_get_output(s->b),
+	    bufferevent_get_input(s->c));
+	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+	bufferevent_enable(s->b, EV_READ | EV_WRITE);
+	log_request(s, "allow");
+}
+
+static void
+pipe_move(struct session *s, struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer	*in = bufferevent_get_input(from);
+	size_t		 len = evbuffer_get_length(in);
+
+	if (from == s->c)
+		s->nin += len;
+	else
+		s->nout += len;
+	evbuffer_add_buffer(bufferevent_get_output(to), in);
+	if (evbuffer_get_length(bufferevent_get_output(to)) >= RELAY_HIGH)
+		bufferevent_disable(from, EV_READ);
+}
+
+/* Half-close: pass a side's EOF on once its bytes are through. */
+static void
+pipe_shutdown_check(struct session *s)
+{
+	if (s->c_eof == 1 &&
+	    evbuffer_get_length(bufferevent_get_output(s->b)) == 0) {
+		shutdown(bufferevent_getfd(s->b), SHUT_WR);
+		s->c_eof = 2;
+	}
+	if (s->b_eof == 1 &&
+	    evbuffer_get_length(bufferevent_get_output(s->c)) == 0) {
+		shutdown(bufferevent_getfd(s->c), SHUT_WR);
+		s->b_eof = 2;
+	}
+	if (s->c_eof == 2 && s->b_eof == 2)
+		session_free(s);
+}
+
+static int
+response_head(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->b);
+	size_t		 len = evbuffer_get_length(in), n, hl;
+	char		*p;
+
+	n = len < RESP_HEAD_MAX ? len : RESP_HEAD_MAX;
+	p = (char *)evbuffer_pullup(in, n);
+	if ((hl = http_head_length(p, n)) == 0) {
+		if (len >= RESP_HEAD_MAX) {
+			log_warnx("backend response head too large");
+			return -1;
+		}
+		return 0;
+	}
+	if (http_parse_response(p, hl, strcmp(s->v->method, "HEAD") == 0,
+	    &s->resp) == -1) {
+		log_warnx("backend sent an unparsable response head");
+		return -1;
+	}
+	if (s->resp.upgrade && !s->v->hijack) {
+		log_warnx("backend upgraded a request that did not ask");
+		return -1;
+	}
+	s->status = s->resp.status;
+	evbuffer_remove_buffer(in, bufferevent_get_output(s->c), hl);
+	s->nout += hl;
+	if (s->resp.status >= 100 && s->resp.status < 200 &&
+	    !s->resp.upgrade)
+		return 2;	/* interim (100 Continue): another follows */
+	s->resp_started = 1;
+	s->resp_remain = s->resp.length;
+	chunked_init(&s->resp_ch);
+	s->resp_done = s->resp.framing == RESP_NONE ||
+	    (s->resp.framing == RESP_LENGTH && s->resp.length == 0);
+	return 1;
+}
+
+static void
+read_response(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->b);
+	struct evbuffer		*out = bufferevent_get_output(s->c);
+	struct evbuffer_iovec	 vec;
+	size_t			 len;
+	ssize_t			 used;
+	int			 rv, done = 0;
+
+	while (!s->resp_started) {
+		if ((rv = response_head(s)) == 0)
+			return;
+		if (rv == -1) {
+			backend_release(s, 0);
+			reply_error(s, 502, "bad response from the backend");
+			return;
+		}
+	}
+	if (s->resp.upgrade || (s->v->hijack && s->resp.raw_stream &&
+	    s->resp.framing == RESP_EOF)) {
+		enter_pipe(s);
+		return;
+	}
+	while (!s->resp_done && (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) >= RELAY_HIGH) {
+			bufferevent_disable(s->b, EV_READ);
+			return;
+		}
+		if (s->resp.framing == RESP_EOF) {
+			evbuffer_remove_buffer(in, out, len);
+			s->nout += len;
+			continue;
+		}
+		if (s->resp.framing == RESP_LENGTH) {
+			if (len > s->resp_remain)
+				len = s->resp_remain;
+			evbuffer_remove_buffer(in, out, len);
+			s->resp_remain -= len;
+			s->resp_done = s->resp_remain == 0;
+			s->nout += len;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		used = chunked_feed(&s->resp_ch, vec.iov_base, vec.iov_len,
+		    &done);
+		if (used == -1) {
+			log_warnx("backend sent a bad chunked body");
+			session_free(s);
+			return;
+		}
+		evbuffer_remove_buffer(in, out, used);
+		s->nout += used;
+		s->resp_done = done;
+	}
+	if (s->resp_done)
+		complete(s);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_HEAD:
+		try_head(s);
+		break;
+	case S_FORWARD:
+		forward_body(s);
+		break;
+	case S_PIPE:
+		pipe_move(s, s->c, s->b);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_CLOSING:
+		if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+			session_free(s);
+		break;
+	case S_FORWARD:
+		if (s->resp_started && !s->resp_done)
+			bufferevent_enable(s->b, EV_READ);
+		else if (s->resp.framing == RESP_EOF && s->b_eof)
+			close_after_flush(s);
+		break;
+	case S_PIPE:
+		bufferevent_enable(s->b, EV_READ);
+		pipe_shutdown_check(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_PIPE && (what & BEV_EVENT_EOF)) {
+		pipe_move(s, s->c, s->b);
+		s->c_eof = 1;
+		pipe_shutdown_check(s);
+		return;
+	}
+	if (s->state == S_FORWARD || s->state == S_PIPE) {
+		s->status = s->status ? s->status : 499;
+		log_request(s, "allow");
+	}
+	session_free(s);
+}
+
+static void
+backend_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_PIPE)
+		pipe_move(s, s->b, s->c);
+	else if (s->state == S_FORWARD)
+		read_response(s);
+}
+
+static void
+backend_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_FORWARD && !s->req_done) {
+		bufferevent_enable(s->c, EV_READ);
+		forward_body(s);
+	} else if (s->state == S_PIPE) {
+		if (!s->c_eof)
+			bufferevent_enable(s->c, EV_READ);
+		pipe_shutdown_check(s);
+	}
+}
+
+static void
+retry_backend(struct session *s)
+{
+	backend_release(s, 0);
+	s->retried = 1;
+	s->state = S_BACKEND;
+	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
+	    0) == -1)
+		reply_error(s, 503, "cannot reach the parent process");
+}
+
+static void
+backend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_PIPE) {
+		pipe_move(s, s->b, s->c);
+		s->b_eof = 1;
+		if (what & BEV_EVENT_ERROR)
+			s->c_eof = 2;
+		pipe_shutdown_check(s);
+		return;
+	}
+	s->b_eof = 1;
+	if (!s->resp_started) {
+		/* A pooled connection the daemon closed while idle. */
+		if (s->b_pooled && !s->retried &&
+		    s->v->framing == FRAMING_NONE &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
+			retry_backend(s);
+			return;
+		}
+		backend_release(s, 0);
+		log_warnx("backend %s closed before answering",
+		    "connection");
+		reply_error(s, 502, "the Docker daemon closed the connection");
+		return;
+	}
+	read_response(s);
+	if (s->state != S_FORWARD || s->b == NULL)
+		return;
+	if (s->resp.framing == RESP_EOF) {
+		s->resp_done = 1;
+		log_request(s, "allow");
+		backend_release(s, 0);
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	/* The response was cut short: the client cannot be told. */
+	log_warnx("client=%s: backend closed mid-response", s->peer);
+	session_free(s);
+}
+
+static void
+backend_fd(uint32_t id, int fd, int err)
+{
+	struct session		 key, *s;
+	struct bufferevent	*bev;
+
+	key.id = id;
+	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
+	    s->state != S_BACKEND) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1) {
+		log_warnx("backend: %s", strerror(err));
+		reply_error(s, err == EAGAIN ? 503 : 502,
+		    "cannot connect to the Docker daemon");
+		return;
+	}
+	r->nfds++;
+	if ((bev = bufferevent_socket_new(r->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		r->nfds--;
+		reply_error(s, 503, "out of memory");
+		return;
+	}
+	start_forward(s, bev, 0);
+}
+
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct ucred		 cred;
+	socklen_t		 cl = sizeof(cred);
+	char			 host[INET6_ADDRSTRLEN];
+
+	strlcpy(buf, "-", len);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+		snprintf(buf, len, "unix:pid=%d,uid=%u", (int)cred.pid,
+		    (unsigned)cred.uid);
+}
+
+static void
+session_new(struct listener *l, int fd)
+{
+	struct session	*s;
+	int		 on = 1;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return;
+	}
+	r->nfds++;
+	s->r = r;
+	s->lid = l->id;
+	s->id = ++r->nextid;
+	peer_name(fd, s->peer, sizeof(s->peer));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	s->c = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(r->base, session_timeout_cb, s);
+	if (s->c == NULL || s->timer == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_setcb(s->c, client_read_cb, client_write_cb,
+	    client_event_cb, s);
+	bufferevent_setwatermark(s->c, EV_READ, 0, RELAY_HIGH);
+	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
+	RB_INSERT(sessions, &r->sessions, s);
+	r->nsessions++;
+	s->state = S_HEAD;
+	s->head_timing = 1;
+	set_timer(s, r->cc.conf.head_timeout);
+	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+}
+
+static void
+accept_resume_cb(int fd, short ev, void *arg)
+{
+	struct listener	*l = arg;
+
+	if (!r->draining)
+		event_add(l->ev, NULL);
+}
+
+static void
+accept_pause(struct listener *l)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	event_del(l->ev);
+	evtimer_add(l->pause, &tv);
+}
+
+/*
+ * Every relay accepts on its own copy of the listener; losing the race
+ * (EAGAIN) is normal.  Keep a reserve of descriptors, counted by us
+ * (getdtablecount() cannot see /proc from the chroot).
+ */
+static void
+accept_cb(int lfd, short ev, void *arg)
+{
+	struct listener	*l = arg;
+	int		 i, fd;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (r->nfds + FD_RESERVE >= r->maxfds) {
+			log_warnx("descriptor reserve reached, pausing accept");
+			accept_pause(l);
+			return;
+		}
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept");
+				accept_pause(l);
+			}
+			return;
+		}
+		session_new(l, fd);
+	}
+}
+
+static void
+add_listener(uint32_t id, int fd)
+{
+	struct listener	*l;
+
+	if (fd == -1 || r->nlisteners >= MOAT_LISTENERS_MAX)
+		fatalx("bad listener from parent");
+	l = &r->listeners[r->nlisteners++];
+	l->id = id;
+	l->fd = fd;
+	r->nfds++;
+	l->ev = event_new(r->base, fd, EV_READ | EV_PERSIST, accept_cb, l);
+	l->pause = evtimer_new(r->base, accept_resume_cb, l);
+	if (l->ev == NULL || l->pause == NULL)
+		fatalx("%s: event_new", __func__);
+}
+
+static void
+drain_timeout_cb(int fd, short ev, void *arg)
+{
+	log_info("drain deadline reached with %zu sessions", r->nsessions);
+	exit(0);
+}
+
+static void
+drain(const struct msg *m)
+{
+	struct session	*s, *t;
+	struct timeval	 tv = { 0, 0 };
+	uint32_t	 deadline;
+	size_t		 i;
+
+	if (m->datalen != sizeof(deadline))
+		fatalx("bad drain message");
+	memcpy(&deadline, m->data, sizeof(deadline));
+	r->draining = 1;
+	for (i = 0; i < r->nlisteners; i++) {
+		event_del(r->listeners[i].ev);
+		evtimer_del(r->listeners[i].pause);
+		close(r->listeners[i].fd);
+	}
+	RB_FOREACH_SAFE(s, sessions, &r->sessions, t)
+		if (s->state == S_HEAD && evbuffer_get_length(
+		    bufferevent_get_input(s->c)) == 0)
+			session_free(s);
+	if (r->nsessions == 0)
+		exit(0);
+	tv.tv_sec = deadline;
+	r->drain_timer = evtimer_new(r->base, drain_timeout_cb, NULL);
+	evtimer_add(r->drain_timer, &tv);
+}
+
+static void
+parent_dispatch(struct chan *ch, struct msg *m, void *arg)
+{
+	size_t	 i;
+	int	 err;
+
+	switch (m->hdr.type) {
+	case MSG_BACKEND_FD:
+		backend_fd(m->hdr.peerid, m->fd, 0);
+		m->fd = -1;
+		return;
+	case MSG_BACKEND_ERR:
+		if (m->datalen != sizeof(err))
+			fatalx("bad backend error message");
+		memcpy(&err, m->data, sizeof(err));
+		backend_fd(m->hdr.peerid, -1, err);
+		return;
+	case MSG_CTL_PROCFD:
+		if (m->fd == -1)
+			fatalx("policy channel without a descriptor");
+		chan_close(&r->policy);
+		chan_init(&r->policy, r->base, m->fd, 0, "policy",
+		    policy_dispatch, policy_closed, NULL);
+		m->fd = -1;
+		return;
+	case MSG_CFG_LISTENER:
+		add_listener(m->hdr.peerid, m->fd);
+		m->fd = -1;
+		return;
+	case MSG_CTL_DRAIN:
+		drain(m);
+		return;
+	case MSG_CFG_GLOBAL:
+	case MSG_CFG_RULES:
+	case MSG_CFG_DONE:
+		switch (config_recv(&r->cc, m)) {
+		case -1:
+			fatalx("bad configuration from parent");
+		case 1:
+			(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen,
+			    -1, NULL, 0);
+			for (i = 0; i < r->nlisteners && !r->draining; i++)
+				event_add(r->listeners[i].ev, NULL);
+			break;
+		}
+		return;
+	default:
+		fatalx("unexpected message %u from parent", m->hdr.type);
+	}
+}
+
+static void
+parent_closed(struct chan *ch, void *arg)
+{
+	exit(0);
+}
+
+void
+relay_main(const struct moat_config *c, int instance)
+{
+	struct rlimit	 rl;
+
+	log_init(c->foreground, c->log_level, LOG_DAEMON);
+	signal(SIGPIPE, SIG_IGN);
+	proc_child_init("relay", instance, c->foreground, c->user, c->chroot);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("%s", __func__);
+	r->instance = instance;
+	RB_INIT(&r->sessions);
+	TAILQ_INIT(&r->pool);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	r->maxfds = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
+	r->nfds = 4;	/* stdio and the parent channel */
+	if ((r->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	chan_init(&r->parent, r->base, PARENT_FD, 1, "parent",
+	    parent_dispatch, parent_closed, NULL);
+	proc_log_to(&r->parent);
+	sandbox_enter(SANDBOX_RELAY);
+	event_base_dispatch(r->base);
+	exit(0);
+}

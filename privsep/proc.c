@@ -1,0 +1,136 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Spawning children, relayd/gmid style: fork, put the parent channel on
+ * fd 3, close everything else, and re-exec ourselves with -P role -I n so
+ * that each child starts from a fresh address space holding nothing but
+ * what the parent then sends it.  What every child does first is here
+ * too: name itself, route its logs, and give up root.
+ */
+
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "moatd.h"
+
+static struct chan	*log_chan;
+
+pid_t
+proc_spawn(const struct moat_child_args *a, int chanfd)
+{
+	char	 inst[16], level[16];
+	char	*argv[16];
+	int	 argc = 0;
+	pid_t	 pid;
+
+	snprintf(inst, sizeof(inst), "%d", a->instance);
+	snprintf(level, sizeof(level), "%d", a->log_level);
+	argv[argc++] = "moatd";
+	argv[argc++] = "-P";
+	argv[argc++] = (char *)a->role;
+	argv[argc++] = "-I";
+	argv[argc++] = inst;
+	argv[argc++] = "-u";
+	argv[argc++] = (char *)a->user;
+	argv[argc++] = "-chroot";
+	argv[argc++] = (char *)a->chroot;
+	argv[argc++] = "-log-level";
+	argv[argc++] = level;
+	if (a->foreground)
+		argv[argc++] = "-d";
+	argv[argc] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		return -1;
+	case 0:
+		break;
+	default:
+		return pid;
+	}
+	/* The child dies with the parent, whatever the parent died of. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		_exit(1);
+	if (getppid() == 1)
+		_exit(1);
+	if (chanfd != PARENT_FD) {
+		if (dup2(chanfd, PARENT_FD) == -1)
+			_exit(1);
+	} else if (fcntl(chanfd, F_SETFD, 0) == -1)
+		_exit(1);
+	closefrom(PARENT_FD + 1);
+	signal(SIGPIPE, SIG_DFL);
+	execv(a->self, argv);
+	dprintf(STDERR_FILENO, "moatd: exec %s: %s\n", a->self,
+	    strerror(errno));
+	_exit(1);
+}
+
+static void
+log_to_parent(int pri, const char *msg)
+{
+	struct mbuf	 m;
+
+	if (log_chan == NULL || !log_chan->open) {
+		log_emit(pri, msg);
+		return;
+	}
+	mbuf_init(&m);
+	mbuf_add_u32(&m, pri);
+	mbuf_add_str(&m, msg);
+	if (!m.err)
+		(void)chan_compose(log_chan, MSG_LOG, 0, -1, m.buf, m.len);
+	mbuf_free(&m);
+}
+
+void
+proc_log_to(struct chan *ch)
+{
+	log_chan = ch;
+	log_setsink(log_to_parent);
+}
+
+void
+proc_child_init(const char *title, int instance, int foreground,
+    const char *user, const char *chroot)
+{
+	static char		 name[32];
+	struct moat_user	 u;
+
+	if (instance >= 0)
+		snprintf(name, sizeof(name), "%s[%d]", title, instance);
+	else
+		strlcpy(name, title, sizeof(name));
+	log_procinit(name);
+	setproctitle("%s", name);
+	if (fcntl(PARENT_FD, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(PARENT_FD, F_SETFL, O_NONBLOCK) == -1)
+		fatal("%s: parent channel", name);
+	if (drop_lookup_user(user, &u) == -1)
+		fatalx("%s: unprivileged user %s: not found or uid 0", name,
+		    user);
+	drop_privileges(&u, chroot);
+}
