@@ -4,3 +4,4 @@
  */
 SUITE(log)
 SUITE(canon)
+SUITE(chunked)
