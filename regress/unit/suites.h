@@ -3,3 +3,5 @@
  * Suite *<module>_suite(void); add one SUITE() line here per file.
  */
 SUITE(log)
+SUITE(canon)
+SUITE(chunked)
