@@ -107,8 +107,8 @@ rules_error(struct rules_ctx *ctx, const char *fmt, ...)
 
 /*
  * Quote untrusted bytes (a rule line, a client's path) for a message:
- * printable ASCII as is, '"' and '\' escaped, the rest as \xHH, at most
- * RULES_QUOTE_MAX input bytes followed by "...".
+ * printable ASCII as is, so that a pattern reads as written, the rest as
+ * \xHH, at most RULES_QUOTE_MAX input bytes followed by "...".
  */
 static void
 rules_quote(char *dst, size_t dstsz, const char *s, size_t len)
@@ -122,10 +122,7 @@ rules_quote(char *dst, size_t dstsz, const char *s, size_t len)
 	dst[o++] = '"';
 	for (i = 0; i < len && i < RULES_QUOTE_MAX; i++) {
 		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c >= 0x20 && c < 0x7f)
+		if (c >= 0x20 && c < 0x7f)
 			dst[o++] = (char)c;
 		else {
 			dst[o++] = '\\';
@@ -405,7 +402,8 @@ ruleset_add_text(struct ruleset *rs, const char *source, const char *text,
 		ctx.line++;
 		if (ntmp == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
-			if ((p = reallocarray(tmp, cap, sizeof(*tmp))) == NULL) {
+			p = reallocarray(tmp, cap, sizeof(*tmp));
+			if (p == NULL) {
 				rules_error(&ctx, "out of memory");
 				break;
 			}

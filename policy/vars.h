@@ -40,7 +40,7 @@ extern const size_t		rules_nvars;
 struct vars_error {
 	const char	*why;
 	size_t		 offset;	/* of the offending %NAME% */
-	size_t		 length;	/* of the offending %NAME%, % included */
+	size_t		 length;	/* of it, both '%' included */
 };
 
 /*

@@ -3,4 +3,5 @@
  * Suite *<module>_suite(void); add one SUITE() line here per file.
  */
 SUITE(log)
+SUITE(rules)
 SUITE(vars)

@@ -15,7 +15,8 @@
 
 #define H32	"09c731d73926315908778730f9e60686"
 #define H64	H32 "4fb72f1523d5c1c81c02dc51563885ba"
-#define L63	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define L63	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"	\
+		"aaaaaaaaaaaaaaaaaaaaaaa"
 #define T128	L63 L63 "aa"
 
 struct vcase {
@@ -56,7 +57,8 @@ static const struct vcase vcases[] = {
 	{ "IPV4", "0.0.0.0.0", 0 },
 	{ "IPV4", "0.0.0.0", 1 },
 	{ "IPV4", "255.255.255.255", 1 },
-	{ "IPV4", "999.999.999.999", 1 },	/* CetusGuard checks shape only */
+	/* CetusGuard checks the shape only */
+	{ "IPV4", "999.999.999.999", 1 },
 	{ "IPV4", "1111.0.0.0", 0 },
 	{ "IPV4", "1.2.3.", 0 },
 	{ "IPV4", "a.b.c.d", 0 },
