@@ -5,3 +5,5 @@
 SUITE(log)
 SUITE(canon)
 SUITE(chunked)
+SUITE(rules)
+SUITE(vars)
