@@ -80,8 +80,6 @@ int		 rule_match(struct ruleset *, size_t idx, const char *method,
  * the full expansion.
  */
 const char	*rules_variable(const char *name);
-/* "source:line METHODS expanded-pattern", as moatd -n prints it. */
-size_t		 rule_format(const struct rule *, char *, size_t);
 /* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
 char		*rules_expand(const char *pattern, const char **why);
 /*
