@@ -132,9 +132,15 @@ struct http_request {
 	int			 expect_continue;
 };
 
+/* A Content-Length has at most this many digits: < 10^18, no overflow. */
+#define HTTP_LENGTH_DIGITS	18
+
 /*
  * Parse a complete head (request line, fields, the empty line).  Returns
- * 0, or -1 with *status (400, 414, 431, 501, 505) and *why set.
+ * 0, or -1 with *status (400, 414, 417, 431, 501, 505) and *why set (a
+ * static string).  limits may be NULL for the defaults; headers_max is
+ * capped at HTTP_HEADERS_MAX.  On error, req->method (and then
+ * req->target) are set if they were parsed before the error, for the log.
  */
 int	http_parse_request(const char *head, size_t len,
 	    const struct http_limits *, struct http_request *, int *status,
@@ -142,6 +148,10 @@ int	http_parse_request(const char *head, size_t len,
 /* Length of the head at the start of buf (through its empty line), 0 if
  * incomplete; a bare LF ends a head too so that the parser can refuse it. */
 size_t	http_head_length(const char *buf, size_t len);
+/* 1 when the comma-separated list value holds token (ASCII, any case). */
+int	http_list_has(const char *value, size_t len, const char *token);
+/* Digits only, no sign, no leading zero, <= HTTP_LENGTH_DIGITS: 0 or -1. */
+int	http_parse_length(const char *, size_t, uint64_t *);
 
 /* decide.c: one request head in, one verdict out */
 
@@ -169,6 +179,7 @@ struct verdict {
 	int			 minor;
 	int			 keepalive;
 	int			 hijack;	/* upgrade asked and allowed */
+	char			 upgrade_proto[32]; /* "tcp", "h2c", ... */
 	int			 expect_continue;
 	char			 why[128];	/* for 400s and the log */
 };
