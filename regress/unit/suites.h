@@ -4,3 +4,4 @@
  */
 SUITE(log)
 SUITE(http)
+SUITE(response)
