@@ -51,6 +51,9 @@ enum msg_type {
 
 /* chunked.c: a strict, incremental parser for chunked bodies */
 
+#define CHUNKED_DIGITS_MAX	16	/* hex digits in chunk-size: uint64 */
+#define CHUNKED_LINE_MAX	64	/* size line, extensions and CRLF */
+
 struct chunked {
 	int		 state;
 	uint64_t	 remain;	/* data bytes left in this chunk */

@@ -87,7 +87,20 @@ char		*rules_expand(const char *pattern, const char **why);
 /*
  * Split an origin-form request-target into a canonical path (what the
  * rules match and what is forwarded) and a query (checked, forwarded
- * unchanged).  Returns 0, or -1 with *why set: the request gets a 400.
+ * unchanged).  Returns 0, or -1 with *why set (a static string): the
+ * request gets a 400.
+ *
+ * path: NUL-terminated, starts with '/', no empty, "." or ".." segment,
+ * no trailing '/' (but "/" itself); unreserved escapes decoded, other
+ * printable escapes kept as %XX with upper-case hex.  Refused: not
+ * origin-form, '#', '\', CTL, space, non-ASCII, bad escapes, %2F %5C
+ * %25 %00-%1F %7F %80-%FF, a ".." above the root, a result that does
+ * not fit pathsz.
+ * query: the bytes after the first '?', unchanged, NUL-terminated.
+ * query[0] == '\0' means "no query": an empty query ("/x?") is dropped,
+ * as Go treats both alike, so forward path, plus '?' and query only when
+ * query[0] != '\0'.  Refused: bytes outside pchar / "/" / "?", bad
+ * escapes, encoded CTLs (%00-%1F, %7F); %80-%FF are allowed.
  */
 int	canon_target(const char *target, size_t len, char *path,
 	    size_t pathsz, char *query, size_t querysz, const char **why);

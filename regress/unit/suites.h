@@ -5,3 +5,5 @@
 SUITE(log)
 SUITE(http)
 SUITE(response)
+SUITE(canon)
+SUITE(chunked)
