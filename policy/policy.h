@@ -74,10 +74,19 @@ int		 ruleset_match(struct ruleset *, const char *method,
 /* 1 when rule idx lists method and matches path, 0 if not, or < 0. */
 int		 rule_match(struct ruleset *, size_t idx, const char *method,
 		    const char *path, size_t pathlen);
-/* The expansion of a built-in variable (without the %), or NULL. */
+/*
+ * The definition of a built-in variable (name without the %), or NULL: a
+ * PCRE2 fragment that may name other %VARIABLES%; rules_expand() gives
+ * the full expansion.
+ */
 const char	*rules_variable(const char *name);
 /* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
 char		*rules_expand(const char *pattern, const char **why);
+/*
+ * "source:line METHODS expanded-pattern" (for moatd -n) into buf, NUL
+ * terminated and truncated to len; returns the full length, as snprintf.
+ */
+size_t		 rule_format(const struct rule *, char *buf, size_t len);
 
 /* canon.c: request-target canonicalisation */
 
