@@ -201,12 +201,20 @@ struct verdict {
 	int			 minor;
 	int			 keepalive;
 	int			 hijack;	/* upgrade asked and allowed */
-	char			 upgrade_proto[32]; /* "tcp", "h2c", ... */
+	char			 upgrade_proto[32];
 	int			 expect_continue;
 	char			 why[128];	/* for 400s and the log */
 };
 
-/* fields is allocated: free it with verdict_clear(). */
+/*
+ * Every field of *v is set.  ALLOW: rule >= 0, hijack set when the client
+ * asked for an upgrade (upgrade_proto), fields holds the allowlisted
+ * fields (or NULL).  DENY (403): method, path, target and the framing are
+ * set so the relay can answer and skip the body; no fields.  BAD: status
+ * and why, method and path when they were parsed, keepalive 0.  target is
+ * path, plus '?' and the query when the query is not empty.  fields is
+ * allocated: free it with verdict_clear() before reusing v.
+ */
 void	policy_decide(struct ruleset *, const struct http_limits *,
 	    const char *head, size_t len, struct verdict *);
 void	verdict_clear(struct verdict *);
