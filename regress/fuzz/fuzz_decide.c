@@ -20,6 +20,8 @@
  * matches the forwarded method and path, the target is that path plus a
  * query, and the forwarded fields are well-formed lines that never carry
  * framing, Host or hop-by-hop fields.
+ *
+ * FUZZ_SOURCES: policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c daemon/log.c
  */
 
 #include <stdint.h>

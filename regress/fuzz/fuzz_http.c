@@ -20,6 +20,8 @@
  * ends exactly at its first empty line, every field points inside it and
  * is a token name with a CTL-free value, the framing is one of three and
  * a refusal always carries a known status and a reason.
+ *
+ * FUZZ_SOURCES: policy/http.c
  */
 
 #include <stdint.h>

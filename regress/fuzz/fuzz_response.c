@@ -18,6 +18,8 @@
  * libFuzzer target for daemon/response.c: Docker is trusted, but the
  * parser must stay inside the bytes it is given and only ever report a
  * framing the relay can follow.
+ *
+ * FUZZ_SOURCES: daemon/response.c policy/http.c
  */
 
 #include <stdint.h>
