@@ -3,3 +3,4 @@
  * Suite *<module>_suite(void); add one SUITE() line here per file.
  */
 SUITE(log)
+SUITE(msg)
