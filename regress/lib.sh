@@ -200,9 +200,10 @@ moatd_leftovers() {
 	local pid st
 
 	[ -s "$RUN_DIR/.processes" ] || return 0
+	# A zombie is gone: only its reaper (maybe init) has to wait for it.
 	while read -r pid st; do
 		[ -n "$st" ] && [ "$(_starttime "$pid")" = "$st" ] &&
-		    echo "moatd process $pid:" \
+		    _palive "$pid" && echo "moatd process $pid:" \
 		    "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)"
 	done <"$RUN_DIR/.processes"
 	return 0
@@ -357,18 +358,17 @@ _test_exit() {
 	exit "$rc"
 }
 
-# Kill whatever a test left running (run.sh calls this after an
-# interrupted test): its moatd instances and their children.
+# Kill whatever moatd processes of the run are still there (run.sh calls
+# this after an interrupted test).
 _test_reap() {
-	local dir=$1 pid log c
+	local pid st
 
-	[ -s "$dir/.moatd" ] || return 0
-	while read -r pid log; do
-		for c in $(cat "$dir/.children.$pid" 2>/dev/null) \
-		    $(_children "$pid") "$pid"; do
-			kill -KILL "$c" 2>/dev/null
-		done
-	done <"$dir/.moatd"
+	[ -s "$RUN_DIR/.processes" ] || return 0
+	while read -r pid st; do
+		[ -n "$st" ] && [ "$(_starttime "$pid")" = "$st" ] &&
+		    kill -KILL "$pid" 2>/dev/null
+	done <"$RUN_DIR/.processes"
+	return 0
 }
 
 # run_test NAME: run the test function NAME and count the result.

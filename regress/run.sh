@@ -54,7 +54,7 @@ finish() {
 
 # A signal ends the test in flight (counted as failed), then the run.
 interrupted() {
-	local sig=$1 code=$2 rest
+	local sig=$1 code=$2 rest p st who=run.sh
 
 	trap '' HUP INT PIPE TERM
 	# Whoever read stdout is gone; stderr may still reach someone.
@@ -63,14 +63,21 @@ interrupted() {
 	if [ -n "$TEST_PID" ]; then
 		# The test's EXIT trap stops its moatd instances; whatever
 		# else it was running is killed afterwards.
-		rest=$(_descendants "$TEST_PID")
+		rest=$(for p in $(_descendants "$TEST_PID"); do
+			echo "$p $(_starttime "$p")"
+		done)
 		kill -TERM "$TEST_PID" 2>/dev/null
 		wait "$TEST_PID" 2>/dev/null
-		_test_reap "$RUN_DIR/$CURRENT"
-		[ -n "$rest" ] && kill -KILL $rest 2>/dev/null
+		_test_reap
+		# Only those still there, not a pid reused meanwhile.
+		while read -r p st; do
+			[ -n "$st" ] && [ "$(_starttime "$p")" = "$st" ] &&
+			    kill -KILL "$p" 2>/dev/null
+		done <<<"$rest"
+		who=$CURRENT
 	fi
 	NFAIL=$((NFAIL + 1))
-	echo "FAIL ${TEST_PID:+$CURRENT }(interrupted by SIG$sig)"
+	echo "FAIL $who (interrupted by SIG$sig)"
 	finish "$code"
 }
 
