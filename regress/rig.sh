@@ -196,7 +196,7 @@ _rig_pids() {
 		echo "$RIG_PID"
 	fi
 	if [ -n "$RIG_EXEC" ]; then
-		pgrep -f -- "$RIG_EXEC" || true
+		pgrep -f -- "${RIG_EXEC//./\\.}" || true
 	fi
 	for f in $(_rig_cgroups); do
 		cat "$f/cgroup.procs" 2>/dev/null
@@ -217,6 +217,27 @@ _rig_umount() {
 	done
 }
 
+# The shims' sockets, which containerd hard-codes under /run/containerd/s;
+# a shim removes its own only when it is not killed.
+_rig_shim_sockets() {
+	local pids
+
+	pids=$(_rig_pids | sort -u | tr '\n' ' ')
+	[ -n "$pids" ] || return 0
+	ss -xlpH 2>/dev/null | awk -v pids=" $pids" '
+	$5 ~ /^\/run\/containerd\/s\// {
+		line = $0
+		while (match(line, /pid=[0-9]+/)) {
+			if (index(pids, " " substr(line, RSTART + 4,
+			    RLENGTH - 4) " ")) {
+				print $5
+				break
+			}
+			line = substr(line, RSTART + RLENGTH)
+		}
+	}'
+}
+
 _rig_kill_all() {
 	local i pids
 
@@ -229,7 +250,7 @@ _rig_kill_all() {
 }
 
 rig_stop() {
-	local t0 i ids d
+	local t0 i ids d socks
 
 	[ "$RIG_STOPPED" = 1 ] && return 0
 	RIG_STOPPED=1
@@ -237,7 +258,7 @@ rig_stop() {
 	t0=$(_rig_now)
 
 	if [ -n "$RIG_PID" ] && kill -0 "$RIG_PID" 2>/dev/null; then
-		ids=$(timeout 20 docker -H "$RIG_HOST" ps -aq 2>/dev/null)
+		ids=$(timeout 10 docker -H "$RIG_HOST" ps -aq 2>/dev/null)
 		if [ -n "$ids" ]; then
 			timeout 30 docker -H "$RIG_HOST" rm -f -v $ids \
 			    >/dev/null 2>&1
@@ -251,10 +272,12 @@ rig_stop() {
 			echo "rig: dockerd ignored SIGTERM for 7.5s, killing it"
 		fi
 	fi
-	# The daemon is our child: reap it so that it is not a zombie.
-	[ -n "$RIG_PID" ] && wait "$RIG_PID" 2>/dev/null
+	socks=$(_rig_shim_sockets)
 	_rig_kill_all
+	# The daemon is our child: reap it (it is gone by now, so wait
+	# cannot block) so that it is not left a zombie.
 	[ -n "$RIG_PID" ] && wait "$RIG_PID" 2>/dev/null
+	[ -n "$socks" ] && rm -f $socks
 
 	_rig_umount
 	for d in $(_rig_cgroups); do
