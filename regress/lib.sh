@@ -1,6 +1,10 @@
 # Helpers for the integration tests (regress/tests/*.sh).  Sourced by
 # regress/run.sh, which runs each test function t_* in a subshell of its
 # own, in a fresh scratch directory ($SCRATCH, also the working directory).
+# A test is a function written "t_name() {" at the start of a line; they
+# run in the order of the files and of the functions in them.  Tests see
+# MOATD (the binary), RIG_HOST, RIG_SOCK and RIG_IMAGE (regress/rig.sh),
+# and run with set -u.
 #
 # A test fails when it calls fail (directly or through an expect_*
 # helper), when it exits non-zero, or when a moatd it started and did not

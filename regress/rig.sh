@@ -15,9 +15,10 @@
 # (storage drivers to try, in order; default "overlay2 vfs"),
 # RIG_START_TIMEOUT (seconds; default 60).
 #
-# Nothing of the host's Docker set-up is used or touched: dockerd gets an
-# empty --config-file, no bridge and no iptables, and starts its own
-# containerd under the exec-root.  A few paths are hard-coded in
+# Nothing of the host's Docker set-up is used or touched: dockerd gets a
+# --config-file of its own (so /etc/docker/daemon.json is not read), no
+# bridge and no iptables, and starts its own containerd under the
+# exec-root.  A few paths are hard-coded in
 # dockerd/containerd (/run/docker/plugins, the shims' /run/containerd/s);
 # the rig removes those again if it was the one that created them.
 
