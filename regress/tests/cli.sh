@@ -7,8 +7,10 @@
 #				"allow source:line" (0), "deny" (1) or
 #				"bad request: why" (2)
 
-# What CetusGuard's %API_PREFIX% expands to.
-PFX='(?:/v[0-9]+(?:\.[0-9]+)*)?'
+# What %API_PREFIX% and %API_PREFIX_LIBPOD% expand to (CetusGuard's
+# definitions, each variable wrapped in its own group).
+PFX='(?:(?:/v[0-9]+(?:\.[0-9]+)*))?'
+LPFX='(?:/v[0-9]+(?:\.[0-9]+)*)/libpod'
 
 # What to call the last run_cmd in a failure message.
 _what() {
@@ -58,16 +60,19 @@ _builtin_line() {
 }
 
 t_cli_n_builtin() {
-	tid "-n lists the three built-in rules, expanded"
+	tid "-n lists the built-in rules (Docker and libpod forms), expanded"
 	run_cmd "$MOATD" -n
 	expect_eq "$RC" 0 "$(_what -n) exit status"
 	expect_eq "$ERR" "" "stderr"
 	expect_eq "$(printf '%s\n' "$OUT" | sed 's/^builtin:[0-9]* //')" \
 "GET,HEAD $PFX/_ping
+GET,HEAD $LPFX/_ping
 GET $PFX/version
-GET $PFX/info" "rules after their builtin:N"
+GET $LPFX/version
+GET $PFX/info
+GET $LPFX/info" "rules after their builtin:N"
 	expect_eq "$(printf '%s\n' "$OUT" | sed -n 's/^builtin:\([0-9]*\) .*/\1/p' |
-	    sort -nu | wc -l)" 3 "three distinct builtin:N sources"
+	    sort -nu | wc -l)" 6 "six distinct builtin:N sources"
 }
 
 t_cli_n_no_sockets() {
