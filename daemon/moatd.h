@@ -134,6 +134,7 @@ struct rule_source {
 	char		*name;
 	char		*text;
 	size_t		 len;
+	int		 file;		/* read from the file called name */
 };
 
 struct moat_config {
@@ -162,6 +163,9 @@ int	config_parse_addr(const char *, struct moat_addr *, const char **);
 int	config_add_rules_text(struct moat_config *, const char *name,
 	    const char *text);
 int	config_add_rules_file(struct moat_config *, const char *path);
+/* Read rules from an open file named name: 0, or -1 with *why set. */
+int	config_add_rules_fd(struct moat_config *, int fd, const char *name,
+	    const char **why);
 /* Compile every source into a new ruleset; NULL (errors logged) if any
  * rule is invalid. */
 struct ruleset	*config_ruleset(const struct moat_config *, rules_errfn, void *);
@@ -176,7 +180,6 @@ struct child_config {
 	uint32_t		 gen;
 };
 int	config_recv(struct child_config *, struct msg *);
-
 
 /* chan.c: a message channel on a libevent loop */
 
