@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "policy.h"
@@ -180,6 +181,27 @@ struct child_config {
 	uint32_t		 gen;
 };
 int	config_recv(struct child_config *, struct msg *);
+
+/* parse.y: the configuration file */
+
+/*
+ * Parse file (and what it includes) into a fresh configuration that starts
+ * from config_defaults().  On success *conf is freed and replaced (its
+ * foreground flag is kept) and 0 is returned.  On any error every message
+ * is logged as "file:line: what", *conf is left untouched and -1 is
+ * returned.
+ */
+int	parse_config(const char *file, struct moat_config *conf);
+/* -D name=value: a macro that wins over the file's own.  0 or -1. */
+int	cmdline_symset(const char *);
+
+/* printconf.c: the configuration as text the parser reads back */
+
+/* The effective configuration in canonical form (what -n shows). */
+void	config_print(const struct moat_config *, FILE *);
+/* Log level names: "emerg" .. "debug" for 0 .. 7; -1 if unknown. */
+const char	*config_level_name(int);
+int	config_level_byname(const char *);
 
 /* chan.c: a message channel on a libevent loop */
 
