@@ -45,7 +45,7 @@
 
 #include "moatd.h"
 
-#define INCLUDE_DEPTH	8		/* nested files, the top one included */
+#define INCLUDE_DEPTH	8		/* open files, the top one too */
 #define STRING_MAX	(MSG_MAXSZ)	/* a rules string may be long */
 #define TIMEOUT_MAX	86400		/* seconds */
 #define HEAD_MIN	1024		/* smallest "limit head" */
@@ -58,7 +58,7 @@
 
 struct file {
 	FILE		*stream;
-	char		*name;		/* as the user wrote it, for messages */
+	char		*name;		/* as written, for messages */
 	int		 lineno;
 	int		 eof_reached;
 	int		*unget;
@@ -70,7 +70,7 @@ struct sym {
 	struct sym	*next;
 	char		*name;
 	char		*value;
-	int		 persist;	/* -D: the file cannot redefine it */
+	int		 persist;	/* -D: the file cannot change it */
 };
 
 enum { T_HEAD, T_IDLE, T_DRAIN };
@@ -82,7 +82,7 @@ typedef struct {
 		char	*string;
 	} v;
 	int	 lineno;
-	int	 tokno;		/* counts tokens: which one an error was at */
+	int	 tokno;		/* which token: where an error was */
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED	1
 
@@ -122,7 +122,8 @@ static int			 expanding;
 static int			 errors;
 static int			 ntokens, err_tokno;
 static struct moat_config	*conf;
-static char			 pending[1024];	/* a syntax error, until EOL */
+/* A syntax error, reported at the end of its line. */
+static char			 pending[1024];
 static char			*lexbuf;
 static size_t			 lexsize;
 
@@ -157,8 +158,8 @@ grammar		: %empty
 		| grammar include TEOL
 		| grammar varset TEOL
 		| grammar main TEOL
-		| grammar unknown TEOL		{ pending_flush(); yyerrok; }
-		| grammar error TEOL		{ pending_flush(); yyerrok; }
+		| grammar unknown TEOL	{ pending_flush(); yyerrok; }
+		| grammar error TEOL	{ pending_flush(); yyerrok; }
 		;
 
 /* A word at the start of a line that is no keyword nor a macro. */
@@ -212,7 +213,9 @@ main		: TUSER TSTRING {
 		| TTIMEOUT timeout TNUMBER	{ set_timeout($2, $3); }
 		| TLIMIT limit TNUMBER		{ set_limit($2, $3); }
 		| TRULES TFILE TSTRING		{ add_rules_file($3); }
-		| TRULES TSTRING		{ add_rules_text($2, $<lineno>2); }
+		| TRULES TSTRING {
+			add_rules_text($2, $<lineno>2);
+		}
 		| TBUILTIN TRULES yesno		{ conf->builtin = $3; }
 		;
 
@@ -248,7 +251,10 @@ yesno		: TYES				{ $$ = 1; }
 		;
 
 listener	: TSTRING			{ listen_begin($1); }
-		    listenopts			{ listen_end(); free($1); }
+		    listenopts {
+			listen_end();
+			free($1);
+		}
 		| TSYSTEMD optname		{ listen_systemd($2); }
 		;
 

@@ -11,7 +11,8 @@ t_conf_rules_files_load() {
 	for f in "$CONF_SRCDIR"/etc/rules/*.list; do
 		files=$((files + 1))
 		run_cmd "$MOATD" -n -no-builtin-rules -rules-file "$f"
-		expect_eq "$RC" 0 "exit status of moatd -n -rules-file $f (stderr: $ERR)"
+		expect_eq "$RC" 0 \
+		    "exit status of moatd -n -rules-file $f (stderr: $ERR)"
 		expect_eq "$ERR" "" "stderr of moatd -n -rules-file $f"
 		want=$(grep -cEv '^[[:space:]]*(!|$)' "$f")
 		[ "$want" -gt 0 ] || fail "$f holds no rule"

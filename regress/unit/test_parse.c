@@ -5,9 +5,9 @@
  * regress/parse/ holds good/NAME.conf (each must parse, and print, parse
  * and print again to the same bytes), bad/NAME.conf with bad/NAME.err (the
  * exact messages; the configuration must be left as it was) and files/
- * (what they include).  They are copied to a temporary directory first, owned by
- * us and writable by us alone, as parse_config() insists; the directory's
- * name is taken out of every message before it is compared.
+ * (what they include).  They are copied to a temporary directory first,
+ * owned by us and writable by us alone, as parse_config() insists; the
+ * directory's name is taken out of every message before it is compared.
  */
 
 #include <sys/stat.h>
