@@ -4,3 +4,4 @@
  */
 SUITE(log)
 SUITE(msg)
+SUITE(drop)
