@@ -81,9 +81,15 @@ static const struct scenario {
 	const char	*name;
 	int		(*run)(const char *);
 } scenarios[] = {
+	{ "deny", sc_deny },
+	{ "allowed", sc_allowed },
 	{ "drop", sc_drop },
+	{ "nnp", sc_nnp },
 	{ "badchroot", sc_badchroot },
 	{ "rootuser", sc_rootuser },
+	{ "policyloop", sc_policy_loop },
+	{ "relayloop", sc_relay_loop },
+	{ "debug", sc_debug },
 	{ "ctrunc", sc_ctrunc },
 };
 

@@ -49,6 +49,12 @@ int	sc_drop(const char *);
 int	sc_badchroot(const char *);
 int	sc_rootuser(const char *);
 int	sc_ctrunc(const char *);
+int	sc_deny(const char *);
+int	sc_allowed(const char *);
+int	sc_nnp(const char *);
+int	sc_debug(const char *);
+int	sc_policy_loop(const char *);
+int	sc_relay_loop(const char *);
 
 /* The test's side. */
 struct child {

@@ -5,3 +5,4 @@
 SUITE(log)
 SUITE(msg)
 SUITE(drop)
+SUITE(sandbox)
