@@ -122,8 +122,10 @@ static const struct sandbox_rule sandbox_common[] = {
 	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_CMP_REQUEUE),
 	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAIT_BITSET),
 	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAKE_BITSET),
-	/* OpenSSL RAND, arc4random */
+	/* OpenSSL RAND, arc4random, malloc's first-use randomization */
 	R0(getrandom, ALLOW),
+	/* qsort() over 1 KiB asks sysconf(_SC_PHYS_PAGES) */
+	R0(sysinfo, ALLOW),
 	/* libevent's monotonic clock, OpenSSL's time(), without the vDSO */
 	R0(clock_gettime, ALLOW),
 	R0(gettimeofday, ALLOW),

@@ -194,6 +194,7 @@ static const struct call calls[] = {
 	{ "brk", SYS_brk, { 0 }, OK, OK },
 	{ "futex-wake", SYS_futex, { A_BUF, FUTEX_WAKE_PRIVATE, 1 }, OK, OK },
 	{ "getrandom", SYS_getrandom, { A_BUF, 16, 0 }, OK, OK },
+	{ "sysinfo", SYS_sysinfo, { A_BUF }, OK, OK },
 	{ "clock_gettime", SYS_clock_gettime, { CLOCK_MONOTONIC, A_BUF }, OK,
 	    OK },
 	{ "gettimeofday", SYS_gettimeofday, { A_BUF, 0 }, OK, OK },
@@ -314,6 +315,12 @@ sc_deny(const char *arg)
 	return 0;
 }
 
+static int
+cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 /* arg role: every call the role must survive, with its exact outcome. */
 int
 sc_allowed(const char *arg)
@@ -321,6 +328,7 @@ sc_allowed(const char *arg)
 	enum sandbox_role	 role = role_of(arg);
 	struct sockaddr_in	 sin;
 	char			 bad[400] = "";
+	int			 ints[1000];
 	size_t			 i;
 	long			 r;
 	int			 tfd, want, e;
@@ -346,7 +354,12 @@ sc_allowed(const char *arg)
 		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
 		    " %s=%ld/%d", calls[i].name, r, e);
 	}
-	/* And through the libraries: stdio, big and small malloc. */
+	/* And through the libraries: stdio, malloc, a big qsort. */
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		ints[i] = -(int)i;
+	qsort(ints, sizeof(ints) / sizeof(ints[0]), sizeof(ints[0]), cmp);
+	if (ints[0] != -999)
+		strlcat(bad, " qsort", sizeof(bad));
 	dprintf(STDERR_FILENO, "allowed: stdio works\n");
 	if ((p = malloc(4 * 1024 * 1024)) == NULL)
 		strlcat(bad, " malloc-big", sizeof(bad));
