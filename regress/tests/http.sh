@@ -1,0 +1,428 @@
+# HTTP framing and normalisation: request smuggling, obfuscated framing,
+# target canonicalisation, pipelining and upgrades, end to end.  Sourced by
+# regress/run.sh (helpers from regress/lib.sh).
+#
+# Each case is a file regress/http/NAME.case, run by t_http_NAME.  One
+# fakedocker (regress/fakedocker.c, recording every byte it receives) and
+# one moatd in front of it (rules: regress/http/rules) serve every case
+# of this file; they start with the first case that runs and stop in
+# t_http_zz_teardown (or, if a filtered run skips it, when run.sh exits).
+# Per case: send the bytes with regress/rawclient.py, then check
+#   - the status codes of the responses, in order, and that the proxy's
+#     own error responses are application/json {"message":"moatd: ..."};
+#   - for each 403, its message names the canonical METHOD and path;
+#   - that the connection was closed (close=yes) or kept (the default);
+#   - the exact bytes fakedocker received meanwhile (over any number of
+#     connections, in arrival order), or that it saw no connection;
+# and then that a fresh connection still gets GET /_ping through (with
+# exactly that request reaching fakedocker) and that every moatd process
+# is alive.
+#
+# A case file is bash, sourced.  Byte strings use printf %b escapes (\r
+# \n \t \xHH), so CRLFs are explicit; never use \c.
+#   # first line: what the case checks (shown by the runner)
+#   send=('bytes' ['bytes' ...])  pieces, each one write, 0.1 s apart
+#   shut=yes                      half-close after the last piece
+#   status='200 403'              the status codes the client must get
+#   close=yes                     the proxy must close the connection
+#   denied=('GET /path' ...)      the METHOD path of each 403's message
+#   piped='bytes'                 what comes back after a 101 (echoed)
+#   backend='bytes'               exactly what fakedocker must receive;
+#                                 '@none': no connection, no byte at all
+#   backend_prefix=yes            fakedocker must have received a prefix
+#                                 of backend (possibly nothing): for a
+#                                 request cut off part-way through a body
+
+HTTP_ROOT=$PWD
+HTTP_CHROOT=/var/empty/moatd
+HTTP_PING_FWD='GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
+
+# Shared state, kept in files so that every test subshell sees it.
+_http_dir() {
+	printf '%s\n' "$RUN_DIR/http-shared"
+}
+
+_http_show() {
+	python3 -c 'import sys
+b = open(sys.argv[1], "rb").read()
+r = repr(b)
+print(r if len(r) < 1500 else r[:1500] + "... (%d bytes)" % len(b))' "$1"
+}
+
+_http_rawclient() {
+	python3 "$HTTP_ROOT/regress/rawclient.py" "$@"
+}
+
+# The shared moatd (and its fakedocker) alive and well, or stopped.
+_http_healthy() {
+	local d=$1
+
+	[ -s "$d/state" ] || return 1
+	. "$d/state"
+	kill -0 "$HTTP_FAKE" 2>/dev/null || return 1
+	SCRATCH=$d moatd_alive "$HTTP_MOATD" >/dev/null
+}
+
+_http_down() {
+	local d=$1
+
+	[ -s "$d/state" ] || return 0
+	. "$d/state"
+	SCRATCH=$d moatd_stop "$HTTP_MOATD" >/dev/null 2>&1
+	kill -TERM "$HTTP_FAKE" 2>/dev/null
+	rm -f "$d/state"
+}
+
+# Start fakedocker and moatd once; later cases reuse them.  A case that
+# killed either has failed already: the next one starts afresh.
+_http_up() {
+	local d i port runsh=$$
+
+	d=$(_http_dir)
+	if _http_healthy "$d"; then
+		return 0
+	fi
+	_http_down "$d"
+	mkdir -p "$d" || fail "mkdir $d"
+	[ -x "$HTTP_ROOT/regress/fakedocker" ] ||
+	    fail "regress/fakedocker is missing: make regress/fakedocker"
+	# moatd's default user is _moatd; the contract's tests use nobody
+	# and the default chroot, which must be root-owned and not writable.
+	[ -d "$HTTP_CHROOT" ] || install -d -m 0755 "$HTTP_CHROOT" ||
+	    fail "cannot create $HTTP_CHROOT"
+	rm -rf "$d/rec" "$d/docker.sock"
+	"$HTTP_ROOT/regress/fakedocker" "$d/docker.sock" "$d/rec" \
+	    </dev/null >"$d/fakedocker.log" 2>&1 &
+	HTTP_FAKE=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$d/docker.sock" ] && break
+		kill -0 "$HTTP_FAKE" 2>/dev/null ||
+		    fail "fakedocker exited: $(cat "$d/fakedocker.log")"
+		sleep 0.05
+	done
+	[ -S "$d/docker.sock" ] || fail "fakedocker did not start"
+	port=$(free_port)
+	SCRATCH=$d moatd_start -prefork 2 -u nobody -chroot "$HTTP_CHROOT" \
+	    -frontend-addr "tcp://127.0.0.1:$port" \
+	    -backend-addr "unix://$d/docker.sock" \
+	    -no-builtin-rules -rules-file "$HTTP_ROOT/regress/http/rules" \
+	    -log-level 7
+	HTTP_MOATD=$MOATD_PID
+	HTTP_LOG=$MOATD_LOG
+	printf 'HTTP_FAKE=%s\nHTTP_MOATD=%s\nHTTP_LOG=%s\nHTTP_PORT=%s\n' \
+	    "$HTTP_FAKE" "$HTTP_MOATD" "$HTTP_LOG" "$port" >"$d/state"
+	# If run.sh ends without t_http_zz_teardown (a filtered run), or the
+	# teardown never comes, take both down with it.
+	(
+		trap '' HUP INT
+		while kill -0 "$runsh" 2>/dev/null && [ -e "$d/state" ]; do
+			sleep 0.5
+		done
+		kill -TERM "$HTTP_MOATD" "$HTTP_FAKE" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	. "$d/state"
+}
+
+_http_received_bytes() {
+	stat -c %s "$HTTP_REC/all.raw"
+}
+
+_http_opens() {
+	grep -c '^open ' "$HTTP_REC/events"
+}
+
+# What fakedocker received since offset $1, into file $2.
+_http_since() {
+	tail -c +"$(($1 + 1))" "$HTTP_REC/all.raw" >"$2"
+}
+
+# Wait (up to 0.5 s: the proxy writes to Docker before the client hears
+# back, but fakedocker may log a close-time flush a little later) until
+# fakedocker received exactly the bytes in file $2 since offset $1.
+_http_expect_received() {
+	local off=$1 want=$2 what=$3 got=$SCRATCH/got.$RANDOM i
+
+	for ((i = 0; i < 25; i++)); do
+		_http_since "$off" "$got"
+		cmp -s "$got" "$want" && return 0
+		sleep 0.02
+	done
+	fail "$what: fakedocker received" "$(_http_show "$got")" \
+	    "instead of" "$(_http_show "$want")"
+}
+
+# A fresh connection must still get a plain allowed request through,
+# and exactly that request must reach Docker.
+_http_ping() {
+	local off line want=$SCRATCH/ping.want
+
+	off=$(_http_received_bytes)
+	exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" ||
+	    fail "after the case, moatd does not accept connections"
+	printf 'GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+	IFS= read -r -t 3 line <&3
+	exec 3<&-
+	expect_eq "${line%$'\r'}" "HTTP/1.1 200 OK" \
+	    "GET /_ping on a fresh connection after the case"
+	printf '%b' "$HTTP_PING_FWD" >"$want"
+	_http_expect_received "$off" "$want" \
+	    "after the case, GET /_ping (or late bytes of the case)"
+}
+
+# Check the summary from rawclient -S against the case's expectations.
+_http_check_responses() {
+	local resp=$1 got end line code ct body i=0 msg
+
+	got=$(awk '$1 == "R" { print $2 }' "$resp" | paste -sd' ')
+	end=$(sed -n 's/^E //p' "$resp")
+	[ "$got" = "$status" ] || fail "statuses: expected [$status]," \
+	    "got [$got]; the client saw:" "$(cat "$resp")"
+	if grep -q '^J ' "$resp"; then
+		fail "bytes that are not a response:" "$(grep '^J ' "$resp")"
+	fi
+	if [ "$close" = yes ]; then
+		[[ $end =~ ^(eof|reset)$ ]] ||
+		    fail "connection not closed by the proxy ($end):" \
+		    "$(cat "$resp")"
+	else
+		[ "$end" = open ] ||
+		    fail "connection not kept ($end):" "$(cat "$resp")"
+	fi
+	while read -r line; do
+		[ "${line%% *}" = R ] || continue
+		code=${line#R }
+		code=${code%% *}
+		ct=${line#* ct=}
+		ct=${ct%% body=*}
+		body=${line#* body=}
+		[ "$code" -ge 400 ] || continue
+		[ "$ct" = application/json ] ||
+		    fail "$code with Content-Type $ct: $line"
+		[[ $body == '{"message":"moatd: '* ]] ||
+		    fail "$code body is not moatd's JSON message: $line"
+		[ "$code" = 403 ] || continue
+		if [ "$i" -lt "${#denied[@]}" ]; then
+			msg="{\"message\":\"moatd: ${denied[$i]} is not allowed\"}"
+			[ "${body%\\x0a}" = "$msg" ] ||
+			    fail "403 number $((i + 1)): expected body $msg," \
+			    "got $body"
+		fi
+		i=$((i + 1))
+	done <"$resp"
+	if [ "${#denied[@]}" -ne "$i" ]; then
+		fail "expected ${#denied[@]} messages, got $i 403s"
+	fi
+	if [ -n "$piped" ]; then
+		expect_eq "$(sed -n 's/^P //p' "$resp")" \
+		    "$(printf '%b' "$piped" | python3 -c 'import sys
+b = sys.stdin.buffer.read()
+print("".join(chr(c) if 0x20 <= c < 0x7f and c != 0x5c else
+    "\\\\" if c == 0x5c else "\\x%02x" % c for c in b))')" \
+		    "bytes after the 101"
+	fi
+}
+
+http_case() {
+	local name=$1 f i off opens n args=() opts=() want=$SCRATCH/want
+	local send=() shut=no status= close=no denied=() piped= backend=
+	local backend_prefix=no
+
+	f=$HTTP_ROOT/regress/http/$name.case
+	[ -f "$f" ] || fail "no case file $f"
+	. "$f" || fail "cannot source $f"
+	tid "$(sed -n '1s/^# *//p' "$f")"
+	[ "${#send[@]}" -gt 0 ] || fail "$f sends nothing"
+	_http_up
+	HTTP_REC=$(_http_dir)/rec
+
+	for i in "${!send[@]}"; do
+		printf '%b' "${send[$i]}" >"$SCRATCH/send.$i"
+		args+=("@$SCRATCH/send.$i")
+	done
+	n=$(wc -w <<<"$status")
+	opts=(-S -t 3)
+	[ "$close" = yes ] || opts+=(-n "$n" -g 0.05)
+	[ "$shut" = yes ] && opts+=(-s)
+
+	off=$(_http_received_bytes)
+	opens=$(_http_opens)
+	_http_rawclient "${opts[@]}" "127.0.0.1:$HTTP_PORT" "${args[@]}" \
+	    >"$SCRATCH/resp" 2>"$SCRATCH/rawclient.err" ||
+	    fail "rawclient: $(cat "$SCRATCH/rawclient.err")"
+	_http_check_responses "$SCRATCH/resp"
+
+	if [ "$backend" = @none ]; then
+		: >"$want"
+		_http_expect_received "$off" "$want" "denied or bad request"
+		expect_eq "$(_http_opens)" "$opens" \
+		    "connections to Docker (there must be none)"
+	elif [ "$backend_prefix" = yes ]; then
+		printf '%b' "$backend" >"$want"
+		sleep 0.1
+		_http_since "$off" "$SCRATCH/got"
+		head -c "$(stat -c %s "$SCRATCH/got")" "$want" >"$want.prefix"
+		cmp -s "$SCRATCH/got" "$want.prefix" ||
+		    fail "fakedocker received" "$(_http_show "$SCRATCH/got")" \
+		    "which is not a prefix of" "$(_http_show "$want")"
+	else
+		printf '%b' "$backend" >"$want"
+		_http_expect_received "$off" "$want" "forwarded bytes"
+	fi
+
+	_http_ping
+	local why
+	why=$(SCRATCH=$(_http_dir) moatd_alive "$HTTP_MOATD") ||
+	    fail "after the case: $why" "$(tail -n 20 "$HTTP_LOG")"
+}
+
+t_http_cases_complete() {
+	local f name fns
+
+	tid "every regress/http case has its t_http_ function, and back"
+	fns=$(sed -n 's/^t_http_\([a-z0-9_]*\)() { http_case \1; }$/\1/p' \
+	    "$HTTP_ROOT/regress/tests/http.sh" | sort)
+	for f in "$HTTP_ROOT"/regress/http/*.case; do
+		name=${f##*/}
+		name=${name%.case}
+		grep -qx "$name" <<<"$fns" ||
+		    fail "regress/http/$name.case has no t_http_$name"
+	done
+	for name in $fns; do
+		[ -f "$HTTP_ROOT/regress/http/$name.case" ] ||
+		    fail "t_http_$name has no regress/http/$name.case"
+	done
+}
+
+# The cases, one function each (run.sh finds tests by their text).
+# Baseline and re-serialisation
+t_http_allowed_get() { http_case allowed_get; }
+t_http_denied_get() { http_case denied_get; }
+t_http_hop_by_hop() { http_case hop_by_hop; }
+t_http_query_kept() { http_case query_kept; }
+t_http_empty_query() { http_case empty_query; }
+t_http_head_request() { http_case head_request; }
+t_http_http10_close() { http_case http10_close; }
+t_http_http10_keepalive() { http_case http10_keepalive; }
+t_http_connection_close() { http_case connection_close; }
+t_http_backend_close() { http_case backend_close; }
+t_http_stream() { http_case stream; }
+# Framing: Content-Length
+t_http_cl_body_then_denied() { http_case cl_body_then_denied; }
+t_http_cl_duplicate_same() { http_case cl_duplicate_same; }
+t_http_cl_duplicate_diff() { http_case cl_duplicate_diff; }
+t_http_cl_list() { http_case cl_list; }
+t_http_cl_plus() { http_case cl_plus; }
+t_http_cl_minus() { http_case cl_minus; }
+t_http_cl_leading_zero() { http_case cl_leading_zero; }
+t_http_cl_hex() { http_case cl_hex; }
+t_http_cl_overflow() { http_case cl_overflow; }
+t_http_cl_inner_space() { http_case cl_inner_space; }
+# Framing: CL and TE together, TE obfuscations
+t_http_cl_te() { http_case cl_te; }
+t_http_te_cl() { http_case te_cl; }
+t_http_te_xchunked() { http_case te_xchunked; }
+t_http_te_leading_space() { http_case te_leading_space; }
+t_http_te_tab() { http_case te_tab; }
+t_http_te_uppercase() { http_case te_uppercase; }
+t_http_te_chunked_identity() { http_case te_chunked_identity; }
+t_http_te_identity_chunked() { http_case te_identity_chunked; }
+t_http_te_folded() { http_case te_folded; }
+t_http_te_space_before_colon() { http_case te_space_before_colon; }
+t_http_te_duplicate() { http_case te_duplicate; }
+t_http_te_duplicate_obfuscated() { http_case te_duplicate_obfuscated; }
+t_http_te_vertical_tab() { http_case te_vertical_tab; }
+t_http_te_http10() { http_case te_http10; }
+# Framing: chunked bodies
+t_http_chunked_then_get() { http_case chunked_then_get; }
+t_http_chunked_then_denied() { http_case chunked_then_denied; }
+t_http_chunked_extension() { http_case chunked_extension; }
+t_http_chunked_request_inside() { http_case chunked_request_inside; }
+t_http_chunk_size_0x() { http_case chunk_size_0x; }
+t_http_chunk_size_negative() { http_case chunk_size_negative; }
+t_http_chunk_size_17_digits() { http_case chunk_size_17_digits; }
+t_http_chunk_size_space() { http_case chunk_size_space; }
+t_http_chunk_bare_lf() { http_case chunk_bare_lf; }
+t_http_chunk_no_crlf_after_data() { http_case chunk_no_crlf_after_data; }
+t_http_chunk_trailer() { http_case chunk_trailer; }
+t_http_chunk_bad_after_valid() { http_case chunk_bad_after_valid; }
+# Pipelining and keep-alive
+t_http_pipeline_allow_deny() { http_case pipeline_allow_deny; }
+t_http_pipeline_deny_allow() { http_case pipeline_deny_allow; }
+t_http_pipeline_keepalive_many() { http_case pipeline_keepalive_many; }
+t_http_denied_then_allowed_later() { http_case denied_then_allowed_later; }
+t_http_denied_body_closes() { http_case denied_body_closes; }
+t_http_bad_then_allowed() { http_case bad_then_allowed; }
+# The head: line endings, bytes, fields
+t_http_bare_lf() { http_case bare_lf; }
+t_http_bare_lf_mixed() { http_case bare_lf_mixed; }
+t_http_bare_cr() { http_case bare_cr; }
+t_http_nul_in_field() { http_case nul_in_field; }
+t_http_nul_in_target() { http_case nul_in_target; }
+t_http_obs_fold() { http_case obs_fold; }
+t_http_field_no_colon() { http_case field_no_colon; }
+t_http_field_name_space() { http_case field_name_space; }
+t_http_missing_host() { http_case missing_host; }
+t_http_duplicate_host() { http_case duplicate_host; }
+t_http_too_many_fields() { http_case too_many_fields; }
+t_http_oversized_head() { http_case oversized_head; }
+t_http_oversized_line() { http_case oversized_line; }
+t_http_oversized_line_huge() { http_case oversized_line_huge; }
+# The request line: methods, forms, versions
+t_http_double_space() { http_case double_space; }
+t_http_method_lowercase() { http_case method_lowercase; }
+t_http_method_trace() { http_case method_trace; }
+t_http_absolute_form() { http_case absolute_form; }
+t_http_asterisk_form() { http_case asterisk_form; }
+t_http_http2_preface() { http_case http2_preface; }
+t_http_http12() { http_case http12; }
+t_http_http20() { http_case http20; }
+t_http_http09() { http_case http09; }
+t_http_http09_eof() { http_case http09_eof; }
+t_http_version_lowercase() { http_case version_lowercase; }
+# The target: canonicalisation
+t_http_dotdot_root() { http_case dotdot_root; }
+t_http_dotdot_root_raw() { http_case dotdot_root_raw; }
+t_http_dotdot_to_denied() { http_case dotdot_to_denied; }
+t_http_dotdot_to_allowed() { http_case dotdot_to_allowed; }
+t_http_dot_segments() { http_case dot_segments; }
+t_http_trailing_slash() { http_case trailing_slash; }
+t_http_pct2f() { http_case pct2f; }
+t_http_pct2f_lower() { http_case pct2f_lower; }
+t_http_pct00() { http_case pct00; }
+t_http_pct25() { http_case pct25; }
+t_http_pct_bad() { http_case pct_bad; }
+t_http_pct_unreserved() { http_case pct_unreserved; }
+t_http_pct_reserved_kept() { http_case pct_reserved_kept; }
+t_http_pct_non_ascii() { http_case pct_non_ascii; }
+t_http_non_ascii() { http_case non_ascii; }
+t_http_backslash() { http_case backslash; }
+t_http_fragment() { http_case fragment; }
+t_http_query_nul() { http_case query_nul; }
+# Upgrades
+t_http_upgrade_allowed() { http_case upgrade_allowed; }
+t_http_upgrade_early_data() { http_case upgrade_early_data; }
+t_http_upgrade_denied() { http_case upgrade_denied; }
+t_http_upgrade_not_upgraded() { http_case upgrade_not_upgraded; }
+t_http_upgrade_not_upgraded_junk() { http_case upgrade_not_upgraded_junk; }
+t_http_upgrade_without_connection() { http_case upgrade_without_connection; }
+t_http_upgrade_connection_only() { http_case upgrade_connection_only; }
+t_http_upgrade_http10() { http_case upgrade_http10; }
+
+t_http_zz_teardown() {
+	local d why
+
+	tid "the shared moatd and fakedocker stop cleanly"
+	d=$(_http_dir)
+	[ -s "$d/state" ] || pass
+	. "$d/state"
+	kill -0 "$HTTP_FAKE" 2>/dev/null ||
+	    fail "fakedocker died: $(cat "$d/fakedocker.log")"
+	why=$(SCRATCH=$d moatd_alive "$HTTP_MOATD") || fail "$why"
+	SCRATCH=$d moatd_stop "$HTTP_MOATD" ||
+	    fail "moatd did not stop cleanly" "$(tail -n 20 "$HTTP_LOG")"
+	kill -TERM "$HTTP_FAKE"
+	rm -f "$d/state"
+	if grep -Eiq 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG"; then
+		fail "moatd's log:" "$(grep -Ei 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG" | head)"
+	fi
+}
