@@ -15,8 +15,8 @@
 
 """rawclient: send exact bytes to a server and show what comes back.
 
-usage: rawclient.py [-t secs] [-d secs] [-n count] [-g secs] [-s] [-S]
-                    address piece...
+usage: rawclient.py [-t secs] [-d secs] [-n count] [-g secs] [-h list]
+                    [-s] [-S] address piece...
 
 address is host:port, [v6]:port or unix:/path.  Each piece is sent with
 one write, -d seconds (default 0.1) after the previous one; a piece is
@@ -26,7 +26,8 @@ the connection after the last piece.
 
 Reads until the server closes, or -t seconds (default 3) pass, or -n
 complete HTTP responses have arrived and -g more seconds (default 0)
-brought nothing.  Prints the bytes received; with -S, a summary instead,
+brought nothing.  -h names the responses (1-based, comma-separated)
+that answer HEAD requests: they have no body whatever their framing.  Prints the bytes received; with -S, a summary instead,
 one line per item (bytes shown with \\xHH escapes, see esc()):
 
     R <status> ct=<content-type> body=<body>   one complete response
@@ -84,7 +85,8 @@ def connect(addr, timeout):
 class Parser:
     """Splits a byte stream into HTTP/1.x responses, as a client would."""
 
-    def __init__(self):
+    def __init__(self, heads=()):
+        self.heads = heads      # 1-based numbers of responses to HEAD
         self.items = []         # ("R", status, fields, body) or (kind, bytes)
         self.complete = 0       # complete responses
         self.piped = False      # a 101 came: the rest is a raw stream
@@ -117,7 +119,8 @@ class Parser:
                 if at < len(data):
                     self.items.append(("P", data[at:]))
                 return
-            if 100 <= status < 200 or status in (204, 304):
+            if 100 <= status < 200 or status in (204, 304) or \
+                    self.complete + 1 in self.heads:
                 body, nxt = b"", at
             elif "chunked" in fields.get("transfer-encoding", "").lower():
                 body, nxt = self.dechunk(data, at)
@@ -166,8 +169,8 @@ class Parser:
             pos += size + 2
 
 
-def summary(data, how):
-    p = Parser()
+def summary(data, how, heads):
+    p = Parser(heads)
     p.feed(data)
     out = []
     for it in p.items:
@@ -183,8 +186,9 @@ def summary(data, how):
 def main():
     timeout, delay, count, grace = 3.0, 0.1, None, 0.0
     shut = summ = False
+    heads = ()
     try:
-        opts, args = getopt.getopt(sys.argv[1:], "d:g:n:sSt:")
+        opts, args = getopt.getopt(sys.argv[1:], "d:g:h:n:sSt:")
     except getopt.GetoptError as e:
         sys.exit("rawclient: %s\n%s" % (e, __doc__))
     for o, v in opts:
@@ -196,6 +200,8 @@ def main():
             count = int(v)
         elif o == "-g":
             grace = float(v)
+        elif o == "-h":
+            heads = tuple(int(n) for n in v.split(","))
         elif o == "-s":
             shut = True
         elif o == "-S":
@@ -219,7 +225,7 @@ def main():
 
     data = b""
     how = None
-    parser = Parser()
+    parser = Parser(heads)
 
     def receive(until):
         """Read until until (monotonic); returns False at EOF/reset."""
@@ -279,7 +285,7 @@ def main():
         how = "timeout"
     s.close()
     if summ:
-        sys.stdout.write(summary(data, how))
+        sys.stdout.write(summary(data, how, heads))
     else:
         sys.stdout.buffer.write(data)
     return 0
