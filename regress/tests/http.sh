@@ -92,37 +92,71 @@ _http_healthy() {
 	_http_alive "$d" >/dev/null
 }
 
+# Stop whatever a previous start left (and its watchdog), by pid.  Not
+# moatd_stop: this also runs after a failed start, with no children.
 _http_down() {
-	local d=$1
+	local d=$1 pids i
 
-	[ -s "$d/state" ] || return 0
-	. "$d/state"
-	SCRATCH=$d moatd_stop "$HTTP_MOATD" >/dev/null 2>&1
-	kill -TERM "$HTTP_FAKE" 2>/dev/null
-	rm -f "$d/state"
+	[ -s "$d/watchdog.pid" ] && kill -TERM "$(cat "$d/watchdog.pid")" \
+	    2>/dev/null
+	pids=$(cat "$d/fakedocker.pid" 2>/dev/null
+	    awk '{ print $1 }' "$d/.moatd" 2>/dev/null)
+	[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 $pids 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	rm -f "$d/watchdog.pid" "$d/fakedocker.pid" "$d/.moatd" "$d/state"
+}
+
+# If run.sh ends without t_http_zz_teardown (a filtered run, a signal),
+# take fakedocker ($3) and moatd down with it.  moatd's pid is read from
+# moatd_start's list while the run lasts: run.sh removes the directory
+# on its way out, and moatd_start needs more than 0.1 s to return.
+_http_watchdog() {
+	local d=$1 runsh=$2 pids=$3 p
+
+	trap '' HUP INT
+	trap 'exit 0' TERM
+	while kill -0 "$runsh" 2>/dev/null && [ -d "$d" ]; do
+		p=$(awk '{ print $1 }' "$d/.moatd" 2>/dev/null)
+		[ -n "$p" ] && pids="$3 $p"
+		sleep 0.1
+	done
+	kill -TERM $pids 2>/dev/null
+	exit 0
 }
 
 # Start fakedocker and moatd once; later cases reuse them.  A case that
-# killed either has failed already: the next one starts afresh.
+# killed either has failed already: the next one starts afresh.  If
+# moatd could not start at all, every later case fails at once instead
+# of waiting for it again.
 _http_up() {
-	local d i port runsh=$$
+	local d i port
 
 	d=$(_http_dir)
 	if _http_healthy "$d"; then
 		return 0
 	fi
-	_http_down "$d"
+	[ -e "$d/starting" ] &&
+	    fail "the shared moatd failed to start in an earlier case"
 	mkdir -p "$d" || fail "mkdir $d"
+	_http_down "$d"
+	touch "$d/starting"
 	[ -x "$HTTP_ROOT/regress/fakedocker" ] ||
 	    fail "regress/fakedocker is missing: make regress/fakedocker"
-	# moatd's default user is _moatd; the contract's tests use nobody
-	# and the default chroot, which must be root-owned and not writable.
+	# The contract's tests run as nobody with the default chroot, which
+	# must exist, be root-owned and not be writable by others.
 	[ -d "$HTTP_CHROOT" ] || install -d -m 0755 "$HTTP_CHROOT" ||
 	    fail "cannot create $HTTP_CHROOT"
 	rm -rf "$d/rec" "$d/docker.sock"
 	"$HTTP_ROOT/regress/fakedocker" "$d/docker.sock" "$d/rec" \
 	    </dev/null >"$d/fakedocker.log" 2>&1 &
 	HTTP_FAKE=$!
+	echo "$HTTP_FAKE" >"$d/fakedocker.pid"
+	_http_watchdog "$d" "$$" "$HTTP_FAKE" </dev/null >/dev/null 2>&1 &
+	echo $! >"$d/watchdog.pid"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$d/docker.sock" ] && break
 		kill -0 "$HTTP_FAKE" 2>/dev/null ||
@@ -131,24 +165,20 @@ _http_up() {
 	done
 	[ -S "$d/docker.sock" ] || fail "fakedocker did not start"
 	port=$(free_port)
-	SCRATCH=$d moatd_start -prefork 2 -u nobody -chroot "$HTTP_CHROOT" \
-	    -frontend-addr "tcp://127.0.0.1:$port" \
+	# In a subshell with the shared directory as its SCRATCH, so that
+	# the test's own exit does not stop this moatd; a failure's reason
+	# is then in that directory.
+	if ! (SCRATCH=$d moatd_start -prefork 2 -u nobody \
+	    -chroot "$HTTP_CHROOT" -frontend-addr "tcp://127.0.0.1:$port" \
 	    -backend-addr "unix://$d/docker.sock" \
 	    -no-builtin-rules -rules-file "$HTTP_ROOT/regress/http/rules" \
-	    -log-level 7
-	HTTP_MOATD=$MOATD_PID
-	HTTP_LOG=$MOATD_LOG
+	    -log-level 7); then
+		fail "cannot start moatd: $(cat "$d/.failed" 2>/dev/null)"
+	fi
+	read -r MOATD_PID MOATD_LOG <"$d/.moatd"
 	printf 'HTTP_FAKE=%s\nHTTP_MOATD=%s\nHTTP_LOG=%s\nHTTP_PORT=%s\n' \
-	    "$HTTP_FAKE" "$HTTP_MOATD" "$HTTP_LOG" "$port" >"$d/state"
-	# If run.sh ends without t_http_zz_teardown (a filtered run), or the
-	# teardown never comes, take both down with it.
-	(
-		trap '' HUP INT
-		while kill -0 "$runsh" 2>/dev/null && [ -e "$d/state" ]; do
-			sleep 0.5
-		done
-		kill -TERM "$HTTP_MOATD" "$HTTP_FAKE" 2>/dev/null
-	) </dev/null >/dev/null 2>&1 &
+	    "$HTTP_FAKE" "$MOATD_PID" "$MOATD_LOG" "$port" >"$d/state"
+	rm -f "$d/starting"
 	. "$d/state"
 }
 
@@ -465,20 +495,25 @@ t_http_upgrade_connection_only() { http_case upgrade_connection_only; }
 t_http_upgrade_http10() { http_case upgrade_http10; }
 
 t_http_zz_teardown() {
-	local d why
+	local d why log
 
 	tid "the shared moatd and fakedocker stop cleanly"
 	d=$(_http_dir)
-	[ -s "$d/state" ] || pass
-	. "$d/state"
-	kill -0 "$HTTP_FAKE" 2>/dev/null ||
-	    fail "fakedocker died: $(cat "$d/fakedocker.log")"
-	why=$(SCRATCH=$d moatd_alive "$HTTP_MOATD") || fail "$why"
-	SCRATCH=$d moatd_stop "$HTTP_MOATD" ||
-	    fail "moatd did not stop cleanly" "$(tail -n 20 "$HTTP_LOG")"
-	kill -TERM "$HTTP_FAKE"
-	rm -f "$d/state"
-	if grep -Eiq 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG"; then
-		fail "moatd's log:" "$(grep -Ei 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG" | head)"
+	if [ ! -s "$d/state" ]; then
+		# Never started, or failed to (those cases failed already).
+		[ -d "$d" ] && _http_down "$d"
+		pass
 	fi
+	. "$d/state"
+	why=$(_http_alive "$d") || why="$why"
+	[ -s "$d/watchdog.pid" ] && kill -TERM "$(cat "$d/watchdog.pid")" \
+	    2>/dev/null
+	if ! SCRATCH=$d moatd_stop "$HTTP_MOATD"; then
+		why="$why moatd did not stop cleanly;"
+	fi
+	kill -TERM "$HTTP_FAKE" 2>/dev/null
+	rm -f "$d/state" "$d/fakedocker.pid" "$d/watchdog.pid"
+	log=$(grep -Ei 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG")
+	[ -n "$log" ] && why="$why moatd's log says: $log"
+	[ -z "$why" ] || fail "$why" "$(tail -n 20 "$HTTP_LOG")"
 }
