@@ -61,19 +61,13 @@ _http_rawclient() {
 # ready must be alive, not zombies, and still its children.  Prints why
 # not; fakedocker must be alive too.
 _http_alive() {
-	local d=$1 pid=$HTTP_MOATD c st ppid why=
+	local d=$1 pid=$HTTP_MOATD c why=
 
-	st=$(_pstate "$pid")
-	[ -n "$st" ] && [ "$st" != Z ] || why=" moatd $pid has died;"
+	_http_pstat "$pid" || why=" moatd $pid has died;"
 	for c in $(cat "$d/.children.$pid" 2>/dev/null); do
-		read -r st 2>/dev/null </proc/"$c"/stat || st=
-		st=${st##*) }
-		ppid=${st#* }
-		ppid=${ppid%% *}
-		st=${st%% *}
-		if [ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]; then
+		if ! _http_pstat "$c"; then
 			why="$why child $c has died;"
-		elif [ "$ppid" != "$pid" ]; then
+		elif [ "$HTTP_PPID" != "$pid" ]; then
 			why="$why child $c has a new parent;"
 		fi
 	done
@@ -83,13 +77,31 @@ _http_alive() {
 	return 1
 }
 
+# 0 if process $1 is alive and not a zombie; sets HTTP_PPID.
+_http_pstat() {
+	local st
+
+	read -r st 2>/dev/null </proc/"$1"/stat || return 1
+	st=${st##*) }
+	HTTP_PPID=${st#* }
+	HTTP_PPID=${HTTP_PPID%% *}
+	st=${st%% *}
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
 # The shared moatd (and its fakedocker) alive and well, or stopped.
+# A death since the last case's check is reported by this case: the
+# instance is restarted, but the case fails.
 _http_healthy() {
-	local d=$1
+	local d=$1 why
 
 	[ -s "$d/state" ] || return 1
 	. "$d/state"
-	_http_alive "$d" >/dev/null
+	why=$(_http_alive "$d") && return 0
+	[ -e "$d/reported" ] ||
+	    _http_err "before the case (since the previous one):$why" \
+	    "$(tail -n 20 "$HTTP_LOG")"
+	return 1
 }
 
 # Stop whatever a previous start left (and its watchdog), by pid.  Not
@@ -107,7 +119,8 @@ _http_down() {
 		sleep 0.05
 	done
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-	rm -f "$d/watchdog.pid" "$d/fakedocker.pid" "$d/.moatd" "$d/state"
+	rm -f "$d/watchdog.pid" "$d/fakedocker.pid" "$d/.moatd" "$d/state" \
+	    "$d/reported"
 }
 
 # If run.sh ends without t_http_zz_teardown (a filtered run, a signal),
@@ -128,8 +141,8 @@ _http_watchdog() {
 	exit 0
 }
 
-# Start fakedocker and moatd once; later cases reuse them.  A case that
-# killed either has failed already: the next one starts afresh.  If
+# Start fakedocker and moatd once; later cases reuse them.  After a
+# death (the case that saw it fails) the next case starts afresh.  If
 # moatd could not start at all, every later case fails at once instead
 # of waiting for it again.
 _http_up() {
@@ -347,8 +360,10 @@ http_case() {
 	_http_check_responses "$SCRATCH/resp"
 	_http_check_backend "$off" "$opens"
 	_http_ping
-	why=$(_http_alive "$(_http_dir)") ||
-	    _http_err "after the case:$why" "$(tail -n 20 "$HTTP_LOG")"
+	if ! why=$(_http_alive "$(_http_dir)"); then
+		_http_err "after the case:$why" "$(tail -n 20 "$HTTP_LOG")"
+		touch "$(_http_dir)/reported"
+	fi
 	[ -z "$HTTP_ERRS" ] || fail "$HTTP_ERRS"
 }
 
