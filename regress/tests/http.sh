@@ -6,7 +6,8 @@
 # fakedocker (regress/fakedocker.c, recording every byte it receives) and
 # one moatd in front of it (rules: regress/http/rules) serve every case
 # of this file; they start with the first case that runs and stop in
-# t_http_zz_teardown (or, if a filtered run skips it, when run.sh exits).
+# t_http_zz_teardown (or in cleanup_http, which run.sh calls at its end,
+# when a pattern left the teardown out).
 # Per case: send the bytes with regress/rawclient.py, then check
 #   - the status codes of the responses, in order, and that the proxy's
 #     own error responses are application/json {"message":"moatd: ..."};
@@ -104,13 +105,11 @@ _http_healthy() {
 	return 1
 }
 
-# Stop whatever a previous start left (and its watchdog), by pid.  Not
-# moatd_stop: this also runs after a failed start, with no children.
+# Stop whatever a previous start left, by pid.  Not moatd_stop: this
+# also runs after a failed start, when moatd may have no children.
 _http_down() {
 	local d=$1 pids i
 
-	[ -s "$d/watchdog.pid" ] && kill -TERM "$(cat "$d/watchdog.pid")" \
-	    2>/dev/null
 	pids=$(cat "$d/fakedocker.pid" 2>/dev/null
 	    awk '{ print $1 }' "$d/.moatd" 2>/dev/null)
 	[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
@@ -119,26 +118,7 @@ _http_down() {
 		sleep 0.05
 	done
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-	rm -f "$d/watchdog.pid" "$d/fakedocker.pid" "$d/.moatd" "$d/state" \
-	    "$d/reported"
-}
-
-# If run.sh ends without t_http_zz_teardown (a filtered run, a signal),
-# take fakedocker ($3) and moatd down with it.  moatd's pid is read from
-# moatd_start's list while the run lasts: run.sh removes the directory
-# on its way out, and moatd_start needs more than 0.1 s to return.
-_http_watchdog() {
-	local d=$1 runsh=$2 pids=$3 p
-
-	trap '' HUP INT
-	trap 'exit 0' TERM
-	while kill -0 "$runsh" 2>/dev/null && [ -d "$d" ]; do
-		p=$(awk '{ print $1 }' "$d/.moatd" 2>/dev/null)
-		[ -n "$p" ] && pids="$3 $p"
-		sleep 0.1
-	done
-	kill -TERM $pids 2>/dev/null
-	exit 0
+	rm -f "$d/fakedocker.pid" "$d/.moatd" "$d/state" "$d/reported"
 }
 
 # Start fakedocker and moatd once; later cases reuse them.  After a
@@ -168,8 +148,6 @@ _http_up() {
 	    </dev/null >"$d/fakedocker.log" 2>&1 &
 	HTTP_FAKE=$!
 	echo "$HTTP_FAKE" >"$d/fakedocker.pid"
-	_http_watchdog "$d" "$$" "$HTTP_FAKE" </dev/null >/dev/null 2>&1 &
-	echo $! >"$d/watchdog.pid"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$d/docker.sock" ] && break
 		kill -0 "$HTTP_FAKE" 2>/dev/null ||
@@ -521,14 +499,22 @@ t_http_zz_teardown() {
 	fi
 	. "$d/state"
 	why=$(_http_alive "$d") || why="$why"
-	[ -s "$d/watchdog.pid" ] && kill -TERM "$(cat "$d/watchdog.pid")" \
-	    2>/dev/null
 	if ! SCRATCH=$d moatd_stop "$HTTP_MOATD"; then
 		why="$why moatd did not stop cleanly;"
 	fi
 	kill -TERM "$HTTP_FAKE" 2>/dev/null
-	rm -f "$d/state" "$d/fakedocker.pid" "$d/watchdog.pid"
+	rm -f "$d/state" "$d/fakedocker.pid"
 	log=$(grep -Ei 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG")
 	[ -n "$log" ] && why="$why moatd's log says: $log"
 	[ -z "$why" ] || fail "$why" "$(tail -n 20 "$HTTP_LOG")"
+}
+
+# run.sh calls this once at its end: a pattern may have skipped the
+# teardown above.
+cleanup_http() {
+	local d
+
+	d=$(_http_dir)
+	[ -d "$d" ] && _http_down "$d"
+	return 0
 }
