@@ -38,7 +38,8 @@
 HTTP_ROOT=$PWD
 HTTP_CHROOT=/var/empty/moatd
 # Debian's python3 first: a version manager's shim costs 0.1 s a call.
-HTTP_PY=$(command -v /usr/bin/python3 || command -v python3)
+# stdlib only: no site directory (-S) nor environment (-I), 10 ms less.
+HTTP_PY=("$(command -v /usr/bin/python3 || command -v python3)" -I -S)
 HTTP_PING_FWD='GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
 
 # Shared state, kept in files so that every test subshell sees it.
@@ -47,14 +48,14 @@ _http_dir() {
 }
 
 _http_show() {
-	"$HTTP_PY" -c 'import sys
+	"${HTTP_PY[@]}" -c 'import sys
 b = open(sys.argv[1], "rb").read()
 r = repr(b)
 print(r if len(r) < 1500 else r[:1500] + "... (%d bytes)" % len(b))' "$1"
 }
 
 _http_rawclient() {
-	"$HTTP_PY" "$HTTP_ROOT/regress/rawclient.py" "$@"
+	"${HTTP_PY[@]}" "$HTTP_ROOT/regress/rawclient.py" "$@"
 }
 
 # moatd_alive, read from /proc alone (ps per child costs 20 ms each, and
@@ -274,7 +275,7 @@ _http_check_responses() {
 	fi
 	if [ -n "$piped" ]; then
 		got=$(sed -n 's/^P //p' "$resp")
-		msg=$(printf '%b' "$piped" | "$HTTP_PY" -c 'import sys
+		msg=$(printf '%b' "$piped" | "${HTTP_PY[@]}" -c 'import sys
 b = sys.stdin.buffer.read()
 print("".join(chr(c) if 0x20 <= c < 0x7f and c != 0x5c else
     "\\\\" if c == 0x5c else "\\x%02x" % c for c in b))')
