@@ -381,9 +381,12 @@ t_http_fields_allowlist() { http_case fields_allowlist; }
 t_http_expect_continue() { http_case expect_continue; }
 t_http_expect_unknown() { http_case expect_unknown; }
 t_http_split_head() { http_case split_head; }
+t_http_split_head_crlf() { http_case split_head_crlf; }
+t_http_stream_then_denied() { http_case stream_then_denied; }
 # Framing: Content-Length
 t_http_cl_body_then_denied() { http_case cl_body_then_denied; }
 t_http_split_body() { http_case split_body; }
+t_http_cl_large_body() { http_case cl_large_body; }
 t_http_get_with_body() { http_case get_with_body; }
 t_http_cl_duplicate_same() { http_case cl_duplicate_same; }
 t_http_cl_duplicate_diff() { http_case cl_duplicate_diff; }
@@ -415,6 +418,8 @@ t_http_chunked_then_denied() { http_case chunked_then_denied; }
 t_http_chunked_extension() { http_case chunked_extension; }
 t_http_chunked_request_inside() { http_case chunked_request_inside; }
 t_http_chunked_split() { http_case chunked_split; }
+t_http_chunked_large() { http_case chunked_large; }
+t_http_chunked_hex_forms() { http_case chunked_hex_forms; }
 t_http_chunk_size_0x() { http_case chunk_size_0x; }
 t_http_chunk_size_negative() { http_case chunk_size_negative; }
 t_http_chunk_size_17_digits() { http_case chunk_size_17_digits; }
