@@ -302,7 +302,7 @@ moatd_alive() {
 }
 
 moatd_stop() {
-	local pid=${1:-$MOATD_PID} kids c i rc=0
+	local pid=${1:-$MOATD_PID} kids c= i rc=0
 
 	[ -n "$pid" ] || return 0
 	kids=$(cat "$SCRATCH/.children.$pid" 2>/dev/null)
