@@ -198,6 +198,7 @@ t_systemd_units_contract() {
 
 	tid "the units say what moatd relies on"
 	expect_eq "$(_sd_key "$s" Type)" notify "Type"
+	expect_eq "$(_sd_key "$s" NotifyAccess)" main "NotifyAccess"
 	expect_eq "$(_sd_key "$s" ExecReload)" '/bin/kill -HUP $MAINPID' \
 	    "ExecReload"
 	expect_eq "$(_sd_key "$s" KillMode)" mixed "KillMode"
