@@ -250,7 +250,7 @@ sd_listen_fds(struct sd_socket *socks, int max)
 	return rv;
 }
 
-/* Give listener l passed socket s; l->addr.text says what it became. */
+/* Listener l takes passed socket s, which no longer owns the fd. */
 static void
 sd_assign(struct moat_listener *l, struct sd_socket *s)
 {
