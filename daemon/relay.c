@@ -709,6 +709,24 @@ complete(struct session *s)
 	next_request(s);
 }
 
+/*
+ * A malformed chunked body: the daemon got the bytes before the bad
+ * ones and will never see an end, so that connection goes.  The client
+ * still gets its 400 when the daemon has not answered yet.
+ */
+static void
+bad_body(struct session *s)
+{
+	backend_release(s, 0);
+	if (s->resp_started) {
+		s->status = 400;
+		log_request(s, "bad");
+		session_free(s);
+		return;
+	}
+	reply_error(s, 400, "bad chunked body");
+}
+
 static void
 forward_body(struct session *s)
 {
@@ -738,10 +756,7 @@ forward_body(struct session *s)
 		used = chunked_feed(&s->req_ch, vec.iov_base, vec.iov_len,
 		    &done);
 		if (used == -1) {
-			log_warnx("client=%s: bad chunked body", s->peer);
-			s->status = 400;
-			log_request(s, "bad");
-			session_free(s);
+			bad_body(s);
 			return;
 		}
 		evbuffer_remove_buffer(in, out, used);
@@ -803,6 +818,51 @@ pipe_shutdown_check(struct session *s)
 }
 
 static int
+field_is(const char *line, size_t len, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/*
+ * The daemon's head goes out as it came, but for its hop-by-hop fields:
+ * whether the client's connection stays open is ours to say.
+ */
+static size_t
+copy_response_head(struct session *s, const char *head, size_t hl)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->c);
+	const char	*line = head, *end;
+	size_t		 len, n = 0;
+	int		 closing;
+
+	closing = !s->v->keepalive || r->draining ||
+	    (s->resp.framing == RESP_EOF && !s->resp.upgrade &&
+	    !(s->v->hijack && s->resp.raw_stream));
+	while ((end = memmem(line, head + hl - line, "\r\n", 2)) != NULL) {
+		len = end - line;
+		if (len == 0)
+			break;
+		if (line != head && !s->resp.upgrade &&
+		    (field_is(line, len, "Connection") ||
+		    field_is(line, len, "Keep-Alive"))) {
+			line = end + 2;
+			continue;
+		}
+		evbuffer_add(out, line, len + 2);
+		n += len + 2;
+		line = end + 2;
+	}
+	if (closing && s->resp.status >= 200 && !s->resp.upgrade) {
+		evbuffer_add(out, "Connection: close\r\n", 19);
+		n += 19;
+	}
+	evbuffer_add(out, "\r\n", 2);
+	return n + 2;
+}
+
+static int
 response_head(struct session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->b);
@@ -828,8 +888,8 @@ response_head(struct session *s)
 		return -1;
 	}
 	s->status = s->resp.status;
-	evbuffer_remove_buffer(in, bufferevent_get_output(s->c), hl);
-	s->nout += hl;
+	s->nout += copy_response_head(s, p, hl);
+	evbuffer_drain(in, hl);
 	if (s->resp.status >= 100 && s->resp.status < 200 &&
 	    !s->resp.upgrade)
 		return 2;	/* interim (100 Continue): another follows */

@@ -4,7 +4,9 @@
 # A test is a function written "t_name() {" at the start of a line; they
 # run in the order of the files and of the functions in them.  Tests see
 # MOATD (the binary), RIG_HOST, RIG_SOCK and RIG_IMAGE (regress/rig.sh),
-# and run with set -u.
+# and run with set -u.  A file whose tests share a server started outside
+# any test's bookkeeping defines cleanup_<file>(), which run.sh calls once
+# before its final checks, whichever tests a pattern selected.
 #
 # A test fails when it calls fail (directly or through an expect_*
 # helper), when it exits non-zero, or when a moatd it started and did not
@@ -336,7 +338,7 @@ moatd_forget() {
 }
 
 moatd_stop() {
-	local pid=${1:-$MOATD_PID} kids c i rc=0
+	local pid=${1:-$MOATD_PID} kids c= i rc=0
 
 	[ -n "$pid" ] || return 0
 	kids=$(cat "$SCRATCH/.children.$pid" 2>/dev/null)
