@@ -1031,9 +1031,8 @@ same_addr(const struct moat_addr *a, const struct moat_addr *b)
 		return strcmp(a->host, b->host) == 0 &&
 		    strcmp(a->port, b->port) == 0;
 	default:
-		/* Without a name: every socket systemd passes. */
-		return strcmp(a->sdname, b->sdname) == 0 ||
-		    a->sdname[0] == '\0' || b->sdname[0] == '\0';
+		/* Two without a name: two catch-alls (see sd.c). */
+		return strcmp(a->sdname, b->sdname) == 0;
 	}
 }
 
@@ -1049,14 +1048,10 @@ add_listener(struct moat_listener *l)
 			continue;
 		if (l->addr.kind != ADDR_SYSTEMD)
 			yyerror("listen on \"%s\": given twice", l->addr.text);
-		else if (strcmp(o->sdname, l->addr.sdname) == 0)
+		else
 			yyerror("listen on systemd%s%s%s: given twice",
 			    o->sdname[0] ? " \"" : "", o->sdname,
 			    o->sdname[0] ? "\"" : "");
-		else
-			yyerror("listen on systemd \"%s\": \"listen on "
-			    "systemd\" takes every socket already",
-			    o->sdname[0] ? o->sdname : l->addr.sdname);
 		return;
 	}
 	if (conf->nlisteners == MOAT_LISTENERS_MAX) {
@@ -1155,7 +1150,10 @@ listen_end(void)
 		add_listener(&lst);
 }
 
-/* A socket systemd passes, by its FileDescriptorName=, or every one. */
+/*
+ * Sockets systemd passes: those with this FileDescriptorName=, or without
+ * a name, every one no named listener takes (sd_bind_listeners()).
+ */
 static void
 listen_systemd(char *name)
 {

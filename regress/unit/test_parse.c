@@ -284,7 +284,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(c.limits.headers_max, 50);
 	ck_assert_int_eq(c.builtin, 0);
 
-	ck_assert_uint_eq(c.nlisteners, 8);
+	ck_assert_uint_eq(c.nlisteners, 9);
 	l = &c.listeners[0];
 	ck_assert_int_eq(l->addr.kind, ADDR_TCP);
 	ck_assert_str_eq(l->addr.host, "127.0.0.1");
@@ -320,6 +320,9 @@ START_TEST(test_full)
 	ck_assert_int_eq(l->id, 6);
 	ck_assert_int_eq(l->fd, -1);
 	ck_assert_str_eq(c.listeners[7].addr.sdname, "moatd-admin");
+	/* The catch-all for the sockets no named listener takes. */
+	ck_assert_str_eq(c.listeners[8].addr.sdname, "");
+	ck_assert_str_eq(c.listeners[8].addr.text, "systemd");
 
 	ck_assert_uint_eq(c.nsources, 2);
 	tmppath(path, sizeof(path), "good/../files/web.list");
