@@ -54,6 +54,7 @@ config_defaults(struct moat_config *c)
 	c->head_timeout = 10;
 	c->idle_timeout = 90;
 	c->drain_timeout = 10;
+	strlcpy(c->pidfile, "/run/moatd.pid", sizeof(c->pidfile));
 }
 
 void

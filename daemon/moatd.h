@@ -318,6 +318,9 @@ int	verdict_decode(struct mbuf *, struct verdict *);
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *);
-int	parent_main(struct moat_config *, char **argv);
+/* Fill a fresh configuration as at start (file, environment, command
+ * line); 0, or -1 with the errors logged. */
+typedef int	(*moat_reload_fn)(struct moat_config *);
+int	parent_main(struct moat_config *, moat_reload_fn);
 
 #endif /* MOATD_H */

@@ -255,7 +255,7 @@ START_TEST(test_minimal_is_defaults)
 	ck_assert_uint_eq(c.limits.head_max, HTTP_HEAD_MAX);
 	ck_assert_uint_eq(c.limits.line_max, HTTP_LINE_MAX);
 	ck_assert_uint_eq(c.limits.headers_max, HTTP_HEADERS_MAX);
-	ck_assert_str_eq(c.pidfile, "");
+	ck_assert_str_eq(c.pidfile, "/run/moatd.pid");
 	config_free(&c);
 }
 END_TEST
