@@ -130,30 +130,42 @@ t_image() {
 	    'BEGIN { printf "%.2f", b - a }')s); run it on the rig's socket;\
  docker CLI through it"
 
-	# The image: both tags, its configuration, exactly these files.
+	# The image: both tags, its configuration (the builder adds a PATH to
+	# the environment), exactly these files.
 	expect_eq "$(rig_docker image inspect -f '{{.Id}}' moatd:latest)" \
 	    "$(rig_docker image inspect -f '{{.Id}}' "moatd:$ver")" \
 	    "moatd:latest and moatd:$ver"
 	expect_eq "$(rig_docker image inspect -f '{{json .Config.Entrypoint}}
 {{json .Config.Cmd}}
-{{json .Config.ExposedPorts}}
+{{range .Config.Env}}{{println .}}{{end}}{{json .Config.ExposedPorts}}
 {{.Config.User}}
-{{index .Config.Labels "org.opencontainers.image.version"}}' moatd:latest)" \
+{{index .Config.Labels "org.opencontainers.image.version"}}' moatd:latest |
+	    grep -v '^PATH=')" \
 '["/moatd","-d"]
-["-frontend-addr","tcp://0.0.0.0:2375"]
+null
+CETUSGUARD_FRONTEND_ADDR=tcp://:2375
 {"2375/tcp":{}}
 0:0
 '"$ver" "image configuration"
 	out=$(_image_layer moatd:latest) || fail "cannot save moatd:latest"
-	expect_eq "$out" \
+	expect_eq "$out" "$({ echo \
 "-rw-r--r-- 0/0 etc/group
 -rw-r--r-- 0/0 etc/nsswitch.conf
 -rw-r--r-- 0/0 etc/passwd
 -rwxr-xr-x 0/0 moatd
 drwxr-xr-x 0/0 etc/
+drwxr-xr-x 0/0 etc/moatd/
+drwxr-xr-x 0/0 etc/moatd/rules/
 drwxr-xr-x 0/0 var/
 drwxr-xr-x 0/0 var/empty/
-drwxr-xr-x 0/0 var/empty/moatd/" "files in the image (mode uid/gid path)"
+drwxr-xr-x 0/0 var/empty/moatd/"
+	    for f in "$SRC"/etc/rules/*.list; do
+		echo "-rw-r--r-- 0/0 etc/moatd/rules/${f##*/}"
+	    done; } | LC_ALL=C sort)" "files in the image (mode uid/gid path)"
+	for f in "$SRC"/etc/rules/*.list; do
+		cmp -s "$f" "$SCRATCH/save/root/etc/moatd/rules/${f##*/}" ||
+		    fail "/etc/moatd/rules/${f##*/} differs from etc/rules"
+	done
 	expect_eq "$(cat "$SCRATCH/save/root/etc/passwd")" \
 "root:x:0:0:root:/:/nonexistent
 _moatd:x:$IMAGE_UID:$IMAGE_UID:moatd:/var/empty/moatd:/nonexistent" \
@@ -167,12 +179,16 @@ _moatd:x:$IMAGE_UID:" "/etc/group"
 	expect_eq "$OUT" "moatd $ver" "/moatd -version"
 
 	# Run it as the compose file does: root, four capabilities,
-	# read-only, no_new_privs; the socket read-only.
+	# read-only, no_new_privs; the socket read-only; configured by
+	# CetusGuard's variables, a shipped rules file and a command option.
 	hard=$(_compose_hardening) || fail "cannot read etc/compose.yaml"
 	run_cmd rig_docker run -d --name "$ct" --network host $hard \
-	    -v "$RIG_SOCK:/var/run/docker.sock:ro" moatd:latest \
-	    -frontend-addr "tcp://127.0.0.1:$port" -prefork 2 \
-	    -rules 'GET %API_PREFIX_CONTAINERS%/json'
+	    -v "$RIG_SOCK:/var/run/docker.sock:ro" \
+	    -e CETUSGUARD_BACKEND_ADDR=unix:///var/run/docker.sock \
+	    -e CETUSGUARD_FRONTEND_ADDR="tcp://127.0.0.1:$port" \
+	    -e CETUSGUARD_RULES_FILE=/etc/moatd/rules/traefik.list \
+	    -e CETUSGUARD_RULES='GET %API_PREFIX_IMAGES%/json' \
+	    moatd:latest -prefork 2
 	expect_eq "$RC" 0 "docker run moatd:latest ($ERR)"
 	_image_ready "$ct" "$port"
 	proxy=tcp://127.0.0.1:$port
@@ -194,11 +210,15 @@ _moatd:x:$IMAGE_UID:" "/etc/group"
 	expect_match "$ERR" \
 	    "Error response from daemon: moatd: POST /v1\.[0-9]+/containers/create is not allowed" \
 	    "docker run through moatd"
-	run_cmd docker -H "$proxy" images
-	expect_eq "$RC" 1 "exit status of a denied docker images"
-	expect_match "$ERR" \
-	    "Error response from daemon: moatd: GET /v1\.[0-9]+/images/json is not allowed" \
+	run_cmd docker -H "$proxy" images -a --no-trunc --format '{{.ID}}'
+	expect_eq "$RC" 0 "docker images through moatd ($ERR)"
+	expect_eq "$OUT" "$(rig_docker images -a --no-trunc --format '{{.ID}}')" \
 	    "docker images through moatd"
+	run_cmd docker -H "$proxy" volume ls
+	expect_eq "$RC" 1 "exit status of a denied docker volume ls"
+	expect_match "$ERR" \
+	    "Error response from daemon: moatd: GET /v1\.[0-9]+/volumes is not allowed" \
+	    "docker volume ls through moatd"
 	expect_eq "$(_image_containers)" "$({ printf '%s\n' "$cts";
 	    rig_docker inspect -f '{{.Id}}' "$ct"; } | grep . | LC_ALL=C sort)" \
 	    "containers after the denied docker run"
@@ -207,7 +227,7 @@ _moatd:x:$IMAGE_UID:" "/etc/group"
 	# children, demoted to the image's user and chrooted.
 	procs=$(_image_procs "$ct")
 	expect_eq "$(awk '{ $1 = $2 = ""; print }' <<<"$procs" |
-	    sed 's/^ *//' | sort)" \
+	    sed 's/^ *//' | LC_ALL=C sort)" \
 "0 0 moatd: parent
 $IMAGE_UID $IMAGE_UID moatd: policy
 $IMAGE_UID $IMAGE_UID moatd: relay[0]
@@ -244,13 +264,15 @@ $IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
 	expect_eq "$(_image_images)" "$imgs" "images after the test"
 }
 
-# Check the compose file's shape and write each proxy's rules to
-# $SCRATCH/rules.<client>.  Prints "client proxy" per client, sorted, and
-# "error: ..." for anything wrong.
+# Check the compose file's shape and write each proxy's rules (its
+# CETUSGUARD_RULES, or the file of etc/rules its CETUSGUARD_RULES_FILE
+# names in the image) to $SCRATCH/rules.<client>.  Prints "client proxy"
+# per client, sorted, and "error: ..." for anything wrong.
 _compose_clients() {
-	python3 - "$SRC/etc/compose.yaml" "$SCRATCH" <<'EOF'
-import sys, yaml
-d = yaml.safe_load(open(sys.argv[1]))
+	python3 - "$SRC" "$SCRATCH" <<'EOF'
+import os, sys, yaml
+src, scratch = sys.argv[1], sys.argv[2]
+d = yaml.safe_load(open(src + "/etc/compose.yaml"))
 svc, nets = d["services"], d["networks"]
 proxies = {n for n, s in svc.items() if s.get("image", "").startswith("moatd:")}
 def err(*a):
@@ -284,8 +306,16 @@ for c, s in sorted(svc.items()):
         err(c, "shares a network with", shared)
         continue
     print(c, shared[0])
-    with open(sys.argv[2] + "/rules." + c, "w") as f:
-        f.write(svc[shared[0]]["environment"]["CETUSGUARD_RULES"])
+    env = svc[shared[0]]["environment"]
+    if "CETUSGUARD_RULES" in env:
+        rules = env["CETUSGUARD_RULES"]
+    else:
+        f = env["CETUSGUARD_RULES_FILE"]
+        if os.path.dirname(f) != "/etc/moatd/rules":
+            err(shared[0], "rules file", f, "is not in the image")
+        rules = open(src + "/etc/rules/" + os.path.basename(f)).read()
+    with open(scratch + "/rules." + c, "w") as f:
+        f.write(rules)
 EOF
 }
 
@@ -323,10 +353,11 @@ traefik moatd-traefik" "clients and their proxies"
 	    "POST $v/images/create?fromImage=alpine" "DELETE $v/images/alpine" \
 	    "POST $v/volumes/create" "PUT $v/containers/$id/archive?path=/" \
 	    "POST $v/build"
-	_compose_q homepage allow "GET $v/containers/json" \
-	    "GET $v/containers/$id/json" "GET $v/containers/web/stats?stream=0"
-	_compose_q homepage deny "GET $v/containers/$id/logs" \
-	    "POST $v/containers/$id/start" "GET $v/events" "GET $v/images/json"
+	_compose_q homepage allow "GET $v/containers/json?all=1" \
+	    "GET $v/containers/web/stats?stream=false"
+	_compose_q homepage deny "GET $v/containers/$id/json" \
+	    "GET $v/containers/$id/logs" "POST $v/containers/$id/start" \
+	    "GET $v/events" "GET $v/images/json"
 	_compose_q dozzle allow "GET $v/containers/json?all=1" \
 	    "GET $v/containers/$id/json" "GET $v/events" \
 	    "GET $v/containers/$id/logs?follow=1&stdout=1&stderr=1" \
