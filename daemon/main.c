@@ -263,7 +263,8 @@ apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 			l->got_rules = 1;
 			clear_sources(c, 0);
 		}
-		if (config_add_rules_text(c, "-rules", v) == -1)
+		if (config_add_rules_text(c, st->env ? st->label : "-rules",
+		    v) == -1)
 			return -1;
 		break;
 	case O_RULES_FILE:
@@ -596,8 +597,9 @@ main(int argc, char **argv)
 			policy_main(&conf);
 		fatalx("unknown process role %s", cl->role);
 	}
+	/* With -q, 1 means deny: a configuration error must not. */
 	if (load_config(&conf) == -1)
-		exit(1);
+		exit(cl->query != NULL ? 3 : 1);
 	if (cl->check && cl->verbose)
 		rv = check_config(&conf);
 	else if (cl->check)

@@ -729,7 +729,8 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		fatal("%s", __func__);
 	p->conf = c;
 	p->reload = reload;
-	log_init(c->foreground, c->log_level, LOG_DAEMON);
+	/* Until we are in the background, errors go where they are seen. */
+	log_init(1, c->log_level, LOG_DAEMON);
 	log_procinit("parent");
 	parent_checks(c);
 	if (!c->foreground && !sd_under_systemd())
@@ -741,6 +742,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	/* Daemonise before spawning: the children must be ours to reap. */
 	if (!c->foreground && !sd_under_systemd() && daemon(0, 0) == -1)
 		fatal("daemon");
+	log_init(c->foreground, c->log_level, LOG_DAEMON);
 	if (p->pidfh != NULL && pidfile_write(p->pidfh) == -1)
 		log_warn("pid file %s", c->pidfile);
 	signal(SIGPIPE, SIG_IGN);

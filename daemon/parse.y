@@ -640,7 +640,11 @@ lexword(int c)
 			return findeol();
 		}
 		lexput(&len, c);
-	} while (isword(c = lgetc()));
+		/* A macro may complete a word: tcp://127.0.0.1:$port */
+		while ((c = lgetc()) == '$' && !expanding)
+			if (expand() == -1)
+				return findeol();
+	} while (isword(c));
 	lungetc(c);
 	p = lexbuf + (lexbuf[0] == '-');
 	if (*p != '\0' && strspn(p, "0123456789") == strlen(p)) {
