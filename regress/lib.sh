@@ -438,7 +438,6 @@ SANITIZER_RE+="ERROR: Can't open file"
 sanitizer_setup() {
 	mkdir -p "$RUN_DIR/sanitizer" || return 1
 	SANITIZER_ASAN="detect_leaks=1:detect_stack_use_after_return=1"
-	SANITIZER_ASAN+=":check_initialization_order=1"
 	SANITIZER_ASAN+="${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 	SANITIZER_UBSAN="print_stacktrace=1:halt_on_error=1"
 	SANITIZER_UBSAN+="${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
