@@ -53,12 +53,20 @@ static const struct opt opts[] = {
 	{ "backend-tls-cacert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-cert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-key",	 OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-name",	 OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-protocols", OPT_STR, O_BACKEND_TLS },
+	{ "backend-tls-ciphers", OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-ciphersuites", OPT_STR, O_BACKEND_TLS },
 	{ "chroot",		 OPT_STR,  O_CHROOT },
 	{ "d",			 OPT_BOOL, O_D },
 	{ "frontend-addr",	 OPT_STR,  O_FRONTEND_ADDR },
 	{ "frontend-tls-cacert", OPT_STR,  O_FRONTEND_TLS },
 	{ "frontend-tls-cert",	 OPT_STR,  O_FRONTEND_TLS },
 	{ "frontend-tls-key",	 OPT_STR,  O_FRONTEND_TLS },
+	{ "frontend-tls-crl",	 OPT_STR,  O_FRONTEND_TLS },
+	{ "frontend-tls-protocols", OPT_STR, O_FRONTEND_TLS },
+	{ "frontend-tls-ciphers", OPT_STR, O_FRONTEND_TLS },
+	{ "frontend-tls-ciphersuites", OPT_STR, O_FRONTEND_TLS },
 	{ "h",			 OPT_BOOL, O_H },
 	{ "help",		 OPT_BOOL, O_H },
 	{ "I",			 OPT_STR,  O_I },
@@ -91,7 +99,9 @@ usage(void)
 	    "             [-backend-addr addr] [-frontend-addr addr ...]\n"
 	    "             [-log-level 0-7] [-rules text ...] "
 	    "[-rules-file file ...]\n"
-	    "             [-no-builtin-rules] [-version]\n");
+	    "             [-no-builtin-rules] [-version]\n"
+	    "             [-frontend-tls-{cacert,cert,key} file]\n"
+	    "             [-backend-tls-{cacert,cert,key} file]\n");
 	exit(2);
 }
 
@@ -192,7 +202,9 @@ apply_opt(struct moat_config *c, struct cmdline *cl, const struct opt *o,
 		break;
 	case O_BACKEND_TLS:
 	case O_FRONTEND_TLS:
-		fatalx("-%s: TLS is not supported yet by this moatd", o->name);
+		if (tls_config_option(c, o->name, v) == -1)
+			exit(1);
+		break;
 	case O_D:
 		c->foreground = 1;
 		break;
@@ -340,6 +352,7 @@ main(int argc, char **argv)
 	memset(&cl, 0, sizeof(cl));
 	log_init(1, LOG_LEVEL_DEFAULT, LOG_DAEMON);
 	config_defaults(&conf);
+	tls_config_env(&conf);
 	parse_args(argc, argv, &conf, &cl);
 
 	if (cl.role != NULL) {
@@ -347,6 +360,8 @@ main(int argc, char **argv)
 			relay_main(&conf, cl.instance);
 		if (strcmp(cl.role, "policy") == 0)
 			policy_main(&conf);
+		if (strcmp(cl.role, "ca") == 0)
+			ca_main(&conf, cl.instance);
 		fatalx("unknown process role %s", cl.role);
 	}
 	if (cl.check) {
@@ -362,6 +377,8 @@ main(int argc, char **argv)
 	if (conf.nlisteners == 0)
 		apply_opt(&conf, &cl, find_opt("frontend-addr", 13),
 		    "tcp://127.0.0.1:2375");
+	if (tls_config_finish(&conf) == -1)
+		exit(1);
 	rv = parent_main(&conf, argv);
 	config_free(&conf);
 	return rv;

@@ -52,6 +52,7 @@
 enum child_role {
 	ROLE_POLICY,
 	ROLE_RELAY,
+	ROLE_CA,
 };
 
 struct child {
@@ -71,6 +72,8 @@ struct parent {
 	struct event_base	*base;
 	struct child		 policy;
 	struct child		 relays[MOAT_PREFORK_MAX];
+	struct child		 cas[MOAT_PREFORK_MAX];	/* cas[i]: relays[i] */
+	int			 nca;	/* 0 without TLS keys */
 	char			 self[PATH_MAX];
 	uint32_t		 gen;
 	int			 stopping;
@@ -340,23 +343,55 @@ wire_relay(struct child *r)
 	    NULL, 0);
 }
 
+/*
+ * Give relay i and its ca a fresh channel to each other.  The relay gets
+ * its end before its configuration, so no handshake can start without it.
+ */
 static void
-send_config(struct child *c)
+wire_ca(int i)
+{
+	int	 sp[2];
+
+	if (i >= p->nca || !p->cas[i].ch.open || !p->relays[i].ch.open)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return;
+	}
+	(void)chan_compose(&p->cas[i].ch, MSG_CTL_PROCFD, i, sp[0], NULL, 0);
+	(void)chan_compose(&p->relays[i].ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
+}
+
+/* Listeners go once, when a relay starts: a reload cannot change them. */
+static void
+send_listeners(struct child *c)
 {
 	size_t	 i;
 	int	 fd;
 
-	c->ready = 0;
-	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
-		log_warn("%s: config", c->name);
-	if (c->role == ROLE_RELAY) {
-		for (i = 0; i < p->conf->nlisteners; i++) {
-			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
-				fatal("dup");
-			(void)chan_compose(&c->ch, MSG_CFG_LISTENER,
-			    p->conf->listeners[i].id, fd, NULL, 0);
-		}
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		if ((fd = dup(p->conf->listeners[i].fd)) == -1)
+			fatal("dup");
+		(void)chan_compose(&c->ch, MSG_CFG_LISTENER,
+		    p->conf->listeners[i].id, fd, NULL, 0);
 	}
+}
+
+/* A ca gets its keys and nothing else of the configuration. */
+static void
+send_config(struct child *c)
+{
+	c->ready = 0;
+	if (c->role == ROLE_CA) {
+		if (tls_config_send_keys(&c->ch.mb, p->conf, p->gen) == -1)
+			log_warnx("%s: not every key could be sent",
+			    c->name);
+	} else if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
+		log_warn("%s: config", c->name);
+	if (c->role == ROLE_RELAY &&
+	    tls_config_send(&c->ch.mb, p->conf, p->gen) == -1)
+		log_warn("%s: TLS config", c->name);
 	(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
 }
 
@@ -379,7 +414,8 @@ child_start(struct child *c)
 		fatal("socketpair");
 	memset(&a, 0, sizeof(a));
 	a.self = p->self;
-	a.role = c->role == ROLE_POLICY ? "policy" : "relay";
+	a.role = c->role == ROLE_POLICY ? "policy" :
+	    c->role == ROLE_CA ? "ca" : "relay";
 	a.instance = c->instance;
 	a.foreground = p->conf->foreground;
 	a.log_level = p->conf->log_level;
@@ -397,9 +433,15 @@ child_start(struct child *c)
 	 * peer channels; child_dispatch refuses any fd coming back. */
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
+	if (c->role == ROLE_RELAY) {
+		wire_ca(c->instance);
+		send_listeners(c);
+	}
 	send_config(c);
 	if (c->role == ROLE_RELAY)
 		wire_relay(c);
+	else if (c->role == ROLE_CA)
+		wire_ca(c->instance);
 	else
 		for (i = 0; i < p->conf->prefork; i++)
 			wire_relay(&p->relays[i]);
@@ -415,6 +457,9 @@ child_by_pid(pid_t pid)
 	for (i = 0; i < p->conf->prefork; i++)
 		if (p->relays[i].pid == pid)
 			return &p->relays[i];
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].pid == pid)
+			return &p->cas[i];
 	return NULL;
 }
 
@@ -425,6 +470,8 @@ children_alive(void)
 
 	for (i = 0; i < p->conf->prefork; i++)
 		n += p->relays[i].pid > 0;
+	for (i = 0; i < p->nca; i++)
+		n += p->cas[i].pid > 0;
 	return n;
 }
 
@@ -457,9 +504,12 @@ stop_done_check(void)
 
 	for (i = 0; i < p->conf->prefork; i++)
 		relays += p->relays[i].pid > 0;
-	/* The policy worker goes last: relays may still ask it. */
+	/* The policy worker and the cas go last: relays may still ask. */
 	if (relays == 0 && p->policy.pid > 0 && p->policy.ch.open)
 		chan_close(&p->policy.ch);
+	for (i = 0; relays == 0 && i < p->nca; i++)
+		if (p->cas[i].pid > 0 && p->cas[i].ch.open)
+			chan_close(&p->cas[i].ch);
 	if (children_alive() == 0)
 		event_base_loopbreak(p->base);
 }
@@ -490,6 +540,9 @@ stop_timeout_cb(int fd, short ev, void *arg)
 			kill(p->relays[i].pid, SIGKILL);
 	if (p->policy.pid > 0)
 		kill(p->policy.pid, SIGKILL);
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].pid > 0)
+			kill(p->cas[i].pid, SIGKILL);
 }
 
 static void
@@ -509,9 +562,42 @@ sigterm_cb(int sig, short ev, void *arg)
 		    &deadline, sizeof(deadline));
 	}
 	evtimer_del(p->policy.restart);
+	for (i = 0; i < p->nca; i++)
+		evtimer_del(p->cas[i].restart);
 	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
 	timer_in(p->stop_timer, deadline + 2, 0);
 	stop_done_check();
+}
+
+/*
+ * SIGHUP: read the certificates, CAs, CRLs and keys again and send them
+ * (with the rest of the configuration, unchanged) as a new generation:
+ * the cas first, so the relays find the new keys there.  Established
+ * sessions keep their TLS contexts.  A file that does not load keeps
+ * the current set in place.
+ * XXX the configuration file's reload will do this as its TLS part.
+ */
+static void
+sighup_cb(int sig, short ev, void *arg)
+{
+	int	 i;
+
+	if (p->stopping)
+		return;
+	log_info("SIGHUP: reloading certificates and keys");
+	if (tls_config_load(p->conf) == -1) {
+		log_warnx("reload failed; keeping the current certificates");
+		return;
+	}
+	p->gen++;
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].ch.open)
+			send_config(&p->cas[i]);
+	for (i = 0; i < p->conf->prefork; i++)
+		if (p->relays[i].ch.open)
+			send_config(&p->relays[i]);
+	if (p->policy.ch.open)
+		send_config(&p->policy);
 }
 
 static void
@@ -523,7 +609,8 @@ child_setup(struct child *c, enum child_role role, int instance)
 	if (role == ROLE_POLICY)
 		strlcpy(c->name, "policy", sizeof(c->name));
 	else
-		snprintf(c->name, sizeof(c->name), "relay[%d]", instance);
+		snprintf(c->name, sizeof(c->name), "%s[%d]",
+		    role == ROLE_CA ? "ca" : "relay", instance);
 	if ((c->restart = evtimer_new(p->base, restart_cb, c)) == NULL)
 		fatalx("evtimer_new");
 }
@@ -545,6 +632,8 @@ parent_checks(struct moat_config *c)
 		    "as root)", c->user);
 	if (drop_check_chroot(c->chroot, 1) == -1)
 		fatalx("chroot directory %s is unusable", c->chroot);
+	if (tls_config_load(c) == -1)
+		fatalx("TLS configuration unusable");
 	if ((n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1))
 	    == -1)
 		fatal("readlink /proc/self/exe");
@@ -554,7 +643,7 @@ parent_checks(struct moat_config *c)
 int
 parent_main(struct moat_config *c, char **argv)
 {
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	int		 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -576,8 +665,8 @@ parent_main(struct moat_config *c, char **argv)
 	ev_term = evsignal_new(p->base, SIGTERM, sigterm_cb, NULL);
 	ev_int = evsignal_new(p->base, SIGINT, sigterm_cb, NULL);
 	ev_chld = evsignal_new(p->base, SIGCHLD, sigchld_cb, NULL);
-	/* XXX reload comes with the configuration file; ignore for now. */
-	signal(SIGHUP, SIG_IGN);
+	ev_hup = evsignal_new(p->base, SIGHUP, sighup_cb, NULL);
+	evsignal_add(ev_hup, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_chld, NULL);
@@ -586,7 +675,13 @@ parent_main(struct moat_config *c, char **argv)
 	child_setup(&p->policy, ROLE_POLICY, -1);
 	for (i = 0; i < c->prefork; i++)
 		child_setup(&p->relays[i], ROLE_RELAY, i);
+	/* One ca per relay (see ca.c), started first: relays need them. */
+	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
+	for (i = 0; i < p->nca; i++)
+		child_setup(&p->cas[i], ROLE_CA, i);
 	child_start(&p->policy);
+	for (i = 0; i < p->nca; i++)
+		child_start(&p->cas[i]);
 	for (i = 0; i < c->prefork; i++)
 		child_start(&p->relays[i]);
 	log_info("moatd %s started: %d relays, backend %s", MOATD_VERSION,
@@ -599,5 +694,6 @@ parent_main(struct moat_config *c, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);
+	event_free(ev_hup);
 	return 0;
 }
