@@ -20,6 +20,8 @@ unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH \
     CETUSGUARD_RULES_FILE CETUSGUARD_NO_BUILTIN_RULES CETUSGUARD_LOG_LEVEL
 
 . regress/lib.sh
+# regress/tests/tls.sh talks to dockerd over TLS, too.
+RIG_TLS=1
 . regress/rig.sh
 
 RUN_DIR=
