@@ -149,6 +149,7 @@ static void	session_free(struct session *);
 static void	try_head(struct session *);
 static void	forward_body(struct session *);
 static void	read_response(struct session *);
+static void	pipe_shutdown_check(struct session *);
 static void	start_forward(struct session *, struct bufferevent *, int);
 static void	client_read_cb(struct bufferevent *, void *);
 static void	client_write_cb(struct bufferevent *, void *);
@@ -689,10 +690,9 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	s->resp_started = s->resp_done = 0;
 	s->b_eof = s->c_eof = 0;
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	if (!s->req_done) {
-		bufferevent_enable(s->c, EV_READ);
+	bufferevent_enable(s->c, EV_READ);
+	if (!s->req_done)
 		forward_body(s);
-	}
 }
 
 static void
@@ -706,9 +706,9 @@ complete(struct session *s)
 	reusable = s->req_done && !s->resp.close &&
 	    s->resp.framing != RESP_EOF && !s->b_eof;
 	backend_release(s, reusable);
-	if (!s->req_done || !s->v->keepalive) {
+	if (!s->req_done || !s->v->keepalive || s->c_eof) {
 		/* The daemon answered before the body ended, or the client
-		 * asked to close: nothing more can be framed. */
+		 * asked to close or has: nothing more can be framed. */
 		end_request(s);
 		close_after_flush(s);
 		return;
@@ -770,10 +770,8 @@ forward_body(struct session *s)
 		s->nin += used;
 		s->req_done = done;
 	}
-	if (s->req_done) {
-		bufferevent_disable(s->c, EV_READ);
+	if (s->req_done)
 		complete(s);
-	}
 }
 
 static void
@@ -786,9 +784,11 @@ enter_pipe(struct session *s)
 	    bufferevent_get_input(s->b));
 	evbuffer_add_buffer(bufferevent_get_output(s->b),
 	    bufferevent_get_input(s->c));
-	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+	/* A client that half-closed while waiting for the 101 stays so. */
+	bufferevent_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
 	bufferevent_enable(s->b, EV_READ | EV_WRITE);
 	log_request(s, "allow");
+	pipe_shutdown_check(s);
 }
 
 static void
@@ -978,7 +978,10 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		try_head(s);
 		break;
 	case S_FORWARD:
-		forward_body(s);
+		/* Bytes after the body wait for their own verdict; reading
+		 * on lets us see the client leave a long response. */
+		if (!s->req_done)
+			forward_body(s);
 		break;
 	case S_PIPE:
 		pipe_move(s, s->c, s->b);
@@ -1027,9 +1030,28 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		pipe_shutdown_check(s);
 		return;
 	}
+	/*
+	 * EOF while the response is under way: a hijack request may
+	 * half-close before the 101 (its EOF is passed on in the pipe);
+	 * any other client has gone, as Go's server sees it, and so must
+	 * its Docker connection (events, logs -f, wait).
+	 */
+	if (s->state == S_FORWARD && s->req_done && s->v->hijack &&
+	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		s->c_eof = 1;
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
 	if (s->state == S_FORWARD || s->state == S_PIPE) {
 		s->status = s->status ? s->status : 499;
 		log_request(s, "allow");
+	}
+	/* A client that half-closed still gets what we owe it. */
+	if (s->state == S_HEAD && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(s->c)) > 0) {
+		end_request(s);
+		close_after_flush(s);
+		return;
 	}
 	session_free(s);
 }

@@ -46,34 +46,48 @@
 	sizeof(((struct moat_tls *)NULL)->field)
 
 /*
- * CetusGuard's six options and variables, then a few of our own for what
- * the configuration file can say too (CRLs, protocols, ciphers, the
- * backend's name), so that every setting is reachable from the command
- * line.  CetusGuard's -frontend-tls-* apply to every tcp frontend.
+ * CetusGuard's six options (main.c maps its CETUSGUARD_* variables to
+ * them), then a few of our own for what the configuration file can say
+ * too (CRLs, protocols, ciphers, the backend's name), so that every
+ * setting is reachable from the command line.
  */
 static const struct {
 	const char	*flag;
-	const char	*env;
 	int		 backend;
 	size_t		 off;
 	size_t		 size;
 } tls_opts[] = {
-	{ "frontend-tls-cacert", "CETUSGUARD_FRONTEND_TLS_CACERT", 0, F(ca) },
-	{ "frontend-tls-cert", "CETUSGUARD_FRONTEND_TLS_CERT", 0, F(cert) },
-	{ "frontend-tls-key", "CETUSGUARD_FRONTEND_TLS_KEY", 0, F(key) },
-	{ "backend-tls-cacert", "CETUSGUARD_BACKEND_TLS_CACERT", 1, F(ca) },
-	{ "backend-tls-cert", "CETUSGUARD_BACKEND_TLS_CERT", 1, F(cert) },
-	{ "backend-tls-key", "CETUSGUARD_BACKEND_TLS_KEY", 1, F(key) },
-	{ "frontend-tls-crl", NULL, 0, F(crl) },
-	{ "frontend-tls-protocols", NULL, 0, F(protocols) },
-	{ "frontend-tls-ciphers", NULL, 0, F(ciphers) },
-	{ "frontend-tls-ciphersuites", NULL, 0, F(ciphersuites) },
-	{ "backend-tls-name", NULL, 1, F(name) },
-	{ "backend-tls-protocols", NULL, 1, F(protocols) },
-	{ "backend-tls-ciphers", NULL, 1, F(ciphers) },
-	{ "backend-tls-ciphersuites", NULL, 1, F(ciphersuites) },
+	{ "frontend-tls-cacert", 0, F(ca) },
+	{ "frontend-tls-cert", 0, F(cert) },
+	{ "frontend-tls-key", 0, F(key) },
+	{ "backend-tls-cacert", 1, F(ca) },
+	{ "backend-tls-cert", 1, F(cert) },
+	{ "backend-tls-key", 1, F(key) },
+	{ "frontend-tls-crl", 0, F(crl) },
+	{ "frontend-tls-protocols", 0, F(protocols) },
+	{ "frontend-tls-ciphers", 0, F(ciphers) },
+	{ "frontend-tls-ciphersuites", 0, F(ciphersuites) },
+	{ "backend-tls-name", 1, F(name) },
+	{ "backend-tls-protocols", 1, F(protocols) },
+	{ "backend-tls-ciphers", 1, F(ciphers) },
+	{ "backend-tls-ciphersuites", 1, F(ciphersuites) },
 };
-#define NTLS_OPTS	(sizeof(tls_opts) / sizeof(tls_opts[0]))
+
+/* The configuration file's words for the same fields (parse.y). */
+static const struct {
+	const char	*word;
+	size_t		 off;
+	size_t		 size;
+} tls_words[] = {
+	{ "ca", F(ca) },
+	{ "certificate", F(cert) },
+	{ "ciphers", F(ciphers) },
+	{ "ciphersuites", F(ciphersuites) },
+	{ "crl", F(crl) },
+	{ "hostname", F(name) },
+	{ "key", F(key) },
+	{ "protocols", F(protocols) },
+};
 #undef F
 
 int
@@ -82,7 +96,7 @@ tls_config_option(struct moat_config *c, const char *name, const char *value)
 	struct moat_tls	*t;
 	size_t		 i;
 
-	for (i = 0; i < NTLS_OPTS; i++) {
+	for (i = 0; i < sizeof(tls_opts) / sizeof(tls_opts[0]); i++) {
 		if (strcmp(tls_opts[i].flag, name) != 0)
 			continue;
 		t = tls_opts[i].backend ? &c->backend_tls : &c->frontend_tls;
@@ -96,17 +110,31 @@ tls_config_option(struct moat_config *c, const char *name, const char *value)
 	return -1;
 }
 
-void
-tls_config_env(struct moat_config *c)
+int
+tls_config_set(struct moat_tls *t, const char *word, const char *value,
+    const char **why)
 {
-	const char	*v;
-	size_t		 i;
+	size_t	 i;
 
-	for (i = 0; i < NTLS_OPTS; i++)
-		if (tls_opts[i].env != NULL &&
-		    (v = getenv(tls_opts[i].env)) != NULL && *v != '\0' &&
-		    tls_config_option(c, tls_opts[i].flag, v) == -1)
-			fatalx("%s: too long", tls_opts[i].env);
+	t->enabled = 1;
+	if (strcmp(word, "tls") == 0)
+		return 0;
+	for (i = 0; i < sizeof(tls_words) / sizeof(tls_words[0]); i++) {
+		if (strcmp(tls_words[i].word, word) != 0)
+			continue;
+		if (value == NULL || *value == '\0') {
+			*why = "empty";
+			return -1;
+		}
+		if (strlcpy((char *)t + tls_words[i].off, value,
+		    tls_words[i].size) >= tls_words[i].size) {
+			*why = "too long";
+			return -1;
+		}
+		return 0;
+	}
+	*why = "not a TLS setting";
+	return -1;
 }
 
 int
@@ -631,6 +659,48 @@ tls_config_free(struct moat_config *c)
 		block_free(&c->listeners[i].tls);
 	block_free(&c->backend_tls);
 	block_free(&c->frontend_tls);
+}
+
+/*
+ * A reload keeps the running listeners (main.c, parent.c): take each
+ * one's new TLS block from the new configuration when the new one has
+ * the same address, and the same TLS or not: a listener does not turn
+ * TLS on or off before a restart.  What is not taken is left in old, to
+ * be freed with it.
+ */
+void
+tls_config_keep_listeners(struct moat_config *nc, struct moat_config *old)
+{
+	struct moat_tls	 keep[MOAT_LISTENERS_MAX], t;
+	size_t		 i, j;
+
+	for (i = 0; i < MOAT_LISTENERS_MAX; i++) {
+		keep[i] = old->listeners[i].tls;
+		memset(&old->listeners[i].tls, 0, sizeof(old->listeners[i].tls));
+	}
+	for (i = 0; i < old->nlisteners; i++) {
+		for (j = 0; j < nc->nlisteners; j++)
+			if (strcmp(nc->listeners[j].addr.text,
+			    old->listeners[i].addr.text) == 0)
+				break;
+		if (j == nc->nlisteners)
+			continue;
+		if (nc->listeners[j].tls.enabled != keep[i].enabled) {
+			log_warnx("listener %s: TLS goes on or off only on "
+			    "restart", old->listeners[i].addr.text);
+			continue;
+		}
+		t = keep[i];
+		keep[i] = nc->listeners[j].tls;
+		nc->listeners[j].tls = t;
+	}
+	for (i = 0; i < MOAT_LISTENERS_MAX; i++) {
+		t = nc->listeners[i].tls;
+		nc->listeners[i] = old->listeners[i];
+		nc->listeners[i].tls = keep[i];
+		old->listeners[i].tls = t;
+	}
+	nc->nlisteners = old->nlisteners;
 }
 
 static int

@@ -102,6 +102,14 @@ if [ ! -x "$MOATD" ]; then
 	echo "run.sh: $MOATD is missing; run make first"
 fi
 
+# moatd's children run as _moatd by default, and the tests use the
+# defaults: create the system user (as the package would) when missing.
+if ! getent passwd _moatd >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin _moatd ||
+	    echo "run.sh: cannot create the _moatd user"
+fi
+
 if ! rig_start; then
 	NFAIL=$((NFAIL + 1))
 	echo "FAIL rig_start (the tests below that need Docker will fail)"

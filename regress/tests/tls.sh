@@ -357,8 +357,8 @@ t_tls_reload() {
 	serial2=$(openssl x509 -in cert.pem -noout -serial)
 	[ "$serial1" != "$serial2" ] || fail "the two certificates share a serial"
 	kill -HUP "$MOATD_PID"
-	_tl_wait_log 'SIGHUP: reloading certificates and keys'
-	sleep 0.5
+	# Every child, the cas included, has acknowledged the new set.
+	_tl_wait_log 'configuration 2 in effect' 5
 	timeout 10 openssl s_client -connect "127.0.0.1:$TL_PORT" \
 	    -CAfile "$TL/ca/ca.pem" -cert "$TL/alice.pem" -key "$TL/alice.key" \
 	    </dev/null >sclient.out 2>&1
