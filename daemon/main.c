@@ -614,6 +614,9 @@ main(int argc, char **argv)
 	}
 	if (load_config(&conf) == -1)
 		exit(1);
+	/* -n also reads the certificates and checks each key fits. */
+	if (cl->check && tls_config_load(&conf) == -1)
+		exit(1);
 	if (cl->check && cl->verbose)
 		rv = check_config(&conf);
 	else if (cl->check)

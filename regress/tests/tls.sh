@@ -521,3 +521,54 @@ t_tls_config_errors() {
 	    -frontend-tls-key "$TL/server-ec.key" \
 	    -frontend-tls-ciphers NOSUCHCIPHER
 }
+
+# The configuration file's words, and a reload that changes them.
+t_tls_config_file() {
+	local st serial
+
+	tid "moatd.conf: listen on ... tls, backend ... tls; SIGHUP re-reads"
+	_tl_certs
+	TL_PORT=$(free_port)
+	TL_ADDR=tcp://127.0.0.1:$TL_PORT
+	_tl_conf() {
+		cat >moatd.conf <<-CONF
+		listen on "$TL_ADDR" tls certificate "$TL/server-$1.pem" \\
+		    key "$TL/server-$1.key" ca "$TL/ca/ca.pem" \\
+		    crl "$TL/ca.crl" protocols "tlsv1.2,tlsv1.3"
+		backend "$RIG_TLS_HOST" tls ca "$RIG_TLS_DIR/ca.pem" \\
+		    certificate "$RIG_TLS_DIR/client.pem" \\
+		    key "$RIG_TLS_DIR/client.key"
+		CONF
+	}
+	_tl_conf ec
+	run_cmd "$MOATD" -nv -f moatd.conf
+	expect_eq "$RC" 0 "moatd -nv -f moatd.conf (stderr: $ERR)"
+	expect_match "$OUT" "listen on \"$TL_ADDR\" tls certificate \"$TL/server-ec.pem\" key \"$TL/server-ec.key\" ca \"$TL/ca/ca.pem\" crl \"$TL/ca.crl\" protocols \"tlsv1.2,tlsv1.3\"" \
+	    "the listener as -nv prints it"
+	expect_match "$OUT" "backend \"$RIG_TLS_HOST\" tls certificate \"$RIG_TLS_DIR/client.pem\" key \"$RIG_TLS_DIR/client.key\" ca \"$RIG_TLS_DIR/ca.pem\" hostname \"127.0.0.1\"" \
+	    "the backend as -nv prints it"
+	MOATD_WAIT=$TL_ADDR moatd_start -f moatd.conf
+	st=$(_tl_curl alice /_ping)
+	expect_eq "$st" 200 "alice, mTLS to moatd, TLS to dockerd"
+	st=$(_tl_curl revoked /_ping)
+	expect_eq "$st" 000 "a revoked certificate"
+	_tl_sclient
+	expect_match "$OUT" 'ignature type: ECDSA' "the ECDSA key first"
+
+	_tl_conf rsa
+	kill -HUP "$MOATD_PID"
+	_tl_wait_log 'configuration 2 in effect' 5
+	_tl_sclient
+	expect_match "$OUT" 'ignature type: RSA-PSS' \
+	    "the RSA key after the reload"
+	st=$(_tl_curl alice /_ping)
+	expect_eq "$st" 200 "alice after the reload"
+
+	# A key that does not fit: the reload fails, the running set stays.
+	sed -i "s|server-rsa.key|server-ec.key|" moatd.conf
+	kill -HUP "$MOATD_PID"
+	_tl_wait_log 'reload failed, keeping configuration 2' 5
+	_tl_wait_log 'server-ec\.key does not belong to .*server-rsa\.pem'
+	_tl_sclient
+	expect_match "$OUT" 'ignature type: RSA-PSS' "still the RSA key"
+}
