@@ -572,3 +572,41 @@ t_tls_config_file() {
 	_tl_sclient
 	expect_match "$OUT" 'ignature type: RSA-PSS' "still the RSA key"
 }
+
+# A ca that dies: its relay's handshakes fail until the parent restarts
+# it (back-off 1 s) and hands both ends a new channel; then they work.
+t_tls_ca_restart() {
+	local old new i st ok out
+
+	tid "kill -9 a ca: logged, restarted with its keys, handshakes again"
+	_tl_start -prefork 1
+	old=$(_tl_role ca)
+	[ -n "$old" ] && [ "$(wc -w <<<"$old")" -eq 1 ] ||
+	    fail "cas: [$old]"
+	st=$(_tl_curl alice /_ping)
+	expect_eq "$st" 200 "before"
+	kill -KILL "$old"
+	for ((i = 0; i < 100; i++)); do
+		new=$(_tl_role ca)
+		[ -n "$new" ] && [ "$new" != "$old" ] && break
+		sleep 0.05
+	done
+	[ -n "$new" ] && [ "$new" != "$old" ] ||
+	    fail "no new ca within 5 s"$'\n'"$(_moatd_logtail "$MOATD_LOG")"
+	_tl_wait_log "lost child ca\[0\] \(pid $old\): killed by signal 9"
+	moatd_rebase
+	ok=0
+	for ((i = 0; i < 40; i++)); do
+		st=$(_tl_curl alice /_ping)
+		[ "$st" = 200 ] && { ok=1; break; }
+		sleep 0.1
+	done
+	expect_eq "$ok" 1 "a handshake after the restart ($st)"
+	for ((i = 0; i < 4; i++)); do
+		st=$(_tl_curl alice /_ping)
+		expect_eq "$st" 200 "handshake $i after the restart"
+	done
+	out=$(python3 "$TL_SCAN" "$TL/server-ec.key" "$new") ||
+	    fail "tls_memscan: $out"
+	expect_match "$out" "^$new found: " "the key in the new ca"
+}
