@@ -182,8 +182,10 @@ static const struct sandbox_rule sandbox_relay[] = {
 	/* send()/recv() are these on Linux; MSG_NOSIGNAL writes */
 	R0(recvfrom, ALLOW),
 	R0(sendto, ALLOW),
-	/* half-close of hijacked streams */
+	/* half-close of hijacked streams, and of refused TLS clients */
 	R0(shutdown, ALLOW),
+	/* a refused TLS client's socket outlives its session (relay_tls.c) */
+	R0(dup, ALLOW),
 	/* libevent's epoll backend; aarch64 has only epoll_pwait */
 	R0(epoll_create1, ALLOW),
 	R0(epoll_ctl, ALLOW),
@@ -365,6 +367,8 @@ sandbox_enter(enum sandbox_role role)
 	}
 	switch (role) {
 	case SANDBOX_POLICY:
+	case SANDBOX_CA:
+		/* poll(2) loops over their channels: nothing beyond */
 		break;
 	case SANDBOX_RELAY:
 		sandbox_add(ctx, sandbox_relay,

@@ -26,7 +26,8 @@
 #   free_port			print a free TCP port on 127.0.0.1
 #   moatd_start [args]		start "$MOATD -d args" in the background
 #				and wait (10 s) until every -frontend-addr
-#				accepts connections.  Sets MOATD_PID and
+#				(or every address in $MOATD_WAIT) accepts
+#				connections.  Sets MOATD_PID and
 #				MOATD_LOG (stderr and stdout of moatd).
 #				With MOATD_ADDRS set, it waits for those
 #				addresses instead (listeners that come
@@ -168,10 +169,16 @@ _descendants() {
 	done
 }
 
-# The addresses moatd will listen on: every -frontend-addr, else
+# The addresses moatd will listen on: MOATD_WAIT if set (listeners from a
+# configuration file), else every -frontend-addr, else
 # CETUSGUARD_FRONTEND_ADDR, else CetusGuard's default.
 _frontends() {
 	local a=
+
+	if [ -n "${MOATD_WAIT:-}" ]; then
+		printf '%s\n' $MOATD_WAIT
+		return
+	fi
 
 	while [ $# -gt 0 ]; do
 		case $1 in

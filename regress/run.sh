@@ -36,6 +36,8 @@ unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH \
     NOTIFY_SOCKET INVOCATION_ID LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
 
 . regress/lib.sh
+# regress/tests/tls.sh talks to dockerd over TLS, too.
+RIG_TLS=1
 . regress/rig.sh
 
 RUN_DIR=
