@@ -1,0 +1,710 @@
+#!/usr/bin/env bash
+#
+# Copyright (c) 2026 The moatd developers
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
+# make bench: what does moatd cost next to talking to the socket directly
+# and next to HAProxy (what Tecnativa's docker-socket-proxy is)?
+#
+# One run drives the same load, over loopback and for fixed durations,
+# against three targets for each of two backends:
+#
+#   direct   the backend itself over TCP: the limit.  wrk cannot speak UNIX
+#            sockets, so the backend also listens on a loopback port (nginx:
+#            a second "listen"; dockerd: a second --host tcp://127.0.0.1:P,
+#            acceptable for a private bench daemon).
+#   haproxy  HAProxy in mode http, frontend on TCP, one server on the
+#            backend's UNIX socket, "http-reuse always", nbthread 2 (two
+#            threads, the counterpart of moatd's two relays), and the
+#            Tecnativa rule style: "http-request allow if" path regexes,
+#            then "http-request deny" (403).
+#   moatd    moatd -d -prefork 2 -u nobody -chroot /var/empty/moatd, i.e.
+#            privilege separation and the sandbox on (its default), with
+#            the built-in rules plus one rule for the large response.
+#
+#   static   nginx (1 worker) on a UNIX socket: /_ping "OK", /version a
+#            small JSON body, /big a 256 MiB file made in the temp dir,
+#            /containers/json "[]" (only reached by "direct").  Its cost
+#            is tiny, so the proxies' own cost shows.
+#   docker   a private dockerd (own data-root, exec-root, socket; no
+#            bridge, no iptables), with a 64 MiB image imported so that
+#            GET /images/moatd-bench-big/get is the large response.
+#
+# Figures, with the exact commands (URL is http://127.0.0.1:<target port>):
+#
+#   latency   wrk -t1 -c1 -d3s --latency URL/_ping
+#             p50/p99 over one kept-alive connection.
+#   req/s     wrk -t2 -c32 -d5s URL/_ping
+#   CPU       utime+stime of every process of the target (proxy: its
+#             processes only; direct: the backend's) from /proc/<pid>/stat
+#             before and after the req/s run, scaled to 100k requests.
+#   conn/s    wrk -t2 -c32 -d3s -H 'Connection: close' URL/_ping
+#   403/s     wrk -t2 -c32 -d3s URL/containers/json
+#             denied by both proxies; "direct" is the backend answering
+#             that path itself (200), shown as the reference.
+#   MB/s      curl -s -o /dev/null -w '%{speed_download}' URL/big
+#             (docker: URL/images/moatd-bench-big/get), median of 3,
+#             MB = 10^6 bytes.  Meanwhile the summed VmRSS of the target's
+#             processes is sampled every 10 ms: "RSS growth" is the peak
+#             minus the value before.  A second, slow reader
+#             (curl --limit-rate 20M --max-time 2) shows what a proxy
+#             buffers when the client is slower than the backend: with
+#             backpressure that stays at socket buffers plus <= 128 KiB.
+#   RSS       summed VmRSS (/proc/<pid>/status) of the target's processes,
+#             parent and every child: right after start, and while 1,000
+#             connections are held open (benchlib.py idle), once only
+#             connected, once after one kept-alive GET /_ping each.
+#
+# A value is marked "*" when the run behind it was not clean (socket errors
+# or unexpected statuses); the reasons are listed under the table.  The
+# table is printed and saved to regress/bench/last.txt.
+#
+# Environment: MOATD (binary, default ./moatd), BENCH_BACKENDS ("static
+# docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_PERF=1 to record
+# a perf profile of the moatd relays during the static req/s run.
+# A missing moatd binary leaves its column empty ("n/a").
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BDIR=$ROOT/regress/bench
+MOATD=${MOATD:-$ROOT/moatd}
+BACKENDS=${BENCH_BACKENDS:-static docker}
+TARGETS=${BENCH_TARGETS:-direct haproxy moatd}
+OUT=$BDIR/last.txt
+CHROOT=/var/empty/moatd
+
+DUR_LAT=3
+DUR_LOAD=5
+DUR_SHORT=3
+CONNS=32
+IDLE_CONNS=1000
+STATIC_BIG_MIB=256
+DOCKER_BIG_MIB=64
+DOCKER_BIG_IMAGE=moatd-bench-big
+
+# Directories dockerd or containerd create outside their roots.
+DOCKER_HARDCODED="/run/docker/plugins /run/docker /run/containerd/s
+/run/containerd"
+
+lib() {
+	python3 "$BDIR/benchlib.py" "$@"
+}
+
+log() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+die() {
+	log "$*"
+	exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Processes we start, and tearing them down.
+
+T=
+NGINX_PID=
+HAPROXY_PID=
+MOATD_PID=
+DOCKERD_PID=
+DK_EXEC=
+DK_CREATED=
+CHROOT_CREATED=
+
+stop_pid() {
+	local pid=$1 i
+
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+dockerd_stop() {
+	local mp d others
+
+	[ -n "$DOCKERD_PID" ] || [ -n "$DK_EXEC" ] || return 0
+	stop_pid "$DOCKERD_PID"
+	DOCKERD_PID=
+	# containerd and its shims carry our exec-root on their command line.
+	if [ -n "$DK_EXEC" ]; then
+		pkill -KILL -f -- "$DK_EXEC" 2>/dev/null
+		sleep 0.1
+	fi
+	for d in "$T/docker" "$DK_EXEC"; do
+		[ -n "$d" ] || continue
+		awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' \
+		    /proc/self/mountinfo | sort -r |
+		    while read -r mp; do
+			umount -R "$mp" 2>/dev/null || umount -l "$mp"
+		    done
+	done
+	case $DK_EXEC in
+	/run/moatd-bench.*|/tmp/mb.*) rm -rf --one-file-system "$DK_EXEC" ;;
+	esac
+	DK_EXEC=
+	# Another engine (the regress rig, the host's) may use these too.
+	others=$(pgrep -x dockerd)
+	if [ -z "$others" ]; then
+		for d in $DK_CREATED; do
+			rmdir "$d" 2>/dev/null
+		done
+	fi
+	DK_CREATED=
+}
+
+cleanup() {
+	stop_pid "$MOATD_PID"
+	stop_pid "$HAPROXY_PID"
+	stop_pid "$NGINX_PID"
+	dockerd_stop
+	if [ -n "$CHROOT_CREATED" ]; then
+		rmdir "$CHROOT" 2>/dev/null
+	fi
+	case $T in
+	/tmp/moatd-bench.*) rm -rf --one-file-system "$T" ;;
+	esac
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Wait until URL answers 2xx, at most $2 seconds; $3 is the pid that must
+# stay alive meanwhile.
+wait_http() {
+	local url=$1 secs=$2 pid=$3 i
+
+	for ((i = 0; i < secs * 20; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			return 1
+		fi
+		curl -sf -m 2 -o /dev/null "$url" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Backends.
+
+nginx_start() {
+	mkdir -p "$T/nginx/tmp" || return 1
+	# Workers run as nobody and must read the big file.
+	chmod 0755 "$T" "$T/nginx"
+	head -c "${STATIC_BIG_MIB}M" /dev/zero >"$T/big" || return 1
+	chmod 0644 "$T/big"
+	cat >"$T/nginx/nginx.conf" <<-EOF
+	daemon off;
+	master_process on;
+	worker_processes 1;
+	pid $T/nginx/nginx.pid;
+	error_log $T/nginx/error.log warn;
+	events { worker_connections 4096; }
+	http {
+		access_log off;
+		client_body_temp_path $T/nginx/tmp/body;
+		proxy_temp_path $T/nginx/tmp/proxy;
+		fastcgi_temp_path $T/nginx/tmp/fastcgi;
+		uwsgi_temp_path $T/nginx/tmp/uwsgi;
+		scgi_temp_path $T/nginx/tmp/scgi;
+		sendfile on;
+		keepalive_requests 100000000;
+		keepalive_timeout 120s;
+		server {
+			listen 127.0.0.1:$DIRECT_PORT;
+			listen unix:$SOCK;
+			location = /_ping {
+				default_type text/plain;
+				return 200 "OK";
+			}
+			location = /version {
+				default_type application/json;
+				return 200 '{"Version":"bench","ApiVersion":"1.41"}';
+			}
+			location = /info {
+				default_type application/json;
+				return 200 '{"Name":"bench"}';
+			}
+			location = /containers/json {
+				default_type application/json;
+				return 200 '[]';
+			}
+			location = /big {
+				default_type application/octet-stream;
+				alias $T/big;
+			}
+			location / {
+				return 404;
+			}
+		}
+	}
+	EOF
+	nginx -c "$T/nginx/nginx.conf" -p "$T/nginx/" \
+	    >"$T/nginx/stderr.log" 2>&1 &
+	NGINX_PID=$!
+	BACKEND_PID=$NGINX_PID
+	BIG_PATH=/big
+	if ! wait_http "http://127.0.0.1:$DIRECT_PORT/_ping" 10 "$NGINX_PID"; then
+		cat "$T/nginx/stderr.log" "$T/nginx/error.log" >&2
+		return 1
+	fi
+}
+
+nginx_stop() {
+	stop_pid "$NGINX_PID"
+	NGINX_PID=
+	rm -f "$T/big"
+}
+
+# A private engine, after regress/rig.sh (branch rig): nothing of the host's
+# Docker set-up is used, and it also listens on a loopback port for "direct".
+dockerd_start() {
+	local d i major dir=$T/docker
+
+	mkdir -p "$dir" || return 1
+	DK_EXEC=$(mktemp -d /run/moatd-bench.XXXX 2>/dev/null) ||
+	    DK_EXEC=$(mktemp -d /tmp/mb.XXXX) || return 1
+	DK_CREATED=
+	for d in $DOCKER_HARDCODED; do
+		[ -e "$d" ] || DK_CREATED="$DK_CREATED $d"
+	done
+	# dockerd up to 20.10 writes /etc/docker/key.json unless told not to.
+	major=$(dockerd --version | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
+	if [ -n "$major" ] && [ "$major" -lt 23 ]; then
+		printf '{ "deprecated-key-path": "%s/key.json" }\n' "$dir"
+	else
+		printf '{}\n'
+	fi >"$dir/daemon.json"
+	setsid dockerd \
+	    --config-file "$dir/daemon.json" \
+	    --data-root "$dir/data" \
+	    --exec-root "$DK_EXEC" \
+	    --pidfile "$dir/dockerd.pid" \
+	    --host "unix://$SOCK" \
+	    --host "tcp://127.0.0.1:$DIRECT_PORT" \
+	    --iptables=false --ip6tables=false --ip-masq=false \
+	    --bridge=none \
+	    --storage-driver=overlay2 \
+	    --cgroup-parent "/${DK_EXEC##*/}" \
+	    --shutdown-timeout 2 \
+	    --log-level warn \
+	    </dev/null >"$dir/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	BACKEND_PID=$DOCKERD_PID
+	BIG_PATH=/images/$DOCKER_BIG_IMAGE/get
+	if ! wait_http "http://127.0.0.1:$DIRECT_PORT/_ping" 60 "$DOCKERD_PID"
+	then
+		log "dockerd did not come up; its log:"
+		cat "$dir/dockerd.log" >&2
+		return 1
+	fi
+	# The large response: a one-layer image of zeros, exported as a tar.
+	mkdir -p "$dir/img" &&
+	    head -c "${DOCKER_BIG_MIB}M" /dev/zero >"$dir/img/big" &&
+	    tar -C "$dir/img" -cf "$dir/img.tar" big || return 1
+	rm -rf "$dir/img"
+	curl -sf --unix-socket "$SOCK" -X POST -T "$dir/img.tar" \
+	    -H 'Content-Type: application/x-tar' -o /dev/null \
+	    "http://docker/images/create?fromSrc=-&repo=$DOCKER_BIG_IMAGE&tag=latest" ||
+	    { log "cannot import the bench image"; return 1; }
+	rm -f "$dir/img.tar"
+	log "dockerd $DOCKERD_PID up in ${SECONDS}s (since bench start)"
+}
+
+# ---------------------------------------------------------------------------
+# Proxies.
+
+haproxy_start() {
+	cat >"$T/haproxy.cfg" <<-EOF
+	global
+		nbthread 2
+		maxconn 8000
+	defaults
+		mode http
+		timeout connect 5s
+		timeout client 120s
+		timeout server 120s
+		timeout http-keep-alive 120s
+	frontend bench
+		bind 127.0.0.1:$HAPROXY_PORT
+		http-request allow if { method GET HEAD } { path,url_dec -m reg ^(/v[0-9.]+)?/_ping\$ }
+		http-request allow if { method GET } { path,url_dec -m reg ^(/v[0-9.]+)?/(version|info)\$ }
+		http-request allow if { method GET } { path,url_dec -m reg ^/big\$ }
+		http-request allow if { method GET } { path,url_dec -m reg ^/images/$DOCKER_BIG_IMAGE/get\$ }
+		http-request deny deny_status 403
+		default_backend socket
+	backend socket
+		http-reuse always
+		server docker $SOCK
+	EOF
+	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
+	HAPROXY_PID=$!
+	if ! wait_http "http://127.0.0.1:$HAPROXY_PORT/_ping" 10 "$HAPROXY_PID"
+	then
+		cat "$T/haproxy.log" >&2
+		return 1
+	fi
+	TARGET_PID=$HAPROXY_PID
+}
+
+moatd_start() {
+	local b=$1
+
+	if [ ! -d "$CHROOT" ]; then
+		install -d -m 0755 -o root -g root "$CHROOT" || return 1
+		CHROOT_CREATED=1
+	fi
+	"$MOATD" -d -prefork 2 -u nobody -chroot "$CHROOT" \
+	    -frontend-addr "tcp://127.0.0.1:$MOATD_PORT" \
+	    -backend-addr "unix://$SOCK" \
+	    -rules 'GET ^/big$' \
+	    -rules "GET ^/images/$DOCKER_BIG_IMAGE/get\$" \
+	    >"$T/moatd-$b.log" 2>&1 &
+	MOATD_PID=$!
+	if ! wait_http "http://127.0.0.1:$MOATD_PORT/_ping" 10 "$MOATD_PID"
+	then
+		log "moatd did not answer; its log:"
+		cat "$T/moatd-$b.log" >&2
+		return 1
+	fi
+	TARGET_PID=$MOATD_PID
+}
+
+# ---------------------------------------------------------------------------
+# Results: R[backend.target.metric] = value, BAD[...] = why it is suspect.
+
+declare -A R BAD
+NOTES=()
+
+set_r() {
+	R[$1]=$2
+}
+
+mark() {
+	BAD[$1]=1
+	NOTES+=("$1: $2")
+}
+
+wrk_run() {
+	local out=$1
+	shift
+	wrk "$@" >"$out" 2>&1
+}
+
+wrk_total() {
+	awk '/ requests in /{ print $1 }' "$1"
+}
+
+wrk_rps() {
+	awk '/^Requests\/sec:/{ printf "%.0f\n", $2 }' "$1"
+}
+
+wrk_non2xx() {
+	awk '/Non-2xx or 3xx responses:/{ n = $NF } END { print n + 0 }' "$1"
+}
+
+wrk_errors() {
+	awk '/Socket errors:/ {
+		for (i = 3; i <= NF; i++) {
+			v = $i
+			gsub(/,/, "", v)
+			if (v ~ /^[0-9]+$/)
+				s += v
+		}
+	} END { print s + 0 }' "$1"
+}
+
+# Percentile $2 ("50%") from wrk --latency output, in microseconds.
+wrk_pct() {
+	awk -v p="$2" '
+	$1 == p && /(us|ms|s)$/ {
+		v = $2
+		if (v ~ /us$/) { sub(/us$/, "", v); print v + 0 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); print v * 1000 }
+		else { sub(/s$/, "", v); print v * 1000000 }
+		exit
+	}' "$1"
+}
+
+# Check a wrk run: $1 key prefix, $2 file, $3 "ok" (no errors, all 2xx)
+# or "deny" (every response is a non-2xx).
+wrk_check() {
+	local k=$1 f=$2 want=$3 tot non err
+
+	tot=$(wrk_total "$f")
+	non=$(wrk_non2xx "$f")
+	err=$(wrk_errors "$f")
+	if [ -z "$tot" ] || [ "$tot" -eq 0 ]; then
+		mark "$k" "no request completed ($(tail -1 "$f"))"
+		return
+	fi
+	[ "$err" -gt 0 ] && mark "$k" "$err socket errors in $tot requests"
+	if [ "$want" = ok ] && [ "$non" -gt 0 ]; then
+		mark "$k" "$non of $tot responses not 2xx"
+	fi
+	if [ "$want" = deny ] && [ "$non" -ne "$tot" ]; then
+		mark "$k" "only $non of $tot responses denied"
+	fi
+}
+
+median3() {
+	printf '%s\n' "$@" | sort -g | sed -n 2p
+}
+
+# All figures for one target; $1 backend, $2 target, $3 port, $4 root pid.
+measure() {
+	local b=$1 t=$2 port=$3 pid=$4 k=$1.$2 url f c0 c1 tot i out s r0
+	local speeds peak st h
+
+	url=http://127.0.0.1:$port
+	f=$T/wrk-$b-$t
+	log "$b/$t: measuring on port $port"
+	sleep 0.3
+	set_r "$k.rssidle" "$(lib rss "$pid")"
+
+	# Status sanity: what the denied path answers.
+	st=$(curl -s -o /dev/null -w '%{http_code}' "$url/containers/json")
+	if [ "$t" != direct ] && [ "$st" != 403 ]; then
+		mark "$k.deny" "GET /containers/json answered $st, not 403"
+	fi
+
+	wrk_run "$f.lat" -t1 -c1 -d${DUR_LAT}s --latency "$url/_ping"
+	wrk_check "$k.lat50" "$f.lat" ok
+	[ -n "${BAD[$k.lat50]:-}" ] && BAD[$k.lat99]=1
+	set_r "$k.lat50" "$(wrk_pct "$f.lat" 50%)"
+	set_r "$k.lat99" "$(wrk_pct "$f.lat" 99%)"
+
+	c0=$(lib cpu "$pid")
+	if [ "$t" = moatd ] && [ "$b" = static ] &&
+	    [ "${BENCH_PERF:-0}" = 1 ]; then
+		perf record -q -g -o "$T/perf.data" \
+		    -p "$(lib pids "$pid" | tr ' ' ',')" \
+		    -- sleep "$DUR_LOAD" >/dev/null 2>&1 &
+		h=$!
+	fi
+	wrk_run "$f.c32" -t2 -c$CONNS -d${DUR_LOAD}s "$url/_ping"
+	c1=$(lib cpu "$pid")
+	if [ -n "${h:-}" ]; then
+		wait "$h"
+		perf report -i "$T/perf.data" --stdio --no-children \
+		    --percent-limit 2 2>/dev/null | grep -v '^$' |
+		    head -60 >"$BDIR/last-perf.txt"
+		log "perf profile of moatd saved to regress/bench/last-perf.txt"
+	fi
+	wrk_check "$k.rps" "$f.c32" ok
+	set_r "$k.rps" "$(wrk_rps "$f.c32")"
+	tot=$(wrk_total "$f.c32")
+	if [ -n "$tot" ] && [ "$tot" -gt 0 ]; then
+		set_r "$k.cpu" "$(awk -v a="$c0" -v b="$c1" -v n="$tot" \
+		    'BEGIN { printf "%.3f", (b - a) * 100000 / n }')"
+		[ -n "${BAD[$k.rps]:-}" ] && BAD[$k.cpu]=1
+	fi
+
+	wrk_run "$f.deny" -t2 -c$CONNS -d${DUR_SHORT}s "$url/containers/json"
+	if [ "$t" = direct ]; then
+		wrk_check "$k.deny" "$f.deny" ok
+	else
+		wrk_check "$k.deny" "$f.deny" deny
+	fi
+	set_r "$k.deny" "$(wrk_rps "$f.deny")"
+
+	wrk_run "$f.close" -t2 -c$CONNS -d${DUR_SHORT}s \
+	    -H 'Connection: close' "$url/_ping"
+	wrk_check "$k.cps" "$f.close" ok
+	set_r "$k.cps" "$(wrk_rps "$f.close")"
+
+	# Large response: speed and what the target holds meanwhile.
+	speeds=
+	peak=0
+	r0=$(lib rss "$pid")
+	for i in 1 2 3; do
+		out=$(lib sample "$pid" -- curl -s -o /dev/null \
+		    -w '%{http_code} %{size_download} %{speed_download}' \
+		    "$url$BIG_PATH")
+		read -r st s sp <<<"$(head -1 <<<"$out")"
+		if [ "$st" != 200 ]; then
+			mark "$k.mbs" "GET $BIG_PATH answered $st"
+		fi
+		speeds="$speeds $sp"
+		s=$(tail -1 <<<"$out")
+		[ "$s" -gt "$peak" ] && peak=$s
+	done
+	# shellcheck disable=SC2086
+	set_r "$k.mbs" "$(awk -v s="$(median3 $speeds)" \
+	    'BEGIN { printf "%.0f", s / 1e6 }')"
+	set_r "$k.rssfast" $((peak - r0))
+	r0=$(lib rss "$pid")
+	out=$(lib sample "$pid" -- curl -s -o /dev/null --limit-rate 20M \
+	    --max-time 2 -w '%{size_download}' "$url$BIG_PATH")
+	set_r "$k.rssslow" $(($(tail -1 <<<"$out") - r0))
+
+	# Idle connections.
+	read -r s r0 i <<<"$(lib idle "$port" $IDLE_CONNS bare "$pid")"
+	[ "$i" -ne $IDLE_CONNS ] &&
+	    mark "$k.kbbare" "only $i of $IDLE_CONNS connections stayed open"
+	set_r "$k.kbbare" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
+	    'BEGIN { printf "%.1f", (b - a) / n }')"
+	read -r s r0 i <<<"$(lib idle "$port" $IDLE_CONNS ping "$pid")"
+	[ "$i" -ne $IDLE_CONNS ] &&
+	    mark "$k.kbping" "only $i of $IDLE_CONNS connections stayed open"
+	set_r "$k.rss1k" "$r0"
+	set_r "$k.kbping" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
+	    'BEGIN { printf "%.1f", (b - a) / n }')"
+}
+
+# ---------------------------------------------------------------------------
+# The table.
+
+ROWS=(
+	"lat50|/_ping latency p50, 1 conn (us)"
+	"lat99|/_ping latency p99, 1 conn (us)"
+	"rps|/_ping req/s, $CONNS conns"
+	"cpu|CPU s per 100k req ($CONNS-conn run)"
+	"cps|new conns/s (Connection: close)"
+	"deny|403/s, $CONNS conns (direct: 200/s)"
+	"mbs|large response MB/s (curl)"
+	"rssfast|RSS growth while streaming (KiB)"
+	"rssslow|same, 20 MB/s reader (KiB)"
+	"rssidle|RSS idle after start (KiB)"
+	"rss1k|RSS, $IDLE_CONNS idle kept-alive conns (KiB)"
+	"kbbare|KiB per idle conn (connected only)"
+	"kbping|KiB per idle conn (after 1 request)"
+)
+
+cell() {
+	local k=$1 v
+
+	v=${R[$k]:-}
+	if [ -z "$v" ]; then
+		printf 'n/a'
+		return
+	fi
+	printf '%s%s' "$v" "${BAD[$k]:+*}"
+}
+
+ratio() {
+	awk -v a="${R[$1]:-}" -v b="${R[$2]:-}" 'BEGIN {
+		if (a == "" || b == "" || b + 0 == 0) { print "-"; exit }
+		printf "%.2f", a / b
+	}'
+}
+
+table() {
+	local b row key label
+
+	printf 'moatd bench, %s, %s cores, kernel %s\n' "$(date -u '+%F %T UTC')" \
+	    "$(nproc)" "$(uname -r)"
+	printf 'moatd %s (%s); %s; %s; dockerd %s\n' \
+	    "$(git -C "$ROOT" describe --always --dirty 2>/dev/null)" \
+	    "$([ -x "$MOATD" ] && echo "prefork 2, sandboxed" || echo missing)" \
+	    "$(haproxy -v | sed -n '1s/ - .*//p') nbthread 2" \
+	    "$(nginx -v 2>&1 | sed 's/.*: //') 1 worker" \
+	    "$(dockerd --version | sed 's/Docker version \([^,]*\).*/\1/')"
+	printf 'wrk -t2 -c%d -d%ds (latency: -t1 -c1 -d%ds); all on one host\n' \
+	    "$CONNS" "$DUR_LOAD" "$DUR_LAT"
+	for b in $BACKENDS; do
+		printf '\n'
+		case $b in
+		static) printf 'backend: nginx, static (large = /big, %d MiB)\n' \
+		    "$STATIC_BIG_MIB" ;;
+		docker) printf 'backend: dockerd (large = image export, %d MiB)\n' \
+		    "$DOCKER_BIG_MIB" ;;
+		esac
+		printf '%-44s %10s %10s %10s %8s %8s\n' metric direct haproxy \
+		    moatd m/direct m/hapx
+		for row in "${ROWS[@]}"; do
+			key=${row%%|*}
+			label=${row#*|}
+			printf '%-44s %10s %10s %10s %8s %8s\n' "$label" \
+			    "$(cell "$b.direct.$key")" \
+			    "$(cell "$b.haproxy.$key")" \
+			    "$(cell "$b.moatd.$key")" \
+			    "$(ratio "$b.moatd.$key" "$b.direct.$key")" \
+			    "$(ratio "$b.moatd.$key" "$b.haproxy.$key")"
+		done
+	done
+	printf '\n'
+	printf 'direct = the backend itself on TCP; its CPU and RSS rows are the '
+	printf 'backend'"'"'s.\n'
+	printf 'm/direct, m/hapx = moatd divided by that column (higher is better '
+	printf 'for req/s, conn/s, MB/s).\n'
+	if [ ${#NOTES[@]} -gt 0 ]; then
+		printf '* not clean:\n'
+		printf '  %s\n' "${NOTES[@]}"
+	fi
+	printf 'total time %ds\n' "$SECONDS"
+}
+
+# ---------------------------------------------------------------------------
+
+main() {
+	local b t port
+
+	sh "$BDIR/deps.sh" || die "cannot install the bench dependencies"
+	[ "$(id -u)" -eq 0 ] || die "run as root (moatd, dockerd)"
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null
+	[ "$(ulimit -n)" -ge $((IDLE_CONNS * 2 + 100)) ] ||
+	    die "need RLIMIT_NOFILE >= $((IDLE_CONNS * 2 + 100))"
+	if [ ! -x "$MOATD" ]; then
+		log "no moatd binary at $MOATD: its column stays empty"
+		TARGETS=${TARGETS//moatd/}
+	fi
+	T=$(mktemp -d /tmp/moatd-bench.XXXXXX) || die "mktemp"
+	SECONDS=0
+
+	for b in $BACKENDS; do
+		read -r DIRECT_PORT HAPROXY_PORT MOATD_PORT <<<"$(lib freeports 3)"
+		SOCK=$T/$b.sock
+		case $b in
+		static) nginx_start || die "cannot start nginx" ;;
+		docker) dockerd_start || die "cannot start dockerd" ;;
+		*) die "unknown backend $b" ;;
+		esac
+		for t in $TARGETS; do
+			TARGET_PID=
+			case $t in
+			direct)
+				port=$DIRECT_PORT
+				TARGET_PID=$BACKEND_PID
+				;;
+			haproxy)
+				port=$HAPROXY_PORT
+				haproxy_start || die "cannot start haproxy"
+				;;
+			moatd)
+				port=$MOATD_PORT
+				moatd_start "$b" || die "cannot start moatd"
+				;;
+			esac
+			measure "$b" "$t" "$port" "$TARGET_PID"
+			case $t in
+			haproxy) stop_pid "$HAPROXY_PID"; HAPROXY_PID= ;;
+			moatd) stop_pid "$MOATD_PID"; MOATD_PID= ;;
+			esac
+		done
+		case $b in
+		static) nginx_stop ;;
+		docker) dockerd_stop ;;
+		esac
+	done
+	table | tee "$OUT"
+}
+
+main "$@"
