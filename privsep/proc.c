@@ -133,4 +133,9 @@ proc_child_init(const char *title, int instance, int foreground,
 		fatalx("%s: unprivileged user %s: not found or uid 0", name,
 		    user);
 	drop_privileges(&u, chroot);
+	/* Changing credentials cleared the death signal: set it again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		fatal("%s: prctl", name);
+	if (getppid() == 1)
+		fatalx("%s: parent gone", name);
 }
