@@ -71,8 +71,10 @@
 # table is printed and saved to regress/bench/last.txt.
 #
 # Environment: MOATD (binary, default ./moatd), BENCH_BACKENDS ("static
-# docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_PERF=1 to record
-# a perf profile of the moatd relays during the static req/s run.
+# docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_PERF=moatd (or
+# haproxy, direct) to record a perf profile of that target's processes
+# during the static req/s run into regress/bench/last-perf.txt (perf
+# slows that target: its figures in that run are not comparable).
 # A missing moatd binary leaves its column empty ("n/a").
 
 set -u
@@ -492,21 +494,24 @@ measure() {
 	set_r "$k.lat99" "$(wrk_pct "$f.lat" 99%)"
 
 	c0=$(lib cpu "$pid")
-	if [ "$t" = moatd ] && [ "$b" = static ] &&
-	    [ "${BENCH_PERF:-0}" = 1 ]; then
-		perf record -q -g -o "$T/perf.data" \
-		    -p "$(lib pids "$pid" | tr ' ' ',')" \
-		    -- sleep "$DUR_LOAD" >/dev/null 2>&1 &
+	if [ "$t" = "${BENCH_PERF:-}" ] && [ "$b" = static ]; then
+		# No PMU in a VM: cpu-clock.  "-p" with a workload ("--
+		# sleep") samples the workload, not the pids: stop it by
+		# SIGINT instead.
+		timeout -s INT "$DUR_LOAD" perf record -q -e cpu-clock -g \
+		    -o "$T/perf.data" -p "$(lib pids "$pid" | tr ' ' ',')" \
+		    >/dev/null 2>&1 &
 		h=$!
 	fi
 	wrk_run "$f.c32" -t2 -c$CONNS -d${DUR_LOAD}s "$url/_ping"
 	c1=$(lib cpu "$pid")
 	if [ -n "${h:-}" ]; then
 		wait "$h"
-		perf report -i "$T/perf.data" --stdio --no-children \
-		    --percent-limit 2 2>/dev/null | grep -v '^$' |
-		    head -60 >"$BDIR/last-perf.txt"
-		log "perf profile of moatd saved to regress/bench/last-perf.txt"
+		perf report -i "$T/perf.data" --stdio --no-children -g none \
+		    --sort comm,dso,sym --percent-limit 0.5 2>/dev/null |
+		    grep -v -e '^$' -e '^#$' -e '^# To display' | head -80 \
+		    >"$BDIR/last-perf.txt"
+		log "perf profile of $t saved to regress/bench/last-perf.txt"
 	fi
 	wrk_check "$k.rps" "$f.c32" ok
 	set_r "$k.rps" "$(wrk_rps "$f.c32")"
