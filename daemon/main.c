@@ -206,7 +206,7 @@ apply_opt(struct moat_config *c, struct cmdline *cl, const struct opt *o,
 		cl->role = v;
 		break;
 	case O_I:
-		cl->instance = strtonum(v, 0, MOAT_PREFORK_MAX, &errstr);
+		cl->instance = strtonum(v, -1, MOAT_PREFORK_MAX, &errstr);
 		if (errstr != NULL)
 			fatalx("-I %s: %s", v, errstr);
 		break;
@@ -334,6 +334,9 @@ main(int argc, char **argv)
 	struct cmdline		 cl;
 	int			 rv;
 
+	/* libbsd's setproctitle() moves the environment: we are done with
+	 * argv by the time a child calls it, as parse_args copies nothing. */
+	setproctitle_init(argc, argv, environ);
 	memset(&cl, 0, sizeof(cl));
 	log_init(1, LOG_LEVEL_DEFAULT, LOG_DAEMON);
 	config_defaults(&conf);

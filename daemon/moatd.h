@@ -106,6 +106,7 @@ int	http_parse_response(const char *, size_t, int head_request,
 enum addr_kind {
 	ADDR_UNIX = 1,
 	ADDR_TCP,
+	ADDR_SYSTEMD,		/* a socket systemd passed (LISTEN_FDS) */
 };
 
 struct moat_addr {
@@ -114,12 +115,19 @@ struct moat_addr {
 	char		 path[108];		/* ADDR_UNIX */
 	char		 host[MOAT_ADDR_MAX];	/* ADDR_TCP, no brackets */
 	char		 port[8];
+	char		 sdname[64];		/* ADDR_SYSTEMD: FileDescriptorName */
 };
 
 struct moat_listener {
 	int		 id;
 	struct moat_addr addr;
 	int		 fd;
+	/* unix listeners: who may connect */
+	int		 owner_set;
+	uid_t		 owner;
+	int		 group_set;
+	gid_t		 group;
+	mode_t		 mode;			/* default 0660 */
 };
 
 struct rule_source {
@@ -144,6 +152,7 @@ struct moat_config {
 	int			 head_timeout;	/* seconds */
 	int			 idle_timeout;
 	int			 drain_timeout;
+	char			 pidfile[256];	/* only when daemonised */
 };
 
 void	config_defaults(struct moat_config *);

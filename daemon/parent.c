@@ -278,6 +278,12 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 	struct child	*c = arg;
 	int		 fd, err = 0;
 
+	if (m->fd != -1) {
+		log_warnx("%s: sent a descriptor, killing it", c->name);
+		kill(c->pid, SIGKILL);
+		chan_close(ch);
+		return;
+	}
 	switch (m->hdr.type) {
 	case MSG_LOG:
 		child_log(c, m);
@@ -387,7 +393,9 @@ child_start(struct child *c)
 	}
 	close(sp[1]);
 	c->started = now_mono();
-	chan_init(&c->ch, p->base, sp[0], 0, c->name, child_dispatch,
+	/* Fd passing on: the parent sends listeners, Docker connections and
+	 * peer channels; child_dispatch refuses any fd coming back. */
+	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
 	send_config(c);
 	if (c->role == ROLE_RELAY)

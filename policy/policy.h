@@ -74,12 +74,19 @@ int		 ruleset_match(struct ruleset *, const char *method,
 /* 1 when rule idx lists method and matches path, 0 if not, or < 0. */
 int		 rule_match(struct ruleset *, size_t idx, const char *method,
 		    const char *path, size_t pathlen);
-/* The expansion of a built-in variable (without the %), or NULL. */
+/*
+ * The definition of a built-in variable (name without the %), or NULL: a
+ * PCRE2 fragment that may name other %VARIABLES%; rules_expand() gives
+ * the full expansion.
+ */
 const char	*rules_variable(const char *name);
-/* "source:line METHODS expanded-pattern", as moatd -n prints it. */
-size_t		 rule_format(const struct rule *, char *, size_t);
 /* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
 char		*rules_expand(const char *pattern, const char **why);
+/*
+ * "source:line METHODS expanded-pattern" (for moatd -n) into buf, NUL
+ * terminated and truncated to len; returns the full length, as snprintf.
+ */
+size_t		 rule_format(const struct rule *, char *buf, size_t len);
 
 /* canon.c: request-target canonicalisation */
 
@@ -147,9 +154,15 @@ struct http_request {
 	int			 expect_continue;
 };
 
+/* A Content-Length has at most this many digits: < 10^18, no overflow. */
+#define HTTP_LENGTH_DIGITS	18
+
 /*
  * Parse a complete head (request line, fields, the empty line).  Returns
- * 0, or -1 with *status (400, 414, 431, 501, 505) and *why set.
+ * 0, or -1 with *status (400, 414, 417, 431, 501, 505) and *why set (a
+ * static string).  limits may be NULL for the defaults; headers_max is
+ * capped at HTTP_HEADERS_MAX.  On error, req->method (and then
+ * req->target) are set if they were parsed before the error, for the log.
  */
 int	http_parse_request(const char *head, size_t len,
 	    const struct http_limits *, struct http_request *, int *status,
@@ -157,6 +170,10 @@ int	http_parse_request(const char *head, size_t len,
 /* Length of the head at the start of buf (through its empty line), 0 if
  * incomplete; a bare LF ends a head too so that the parser can refuse it. */
 size_t	http_head_length(const char *buf, size_t len);
+/* 1 when the comma-separated list value holds token (ASCII, any case). */
+int	http_list_has(const char *value, size_t len, const char *token);
+/* Digits only, no sign, no leading zero, <= HTTP_LENGTH_DIGITS: 0 or -1. */
+int	http_parse_length(const char *, size_t, uint64_t *);
 
 /* decide.c: one request head in, one verdict out */
 
@@ -189,7 +206,15 @@ struct verdict {
 	char			 why[128];	/* for 400s and the log */
 };
 
-/* fields is allocated: free it with verdict_clear(). */
+/*
+ * Every field of *v is set.  ALLOW: rule >= 0, hijack set when the client
+ * asked for an upgrade (upgrade_proto), fields holds the allowlisted
+ * fields (or NULL).  DENY (403): method, path, target and the framing are
+ * set so the relay can answer and skip the body; no fields.  BAD: status
+ * and why, method and path when they were parsed, keepalive 0.  target is
+ * path, plus '?' and the query when the query is not empty.  fields is
+ * allocated: free it with verdict_clear() before reusing v.
+ */
 void	policy_decide(struct ruleset *, const struct http_limits *,
 	    const char *head, size_t len, struct verdict *);
 void	verdict_clear(struct verdict *);

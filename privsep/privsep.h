@@ -53,8 +53,10 @@ struct msgbuf {
 	int		 fd;
 	int		 allow_fdpass;	/* opt-in, per channel */
 	uint8_t		*rbuf;
+	size_t		 roff;		/* first byte not yet parsed */
 	size_t		 rlen;
 	size_t		 rsize;
+	int		 rerr;		/* sticky protocol error */
 	int		*rfds;		/* received fds, in order */
 	size_t		 nrfds;
 	struct msgout	*whead;		/* write queue */

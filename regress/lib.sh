@@ -1,0 +1,413 @@
+# Helpers for the integration tests (regress/tests/*.sh).  Sourced by
+# regress/run.sh, which runs each test function t_* in a subshell of its
+# own, in a fresh scratch directory ($SCRATCH, also the working directory).
+# A test is a function written "t_name() {" at the start of a line; they
+# run in the order of the files and of the functions in them.  Tests see
+# MOATD (the binary), RIG_HOST, RIG_SOCK and RIG_IMAGE (regress/rig.sh),
+# and run with set -u.
+#
+# A test fails when it calls fail (directly or through an expect_*
+# helper), when it exits non-zero, or when a moatd it started and did not
+# stop has died, lost a child, or left a zombie (gmid's rule: the daemon
+# must survive every case).  Everything else passes.
+#
+#   tid "what the test checks"	one line shown next to the test's name
+#   pass				end the test here, successfully
+#   fail "why"			end the test here, as failed
+#   expect_eq GOT WANT [what]	GOT and WANT must be equal
+#   expect_match GOT ERE [what]	GOT must match the extended regexp ERE
+#   expect_status CODE curl-args	run curl; the HTTP status must be CODE
+#				(000: no HTTP answer).  Sets STATUS; the
+#				body is in $BODY (a file).
+#   run_cmd cmd [args]		run cmd; sets OUT, ERR (stdout and stderr
+#				without their final newlines) and RC
+#   free_port			print a free TCP port on 127.0.0.1
+#   moatd_start [args]		start "$MOATD -d args" in the background
+#				and wait (10 s) until every -frontend-addr
+#				accepts connections.  Sets MOATD_PID and
+#				MOATD_LOG (stderr and stdout of moatd).
+#   moatd_stop [pid]		SIGTERM, wait, SIGKILL after 10 s.  Sets
+#				MOATD_STATUS (exit status, 128+sig when
+#				killed by a signal); returns 1 if moatd
+#				needed SIGKILL or left children behind.
+#   moatd_alive [pid]		0 if that moatd and the children it had
+#				when it became ready are all alive; else
+#				prints why
+#   moatd_leftovers		print every moatd process of the run that
+#				still exists (run.sh checks it at the end)
+#   rig_docker args		docker -H "$RIG_HOST" args
+
+NPASS=0
+NFAIL=0
+FAILED=
+
+TEST_NAME=
+SCRATCH=
+BODY=
+STATUS=
+OUT=
+ERR=
+RC=
+MOATD_PID=
+MOATD_LOG=
+MOATD_STATUS=
+MOATD_START_TIMEOUT=${MOATD_START_TIMEOUT:-10}
+MOATD_STOP_TIMEOUT=${MOATD_STOP_TIMEOUT:-10}
+
+tid() {
+	printf '%s\n' "$1" >"$SCRATCH/.tid"
+}
+
+pass() {
+	exit 0
+}
+
+# The reasons go to a file that run.sh prints under the test's FAIL line;
+# it also carries a failure out of a nested subshell, e.g. inside $(...),
+# where exit ends only that subshell.
+fail() {
+	printf '%s\n' "$*" >>"$SCRATCH/.failed"
+	exit 1
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	fail "${3:-value}: expected [$2], got [$1]"
+}
+
+expect_match() {
+	[[ $1 =~ $2 ]] && return 0
+	fail "${3:-value}: [$1] does not match /$2/"
+}
+
+expect_status() {
+	local want=$1
+
+	shift
+	BODY=$SCRATCH/body
+	STATUS=$(curl -sS --max-time 10 -o "$BODY" -w '%{http_code}' "$@" \
+	    2>"$SCRATCH/curl.err")
+	[ "$STATUS" = "$want" ] && return 0
+	fail "curl $*: expected HTTP $want, got $STATUS" \
+	    "$(cat "$SCRATCH/curl.err")" "$(head -c 300 "$BODY" 2>/dev/null)"
+}
+
+run_cmd() {
+	"$@" >"$SCRATCH/cmd.out" 2>"$SCRATCH/cmd.err"
+	RC=$?
+	OUT=$(cat "$SCRATCH/cmd.out")
+	ERR=$(cat "$SCRATCH/cmd.err")
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+rig_docker() {
+	docker -H "$RIG_HOST" "$@"
+}
+
+# Process state letter (R, S, Z, ...) or nothing when the pid is gone.
+_pstate() {
+	local s
+
+	# Not a pid: "/proc//stat" would be the kernel's own stat file.
+	case $1 in
+	''|*[!0-9]*) return 0 ;;
+	esac
+	read -r s 2>/dev/null </proc/"$1"/stat || return 0
+	s=${s##*) }
+	printf '%s\n' "${s%% *}"
+}
+
+_palive() {
+	local st
+
+	st=$(_pstate "$1")
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+_children() {
+	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' | sort -n
+}
+
+_descendants() {
+	local c
+
+	for c in $(_children "$1"); do
+		echo "$c"
+		_descendants "$c"
+	done
+}
+
+# The addresses moatd will listen on: every -frontend-addr, else
+# CETUSGUARD_FRONTEND_ADDR, else CetusGuard's default.
+_frontends() {
+	local a=
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-frontend-addr|--frontend-addr)
+			[ $# -ge 2 ] && a="$a $2"
+			shift
+			;;
+		-frontend-addr=*|--frontend-addr=*)
+			a="$a ${1#*=}"
+			;;
+		esac
+		shift
+	done
+	[ -n "$a" ] || a=$(printf '%s' "${CETUSGUARD_FRONTEND_ADDR:-}" |
+	    tr ',\n' '  ')
+	[ -n "$a" ] || a=tcp://127.0.0.1:2375
+	printf '%s\n' $a
+}
+
+_accepts() {
+	local hp
+
+	case $1 in
+	tcp://*)
+		hp=${1#tcp://}
+		hp=${hp%%/*}
+		(exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
+		;;
+	unix://*)
+		socat -u OPEN:/dev/null "UNIX-CONNECT:${1#unix://}" 2>/dev/null
+		;;
+	*)
+		return 1
+		;;
+	esac
+}
+
+# Every moatd process of the run, as "pid starttime", so that run.sh can
+# tell at the end whether one is still there (and not a recycled pid).
+_starttime() {
+	local s
+
+	read -r s 2>/dev/null </proc/"$1"/stat || return 0
+	s=${s##*) }
+	set -- $s
+	printf '%s\n' "${20}"
+}
+
+_remember() {
+	echo "$1 $(_starttime "$1")" >>"$RUN_DIR/.processes"
+}
+
+# Print the processes of the run's moatd instances that still exist.
+moatd_leftovers() {
+	local pid st
+
+	[ -s "$RUN_DIR/.processes" ] || return 0
+	# A zombie is gone: only its reaper (maybe init) has to wait for it.
+	while read -r pid st; do
+		[ -n "$st" ] && [ "$(_starttime "$pid")" = "$st" ] &&
+		    _palive "$pid" && echo "moatd process $pid:" \
+		    "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)"
+	done <"$RUN_DIR/.processes"
+	return 0
+}
+
+_moatd_logtail() {
+	echo "--- $1 (last lines) ---"
+	tail -n 20 "$1" 2>/dev/null
+	echo "---"
+}
+
+moatd_start() {
+	local pid log addrs a c i n prev cur stable ready
+
+	n=1
+	while [ -e "$SCRATCH/moatd.$n.log" ]; do
+		n=$((n + 1))
+	done
+	log=$SCRATCH/moatd.$n.log
+	addrs=$(_frontends "$@")
+	"$MOATD" -d "$@" >"$log" 2>&1 &
+	pid=$!
+	MOATD_PID=$pid
+	MOATD_LOG=$log
+	echo "$pid $log" >>"$SCRATCH/.moatd"
+	_remember "$pid"
+
+	for ((i = 0; ; i++)); do
+		if ! _palive "$pid"; then
+			# Reported here, not again as "has died" at the end.
+			sed -i "/^$pid /d" "$SCRATCH/.moatd"
+			fail "moatd exited while starting"$'\n'"$(
+			    _moatd_logtail "$log")"
+		fi
+		[ "$i" -lt $((MOATD_START_TIMEOUT * 20)) ] ||
+		    fail "moatd not accepting on" $addrs "after" \
+		    "${MOATD_START_TIMEOUT}s"$'\n'"$(_moatd_logtail "$log")"
+		ready=1
+		for a in $addrs; do
+			_accepts "$a" || ready=0
+		done
+		[ "$ready" = 1 ] && break
+		sleep 0.05
+	done
+
+	# Relays may still be forking after the listener is up: remember
+	# the children once the set has been steady for 100 ms (max 2 s).
+	prev=$(_children "$pid")
+	stable=0
+	for ((i = 0; i < 40 && stable < 2; i++)); do
+		sleep 0.05
+		cur=$(_children "$pid")
+		if [ "$cur" = "$prev" ]; then
+			stable=$((stable + 1))
+		else
+			stable=0
+		fi
+		prev=$cur
+	done
+	echo $prev >"$SCRATCH/.children.$pid"
+	for c in $prev; do
+		_remember "$c"
+	done
+}
+
+moatd_alive() {
+	local pid=${1:-$MOATD_PID} c why=
+
+	_palive "$pid" || {
+		echo "moatd $pid has died"
+		return 1
+	}
+	for c in $(cat "$SCRATCH/.children.$pid" 2>/dev/null); do
+		if ! _palive "$c"; then
+			why="$why child $c has died;"
+		elif [ "$(ps -o ppid= -p "$c" | tr -d ' ')" != "$pid" ]; then
+			why="$why child $c has a new parent;"
+		fi
+	done
+	# A child that just exited is a zombie until moatd handles SIGCHLD;
+	# one that stays a zombie was not reaped.
+	for c in $(_children "$pid"); do
+		[ "$(_pstate "$c")" = Z ] || continue
+		sleep 0.2
+		[ "$(_pstate "$c")" = Z ] && why="$why child $c is a zombie;"
+	done
+	[ -z "$why" ] && return 0
+	echo "moatd $pid:$why"
+	return 1
+}
+
+moatd_stop() {
+	local pid=${1:-$MOATD_PID} kids c i rc=0
+
+	[ -n "$pid" ] || return 0
+	kids=$(cat "$SCRATCH/.children.$pid" 2>/dev/null)
+	kids="$kids $(_children "$pid")"
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < MOATD_STOP_TIMEOUT * 20; i++)); do
+		_palive "$pid" || break
+		sleep 0.05
+	done
+	if _palive "$pid"; then
+		echo "moatd $pid ignored SIGTERM for ${MOATD_STOP_TIMEOUT}s" >&2
+		kill -KILL "$pid" 2>/dev/null
+		rc=1
+	fi
+	wait "$pid" 2>/dev/null
+	MOATD_STATUS=$?
+	# Children must follow their parent out (they exit on the EOF of
+	# their channel); give them a moment, then kill and report them.
+	for ((i = 0; i < 40; i++)); do
+		for c in $kids; do
+			_palive "$c" && break
+		done
+		_palive "$c" || break
+		sleep 0.05
+	done
+	for c in $kids; do
+		if _palive "$c"; then
+			echo "moatd $pid: child $c outlived it" >&2
+			kill -KILL "$c" 2>/dev/null
+			rc=1
+		fi
+	done
+	sed -i "/^$pid /d" "$SCRATCH/.moatd" 2>/dev/null
+	rm -f "$SCRATCH/.children.$pid"
+	return "$rc"
+}
+
+# Run by the test subshell's EXIT trap: the checks every test gets.
+_test_exit() {
+	local rc=$? pid log why list
+
+	list=$(cat "$SCRATCH/.moatd" 2>/dev/null)
+	while read -r pid log; do
+		[ -n "$pid" ] || continue
+		if ! why=$(moatd_alive "$pid"); then
+			printf '%s\n%s\n' "$why" "$(_moatd_logtail "$log")" \
+			    >>"$SCRATCH/.failed"
+		fi
+	done <<<"$list"
+	while read -r pid log; do
+		[ -n "$pid" ] || continue
+		if ! moatd_stop "$pid" 2>"$SCRATCH/.stop"; then
+			cat "$SCRATCH/.stop" >>"$SCRATCH/.failed"
+			_moatd_logtail "$log" >>"$SCRATCH/.failed"
+		fi
+		rm -f "$SCRATCH/.stop"
+	done <<<"$list"
+	[ -s "$SCRATCH/.failed" ] && rc=1
+	exit "$rc"
+}
+
+# Kill whatever moatd processes of the run are still there (run.sh calls
+# this after an interrupted test).
+_test_reap() {
+	local pid st
+
+	[ -s "$RUN_DIR/.processes" ] || return 0
+	while read -r pid st; do
+		[ -n "$st" ] && [ "$(_starttime "$pid")" = "$st" ] &&
+		    kill -KILL "$pid" 2>/dev/null
+	done <"$RUN_DIR/.processes"
+	return 0
+}
+
+# run_test NAME: run the test function NAME and count the result.
+run_test() {
+	local name=$1 dir rc t0 desc
+
+	dir=$RUN_DIR/$name
+	mkdir -p "$dir" || return 1
+	t0=$EPOCHREALTIME
+	(
+		TEST_NAME=$name
+		SCRATCH=$dir
+		cd "$dir" || exit 1
+		trap _test_exit EXIT
+		"$name"
+	) &
+	TEST_PID=$!
+	wait "$TEST_PID"
+	rc=$?
+	TEST_PID=
+	desc=
+	[ -s "$dir/.tid" ] && desc=" ($(cat "$dir/.tid"))"
+	if [ "$rc" -eq 0 ] && [ ! -s "$dir/.failed" ]; then
+		NPASS=$((NPASS + 1))
+		printf 'ok   %s%s %ss\n' "$name" "$desc" \
+		    "$(awk -v a="$t0" -v b="$EPOCHREALTIME" \
+		    'BEGIN { printf "%.2f", b - a }')"
+	else
+		NFAIL=$((NFAIL + 1))
+		FAILED="$FAILED $name"
+		printf 'FAIL %s%s\n' "$name" "$desc"
+		if [ -s "$dir/.failed" ]; then
+			sed 's/^/     /' "$dir/.failed"
+		else
+			echo "     the test exited with status $rc"
+		fi
+	fi
+}

@@ -1,0 +1,207 @@
+# moatd -n (check and print the rules) and moatd -q (ask the policy about
+# one request), CetusGuard's rule options.  No engine needed.
+#
+#   moatd -n [rule options]	one "source:line METHODS expanded" per rule,
+#				exit 0; or "file:line: why" on stderr, exit 1
+#   moatd -q 'METHOD TARGET' [rule options]
+#				"allow source:line" (0), "deny" (1) or
+#				"bad request: why" (2)
+
+# What %API_PREFIX% and %API_PREFIX_LIBPOD% expand to (CetusGuard's
+# definitions, each variable wrapped in its own group).
+PFX='(?:(?:/v[0-9]+(?:\.[0-9]+)*))?'
+LPFX='(?:/v[0-9]+(?:\.[0-9]+)*)/libpod'
+
+# What to call the last run_cmd in a failure message.
+_what() {
+	printf 'moatd %s' "$*"
+	[ -n "$ERR" ] && printf ' (stderr: %s)' "$ERR"
+}
+
+# Run moatd -q; check the output and the exit status.
+_q_allow() {
+	local req=$1 want=$2
+
+	shift 2
+	run_cmd "$MOATD" -q "$req" "$@"
+	expect_eq "$OUT" "allow $want" "$(_what -q "'$req'" "$@")"
+	expect_eq "$RC" 0 "exit status of moatd -q '$req'"
+}
+
+_q_deny() {
+	local req=$1
+
+	shift
+	run_cmd "$MOATD" -q "$req" "$@"
+	expect_eq "$OUT" deny "$(_what -q "'$req'" "$@")"
+	expect_eq "$RC" 1 "exit status of moatd -q '$req'"
+}
+
+_q_bad() {
+	local req=$1
+
+	shift
+	run_cmd "$MOATD" -q "$req" "$@"
+	expect_match "$OUT$ERR" '^bad request: [^[:cntrl:]]+$' \
+	    "moatd -q '$req' $*"
+	expect_eq "$RC" 2 "exit status of moatd -q '$req'"
+}
+
+# source:line of the built-in rule whose listing ends in $1.
+_builtin_line() {
+	local at
+
+	run_cmd "$MOATD" -n
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	at=$(printf '%s\n' "$OUT" | awk -v s=" $1" \
+	    'substr($0, length($0) - length(s) + 1) == s { print $1 }')
+	[ -n "$at" ] || fail "no built-in rule for $1 in moatd -n: [$OUT]"
+	printf '%s\n' "$at"
+}
+
+t_cli_n_builtin() {
+	tid "-n lists the built-in rules (Docker and libpod forms), expanded"
+	run_cmd "$MOATD" -n
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_eq "$ERR" "" "stderr"
+	expect_eq "$(printf '%s\n' "$OUT" | sed 's/^builtin:[0-9]* //')" \
+"GET,HEAD $PFX/_ping
+GET,HEAD $LPFX/_ping
+GET $PFX/version
+GET $LPFX/version
+GET $PFX/info
+GET $LPFX/info" "rules after their builtin:N"
+	expect_eq "$(printf '%s\n' "$OUT" | sed -n 's/^builtin:\([0-9]*\) .*/\1/p' |
+	    sort -nu | wc -l)" 6 "six distinct builtin:N sources"
+}
+
+t_cli_n_no_sockets() {
+	tid "-n touches no socket, not even the ones it was given"
+	run_cmd "$MOATD" -n -frontend-addr "unix://$SCRATCH/front.sock" \
+	    -backend-addr "unix://$SCRATCH/back.sock"
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_match "$OUT" '^builtin:[0-9]+ GET,HEAD ' "-n listing"
+	[ -e "$SCRATCH/front.sock" ] && fail "-n created front.sock"
+	pass
+}
+
+t_cli_q_builtin() {
+	local ping
+
+	tid "-q: the built-in rules allow ping, version and info only"
+	ping=$(_builtin_line "$PFX/_ping")
+	expect_match "$ping" '^builtin:[0-9]+$' "the ping rule in -n"
+	_q_allow 'GET /_ping' "$ping"
+	_q_allow 'HEAD /_ping' "$ping"
+	_q_allow 'GET /v1.41/_ping' "$ping"
+	_q_allow 'GET /version' "$(_builtin_line "$PFX/version")"
+	_q_allow 'GET /v1.24/info' "$(_builtin_line "$PFX/info")"
+	_q_deny 'POST /_ping'
+	_q_deny 'HEAD /version'
+	_q_deny 'GET /containers/json'
+	_q_deny 'GET /_ping/x'
+	_q_deny 'GET /v1.41x/_ping'
+}
+
+t_cli_no_builtin() {
+	tid "-no-builtin-rules: nothing is allowed"
+	run_cmd "$MOATD" -n -no-builtin-rules
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_eq "$OUT" "" "-n listing"
+	_q_deny 'GET /_ping' -no-builtin-rules
+	_q_deny 'GET /version' -no-builtin-rules
+}
+
+t_cli_rules_file_crlf() {
+	tid "-rules-file: CRLF lines, blank lines and ! comments"
+	printf '%s\r\n' '! rules for the moatd tests' '' \
+	    'GET,HEAD %API_PREFIX_CONTAINERS%/json' \
+	    '   ! an indented comment' 'POST /build' >rules.crlf
+	run_cmd "$MOATD" -n -no-builtin-rules -rules-file rules.crlf
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_eq "$OUT" "rules.crlf:3 GET,HEAD $PFX/containers/json
+rules.crlf:5 POST /build" "-n listing"
+	_q_allow 'GET /v1.41/containers/json' rules.crlf:3 \
+	    -no-builtin-rules -rules-file rules.crlf
+	_q_allow 'HEAD /containers/json' rules.crlf:3 \
+	    -no-builtin-rules -rules-file rules.crlf
+	# A CR kept at the end of the pattern would make this deny.
+	_q_allow 'POST /build' rules.crlf:5 \
+	    -no-builtin-rules -rules-file rules.crlf
+	_q_deny 'GET /build' -no-builtin-rules -rules-file rules.crlf
+	_q_deny 'GET /_ping' -no-builtin-rules -rules-file rules.crlf
+}
+
+t_cli_rules_files_order() {
+	tid "-rules-file twice: both files, in the order given"
+	printf 'GET /a\n' >one.list
+	printf '\nPOST /b\n' >two.list
+	run_cmd "$MOATD" -n -no-builtin-rules -rules-file one.list \
+	    -rules-file two.list
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_eq "$OUT" "one.list:1 GET /a
+two.list:2 POST /b" "-n listing"
+	_q_allow 'POST /b' two.list:2 -no-builtin-rules \
+	    -rules-file one.list -rules-file two.list
+}
+
+t_cli_invalid_rules() {
+	tid "an invalid rules file: exit 1, every error as file:line"
+	printf '%s\n' 'GET /ok' '! fine' 'GET, /bad' 'POST /fine' \
+	    'GET /(unclosed' >rules.list
+	run_cmd "$MOATD" -n -no-builtin-rules -rules-file rules.list
+	expect_eq "$RC" 1 "exit status"
+	expect_eq "$OUT" "" "stdout"
+	[[ $ERR == *'rules.list:3: invalid method list "GET,"'* ]] ||
+	    fail "stderr does not name rules.list:3: [$ERR]"
+	[[ $ERR == *rules.list:5:\ * ]] ||
+	    fail "stderr does not name rules.list:5 (bad regex): [$ERR]"
+	[[ $ERR == *rules.list:[124]:* ]] &&
+	    fail "stderr blames a valid line: [$ERR]"
+	run_cmd "$MOATD" -n -rules-file missing.list
+	expect_eq "$RC" 1 "exit status for a missing file"
+	[[ $ERR == *missing.list* ]] ||
+	    fail "stderr does not name missing.list: [$ERR]"
+}
+
+t_cli_dot_segments() {
+	tid "-q: dot segments are resolved before matching"
+	_q_allow 'GET /containers/../_ping' "$(_builtin_line "$PFX/_ping")"
+	_q_allow 'GET /v1.41/./version' "$(_builtin_line "$PFX/version")"
+	_q_deny 'GET /_ping/../containers/json'
+}
+
+t_cli_bad_targets() {
+	tid "-q: targets that escape the root or hide a / are bad requests"
+	_q_bad 'GET /%2e%2e/x'
+	_q_bad 'GET /../_ping'
+	_q_bad 'GET /a%2Fb'
+	_q_bad 'GET /a%2fb'
+}
+
+t_cli_variables() {
+	tid "-rules: %VARIABLES% expand as in CetusGuard"
+	_q_allow 'DELETE /v1.41/containers/web-1' -rules:1 \
+	    -rules 'DELETE %API_PREFIX_CONTAINERS%/%CONTAINER_ID_OR_NAME%'
+	_q_deny 'DELETE /containers/a/b' \
+	    -rules 'DELETE %API_PREFIX_CONTAINERS%/%CONTAINER_ID_OR_NAME%'
+}
+
+t_cli_double_dash() {
+	tid "--rules, --rules-file, --no-builtin-rules with two dashes"
+	printf 'PUT /c\n' >f.list
+	_q_allow 'POST /b' -rules:2 --rules $'GET /a\nPOST /b'
+	_q_allow 'PUT /c' f.list:1 --no-builtin-rules --rules-file f.list
+	_q_deny 'GET /_ping' --no-builtin-rules --rules 'GET /a'
+	run_cmd "$MOATD" -n --no-builtin-rules --rules $'GET /a\nPOST /b'
+	expect_eq "$RC" 0 "$(_what -n) exit status"
+	expect_eq "$OUT" "-rules:1 GET /a
+-rules:2 POST /b" "-n listing"
+}
+
+t_cli_flag_equals() {
+	tid "-flag=value works, as with CetusGuard's Go flags"
+	printf 'PUT /c\n' >f.list
+	_q_allow 'PUT /c' f.list:1 -no-builtin-rules -rules-file=f.list
+	_q_allow 'GET /a' -rules:1 --rules='GET /a'
+}
