@@ -37,9 +37,10 @@
 #            small JSON body, /big a 256 MiB file made in the temp dir,
 #            /containers/json "[]" (only reached by "direct").  Its cost
 #            is tiny, so the proxies' own cost shows.
-#   docker   a private dockerd (own data-root, exec-root, socket; no
-#            bridge, no iptables), with a 64 MiB image imported so that
-#            GET /images/moatd-bench-big/get is the large response.
+#   docker   the private dockerd of regress/rig.sh (own data-root,
+#            exec-root, socket; no bridge, no iptables), with a 64 MiB
+#            image imported so that GET /images/moatd-bench-big/get is the
+#            large response.
 #
 # Figures, with the exact commands (URL is http://127.0.0.1:<target port>):
 #
@@ -81,6 +82,8 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BDIR=$ROOT/regress/bench
+# shellcheck source=regress/rig.sh
+. "$ROOT/regress/rig.sh"
 MOATD=${MOATD:-$ROOT/moatd}
 BACKENDS=${BENCH_BACKENDS:-static docker}
 TARGETS=${BENCH_TARGETS:-direct haproxy moatd}
@@ -95,10 +98,6 @@ IDLE_CONNS=1000
 STATIC_BIG_MIB=256
 DOCKER_BIG_MIB=64
 DOCKER_BIG_IMAGE=moatd-bench-big
-
-# Directories dockerd or containerd create outside their roots.
-DOCKER_HARDCODED="/run/docker/plugins /run/docker /run/containerd/s
-/run/containerd"
 
 lib() {
 	python3 "$BDIR/benchlib.py" "$@"
@@ -121,8 +120,6 @@ NGINX_PID=
 HAPROXY_PID=
 MOATD_PID=
 DOCKERD_PID=
-DK_EXEC=
-DK_CREATED=
 CHROOT_CREATED=
 
 stop_pid() {
@@ -139,37 +136,11 @@ stop_pid() {
 	return 0
 }
 
+# The rig tears down dockerd, its containerd, mounts and cgroups.
 dockerd_stop() {
-	local mp d others
-
-	[ -n "$DOCKERD_PID" ] || [ -n "$DK_EXEC" ] || return 0
-	stop_pid "$DOCKERD_PID"
+	[ -n "$DOCKERD_PID" ] || return 0
+	rig_stop >&2
 	DOCKERD_PID=
-	# containerd and its shims carry our exec-root on their command line.
-	if [ -n "$DK_EXEC" ]; then
-		pkill -KILL -f -- "$DK_EXEC" 2>/dev/null
-		sleep 0.1
-	fi
-	for d in "$T/docker" "$DK_EXEC"; do
-		[ -n "$d" ] || continue
-		awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' \
-		    /proc/self/mountinfo | sort -r |
-		    while read -r mp; do
-			umount -R "$mp" 2>/dev/null || umount -l "$mp"
-		    done
-	done
-	case $DK_EXEC in
-	/run/moatd-bench.*|/tmp/mb.*) rm -rf --one-file-system "$DK_EXEC" ;;
-	esac
-	DK_EXEC=
-	# Another engine (the regress rig, the host's) may use these too.
-	others=$(pgrep -x dockerd)
-	if [ -z "$others" ]; then
-		for d in $DK_CREATED; do
-			rmdir "$d" 2>/dev/null
-		done
-	fi
-	DK_CREATED=
 }
 
 cleanup() {
@@ -275,46 +246,25 @@ nginx_stop() {
 	rm -f "$T/big"
 }
 
-# A private engine, after regress/rig.sh (branch rig): nothing of the host's
-# Docker set-up is used, and it also listens on a loopback port for "direct".
+# The private engine of the integration tests (regress/rig.sh: own
+# data-root, exec-root, socket; no bridge, no iptables), run through a
+# wrapper that adds the loopback port for "direct", on our socket path.
 dockerd_start() {
-	local d i major dir=$T/docker
+	local dir=$T/docker
 
 	mkdir -p "$dir" || return 1
-	DK_EXEC=$(mktemp -d /run/moatd-bench.XXXX 2>/dev/null) ||
-	    DK_EXEC=$(mktemp -d /tmp/mb.XXXX) || return 1
-	DK_CREATED=
-	for d in $DOCKER_HARDCODED; do
-		[ -e "$d" ] || DK_CREATED="$DK_CREATED $d"
-	done
-	# dockerd up to 20.10 writes /etc/docker/key.json unless told not to.
-	major=$(dockerd --version | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
-	if [ -n "$major" ] && [ "$major" -lt 23 ]; then
-		printf '{ "deprecated-key-path": "%s/key.json" }\n' "$dir"
-	else
-		printf '{}\n'
-	fi >"$dir/daemon.json"
-	setsid dockerd \
-	    --config-file "$dir/daemon.json" \
-	    --data-root "$dir/data" \
-	    --exec-root "$DK_EXEC" \
-	    --pidfile "$dir/dockerd.pid" \
-	    --host "unix://$SOCK" \
-	    --host "tcp://127.0.0.1:$DIRECT_PORT" \
-	    --iptables=false --ip6tables=false --ip-masq=false \
-	    --bridge=none \
-	    --storage-driver=overlay2 \
-	    --cgroup-parent "/${DK_EXEC##*/}" \
-	    --shutdown-timeout 2 \
-	    --log-level warn \
-	    </dev/null >"$dir/dockerd.log" 2>&1 &
-	DOCKERD_PID=$!
+	printf '#!/bin/sh\nexec dockerd --host tcp://127.0.0.1:%s "$@"\n' \
+	    "$DIRECT_PORT" >"$T/dockerd-tcp"
+	chmod 0755 "$T/dockerd-tcp"
+	RIG_DOCKERD=$T/dockerd-tcp
+	rig_start >&2 || return 1
+	DOCKERD_PID=$RIG_PID
+	SOCK=$RIG_SOCK
 	BACKEND_PID=$DOCKERD_PID
 	BIG_PATH=/images/$DOCKER_BIG_IMAGE/get
-	if ! wait_http "http://127.0.0.1:$DIRECT_PORT/_ping" 60 "$DOCKERD_PID"
+	if ! wait_http "http://127.0.0.1:$DIRECT_PORT/_ping" 10 "$DOCKERD_PID"
 	then
-		log "dockerd did not come up; its log:"
-		cat "$dir/dockerd.log" >&2
+		log "dockerd does not answer on 127.0.0.1:$DIRECT_PORT"
 		return 1
 	fi
 	# The large response: a one-layer image of zeros, exported as a tar.
@@ -327,7 +277,7 @@ dockerd_start() {
 	    "http://docker/images/create?fromSrc=-&repo=$DOCKER_BIG_IMAGE&tag=latest" ||
 	    { log "cannot import the bench image"; return 1; }
 	rm -f "$dir/img.tar"
-	log "dockerd $DOCKERD_PID up in ${SECONDS}s (since bench start)"
+	log "dockerd $DOCKERD_PID ready at ${SECONDS}s into the bench"
 }
 
 # ---------------------------------------------------------------------------

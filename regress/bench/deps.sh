@@ -2,10 +2,12 @@
 # Install the Debian packages that "make bench" drives, in one apt-get step,
 # and only when something is missing.  The comparison targets (nginx as the
 # static backend, haproxy as the Tecnativa-style proxy, dockerd as the real
-# backend), the load tools (wrk, curl) and perf for the profile look.
+# backend, with busybox-static for regress/rig.sh), the load tools (wrk,
+# curl) and perf for the profile look.
 set -eu
 
-PKGS="nginx haproxy wrk curl docker.io python3 procps linux-perf"
+PKGS="nginx haproxy wrk curl docker.io busybox-static python3 procps
+linux-perf"
 
 missing=""
 for p in $PKGS; do
