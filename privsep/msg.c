@@ -285,7 +285,7 @@ msg_get(struct msgbuf *mb, struct msg *m)
 
 	datalen = hdr.len - MSG_HDRSZ;
 	if (datalen > 0) {
-		/* Not a protocol error: nothing consumed, the caller decides. */
+		/* ENOMEM is no protocol error: nothing consumed, retry. */
 		if ((m->data = malloc(datalen)) == NULL)
 			return -1;
 		memcpy(m->data, mb->rbuf + mb->roff + MSG_HDRSZ, datalen);

@@ -66,12 +66,20 @@ struct msgbuf {
 
 void	msgbuf_init(struct msgbuf *, int fd, int allow_fdpass);
 void	msgbuf_clear(struct msgbuf *);	/* frees, closes pending fds */
-/* Read what is there: >0 bytes read, 0 EOF, -1 error (errno; EAGAIN). */
+/*
+ * Read what is there: >0 bytes read, 0 EOF, -1 error (errno; EAGAIN, or
+ * ENOBUFS when more than a message is buffered: drain with msg_get).
+ */
 ssize_t	msgbuf_read(struct msgbuf *);
 /* 1 a message, 0 need more, -1 protocol error (bad size, fd misuse). */
 int	msg_get(struct msgbuf *, struct msg *);
 void	msg_free(struct msg *);	/* frees data; closes fd if still >= 0 */
-/* Queue a message; fd (or -1) is closed after it is sent.  0 or -1. */
+/*
+ * Queue a message (data is copied); fd (or -1) belongs to the layer from
+ * here on: closed once sent, by msgbuf_clear(), or at once on failure.
+ * 0, or -1: EMSGSIZE (over MSG_MAXSZ), ENOBUFS (queue over MSG_WQUEUE_MAX),
+ * EINVAL (an fd on a channel without fd passing).
+ */
 int	msg_compose(struct msgbuf *, uint32_t type, uint32_t peerid, int fd,
 	    const void *data, size_t len);
 /* Write queued messages: 1 all written, 0 some left (EAGAIN), -1 error. */
@@ -79,7 +87,11 @@ int	msgbuf_flush(struct msgbuf *);
 /* Block until everything is written (poll). 0 or -1. */
 int	msgbuf_flush_sync(struct msgbuf *);
 
-/* Typed marshalling: build a payload, then parse one strictly. */
+/*
+ * Typed marshalling: build a payload, then parse one strictly.  Integers
+ * are big-endian; data and strings are a u32 length and the bytes (no
+ * NUL).  Any failure sets err and every later getter fails.
+ */
 struct mbuf {
 	uint8_t		*buf;
 	size_t		 len;
@@ -112,9 +124,13 @@ struct moat_user {
 	char	 name[64];
 };
 
-/* Look the user up (before any chroot).  -1 if unknown or uid 0. */
+/* Look the user up (before any chroot).  -1 if unknown, uid 0 or gid 0. */
 int	drop_lookup_user(const char *name, struct moat_user *);
-/* Make sure dir exists, is root-owned and not group/other writable. */
+/*
+ * Make sure dir is an absolute path whose every component is a directory
+ * owned by root and not group/other writable, and that dir is empty.
+ * With create, missing components are made 0755 root:root.  0 or -1.
+ */
 int	drop_check_chroot(const char *dir, int create);
 /* chroot, chdir /, setgroups, setresgid, setresuid, verify; fatal on any
  * failure.  Then rlimits and no_new_privs. */

@@ -20,7 +20,6 @@
  */
 
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -444,44 +443,6 @@ START_TEST(test_fd_two_at_once)
 }
 END_TEST
 
-/*
- * With a full fd table the kernel drops the fd and says MSG_CTRUNC: the
- * channel must fail even for a message that asked for no fd.
- */
-START_TEST(test_fd_ctrunc)
-{
-	struct msg_hdr	 hdr = { 5, MSG_HDRSZ, 0, 0 };
-	struct rlimit	 rl;
-	struct msg	 m;
-	pid_t		 pid;
-	int		 p[2], status, r;
-
-	setup_pair(1, 1);
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-	send_with_fd(sv[0], &hdr, sizeof(hdr), p[1]);
-	ck_assert_int_ne(pid = fork(), -1);
-	if (pid == 0) {
-		/* No free slot below the limit: the lowest free one is it. */
-		if ((r = fcntl(0, F_DUPFD, 0)) == -1)
-			_exit(2);
-		close(r);
-		rl.rlim_cur = rl.rlim_max = r;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			_exit(2);
-		if (msgbuf_read(&rb) != sizeof(hdr) || rb.nrfds != 0)
-			_exit(3);
-		r = msg_get(&rb, &m);
-		_exit(r == -1 && errno == EBADMSG ? 0 : 4);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	close(p[0]);
-	close(p[1]);
-	teardown_pair();
-}
-END_TEST
-
 START_TEST(test_short_writes)
 {
 	uint8_t		 buf[1024];
@@ -898,7 +859,6 @@ msg_suite(void)
 	tcase_add_test(tc, test_fd_stray);
 	tcase_add_test(tc, test_fd_unflagged_refused);
 	tcase_add_test(tc, test_fd_two_at_once);
-	tcase_add_test(tc, test_fd_ctrunc);
 	tcase_add_test(tc, test_short_writes);
 	tcase_add_test(tc, test_one_byte_at_a_time);
 	tcase_add_test(tc, test_eof);

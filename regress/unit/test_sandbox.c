@@ -1,0 +1,997 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Unit tests for privsep/sandbox.c (as root).  Each case runs in a
+ * re-executed child (child.h) that demotes itself and enters a role's
+ * filter: a table of system calls says what each role must survive and
+ * what must kill it, and two loops shaped like the policy and the relay
+ * show that the libraries they use get by.
+ */
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "unit.h"
+#include "child.h"
+#include "log.h"
+#include "privsep.h"
+
+/*
+ * System calls tried inside the sandbox, with what each role must do:
+ * KILL (SIGSYS), OK (returns >= 0), ANY (returns at all) or an errno.
+ */
+#define KILL	(-1)
+#define OK	0
+#define ANY	9999
+
+/* Arguments filled in inside the child. */
+#define A_TFD	(-0x7001L)	/* a TCP listener made before the filter */
+#define A_PID	(-0x7002L)
+#define A_PPID	(-0x7003L)
+#define A_BUF	(-0x7004L)	/* 4 KiB of scratch */
+#define A_PAGE	(-0x7005L)	/* a page of our own, page-aligned */
+#define A_PATH	(-0x7006L)	/* "/etc/passwd" */
+#define A_EMPTY	(-0x7007L)	/* "" */
+#define A_ARGV	(-0x7008L)	/* { "/bin/true", NULL } */
+#define A_ONE	(-0x7009L)	/* pointer to int 1 */
+#define A_LEN	(-0x700aL)	/* pointer to socklen_t 4 */
+#define A_BIN	(-0x700bL)	/* "/bin/true" */
+
+struct call {
+	const char	*name;
+	long		 nr;
+	long		 a[6];
+	int		 policy;
+	int		 relay;
+};
+
+static const struct call calls[] = {
+	/* Forbidden to both: new sockets, exec, tracing, privileges. */
+	{ "socket", SYS_socket, { AF_UNIX, SOCK_STREAM }, KILL, KILL },
+	{ "socketpair", SYS_socketpair, { AF_UNIX, SOCK_STREAM, 0, A_BUF },
+	    KILL, KILL },
+	{ "connect", SYS_connect, { A_TFD, A_BUF, 16 }, KILL, KILL },
+	{ "bind", SYS_bind, { A_TFD, A_BUF, 16 }, KILL, KILL },
+	{ "listen", SYS_listen, { A_TFD, 1 }, KILL, KILL },
+	{ "execve", SYS_execve, { A_BIN, A_ARGV, 0 }, KILL, KILL },
+	{ "execveat", SYS_execveat, { AT_FDCWD, A_BIN, A_ARGV, 0, 0 }, KILL,
+	    KILL },
+	{ "ptrace", SYS_ptrace, { 0 }, KILL, KILL },
+	{ "clone", SYS_clone, { SIGCHLD }, KILL, KILL },
+	{ "kill", SYS_kill, { A_PPID, 0 }, KILL, KILL },
+	{ "tgkill-other", SYS_tgkill, { A_PPID, A_PPID, 0 }, KILL, KILL },
+	{ "mmap-exec", SYS_mmap, { 0, 4096, PROT_READ | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 }, KILL, KILL },
+	{ "mprotect-exec", SYS_mprotect, { A_PAGE, 4096,
+	    PROT_READ | PROT_EXEC }, KILL, KILL },
+	{ "pipe2", SYS_pipe2, { A_BUF, 0 }, KILL, KILL },
+	{ "eventfd2", SYS_eventfd2, { 0, 0 }, KILL, KILL },
+	{ "memfd_create", SYS_memfd_create, { A_EMPTY, 0 }, KILL, KILL },
+	{ "unshare", SYS_unshare, { CLONE_NEWUSER }, KILL, KILL },
+	{ "prctl", SYS_prctl, { PR_SET_DUMPABLE, 1 }, KILL, KILL },
+	{ "seccomp", SYS_seccomp, { 0 }, KILL, KILL },
+	{ "setuid", SYS_setuid, { 0 }, KILL, KILL },
+	{ "chroot", SYS_chroot, { A_EMPTY }, KILL, KILL },
+	{ "getppid", SYS_getppid, { 0 }, KILL, KILL },
+	{ "ioctl-tiocsti", SYS_ioctl, { 2, TIOCSTI, A_BUF }, KILL, KILL },
+	{ "fcntl-dupfd", SYS_fcntl, { 2, F_DUPFD, 0 }, KILL, KILL },
+	{ "madvise-dontfork", SYS_madvise, { A_PAGE, 4096, MADV_DONTFORK },
+	    KILL, KILL },
+	{ "futex-lock-pi", SYS_futex, { A_BUF, FUTEX_LOCK_PI }, KILL, KILL },
+	{ "setsockopt-reuseaddr", SYS_setsockopt, { A_TFD, SOL_SOCKET,
+	    SO_REUSEADDR, A_ONE, 4 }, KILL, KILL },
+
+	/* The relay's network loop; the policy has no business here. */
+	{ "accept", SYS_accept, { A_TFD, 0, 0 }, KILL, EAGAIN },
+	{ "accept4", SYS_accept4, { A_TFD, 0, 0, SOCK_CLOEXEC }, KILL,
+	    EAGAIN },
+	{ "epoll_create1", SYS_epoll_create1, { EPOLL_CLOEXEC }, KILL, OK },
+#ifdef SYS_epoll_create
+	/* libevent uses epoll_create1; the old call is not needed */
+	{ "epoll_create", SYS_epoll_create, { 1 }, KILL, KILL },
+#endif
+	{ "epoll_ctl", SYS_epoll_ctl, { -1, EPOLL_CTL_ADD, 0, A_BUF }, KILL,
+	    EBADF },
+	{ "epoll_pwait", SYS_epoll_pwait, { -1, A_BUF, 1, 0, 0, 8 }, KILL,
+	    EBADF },
+#ifdef SYS_epoll_wait
+	{ "epoll_wait", SYS_epoll_wait, { -1, A_BUF, 1, 0 }, KILL, EBADF },
+#endif
+	{ "recvfrom", SYS_recvfrom, { A_TFD, A_BUF, 1, MSG_DONTWAIT },
+	    KILL, ANY },
+	{ "sendto", SYS_sendto, { A_TFD, A_BUF, 1, MSG_DONTWAIT |
+	    MSG_NOSIGNAL }, KILL, ANY },
+	{ "getsockopt", SYS_getsockopt, { A_TFD, SOL_SOCKET, SO_ERROR, A_BUF,
+	    A_LEN }, KILL, OK },
+	{ "setsockopt-nodelay", SYS_setsockopt, { A_TFD, IPPROTO_TCP,
+	    TCP_NODELAY, A_ONE, 4 }, KILL, OK },
+	{ "setsockopt-keepalive", SYS_setsockopt, { A_TFD, SOL_SOCKET,
+	    SO_KEEPALIVE, A_ONE, 4 }, KILL, OK },
+	{ "getsockname", SYS_getsockname, { A_TFD, A_BUF, A_LEN }, KILL, OK },
+	{ "getpeername", SYS_getpeername, { A_TFD, A_BUF, A_LEN }, KILL,
+	    ENOTCONN },
+	{ "ioctl-fionread", SYS_ioctl, { A_TFD, FIONREAD, A_BUF }, KILL,
+	    ANY },
+	{ "rt_sigaction", SYS_rt_sigaction, { SIGUSR1, 0, A_BUF, 8 }, KILL,
+	    OK },
+	{ "shutdown", SYS_shutdown, { A_TFD, SHUT_RDWR }, KILL, ANY },
+
+	/* Path lookups fail with EACCES in both. */
+#ifdef SYS_open
+	{ "open", SYS_open, { A_PATH, O_RDONLY }, EACCES, EACCES },
+	{ "creat", SYS_creat, { A_PATH, 0600 }, EACCES, EACCES },
+	{ "stat", SYS_stat, { A_PATH, A_BUF }, EACCES, EACCES },
+	{ "lstat", SYS_lstat, { A_PATH, A_BUF }, EACCES, EACCES },
+	{ "access", SYS_access, { A_PATH, R_OK }, EACCES, EACCES },
+	{ "readlink", SYS_readlink, { A_PATH, A_BUF, 16 }, EACCES, EACCES },
+#endif
+	{ "openat", SYS_openat, { AT_FDCWD, A_PATH, O_RDONLY }, EACCES,
+	    EACCES },
+	{ "newfstatat", SYS_newfstatat, { AT_FDCWD, A_PATH, A_BUF, 0 },
+	    EACCES, EACCES },
+	{ "statx", SYS_statx, { AT_FDCWD, A_PATH, 0, 0x7ff, A_BUF },
+	    EACCES, EACCES },
+	{ "faccessat", SYS_faccessat, { AT_FDCWD, A_PATH, R_OK }, EACCES,
+	    EACCES },
+	{ "readlinkat", SYS_readlinkat, { AT_FDCWD, A_PATH, A_BUF, 16 },
+	    EACCES, EACCES },
+
+	/* What both need: stdio, malloc, clocks, abort, channels. */
+	{ "fstat-empty-path", SYS_newfstatat, { 2, A_EMPTY, A_BUF,
+	    AT_EMPTY_PATH }, OK, OK },
+	{ "fstat", SYS_fstat, { 2, A_BUF }, OK, OK },
+	{ "lseek", SYS_lseek, { 2, 0, SEEK_CUR }, ESPIPE, ESPIPE },
+	{ "ioctl-tcgets", SYS_ioctl, { 2, TCGETS, A_BUF }, ENOTTY, ENOTTY },
+	{ "mmap", SYS_mmap, { 0, 8192, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 }, OK, OK },
+	{ "mprotect", SYS_mprotect, { A_PAGE, 4096, PROT_READ }, OK, OK },
+	{ "madvise-dontneed", SYS_madvise, { A_PAGE, 4096, MADV_DONTNEED },
+	    OK, OK },
+	{ "madvise-hugepage", SYS_madvise, { A_PAGE, 4096, MADV_HUGEPAGE },
+	    ANY, ANY },
+	{ "brk", SYS_brk, { 0 }, OK, OK },
+	{ "futex-wake", SYS_futex, { A_BUF, FUTEX_WAKE_PRIVATE, 1 }, OK, OK },
+	{ "getrandom", SYS_getrandom, { A_BUF, 16, 0 }, OK, OK },
+	{ "sysinfo", SYS_sysinfo, { A_BUF }, OK, OK },
+	{ "clock_gettime", SYS_clock_gettime, { CLOCK_MONOTONIC, A_BUF }, OK,
+	    OK },
+	{ "gettimeofday", SYS_gettimeofday, { A_BUF, 0 }, OK, OK },
+#ifdef SYS_time
+	{ "time", SYS_time, { 0 }, OK, OK },
+#endif
+	{ "getpid", SYS_getpid, { 0 }, OK, OK },
+	{ "tgkill-self", SYS_tgkill, { A_PID, A_PID, 0 }, OK, OK },
+	{ "rt_sigprocmask", SYS_rt_sigprocmask, { SIG_BLOCK, 0, A_BUF, 8 },
+	    OK, OK },
+	{ "fcntl-getfl", SYS_fcntl, { 2, F_GETFL }, OK, OK },
+	{ "fcntl-setfd", SYS_fcntl, { 2, F_SETFD, FD_CLOEXEC }, OK, OK },
+	{ "ppoll", SYS_ppoll, { 0, 0, A_BUF, 0, 8 }, OK, OK },
+	{ "recvmsg", SYS_recvmsg, { A_TFD, A_BUF, MSG_DONTWAIT }, ANY, ANY },
+	{ "close", SYS_close, { 1000 }, EBADF, EBADF },
+};
+
+#define NCALLS	(sizeof(calls) / sizeof(calls[0]))
+
+static pid_t	 cpid, cppid;		/* child: taken before the filter */
+static char	 page[4096] __attribute__((aligned(4096)));
+
+static enum sandbox_role
+role_of(const char *s)
+{
+	if (strncmp(s, "policy", 6) == 0)
+		return SANDBOX_POLICY;
+	if (strncmp(s, "relay", 5) == 0)
+		return SANDBOX_RELAY;
+	_exit(95);
+}
+
+static int
+tcp_listener(struct sockaddr_in *sin)
+{
+	socklen_t	 len = sizeof(*sin);
+	int		 s;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 ||
+	    bind(s, (struct sockaddr *)sin, sizeof(*sin)) == -1 ||
+	    listen(s, 8) == -1 ||
+	    getsockname(s, (struct sockaddr *)sin, &len) == -1)
+		return -1;
+	return s;
+}
+
+static long
+try_call(const struct call *c, int tfd)
+{
+	static const char	*argv[] = { "/bin/true", NULL };
+	static char		 buf[4096];
+	static int		 one = 1;
+	static socklen_t	 len = 4;
+	long			 a[6];
+	int			 i;
+
+	for (i = 0; i < 6; i++) {
+		switch (c->a[i]) {
+		case A_TFD:	a[i] = tfd; break;
+		case A_PID:	a[i] = cpid; break;
+		case A_PPID:	a[i] = cppid; break;
+		case A_BUF:	a[i] = (long)buf; break;
+		case A_PAGE:	a[i] = (long)page; break;
+		case A_PATH:	a[i] = (long)"/etc/passwd"; break;
+		case A_EMPTY:	a[i] = (long)""; break;
+		case A_ARGV:	a[i] = (long)argv; break;
+		case A_BIN:	a[i] = (long)argv[0]; break;
+		case A_ONE:	a[i] = (long)&one; break;
+		case A_LEN:	a[i] = (long)&len; break;
+		default:	a[i] = c->a[i]; break;
+		}
+	}
+	return syscall(c->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static const struct call *
+call_named(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCALLS; i++)
+		if (strcmp(calls[i].name, name) == 0)
+			return &calls[i];
+	_exit(96);
+}
+
+/* arg "role:call": demote, filter, then make the call that must kill. */
+int
+sc_deny(const char *arg)
+{
+	const struct call	*c;
+	struct sockaddr_in	 sin;
+	const char		*name;
+	long			 r;
+	int			 tfd;
+
+	if ((name = strchr(arg, ':')) == NULL)
+		_exit(97);
+	c = call_named(name + 1);
+	if ((tfd = tcp_listener(&sin)) == -1)
+		_exit(98);
+	cpid = getpid();
+	cppid = getppid();
+	demote();
+	sandbox_enter(role_of(arg));
+	/* Path lookups fail softly; then the call that must kill. */
+	errno = 0;
+	if (open("/etc/passwd", O_RDONLY) != -1)
+		_exit(99);
+	say("ready open=%d", errno);
+	hear("go");
+	r = try_call(c, tfd);
+	say("survived %ld errno %d", r, errno);
+	return 0;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* arg role: every call the role must survive, with its exact outcome. */
+int
+sc_allowed(const char *arg)
+{
+	enum sandbox_role	 role = role_of(arg);
+	struct sockaddr_in	 sin;
+	char			 bad[400] = "";
+	int			 ints[1000];
+	size_t			 i;
+	long			 r;
+	int			 tfd, want, e;
+	void			*p;
+
+	if ((tfd = tcp_listener(&sin)) == -1)
+		_exit(98);
+	cpid = getpid();
+	cppid = getppid();
+	demote();
+	sandbox_enter(role);
+	for (i = 0; i < NCALLS; i++) {
+		want = role == SANDBOX_POLICY ? calls[i].policy :
+		    calls[i].relay;
+		if (want == KILL)
+			continue;
+		errno = 0;
+		r = try_call(&calls[i], tfd);
+		e = errno;
+		if (want == ANY || (want == OK && r >= 0) ||
+		    (want > 0 && r == -1 && e == want))
+			continue;
+		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
+		    " %s=%ld/%d", calls[i].name, r, e);
+	}
+	/* And through the libraries: stdio, malloc, a big qsort. */
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		ints[i] = -(int)i;
+	qsort(ints, sizeof(ints) / sizeof(ints[0]), sizeof(ints[0]), cmp);
+	if (ints[0] != -999)
+		strlcat(bad, " qsort", sizeof(bad));
+	dprintf(STDERR_FILENO, "allowed: stdio works\n");
+	if ((p = malloc(4 * 1024 * 1024)) == NULL)
+		strlcat(bad, " malloc-big", sizeof(bad));
+	free(p);
+	if ((p = malloc(100)) == NULL)
+		strlcat(bad, " malloc", sizeof(bad));
+	free(p);
+	say("done%s", bad);
+	return 0;
+}
+
+/* Filter without demotion: sandbox_enter() must set no_new_privs. */
+int
+sc_nnp(const char *arg)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		return 10;
+	sandbox_enter(SANDBOX_POLICY);
+	say("ready");
+	hear("go");
+	return 0;
+}
+
+/* The policy's shape: poll over msg channels, one received from above. */
+
+static int
+loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
+{
+	struct mbuf	 r, w;
+	char		 s[64];
+	uint32_t	 k;
+	uint8_t		*big;
+	size_t		 i;
+
+	switch (m->hdr.type) {
+	case 1:
+		mbuf_reader(&r, m->data, m->datalen);
+		if (mbuf_get_u32(&r, &k) == -1 ||
+		    mbuf_get_str(&r, s, sizeof(s)) == -1 || mbuf_end(&r) == -1)
+			return -1;
+		for (i = 0; s[i] != '\0'; i++)
+			if (s[i] >= 'a' && s[i] <= 'z')
+				s[i] -= 'a' - 'A';
+		mbuf_init(&w);
+		mbuf_add_u32(&w, k + 1);
+		mbuf_add_str(&w, s);
+		if (w.err || msg_compose(mb, 2, m->hdr.peerid, -1, w.buf,
+		    w.len) == -1)
+			return -1;
+		mbuf_free(&w);
+		break;
+	case 3:
+		if (peer == NULL || m->fd == -1 || peer->fd != -1)
+			return -1;
+		msgbuf_init(peer, m->fd, 0);
+		m->fd = -1;
+		if (msg_compose(mb, 4, 0, -1, NULL, 0) == -1)
+			return -1;
+		break;
+	case 5:
+		/* Big enough for malloc to mmap and munmap. */
+		if ((big = malloc(200000)) == NULL)
+			return -1;
+		memset(big, 'b', 200000);
+		if (msg_compose(mb, 6, 0, -1, big, 200000) == -1)
+			return -1;
+		free(big);
+		break;
+	case 7:
+		/* from the peer channel: echo */
+		if (msg_compose(mb, 8, m->hdr.peerid, -1, m->data,
+		    m->datalen) == -1)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	log_debug("policy: message %u answered", m->hdr.type);
+	return msgbuf_flush_sync(mb);
+}
+
+/* 1 more to come, 0 EOF, -1 error */
+static int
+loop_read(struct msgbuf *mb, struct msgbuf *peer)
+{
+	struct msg	 m;
+	ssize_t		 n;
+	int		 r;
+
+	if ((n = msgbuf_read(mb)) == 0)
+		return 0;
+	if (n == -1)
+		return errno == EAGAIN ? 1 : -1;
+	while ((r = msg_get(mb, &m)) == 1) {
+		r = loop_reply(mb, &m, peer);
+		msg_free(&m);
+		if (r == -1)
+			return -1;
+	}
+	return r == 0 ? 1 : -1;
+}
+
+int
+sc_policy_loop(const char *arg)
+{
+	struct msgbuf	 parent, peer;
+	struct pollfd	 pfd[2];
+	int		 r;
+
+	log_setlevel(LOG_DEBUG);
+	log_procinit("policy");
+	demote();
+	sandbox_enter(SANDBOX_POLICY);
+	msgbuf_init(&parent, cfd, 1);
+	msgbuf_init(&peer, -1, 0);
+	for (;;) {
+		pfd[0].fd = parent.fd;
+		pfd[1].fd = peer.fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return 20;
+		}
+		if (pfd[0].revents) {
+			if ((r = loop_read(&parent, &peer)) == 0)
+				break;
+			if (r == -1)
+				return 21;
+		}
+		if (peer.fd != -1 && pfd[1].revents) {
+			if ((r = loop_read(&peer, NULL)) == -1)
+				return 22;
+			if (r == 0) {
+				close(peer.fd);
+				msgbuf_clear(&peer);
+				peer.fd = -1;
+			}
+		}
+	}
+	msgbuf_clear(&parent);
+	log_info("policy loop done");
+	return 0;
+}
+
+/* The relay's shape: libevent over listeners and fds from the parent. */
+
+struct relay {
+	struct event_base	*base;
+	struct msgbuf		 chan;
+	struct event		*ev[4];
+	int			 nev;
+	int			 ticks, hups, conns;
+};
+
+static struct relay	 rl;
+
+static void
+relay_echo(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	bufferevent_write_buffer(bev, in);
+}
+
+static void
+relay_close(struct bufferevent *bev, short what, void *arg)
+{
+	bufferevent_free(bev);
+}
+
+static void
+relay_accept(evutil_socket_t l, short what, void *arg)
+{
+	struct bufferevent	*bev;
+	struct ucred		 uc;
+	socklen_t		 len = sizeof(uc);
+	int			 fd, one = 1;
+
+	fd = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (arg != NULL) {
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
+		    sizeof(one)) == -1)
+			log_warn("setsockopt");
+	} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		log_warn("SO_PEERCRED");
+	bev = bufferevent_socket_new(rl.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, relay_echo, NULL, relay_close, NULL);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	rl.conns++;
+	log_info("relay: connection %d", rl.conns);
+}
+
+static void
+relay_chan(evutil_socket_t fd, short what, void *arg)
+{
+	struct msg	 m;
+	ssize_t		 n;
+
+	if ((n = msgbuf_read(&rl.chan)) == 0 ||
+	    (n == -1 && errno != EAGAIN)) {
+		event_base_loopexit(rl.base, NULL);
+		return;
+	}
+	while (msg_get(&rl.chan, &m) == 1) {
+		if (m.hdr.type == 1 && m.fd != -1 && rl.nev < 4) {
+			/* A listener, as MSG_CFG_LISTENER brings it. */
+			rl.ev[rl.nev] = event_new(rl.base, m.fd,
+			    EV_READ | EV_PERSIST, relay_accept,
+			    m.hdr.peerid ? &rl : NULL);
+			event_add(rl.ev[rl.nev++], NULL);
+			m.fd = -1;
+		} else if (m.hdr.type == 3 && m.fd != -1) {
+			/* A backend fd, as MSG_BACKEND_FD brings it. */
+			if (write(m.fd, "via fd", 6) != 6)
+				log_warn("write");
+		}
+		msg_compose(&rl.chan, m.hdr.type + 1, 0, -1, NULL, 0);
+		msg_free(&m);
+	}
+	msgbuf_flush(&rl.chan);
+}
+
+static void
+relay_tick(evutil_socket_t fd, short what, void *arg)
+{
+	/* Say so once: the test waits for a timer to have fired. */
+	if (rl.ticks++ == 0) {
+		msg_compose(&rl.chan, 11, 0, -1, NULL, 0);
+		msgbuf_flush(&rl.chan);
+	}
+}
+
+static void
+relay_hup(evutil_socket_t sig, short what, void *arg)
+{
+	rl.hups++;
+	msg_compose(&rl.chan, 9, 0, -1, NULL, 0);
+	msgbuf_flush(&rl.chan);
+}
+
+int
+sc_relay_loop(const char *arg)
+{
+	struct event	*chan, *tick, *hup;
+	struct timeval	 tv = { 0, 5000 };
+	int		 i;
+
+	log_procinit("relay");
+	msgbuf_init(&rl.chan, cfd, 1);
+	if ((rl.base = event_base_new()) == NULL)
+		return 30;
+	chan = event_new(rl.base, cfd, EV_READ | EV_PERSIST, relay_chan,
+	    NULL);
+	tick = event_new(rl.base, -1, EV_PERSIST, relay_tick, NULL);
+	hup = evsignal_new(rl.base, SIGHUP, relay_hup, NULL);
+	if (event_add(chan, NULL) == -1 || event_add(tick, &tv) == -1 ||
+	    event_add(hup, NULL) == -1)
+		return 31;
+	demote();
+	sandbox_enter(SANDBOX_RELAY);
+	msg_compose(&rl.chan, 100, 0, -1, NULL, 0);
+	msgbuf_flush(&rl.chan);
+
+	event_base_dispatch(rl.base);
+
+	for (i = 0; i < rl.nev; i++) {
+		close(event_get_fd(rl.ev[i]));
+		event_free(rl.ev[i]);
+	}
+	event_free(chan);
+	event_free(tick);
+	event_free(hup);
+	event_base_free(rl.base);
+	msgbuf_clear(&rl.chan);
+	log_info("relay loop done: ticks %s, hups %d, connections %d",
+	    rl.ticks > 0 ? "yes" : "no", rl.hups, rl.conns);
+	return rl.hups == 1 && rl.ticks > 0 && rl.conns == 2 ? 0 : 32;
+}
+
+/* The blocked call is named on stderr and the child exits 1. */
+int
+sc_debug(const char *arg)
+{
+	demote();
+	sandbox_enter(SANDBOX_RELAY);
+	say("ready");
+	hear("go");
+	socket(AF_UNIX, SOCK_STREAM, 0);
+	return 0;
+}
+
+START_TEST(test_relay_open_socket)
+{
+	struct child	 c;
+	char		 buf[64], want[64];
+
+	/* open: EACCES (the table says so too); socket: the kill. */
+	make_root();
+	child_start(&c, "deny:relay:socket", 0, 0);
+	child_hear(&c, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "ready open=%d", EACCES);
+	ck_assert_str_eq(buf, want);
+	assert_status(c.pid, "Seccomp", "2");
+	assert_status(c.pid, "Seccomp_filters", "1");
+	assert_status(c.pid, "NoNewPrivs", "1");
+	assert_status(c.pid, "Uid", "65534 65534 65534 65534");
+	child_say(&c, "go");
+	child_sigsys(&c);
+	rm_root();
+}
+END_TEST
+
+static const struct call *
+lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCALLS; i++)
+		if (strcmp(calls[i].name, name) == 0)
+			return &calls[i];
+	ck_abort_msg("no call %s in the table", name);
+	return NULL;
+}
+
+/* Every (role, call) the table says must kill, one child each. */
+START_TEST(test_deny)
+{
+	static const char *relay_kills[] = { "socket", "connect", "bind",
+	    "listen", "execve", "execveat", "ptrace", "socketpair",
+	    "mmap-exec" };
+	static const char *policy_kills[] = { "accept", "accept4",
+	    "epoll_create1", "sendto", "setsockopt-nodelay" };
+	struct child	 c;
+	char		 scen[96], buf[128], ready[32];
+	const struct call *k;
+	size_t		 i, n = 0;
+	int		 r;
+
+	/* The table holds what must never be allowed. */
+	for (i = 0; i < sizeof(relay_kills) / sizeof(relay_kills[0]); i++)
+		ck_assert_int_eq(lookup(relay_kills[i])->relay, KILL);
+	for (i = 0; i < sizeof(policy_kills) / sizeof(policy_kills[0]); i++)
+		ck_assert_int_eq(lookup(policy_kills[i])->policy, KILL);
+	snprintf(ready, sizeof(ready), "ready open=%d", EACCES);
+	make_root();
+	for (i = 0; i < NCALLS; i++) {
+		k = &calls[i];
+		for (r = 0; r < 2; r++) {
+			if ((r == 0 ? k->policy : k->relay) != KILL)
+				continue;
+			snprintf(scen, sizeof(scen), "deny:%s:%s",
+			    r == 0 ? "policy" : "relay", k->name);
+			child_start(&c, scen, 0, 0);
+			child_hear(&c, buf, sizeof(buf));
+			ck_assert_str_eq(buf, ready);
+			child_say(&c, "go");
+			child_wait(&c);
+			ck_assert_msg(WIFSIGNALED(c.status) &&
+			    WTERMSIG(c.status) == SIGSYS,
+			    "%s: status %#x, wanted SIGSYS; stderr: %s", scen,
+			    c.status, errtail(&c));
+			n++;
+		}
+	}
+	ck_assert_uint_gt(n, 0);
+	rm_root();
+}
+END_TEST
+
+static void
+allowed(const char *scen)
+{
+	struct child	 c;
+	char		 buf[512];
+
+	make_root();
+	/* Debug mode: a wrongful kill names the call on stderr. */
+	child_start(&c, scen, 0, 1);
+	child_hear(&c, buf, sizeof(buf));
+	ck_assert_msg(strcmp(buf, "done") == 0, "%s: unexpected:%s", scen,
+	    buf + 4);
+	child_exited(&c, 0);
+	ck_assert_ptr_nonnull(strstr(c.err, "allowed: stdio works"));
+	rm_root();
+}
+
+START_TEST(test_allowed_policy)
+{
+	allowed("allowed:policy");
+}
+END_TEST
+
+START_TEST(test_allowed_relay)
+{
+	allowed("allowed:relay");
+}
+END_TEST
+
+START_TEST(test_nnp_set)
+{
+	struct child	 c;
+	char		 buf[64];
+
+	make_root();
+	child_start(&c, "nnp", 0, 0);
+	child_hear(&c, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ready");
+	assert_status(c.pid, "NoNewPrivs", "1");
+	assert_status(c.pid, "Seccomp", "2");
+	assert_status(c.pid, "Uid", "0 0 0 0");
+	child_say(&c, "go");
+	child_exited(&c, 0);
+	rm_root();
+}
+END_TEST
+
+START_TEST(test_debug_names_call)
+{
+	struct child	 c;
+	char		 buf[64], want[64];
+
+	make_root();
+	child_start(&c, "debug", 0, 1);
+	child_hear(&c, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ready");
+	child_say(&c, "go");
+	child_exited(&c, 1);
+	snprintf(want, sizeof(want), "blocked syscall socket (%d)",
+	    (int)SYS_socket);
+	ck_assert_msg(strstr(c.err, want) != NULL, "stderr: %s", errtail(&c));
+	rm_root();
+}
+END_TEST
+
+/* Parent side of the channel loops: next message within WAIT_MS. */
+static void
+chan_get(struct msgbuf *mb, struct msg *m)
+{
+	struct pollfd	 pfd;
+	int		 r;
+
+	for (;;) {
+		ck_assert_int_ne(r = msg_get(mb, m), -1);
+		if (r == 1)
+			return;
+		pfd.fd = mb->fd;
+		pfd.events = POLLIN;
+		ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no answer");
+		ck_assert_int_gt(msgbuf_read(mb), 0);
+	}
+}
+
+static void
+chan_expect(struct msgbuf *mb, uint32_t type)
+{
+	struct msg	 m;
+
+	chan_get(mb, &m);
+	ck_assert_uint_eq(m.hdr.type, type);
+	msg_free(&m);
+}
+
+START_TEST(test_policy_loop)
+{
+	struct msgbuf	 mb, pb;
+	struct mbuf	 w, r;
+	struct msg	 m;
+	struct child	 c;
+	char		 s[64];
+	uint32_t	 i, k;
+	int		 sv[2];
+
+	make_root();
+	child_start(&c, "policyloop", 1, 0);
+	msgbuf_init(&mb, c.fd, 1);
+	for (i = 0; i < 200; i++) {
+		mbuf_init(&w);
+		mbuf_add_u32(&w, i);
+		mbuf_add_str(&w, "verdict please");
+		ck_assert_int_eq(msg_compose(&mb, 1, i, -1, w.buf, w.len), 0);
+		mbuf_free(&w);
+	}
+	ck_assert_int_eq(msgbuf_flush_sync(&mb), 0);
+	for (i = 0; i < 200; i++) {
+		chan_get(&mb, &m);
+		ck_assert_uint_eq(m.hdr.type, 2);
+		ck_assert_uint_eq(m.hdr.peerid, i);
+		mbuf_reader(&r, m.data, m.datalen);
+		ck_assert_int_eq(mbuf_get_u32(&r, &k), 0);
+		ck_assert_int_eq(mbuf_get_str(&r, s, sizeof(s)), 0);
+		ck_assert_int_eq(mbuf_end(&r), 0);
+		ck_assert_uint_eq(k, i + 1);
+		ck_assert_str_eq(s, "VERDICT PLEASE");
+		msg_free(&m);
+	}
+	/* A peer channel arrives as an fd, like MSG_CTL_PROCFD. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(msg_compose(&mb, 3, 0, sv[1], NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&mb), 0);
+	chan_expect(&mb, 4);
+	msgbuf_init(&pb, sv[0], 0);
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(msg_compose(&pb, 7, i, -1, "echo", 4), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&pb), 0);
+	for (i = 0; i < 50; i++) {
+		chan_get(&pb, &m);
+		ck_assert_uint_eq(m.hdr.type, 8);
+		ck_assert_uint_eq(m.hdr.peerid, i);
+		ck_assert_uint_eq(m.datalen, 4);
+		msg_free(&m);
+	}
+	msgbuf_clear(&pb);
+	close(sv[0]);
+	ck_assert_int_eq(msg_compose(&mb, 5, 0, -1, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&mb), 0);
+	chan_get(&mb, &m);
+	ck_assert_uint_eq(m.hdr.type, 6);
+	ck_assert_uint_eq(m.datalen, 200000);
+	ck_assert_uint_eq(m.data[199999], 'b');
+	msg_free(&m);
+	msgbuf_clear(&mb);
+	shutdown(c.fd, SHUT_WR);
+	child_exited(&c, 0);
+	ck_assert_msg(strstr(c.err, "policy loop done") != NULL &&
+	    strstr(c.err, "message 5 answered") != NULL, "stderr: %s",
+	    errtail(&c));
+	rm_root();
+}
+END_TEST
+
+static void
+echo_through(int fd, const char *word)
+{
+	char	 buf[32];
+	size_t	 len = strlen(word), got = 0;
+	ssize_t	 n;
+
+	ck_assert_int_eq(write(fd, word, len), len);
+	while (got < len) {
+		ck_assert_int_gt(n = read(fd, buf + got, sizeof(buf) - got),
+		    0);
+		got += n;
+	}
+	ck_assert_mem_eq(buf, word, len);
+}
+
+START_TEST(test_relay_loop)
+{
+	struct sockaddr_in	 sin;
+	struct sockaddr_un	 sun;
+	struct msgbuf		 mb;
+	struct child		 c;
+	socklen_t		 sunlen;
+	char			 buf[16];
+	int			 t, u, ct, cu, p[2];
+
+	make_root();
+	child_start(&c, "relayloop", 1, 0);
+	msgbuf_init(&mb, c.fd, 1);
+	chan_expect(&mb, 100);
+	chan_expect(&mb, 11);
+
+	/* Listeners, as the parent hands them to each relay. */
+	ck_assert_int_ne(t = tcp_listener(&sin), -1);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    "moatd-unit-%d", (int)getpid());
+	sunlen = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    strlen(sun.sun_path + 1);
+	ck_assert_int_ne(u = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0), -1);
+	ck_assert_int_eq(bind(u, (struct sockaddr *)&sun, sunlen), 0);
+	ck_assert_int_eq(listen(u, 8), 0);
+	ck_assert_int_eq(msg_compose(&mb, 1, 1, t, NULL, 0), 0);
+	ck_assert_int_eq(msg_compose(&mb, 1, 0, u, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&mb), 0);
+	chan_expect(&mb, 2);
+	chan_expect(&mb, 2);
+
+	ck_assert_int_ne(ct = socket(AF_INET, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(connect(ct, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	echo_through(ct, "hello tcp");
+	ck_assert_int_ne(cu = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(connect(cu, (struct sockaddr *)&sun, sunlen), 0);
+	echo_through(cu, "hello unix");
+
+	/* A backend fd: the relay writes through it. */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(msg_compose(&mb, 3, 0, p[1], NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&mb), 0);
+	chan_expect(&mb, 4);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 6);
+	ck_assert_mem_eq(buf, "via fd", 6);
+	close(p[0]);
+
+	/* A signal event. */
+	ck_assert_int_eq(kill(c.pid, SIGHUP), 0);
+	chan_expect(&mb, 9);
+	close(ct);
+	close(cu);
+	msgbuf_clear(&mb);
+	shutdown(c.fd, SHUT_WR);
+	child_exited(&c, 0);
+	ck_assert_msg(strstr(c.err, "relay loop done: ticks yes, hups 1, "
+	    "connections 2") != NULL, "stderr: %s", errtail(&c));
+	rm_root();
+}
+END_TEST
+
+Suite *
+sandbox_suite(void)
+{
+	Suite	*s = suite_create("sandbox");
+	TCase	*tc = tcase_create("seccomp");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_relay_open_socket);
+	tcase_add_test(tc, test_deny);
+	tcase_add_test(tc, test_allowed_policy);
+	tcase_add_test(tc, test_allowed_relay);
+	tcase_add_test(tc, test_nnp_set);
+	tcase_add_test(tc, test_debug_names_call);
+	tcase_add_test(tc, test_policy_loop);
+	tcase_add_test(tc, test_relay_loop);
+	suite_add_tcase(s, tc);
+	return s;
+}
