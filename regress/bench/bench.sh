@@ -28,10 +28,16 @@
 #            backend's UNIX socket, "http-reuse always", nbthread 2 (two
 #            threads, the counterpart of moatd's two relays), and the
 #            Tecnativa rule style: "http-request allow if" path regexes,
-#            then "http-request deny" (403).
+#            then "http-request deny" (403).  Like Tecnativa's image it
+#            logs every request (option httplog, to stdout, here a file).
+#            Unlike it, it keeps backend connections ("http-reuse
+#            always"; Tecnativa has "option http-server-close", a new
+#            docker.sock connection per request): HAProxy at its best.
 #   moatd    moatd -d -prefork 2 -u nobody -chroot /var/empty/moatd, i.e.
 #            privilege separation and the sandbox on (its default), with
-#            the built-in rules plus one rule for the large response.
+#            the built-in rules plus one rule for the large response, at
+#            its default log level (every request is logged, to stderr,
+#            here a file).
 #
 #   static   nginx (1 worker) on a UNIX socket: /_ping "OK", /version a
 #            small JSON body, /big a 256 MiB file made in the temp dir,
@@ -288,8 +294,12 @@ haproxy_start() {
 	global
 		nbthread 2
 		maxconn 8000
+		log stdout format raw daemon info
 	defaults
 		mode http
+		log global
+		option httplog
+		option dontlognull
 		timeout connect 5s
 		timeout client 120s
 		timeout server 120s
@@ -407,7 +417,8 @@ wrk_check() {
 		mark "$k" "no request completed ($(tail -1 "$f"))"
 		return
 	fi
-	[ "$err" -gt 0 ] && mark "$k" "$err socket errors in $tot requests"
+	[ "$err" -gt 0 ] && mark "$k" "$tot requests, socket errors:$(sed -n \
+	    's/.*Socket errors:\(.*\)/\1/p' "$f")"
 	if [ "$want" = ok ] && [ "$non" -gt 0 ]; then
 		mark "$k" "$non of $tot responses not 2xx"
 	fi
