@@ -54,6 +54,7 @@ config_defaults(struct moat_config *c)
 	c->head_timeout = 10;
 	c->idle_timeout = 90;
 	c->drain_timeout = 10;
+	strlcpy(c->pidfile, "/run/moatd.pid", sizeof(c->pidfile));
 }
 
 void
@@ -153,7 +154,8 @@ config_parse_addr(const char *s, struct moat_addr *a, const char **why)
 }
 
 static int
-add_source(struct moat_config *c, const char *name, char *text, size_t len)
+add_source(struct moat_config *c, const char *name, char *text, size_t len,
+    int file)
 {
 	struct rule_source	*ns;
 
@@ -165,6 +167,7 @@ add_source(struct moat_config *c, const char *name, char *text, size_t len)
 		return -1;
 	ns[c->nsources].text = text;
 	ns[c->nsources].len = len;
+	ns[c->nsources].file = file;
 	c->nsources++;
 	return 0;
 }
@@ -183,29 +186,33 @@ config_add_rules_text(struct moat_config *c, const char *name,
 	}
 	if ((copy = strdup(text)) == NULL)
 		fatal("%s", __func__);
-	if (add_source(c, name, copy, len) == -1)
+	if (add_source(c, name, copy, len, 0) == -1)
 		fatal("%s", __func__);
 	return 0;
 }
 
+/*
+ * Read a rules file from an open descriptor (the caller may have checked
+ * who owns it first); the source is named name.  0, or -1 with *why set.
+ */
 int
-config_add_rules_file(struct moat_config *c, const char *path)
+config_add_rules_fd(struct moat_config *c, int fd, const char *name,
+    const char **why)
 {
+	static char	 toobig[64];
 	struct stat	 st;
 	char		*buf;
 	ssize_t		 n;
 	size_t		 off = 0;
-	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s", path);
+	if (fstat(fd, &st) == -1) {
+		*why = strerror(errno);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > RULES_FILE_MAX) {
-		log_warnx("%s: not a regular file of at most %d bytes", path,
-		    RULES_FILE_MAX);
-		close(fd);
+	if (!S_ISREG(st.st_mode) || st.st_size > RULES_FILE_MAX) {
+		(void)snprintf(toobig, sizeof(toobig),
+		    "not a regular file of at most %d bytes", RULES_FILE_MAX);
+		*why = toobig;
 		return -1;
 	}
 	if ((buf = malloc(st.st_size + 1)) == NULL)
@@ -215,18 +222,33 @@ config_add_rules_file(struct moat_config *c, const char *path)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			log_warn("%s: read", path);
+			*why = n == 0 ? "file shrank while read" :
+			    strerror(errno);
 			free(buf);
-			close(fd);
 			return -1;
 		}
 		off += n;
 	}
-	close(fd);
 	buf[off] = '\0';
-	if (add_source(c, path, buf, off) == -1)
+	if (add_source(c, name, buf, off, 1) == -1)
 		fatal("%s", __func__);
 	return 0;
+}
+
+int
+config_add_rules_file(struct moat_config *c, const char *path)
+{
+	const char	*why;
+	int		 fd, rv;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if ((rv = config_add_rules_fd(c, fd, path, &why)) == -1)
+		log_warnx("%s: %s", path, why);
+	close(fd);
+	return rv;
 }
 
 struct ruleset *

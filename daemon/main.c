@@ -22,7 +22,9 @@
 
 #include <sys/types.h>
 
+#include <err.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,7 @@ enum {
 	O_BACKEND_ADDR, O_FRONTEND_ADDR, O_LOG_LEVEL, O_RULES, O_RULES_FILE,
 	O_NO_BUILTIN, O_VERSION, O_PREFORK, O_USER, O_CHROOT,
 	O_BACKEND_TLS, O_FRONTEND_TLS,
-	O_D, O_N, O_Q, O_P, O_I, O_H,
+	O_D, O_N, O_Q, O_P, O_I, O_H, O_V, O_F, O_DEFINE,
 };
 
 static const struct opt opts[] = {
@@ -54,7 +56,9 @@ static const struct opt opts[] = {
 	{ "backend-tls-cert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-key",	 OPT_STR,  O_BACKEND_TLS },
 	{ "chroot",		 OPT_STR,  O_CHROOT },
+	{ "D",			 OPT_STR,  O_DEFINE },
 	{ "d",			 OPT_BOOL, O_D },
+	{ "f",			 OPT_STR,  O_F },
 	{ "frontend-addr",	 OPT_STR,  O_FRONTEND_ADDR },
 	{ "frontend-tls-cacert", OPT_STR,  O_FRONTEND_TLS },
 	{ "frontend-tls-cert",	 OPT_STR,  O_FRONTEND_TLS },
@@ -64,6 +68,7 @@ static const struct opt opts[] = {
 	{ "I",			 OPT_STR,  O_I },
 	{ "log-level",		 OPT_STR,  O_LOG_LEVEL },
 	{ "n",			 OPT_BOOL, O_N },
+	{ "nv",			 OPT_BOOL, O_N },
 	{ "no-builtin-rules",	 OPT_BOOL, O_NO_BUILTIN },
 	{ "no-default-rules",	 OPT_BOOL, O_NO_BUILTIN },
 	{ "P",			 OPT_STR,  O_P },
@@ -72,22 +77,70 @@ static const struct opt opts[] = {
 	{ "rules",		 OPT_STR,  O_RULES },
 	{ "rules-file",		 OPT_STR,  O_RULES_FILE },
 	{ "u",			 OPT_STR,  O_USER },
+	{ "v",			 OPT_BOOL, O_V },
 	{ "version",		 OPT_BOOL, O_VERSION },
+};
+
+/*
+ * CetusGuard's environment: one value per variable.  BACKEND_ADDR falls
+ * back to CONTAINER_HOST, then DOCKER_HOST.
+ */
+static const struct envvar {
+	const char	*name;
+	const char	*opt;
+} envvars[] = {
+	{ "CETUSGUARD_BACKEND_ADDR",		"backend-addr" },
+	{ "CONTAINER_HOST",			"backend-addr" },
+	{ "DOCKER_HOST",			"backend-addr" },
+	{ "CETUSGUARD_BACKEND_TLS_CACERT",	"backend-tls-cacert" },
+	{ "CETUSGUARD_BACKEND_TLS_CERT",	"backend-tls-cert" },
+	{ "CETUSGUARD_BACKEND_TLS_KEY",		"backend-tls-key" },
+	{ "CETUSGUARD_FRONTEND_ADDR",		"frontend-addr" },
+	{ "CETUSGUARD_FRONTEND_TLS_CACERT",	"frontend-tls-cacert" },
+	{ "CETUSGUARD_FRONTEND_TLS_CERT",	"frontend-tls-cert" },
+	{ "CETUSGUARD_FRONTEND_TLS_KEY",	"frontend-tls-key" },
+	{ "CETUSGUARD_RULES",			"rules" },
+	{ "CETUSGUARD_RULES_FILE",		"rules-file" },
+	{ "CETUSGUARD_NO_DEFAULT_RULES",	"no-default-rules" },
+	{ "CETUSGUARD_NO_BUILTIN_RULES",	"no-builtin-rules" },
+	{ "CETUSGUARD_LOG_LEVEL",		"log-level" },
+};
+
+#define SETTINGS_MAX	256
+
+/* One option as given, remembered so that layers apply in order. */
+struct setting {
+	const struct opt	*o;
+	const char		*v;
+	char			 label[64];	/* "-log-level" or the variable */
+	int			 env;
+};
+
+struct layer {
+	struct setting	 s[SETTINGS_MAX];
+	int		 n;
+	/* a repeatable option given in a layer replaces the lower layers' */
+	int		 got_frontend, got_rules, got_rules_file;
 };
 
 struct cmdline {
 	int		 check;		/* -n */
+	int		 verbose;	/* -v */
 	const char	*query;		/* -q */
 	const char	*role;		/* -P, internal */
 	int		 instance;	/* -I, internal */
-	int		 nfrontends;
+	const char	*conffile;	/* -f */
+	struct layer	 env;
+	struct layer	 args;
 };
 
 __attribute__((__noreturn__)) static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: moatd [-dn] [-q 'METHOD TARGET'] [-u user] [-prefork n]\n"
+	    "usage: moatd [-dnv] [-f file] [-D macro=value] "
+	    "[-q 'METHOD TARGET']\n"
+	    "             [-u user] [-chroot dir] [-prefork n]\n"
 	    "             [-backend-addr addr] [-frontend-addr addr ...]\n"
 	    "             [-log-level 0-7] [-rules text ...] "
 	    "[-rules-file file ...]\n"
@@ -128,76 +181,194 @@ find_opt(const char *name, size_t len)
 	return NULL;
 }
 
-static void
-apply_opt(struct moat_config *c, struct cmdline *cl, const struct opt *o,
-    const char *v)
+/* How to name a setting in an error: "-x v" or "VARIABLE=v". */
+static const char *
+shown(const struct setting *st)
 {
-	const char	*errstr;
-	int		 b;
+	static char	 buf[512];
+
+	snprintf(buf, sizeof(buf), st->env ? "%s=%s" : "%s %s", st->label,
+	    st->v);
+	return buf;
+}
+
+static void
+clear_sources(struct moat_config *c, int files)
+{
+	size_t	 i, j;
+
+	for (i = j = 0; i < c->nsources; i++) {
+		if (c->sources[i].file == files) {
+			free(c->sources[i].name);
+			free(c->sources[i].text);
+			continue;
+		}
+		c->sources[j++] = c->sources[i];
+	}
+	c->nsources = j;
+}
+
+/* A setting we cannot honour: say which, and refuse it. */
+static int
+bad(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
+{
+	const struct opt	*o = st->o;
+	const char		*errstr, *v = st->v;
+	int			 b;
 
 	switch (o->id) {
 	case O_BACKEND_ADDR:
 		if (config_parse_addr(v, &c->backend, &errstr) == -1)
-			fatalx("-backend-addr %s: %s", v, errstr);
+			return bad("%s: %s", shown(st), errstr);
 		if (c->backend.kind == ADDR_TCP && c->backend.host[0] == '\0')
-			fatalx("-backend-addr %s: missing host", v);
+			return bad("%s: missing host", shown(st));
 		break;
 	case O_FRONTEND_ADDR:
+		if (!l->got_frontend) {
+			l->got_frontend = 1;
+			c->nlisteners = 0;
+		}
 		if (c->nlisteners >= MOAT_LISTENERS_MAX)
-			fatalx("too many -frontend-addr (at most %d)",
+			return bad("%s: too many listeners (at most %d)", shown(st),
 			    MOAT_LISTENERS_MAX);
+		memset(&c->listeners[c->nlisteners], 0,
+		    sizeof(c->listeners[0]));
 		if (config_parse_addr(v, &c->listeners[c->nlisteners].addr,
 		    &errstr) == -1)
-			fatalx("-frontend-addr %s: %s", v, errstr);
+			return bad("%s: %s", shown(st), errstr);
 		c->listeners[c->nlisteners].id = c->nlisteners;
 		c->listeners[c->nlisteners].fd = -1;
+		c->listeners[c->nlisteners].mode = 0660;
 		c->nlisteners++;
 		break;
 	case O_LOG_LEVEL:
 		c->log_level = strtonum(v, 0, 7, &errstr);
 		if (errstr != NULL)
-			fatalx("-log-level %s: must be 0 to 7", v);
+			return bad("%s: the log level must be 0 to 7", shown(st));
 		log_setlevel(c->log_level);
 		break;
 	case O_RULES:
+		if (!l->got_rules) {
+			l->got_rules = 1;
+			clear_sources(c, 0);
+		}
 		if (config_add_rules_text(c, "-rules", v) == -1)
-			exit(1);
+			return -1;
 		break;
 	case O_RULES_FILE:
+		if (!l->got_rules_file) {
+			l->got_rules_file = 1;
+			clear_sources(c, 1);
+		}
 		if (config_add_rules_file(c, v) == -1)
-			exit(1);
+			return -1;
 		break;
 	case O_NO_BUILTIN:
 		if (parse_bool(v, &b) == -1)
-			fatalx("-no-builtin-rules=%s: not a boolean", v);
+			return bad("%s: not a boolean (1 t T TRUE true True, "
+			    "0 f F FALSE false False)", shown(st));
 		c->builtin = !b;
 		break;
-	case O_VERSION:
-		printf("moatd %s\n", MOATD_VERSION);
-		exit(0);
 	case O_PREFORK:
 		c->prefork = strtonum(v, 1, MOAT_PREFORK_MAX, &errstr);
 		if (errstr != NULL)
-			fatalx("-prefork %s: must be 1 to %d", v,
+			return bad("%s: must be 1 to %d", shown(st),
 			    MOAT_PREFORK_MAX);
 		break;
 	case O_USER:
 		if (strlcpy(c->user, v, sizeof(c->user)) >= sizeof(c->user))
-			fatalx("-u %s: name too long", v);
+			return bad("%s: name too long", shown(st));
 		break;
 	case O_CHROOT:
 		if (v[0] != '/' || strlcpy(c->chroot, v, sizeof(c->chroot)) >=
 		    sizeof(c->chroot))
-			fatalx("-chroot %s: need an absolute path", v);
+			return bad("%s: need an absolute path", shown(st));
 		break;
 	case O_BACKEND_TLS:
 	case O_FRONTEND_TLS:
-		fatalx("-%s: TLS is not supported yet by this moatd", o->name);
+		return bad("%s: TLS is not supported yet by this moatd", shown(st));
 	case O_D:
 		c->foreground = 1;
 		break;
+	default:
+		return bad("%s: internal error", __func__);
+	}
+	return 0;
+}
+
+static int
+apply_layer(struct moat_config *c, struct layer *l)
+{
+	int	 i;
+
+	l->got_frontend = l->got_rules = l->got_rules_file = 0;
+	for (i = 0; i < l->n; i++)
+		if (apply_setting(c, l, &l->s[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+add_setting(struct layer *l, const struct opt *o, const char *v,
+    const char *label, int env)
+{
+	if (l->n >= SETTINGS_MAX)
+		fatalx("too many options");
+	l->s[l->n].o = o;
+	l->s[l->n].v = v;
+	l->s[l->n].env = env;
+	snprintf(l->s[l->n].label, sizeof(l->s[l->n].label), "%s%s",
+	    env ? "" : "-", label);
+	l->n++;
+}
+
+static void
+read_env(struct layer *l)
+{
+	const char	*v;
+	size_t		 i;
+	int		 backend = 0;
+
+	for (i = 0; i < sizeof(envvars) / sizeof(envvars[0]); i++) {
+		if ((v = getenv(envvars[i].name)) == NULL || *v == '\0')
+			continue;
+		if (strcmp(envvars[i].opt, "backend-addr") == 0) {
+			if (backend++)
+				continue;	/* the first one set wins */
+		}
+		add_setting(l, find_opt(envvars[i].opt,
+		    strlen(envvars[i].opt)), v, envvars[i].name, 1);
+	}
+}
+
+/* Options that act at once; the rest are remembered for apply_layer. */
+static void
+immediate(struct cmdline *cl, const struct opt *o, const char *v)
+{
+	const char	*errstr;
+
+	switch (o->id) {
+	case O_VERSION:
+		printf("moatd %s\n", MOATD_VERSION);
+		exit(0);
 	case O_N:
 		cl->check = 1;
+		if (strcmp(o->name, "nv") == 0)
+			cl->verbose = 1;
+		break;
+	case O_V:
+		cl->verbose = 1;
 		break;
 	case O_Q:
 		cl->query = v;
@@ -210,18 +381,24 @@ apply_opt(struct moat_config *c, struct cmdline *cl, const struct opt *o,
 		if (errstr != NULL)
 			fatalx("-I %s: %s", v, errstr);
 		break;
-	case O_H:
+	case O_F:
+		cl->conffile = v;
+		break;
+	case O_DEFINE:
+		if (cmdline_symset(v) == -1)
+			fatalx("-D %s: expected name=value", v);
+		break;
 	default:
 		usage();
 	}
 }
 
 static void
-parse_args(int argc, char **argv, struct moat_config *c, struct cmdline *cl)
+parse_args(int argc, char **argv, struct cmdline *cl)
 {
 	const struct opt	*o;
 	const char		*arg, *eq, *v;
-	int			 i;
+	int			 i, b;
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
@@ -244,15 +421,22 @@ parse_args(int argc, char **argv, struct moat_config *c, struct cmdline *cl)
 			v = argv[++i];
 		else
 			fatalx("option %s needs a value", argv[i]);
-		if (o->kind == OPT_BOOL && o->id != O_NO_BUILTIN && eq != NULL) {
-			int b;
-
+		if (o->kind == OPT_BOOL && o->id != O_NO_BUILTIN) {
 			if (parse_bool(v, &b) == -1)
 				fatalx("%s: not a boolean", argv[i]);
 			if (!b)
 				continue;
 		}
-		apply_opt(c, cl, o, v);
+		switch (o->id) {
+		case O_BACKEND_ADDR: case O_FRONTEND_ADDR: case O_LOG_LEVEL:
+		case O_RULES: case O_RULES_FILE: case O_NO_BUILTIN:
+		case O_PREFORK: case O_USER: case O_CHROOT:
+		case O_BACKEND_TLS: case O_FRONTEND_TLS: case O_D:
+			add_setting(&cl->args, o, v, o->name, 0);
+			break;
+		default:
+			immediate(cl, o, v);
+		}
 	}
 }
 
@@ -260,6 +444,19 @@ static void
 print_rules_err(void *arg, const char *msg)
 {
 	fprintf(stderr, "%s\n", msg);
+}
+
+/* -nv: the configuration as understood, in the file's own grammar. */
+static int
+check_config(const struct moat_config *c)
+{
+	struct ruleset	*rs;
+
+	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
+		return 1;
+	ruleset_free(rs);
+	config_print(c, stdout);
+	return 0;
 }
 
 static int
@@ -327,42 +524,89 @@ query(const struct moat_config *c, const char *q)
 	return rv;
 }
 
+static struct cmdline	*cmdline;
+static struct sd_socket	 sdsocks[MOAT_LISTENERS_MAX];
+static int		 nsdsocks;
+static int		 sdbound;
+
+/*
+ * Precedence: the command line over the environment over the file.  A
+ * repeatable option given in a higher layer replaces, not extends, what a
+ * lower one said (CetusGuard's flags over its environment).  0 or -1,
+ * with the reason logged; used at start and again on SIGHUP.
+ */
+static int
+load_config(struct moat_config *conf)
+{
+	struct cmdline	*cl = cmdline;
+	const char	*file = cl->conffile;
+	struct setting	 st;
+
+	config_defaults(conf);
+	if (file == NULL && access(MOATD_CONF, F_OK) == 0)
+		file = MOATD_CONF;
+	if (file != NULL && parse_config(file, conf) == -1)
+		return -1;
+	if (apply_layer(conf, &cl->env) == -1 ||
+	    apply_layer(conf, &cl->args) == -1)
+		return -1;
+	/* systemd's sockets are handed out once; a reload keeps them. */
+	if (!sdbound) {
+		sdbound = 1;
+		if (sd_bind_listeners(conf, sdsocks, nsdsocks) == -1)
+			return -1;
+	}
+	if (conf->nlisteners == 0) {
+		memset(&st, 0, sizeof(st));
+		st.o = find_opt("frontend-addr", 13);
+		st.v = "tcp://127.0.0.1:2375";
+		strlcpy(st.label, "default", sizeof(st.label));
+		return apply_setting(conf, &cl->args, &st);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct moat_config	 conf;
-	struct cmdline		 cl;
+	struct cmdline		*cl;
 	int			 rv;
 
-	/* libbsd's setproctitle() moves the environment: we are done with
-	 * argv by the time a child calls it, as parse_args copies nothing. */
+	/* libbsd's setproctitle() needs the original argv and environ. */
 	setproctitle_init(argc, argv, environ);
-	memset(&cl, 0, sizeof(cl));
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		err(1, NULL);
+	cmdline = cl;
 	log_init(1, LOG_LEVEL_DEFAULT, LOG_DAEMON);
-	config_defaults(&conf);
-	parse_args(argc, argv, &conf, &cl);
+	/* Before anything opens a descriptor: fd 3 on is systemd's. */
+	if ((nsdsocks = sd_listen_fds(sdsocks, MOAT_LISTENERS_MAX)) == -1)
+		exit(1);
+	parse_args(argc, argv, cl);
+	read_env(&cl->env);
 
-	if (cl.role != NULL) {
-		if (strcmp(cl.role, "relay") == 0)
-			relay_main(&conf, cl.instance);
-		if (strcmp(cl.role, "policy") == 0)
+	if (cl->role != NULL) {
+		/* A re-exec'd child: only what the parent put on argv. */
+		config_defaults(&conf);
+		if (apply_layer(&conf, &cl->args) == -1)
+			exit(1);
+		if (strcmp(cl->role, "relay") == 0)
+			relay_main(&conf, cl->instance);
+		if (strcmp(cl->role, "policy") == 0)
 			policy_main(&conf);
-		fatalx("unknown process role %s", cl.role);
+		fatalx("unknown process role %s", cl->role);
 	}
-	if (cl.check) {
+	if (load_config(&conf) == -1)
+		exit(1);
+	if (cl->check && cl->verbose)
+		rv = check_config(&conf);
+	else if (cl->check)
 		rv = check_rules(&conf);
-		config_free(&conf);
-		return rv;
-	}
-	if (cl.query != NULL) {
-		rv = query(&conf, cl.query);
-		config_free(&conf);
-		return rv;
-	}
-	if (conf.nlisteners == 0)
-		apply_opt(&conf, &cl, find_opt("frontend-addr", 13),
-		    "tcp://127.0.0.1:2375");
-	rv = parent_main(&conf, argv);
+	else if (cl->query != NULL)
+		rv = query(&conf, cl->query);
+	else
+		rv = parent_main(&conf, load_config);
 	config_free(&conf);
+	free(cl);
 	return rv;
 }

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "policy.h"
@@ -134,6 +135,7 @@ struct rule_source {
 	char		*name;
 	char		*text;
 	size_t		 len;
+	int		 file;		/* read from the file called name */
 };
 
 struct moat_config {
@@ -162,6 +164,9 @@ int	config_parse_addr(const char *, struct moat_addr *, const char **);
 int	config_add_rules_text(struct moat_config *, const char *name,
 	    const char *text);
 int	config_add_rules_file(struct moat_config *, const char *path);
+/* Read rules from an open file named name: 0, or -1 with *why set. */
+int	config_add_rules_fd(struct moat_config *, int fd, const char *name,
+	    const char **why);
 /* Compile every source into a new ruleset; NULL (errors logged) if any
  * rule is invalid. */
 struct ruleset	*config_ruleset(const struct moat_config *, rules_errfn, void *);
@@ -177,6 +182,26 @@ struct child_config {
 };
 int	config_recv(struct child_config *, struct msg *);
 
+/* parse.y: the configuration file */
+
+/*
+ * Parse file (and what it includes) into a fresh configuration that starts
+ * from config_defaults().  On success *conf is freed and replaced (its
+ * foreground flag is kept) and 0 is returned.  On any error every message
+ * is logged as "file:line: what", *conf is left untouched and -1 is
+ * returned.
+ */
+int	parse_config(const char *file, struct moat_config *conf);
+/* -D name=value: a macro that wins over the file's own.  0 or -1. */
+int	cmdline_symset(const char *);
+
+/* printconf.c: the configuration as text the parser reads back */
+
+/* The effective configuration in canonical form (what -n shows). */
+void	config_print(const struct moat_config *, FILE *);
+/* Log level names: "emerg" .. "debug" for 0 .. 7; -1 if unknown. */
+const char	*config_level_name(int);
+int	config_level_byname(const char *);
 
 /* chan.c: a message channel on a libevent loop */
 
@@ -225,6 +250,67 @@ void	proc_child_init(const char *title, int instance, int foreground,
 /* Route log records to the parent over this channel (not foreground). */
 void	proc_log_to(struct chan *);
 
+/* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
+
+struct sd_socket {
+	int		 fd;
+	char		 name[64];	/* FileDescriptorName, or "unknown" */
+	int		 family;	/* AF_INET, AF_INET6 or AF_UNIX */
+};
+
+/*
+ * First thing in main, before anything closes or opens descriptors: fd 3,
+ * where systemd puts the first socket, is also PARENT_FD in a child.  If
+ * LISTEN_PID is our pid, take the LISTEN_FDS sockets from fd 3 on, named
+ * by LISTEN_FDNAMES (all "unknown" without it; a count that differs is an
+ * error).  Each must be a listening SOCK_STREAM socket of family AF_INET,
+ * AF_INET6 or AF_UNIX, else it is an error; each gets FD_CLOEXEC and
+ * O_NONBLOCK.  LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are unset in
+ * every case, so no child ever sees them.  Returns the number of sockets
+ * (0 when not socket-activated, or LISTEN_PID is another process's), or
+ * -1 (logged; the caller exits) on a bad variable, a bad socket, or more
+ * than max sockets.
+ */
+int	sd_listen_fds(struct sd_socket *, int max);
+/*
+ * Give the n passed sockets to the configuration's listeners, after the
+ * command line and configuration are read and before any listener is
+ * opened:
+ *  - no listener configured at all: one ADDR_SYSTEMD listener is added per
+ *    passed socket ("systemd:<name>"), in the order passed; with n == 0
+ *    nothing changes and the caller applies its default address;
+ *  - an ADDR_SYSTEMD listener with a name takes every passed socket of
+ *    that name (first the named ones, in configuration order);
+ *  - then an ADDR_SYSTEMD listener with an empty name takes every socket
+ *    still unclaimed;
+ *  - a listener that takes several sockets is copied (same settings,
+ *    new id) for each after the first, appended to c->listeners;
+ *  - an ADDR_SYSTEMD listener that gets no socket is an error (so is the
+ *    same name twice, or a second catch-all), as is overflowing
+ *    MOAT_LISTENERS_MAX;
+ *  - a passed socket no listener takes is closed, with a warning.
+ * A listener that got a socket keeps kind ADDR_SYSTEMD and its fd: the
+ * parent must neither open, chmod nor unlink it.  Every fd in socks[] is
+ * set to -1 (now a listener's, or closed) on success.  0, or -1 (logged;
+ * the caller exits).
+ */
+int	sd_bind_listeners(struct moat_config *, struct sd_socket *, int n);
+/*
+ * Send a state string ("READY=1", "STATUS=...", "STOPPING=1", lines
+ * joined by \n) to $NOTIFY_SOCKET as one datagram, without blocking; a
+ * name starting with '@' is in the abstract namespace.  0 if sent or not
+ * under systemd (NOTIFY_SOCKET unset or empty), -1 on error (logged).
+ */
+int	sd_notify(const char *state);
+int	sd_notifyf(const char *fmt, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+/* "RELOADING=1\nMONOTONIC_USEC=<CLOCK_MONOTONIC now>", as systemd wants
+ * it at the start of a reload.  As sd_notify. */
+int	sd_notify_reloading(void);
+/* True when started by systemd (NOTIFY_SOCKET or INVOCATION_ID set): the
+ * parent must then never daemonise. */
+int	sd_under_systemd(void);
+
 /* verdict.c: the verdict on the wire */
 int	verdict_encode(const struct verdict *, struct mbuf *);
 int	verdict_decode(struct mbuf *, struct verdict *);
@@ -232,6 +318,9 @@ int	verdict_decode(struct mbuf *, struct verdict *);
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *);
-int	parent_main(struct moat_config *, char **argv);
+/* Fill a fresh configuration as at start (file, environment, command
+ * line); 0, or -1 with the errors logged. */
+typedef int	(*moat_reload_fn)(struct moat_config *);
+int	parent_main(struct moat_config *, moat_reload_fn);
 
 #endif /* MOATD_H */

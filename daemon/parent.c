@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <libutil.h>
 
 #include <event2/event.h>
 
@@ -75,11 +76,16 @@ struct parent {
 	uint32_t		 gen;
 	int			 stopping;
 	struct event		*stop_timer;
+	moat_reload_fn		 reload;
+	int			 reloading;	/* acks outstanding */
+	uint32_t		 ready_gen;	/* READY=1 sent for it */
+	struct pidfh		*pidfh;
 };
 
 static struct parent	*p;
 
 static void	child_start(struct child *);
+static void	all_ready_check(void);
 
 static void
 timer_in(struct event *ev, int secs, int usecs)
@@ -87,6 +93,15 @@ timer_in(struct event *ev, int secs, int usecs)
 	struct timeval	 tv = { secs, usecs };
 
 	evtimer_add(ev, &tv);
+}
+
+static unsigned long long
+now_usec(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
 static time_t
@@ -112,8 +127,8 @@ listen_unix(struct moat_listener *l)
 		return -1;
 	if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 		close(probe);
-		log_warnx("%s: address already in use by a running server",
-		    l->addr.text);
+		log_warnx("%s: address already in use (is another moatd "
+		    "running?)", l->addr.text);
 		return -1;
 	}
 	close(probe);
@@ -122,7 +137,11 @@ listen_unix(struct moat_listener *l)
 	if (fd == -1)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(l->addr.path, 0660) == -1 || listen(fd, 511) == -1) {
+	    chmod(l->addr.path, l->mode ? l->mode : 0660) == -1 ||
+	    ((l->owner_set || l->group_set) && chown(l->addr.path,
+	    l->owner_set ? l->owner : (uid_t)-1,
+	    l->group_set ? l->group : (gid_t)-1) == -1) ||
+	    listen(fd, 511) == -1) {
 		log_warn("%s", l->addr.text);
 		close(fd);
 		return -1;
@@ -158,7 +177,11 @@ listen_tcp(struct moat_listener *l)
 		    sizeof(on));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 511) == -1) {
-		log_warn("%s", l->addr.text);
+		if (errno == EADDRINUSE)
+			log_warnx("%s: address already in use (is another "
+			    "moatd running?)", l->addr.text);
+		else
+			log_warn("%s", l->addr.text);
 		close(fd);
 		freeaddrinfo(res);
 		return -1;
@@ -175,6 +198,14 @@ open_listeners(struct moat_config *c)
 	for (i = 0; i < c->nlisteners; i++) {
 		struct moat_listener *l = &c->listeners[i];
 
+		if (l->addr.kind == ADDR_SYSTEMD) {
+			if (l->fd == -1) {
+				log_warnx("%s: no such socket from systemd",
+				    l->addr.text);
+				return -1;
+			}
+			continue;
+		}
 		l->fd = (l->addr.kind == ADDR_UNIX) ? listen_unix(l) :
 		    listen_tcp(l);
 		if (l->fd == -1)
@@ -194,6 +225,7 @@ close_listeners(struct moat_config *c)
 			continue;
 		close(c->listeners[i].fd);
 		c->listeners[i].fd = -1;
+		/* systemd owns its sockets' paths; ours we remove. */
 		if (c->listeners[i].addr.kind == ADDR_UNIX)
 			(void)unlink(c->listeners[i].addr.path);
 	}
@@ -292,6 +324,7 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		if (m->hdr.peerid == p->gen && !c->ready) {
 			c->ready = 1;
 			log_debug("%s: ready", c->name);
+			all_ready_check();
 		}
 		return;
 	case MSG_BACKEND_REQ:
@@ -311,6 +344,36 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 	    m->hdr.type);
 	kill(c->pid, SIGKILL);
 	chan_close(ch);
+}
+
+static int
+all_ready(void)
+{
+	int	 i;
+
+	if (p->policy.pid <= 0 || !p->policy.ready)
+		return 0;
+	for (i = 0; i < p->conf->prefork; i++)
+		if (p->relays[i].pid <= 0 || !p->relays[i].ready)
+			return 0;
+	return 1;
+}
+
+/* Every child runs the current generation: tell whoever listens. */
+static void
+all_ready_check(void)
+{
+	if (p->stopping || p->ready_gen == p->gen || !all_ready())
+		return;
+	p->ready_gen = p->gen;
+	if (p->reloading) {
+		p->reloading = 0;
+		log_info("configuration %u in effect", p->gen);
+	}
+	sd_notifyf("READY=1\nSTATUS=serving on %zu listener%s, %d relay%s, "
+	    "configuration %u", p->conf->nlisteners,
+	    p->conf->nlisteners == 1 ? "" : "s", p->conf->prefork,
+	    p->conf->prefork == 1 ? "" : "s", p->gen);
 }
 
 static void
@@ -341,7 +404,7 @@ wire_relay(struct child *r)
 }
 
 static void
-send_config(struct child *c)
+send_config(struct child *c, int listeners)
 {
 	size_t	 i;
 	int	 fd;
@@ -349,7 +412,7 @@ send_config(struct child *c)
 	c->ready = 0;
 	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: config", c->name);
-	if (c->role == ROLE_RELAY) {
+	if (c->role == ROLE_RELAY && listeners) {
 		for (i = 0; i < p->conf->nlisteners; i++) {
 			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
 				fatal("dup");
@@ -397,7 +460,7 @@ child_start(struct child *c)
 	 * peer channels; child_dispatch refuses any fd coming back. */
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
-	send_config(c);
+	send_config(c, 1);
 	if (c->role == ROLE_RELAY)
 		wire_relay(c);
 	else
@@ -501,6 +564,7 @@ sigterm_cb(int sig, short ev, void *arg)
 	if (p->stopping)
 		return;
 	log_info("received signal %d, draining for up to %u s", sig, deadline);
+	sd_notify("STOPPING=1");
 	p->stopping = 1;
 	close_listeners(p->conf);
 	for (i = 0; i < p->conf->prefork; i++) {
@@ -512,6 +576,89 @@ sigterm_cb(int sig, short ev, void *arg)
 	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
 	timer_in(p->stop_timer, deadline + 2, 0);
 	stop_done_check();
+}
+
+static int
+listeners_equal(const struct moat_config *a, const struct moat_config *b)
+{
+	size_t	 i;
+
+	if (a->nlisteners != b->nlisteners)
+		return 0;
+	for (i = 0; i < a->nlisteners; i++) {
+		const struct moat_listener *x = &a->listeners[i];
+		const struct moat_listener *y = &b->listeners[i];
+
+		if (strcmp(x->addr.text, y->addr.text) != 0 ||
+		    x->owner_set != y->owner_set || x->owner != y->owner ||
+		    x->group_set != y->group_set || x->group != y->group ||
+		    x->mode != y->mode)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+reload_rules_err(void *arg, const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
+/*
+ * SIGHUP: read everything again into a new configuration.  Rules, log
+ * level, timeouts, limits and the backend change at once; listeners,
+ * user, chroot and prefork need a restart and keep their running values.
+ * On any error the running configuration stays.
+ */
+static void
+sighup_cb(int sig, short ev, void *arg)
+{
+	struct moat_config	*nc;
+	struct ruleset		*rs;
+	int			 i;
+
+	if (p->stopping)
+		return;
+	if (p->reloading) {
+		log_warnx("reload already in progress, SIGHUP ignored");
+		return;
+	}
+	log_info("reloading configuration");
+	if ((nc = calloc(1, sizeof(*nc))) == NULL)
+		fatal("%s", __func__);
+	if (p->reload(nc) == -1 ||
+	    (rs = config_ruleset(nc, reload_rules_err, NULL)) == NULL) {
+		log_warnx("reload failed, keeping configuration %u", p->gen);
+		config_free(nc);
+		free(nc);
+		return;
+	}
+	ruleset_free(rs);
+	if (!listeners_equal(nc, p->conf) || nc->prefork != p->conf->prefork ||
+	    strcmp(nc->user, p->conf->user) != 0 ||
+	    strcmp(nc->chroot, p->conf->chroot) != 0)
+		log_warnx("listeners, user, chroot and prefork change only "
+		    "on restart; keeping the running ones");
+	memcpy(nc->listeners, p->conf->listeners, sizeof(nc->listeners));
+	nc->nlisteners = p->conf->nlisteners;
+	nc->prefork = p->conf->prefork;
+	nc->foreground = p->conf->foreground;
+	strlcpy(nc->user, p->conf->user, sizeof(nc->user));
+	strlcpy(nc->chroot, p->conf->chroot, sizeof(nc->chroot));
+	config_free(p->conf);
+	memcpy(p->conf, nc, sizeof(*nc));
+	free(nc);
+	log_setlevel(p->conf->log_level);
+	p->gen++;
+	p->reloading = 1;
+	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now_usec());
+	if (p->policy.ch.open)
+		send_config(&p->policy, 0);
+	for (i = 0; i < p->conf->prefork; i++)
+		if (p->relays[i].ch.open)
+			send_config(&p->relays[i], 0);
+	all_ready_check();
 }
 
 static void
@@ -551,24 +698,51 @@ parent_checks(struct moat_config *c)
 	p->self[n] = '\0';
 }
 
-int
-parent_main(struct moat_config *c, char **argv)
+/*
+ * A pid file when daemonised, with libbsd's pidfile(3): it stays locked
+ * while we run, so a second instance learns who holds it.
+ */
+static struct pidfh *
+pid_open(const char *path)
 {
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct pidfh	*pfh;
+	pid_t		 other;
+
+	if (path[0] == '\0')
+		return NULL;
+	if ((pfh = pidfile_open(path, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("pid file %s is locked: moatd is already "
+			    "running (pid %d)", path, (int)other);
+		fatal("pid file %s", path);
+	}
+	return pfh;
+}
+
+int
+parent_main(struct moat_config *c, moat_reload_fn reload)
+{
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	int		 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("%s", __func__);
 	p->conf = c;
+	p->reload = reload;
 	log_init(c->foreground, c->log_level, LOG_DAEMON);
 	log_procinit("parent");
 	parent_checks(c);
+	if (!c->foreground && !sd_under_systemd())
+		p->pidfh = pid_open(c->pidfile);
 	if (open_listeners(c) == -1) {
 		close_listeners(c);
 		return 1;
 	}
-	if (!c->foreground && daemon(0, 0) == -1)
+	/* Daemonise before spawning: the children must be ours to reap. */
+	if (!c->foreground && !sd_under_systemd() && daemon(0, 0) == -1)
 		fatal("daemon");
+	if (p->pidfh != NULL && pidfile_write(p->pidfh) == -1)
+		log_warn("pid file %s", c->pidfile);
 	signal(SIGPIPE, SIG_IGN);
 	setproctitle("parent");
 	if ((p->base = event_base_new()) == NULL)
@@ -576,8 +750,8 @@ parent_main(struct moat_config *c, char **argv)
 	ev_term = evsignal_new(p->base, SIGTERM, sigterm_cb, NULL);
 	ev_int = evsignal_new(p->base, SIGINT, sigterm_cb, NULL);
 	ev_chld = evsignal_new(p->base, SIGCHLD, sigchld_cb, NULL);
-	/* XXX reload comes with the configuration file; ignore for now. */
-	signal(SIGHUP, SIG_IGN);
+	ev_hup = evsignal_new(p->base, SIGHUP, sighup_cb, NULL);
+	evsignal_add(ev_hup, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_chld, NULL);
@@ -595,7 +769,10 @@ parent_main(struct moat_config *c, char **argv)
 	event_base_dispatch(p->base);
 
 	close_listeners(c);
+	if (p->pidfh != NULL)
+		(void)pidfile_remove(p->pidfh);
 	log_info("stopped");
+	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);

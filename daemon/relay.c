@@ -148,6 +148,7 @@ static void	session_free(struct session *);
 static void	try_head(struct session *);
 static void	forward_body(struct session *);
 static void	read_response(struct session *);
+static void	pipe_shutdown_check(struct session *);
 static void	start_forward(struct session *, struct bufferevent *, int);
 static void	client_read_cb(struct bufferevent *, void *);
 static void	client_write_cb(struct bufferevent *, void *);
@@ -682,10 +683,9 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	s->resp_started = s->resp_done = 0;
 	s->b_eof = s->c_eof = 0;
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	if (!s->req_done) {
-		bufferevent_enable(s->c, EV_READ);
+	bufferevent_enable(s->c, EV_READ);
+	if (!s->req_done)
 		forward_body(s);
-	}
 }
 
 static void
@@ -699,14 +699,32 @@ complete(struct session *s)
 	reusable = s->req_done && !s->resp.close &&
 	    s->resp.framing != RESP_EOF && !s->b_eof;
 	backend_release(s, reusable);
-	if (!s->req_done || !s->v->keepalive) {
+	if (!s->req_done || !s->v->keepalive || s->c_eof) {
 		/* The daemon answered before the body ended, or the client
-		 * asked to close: nothing more can be framed. */
+		 * asked to close or has: nothing more can be framed. */
 		end_request(s);
 		close_after_flush(s);
 		return;
 	}
 	next_request(s);
+}
+
+/*
+ * A malformed chunked body: the daemon got the bytes before the bad
+ * ones and will never see an end, so that connection goes.  The client
+ * still gets its 400 when the daemon has not answered yet.
+ */
+static void
+bad_body(struct session *s)
+{
+	backend_release(s, 0);
+	if (s->resp_started) {
+		s->status = 400;
+		log_request(s, "bad");
+		session_free(s);
+		return;
+	}
+	reply_error(s, 400, "bad chunked body");
 }
 
 static void
@@ -738,20 +756,15 @@ forward_body(struct session *s)
 		used = chunked_feed(&s->req_ch, vec.iov_base, vec.iov_len,
 		    &done);
 		if (used == -1) {
-			log_warnx("client=%s: bad chunked body", s->peer);
-			s->status = 400;
-			log_request(s, "bad");
-			session_free(s);
+			bad_body(s);
 			return;
 		}
 		evbuffer_remove_buffer(in, out, used);
 		s->nin += used;
 		s->req_done = done;
 	}
-	if (s->req_done) {
-		bufferevent_disable(s->c, EV_READ);
+	if (s->req_done)
 		complete(s);
-	}
 }
 
 static void
@@ -764,9 +777,11 @@ enter_pipe(struct session *s)
 	    bufferevent_get_input(s->b));
 	evbuffer_add_buffer(bufferevent_get_output(s->b),
 	    bufferevent_get_input(s->c));
-	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+	/* A client that half-closed while waiting for the 101 stays so. */
+	bufferevent_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
 	bufferevent_enable(s->b, EV_READ | EV_WRITE);
 	log_request(s, "allow");
+	pipe_shutdown_check(s);
 }
 
 static void
@@ -803,6 +818,51 @@ pipe_shutdown_check(struct session *s)
 }
 
 static int
+field_is(const char *line, size_t len, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/*
+ * The daemon's head goes out as it came, but for its hop-by-hop fields:
+ * whether the client's connection stays open is ours to say.
+ */
+static size_t
+copy_response_head(struct session *s, const char *head, size_t hl)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->c);
+	const char	*line = head, *end;
+	size_t		 len, n = 0;
+	int		 closing;
+
+	closing = !s->v->keepalive || r->draining ||
+	    (s->resp.framing == RESP_EOF && !s->resp.upgrade &&
+	    !(s->v->hijack && s->resp.raw_stream));
+	while ((end = memmem(line, head + hl - line, "\r\n", 2)) != NULL) {
+		len = end - line;
+		if (len == 0)
+			break;
+		if (line != head && !s->resp.upgrade &&
+		    (field_is(line, len, "Connection") ||
+		    field_is(line, len, "Keep-Alive"))) {
+			line = end + 2;
+			continue;
+		}
+		evbuffer_add(out, line, len + 2);
+		n += len + 2;
+		line = end + 2;
+	}
+	if (closing && s->resp.status >= 200 && !s->resp.upgrade) {
+		evbuffer_add(out, "Connection: close\r\n", 19);
+		n += 19;
+	}
+	evbuffer_add(out, "\r\n", 2);
+	return n + 2;
+}
+
+static int
 response_head(struct session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->b);
@@ -828,8 +888,8 @@ response_head(struct session *s)
 		return -1;
 	}
 	s->status = s->resp.status;
-	evbuffer_remove_buffer(in, bufferevent_get_output(s->c), hl);
-	s->nout += hl;
+	s->nout += copy_response_head(s, p, hl);
+	evbuffer_drain(in, hl);
 	if (s->resp.status >= 100 && s->resp.status < 200 &&
 	    !s->resp.upgrade)
 		return 2;	/* interim (100 Continue): another follows */
@@ -911,7 +971,10 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		try_head(s);
 		break;
 	case S_FORWARD:
-		forward_body(s);
+		/* Bytes after the body wait for their own verdict; reading
+		 * on lets us see the client leave a long response. */
+		if (!s->req_done)
+			forward_body(s);
 		break;
 	case S_PIPE:
 		pipe_move(s, s->c, s->b);
@@ -957,9 +1020,28 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		pipe_shutdown_check(s);
 		return;
 	}
+	/*
+	 * EOF while the response is under way: a hijack request may
+	 * half-close before the 101 (its EOF is passed on in the pipe);
+	 * any other client has gone, as Go's server sees it, and so must
+	 * its Docker connection (events, logs -f, wait).
+	 */
+	if (s->state == S_FORWARD && s->req_done && s->v->hijack &&
+	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		s->c_eof = 1;
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
 	if (s->state == S_FORWARD || s->state == S_PIPE) {
 		s->status = s->status ? s->status : 499;
 		log_request(s, "allow");
+	}
+	/* A client that half-closed still gets what we owe it. */
+	if (s->state == S_HEAD && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(s->c)) > 0) {
+		end_request(s);
+		close_after_flush(s);
+		return;
 	}
 	session_free(s);
 }

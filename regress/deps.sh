@@ -3,7 +3,7 @@
 # apt-get step, and only when something is missing.
 set -eu
 
-PKGS="build-essential pkg-config libssl-dev libbsd-dev libpcre2-dev check
+PKGS="build-essential pkg-config bison libssl-dev libbsd-dev libpcre2-dev check
 libevent-dev libseccomp-dev mandoc curl socat docker.io busybox-static
 python3-docker openssl iproute2 procps"
 

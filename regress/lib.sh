@@ -4,7 +4,9 @@
 # A test is a function written "t_name() {" at the start of a line; they
 # run in the order of the files and of the functions in them.  Tests see
 # MOATD (the binary), RIG_HOST, RIG_SOCK and RIG_IMAGE (regress/rig.sh),
-# and run with set -u.
+# and run with set -u.  A file whose tests share a server started outside
+# any test's bookkeeping defines cleanup_<file>(), which run.sh calls once
+# before its final checks, whichever tests a pattern selected.
 #
 # A test fails when it calls fail (directly or through an expect_*
 # helper), when it exits non-zero, or when a moatd it started and did not
@@ -33,9 +35,19 @@
 #   moatd_alive [pid]		0 if that moatd and the children it had
 #				when it became ready are all alive; else
 #				prints why
+#   moatd_rebase [pid]		the test replaced children on purpose (it
+#				killed one and moatd restarted it): take
+#				the children moatd has now as the ones
+#				moatd_alive checks
+#   moatd_forget [pid]		the test killed that moatd itself: reap it
+#				(sets MOATD_STATUS) and leave it out of the
+#				checks at the end of the test
 #   moatd_leftovers		print every moatd process of the run that
 #				still exists (run.sh checks it at the end)
 #   rig_docker args		docker -H "$RIG_HOST" args
+#   on_exit cmd [args]		run cmd (output discarded) when the test
+#				ends, passed or failed, before the checks:
+#				to remove the containers and images it made
 
 NPASS=0
 NFAIL=0
@@ -48,6 +60,7 @@ STATUS=
 OUT=
 ERR=
 RC=
+ON_EXIT=()
 MOATD_PID=
 MOATD_LOG=
 MOATD_STATUS=
@@ -97,6 +110,10 @@ run_cmd() {
 	RC=$?
 	OUT=$(cat "$SCRATCH/cmd.out")
 	ERR=$(cat "$SCRATCH/cmd.err")
+}
+
+on_exit() {
+	ON_EXIT+=("$(printf '%q ' "$@")")
 }
 
 free_port() {
@@ -299,8 +316,29 @@ moatd_alive() {
 	return 1
 }
 
+moatd_rebase() {
+	local pid=${1:-$MOATD_PID} c cur
+
+	cur=$(_children "$pid")
+	echo $cur >"$SCRATCH/.children.$pid"
+	for c in $cur; do
+		grep -q "^$c " "$RUN_DIR/.processes" 2>/dev/null ||
+		    _remember "$c"
+	done
+}
+
+moatd_forget() {
+	local pid=${1:-$MOATD_PID}
+
+	[ -n "$pid" ] || return 0
+	wait "$pid" 2>/dev/null
+	MOATD_STATUS=$?
+	sed -i "/^$pid /d" "$SCRATCH/.moatd" 2>/dev/null
+	rm -f "$SCRATCH/.children.$pid"
+}
+
 moatd_stop() {
-	local pid=${1:-$MOATD_PID} kids c i rc=0
+	local pid=${1:-$MOATD_PID} kids c= i rc=0
 
 	[ -n "$pid" ] || return 0
 	kids=$(cat "$SCRATCH/.children.$pid" 2>/dev/null)
@@ -340,8 +378,11 @@ moatd_stop() {
 
 # Run by the test subshell's EXIT trap: the checks every test gets.
 _test_exit() {
-	local rc=$? pid log why list
+	local rc=$? pid log why list c
 
+	for c in "${ON_EXIT[@]}"; do
+		eval "$c" >/dev/null 2>&1
+	done
 	list=$(cat "$SCRATCH/.moatd" 2>/dev/null)
 	while read -r pid log; do
 		[ -n "$pid" ] || continue

@@ -28,11 +28,16 @@ FINISHED=0
 
 # Tear down, check that the rig left nothing, print the closing line.
 finish() {
-	local code=$1 left
+	local code=$1 left f
 
 	[ "$FINISHED" = 1 ] && return
 	FINISHED=1
 	trap '' HUP INT PIPE TERM
+	# A test file that keeps a server across its tests (http.sh) stops
+	# it in cleanup_<file>: whatever a pattern left out, it runs here.
+	for f in $(compgen -A function cleanup_); do
+		("$f") >/dev/null 2>&1
+	done
 	rig_stop
 	left=$(rig_leftovers; moatd_leftovers)
 	if [ -n "$RUN_DIR" ]; then
@@ -93,6 +98,14 @@ export DOCKER_CONFIG=$RUN_DIR/.docker
 
 if [ ! -x "$MOATD" ]; then
 	echo "run.sh: $MOATD is missing; run make first"
+fi
+
+# moatd's children run as _moatd by default, and the tests use the
+# defaults: create the system user (as the package would) when missing.
+if ! getent passwd _moatd >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin _moatd ||
+	    echo "run.sh: cannot create the _moatd user"
 fi
 
 if ! rig_start; then

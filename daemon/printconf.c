@@ -1,0 +1,174 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The effective configuration, printed in the grammar of moatd.conf(5):
+ * every setting, defaults included, in a fixed order.  Reading the output
+ * back gives the same configuration, so printing it again gives the same
+ * bytes (regress/unit/test_parse.c checks this for every good file).
+ */
+
+#include <sys/types.h>
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "moatd.h"
+
+static const char	*levels[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"
+};
+
+const char *
+config_level_name(int level)
+{
+	if (level < 0 || level >= (int)(sizeof(levels) / sizeof(levels[0])))
+		return NULL;
+	return levels[level];
+}
+
+int
+config_level_byname(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(levels[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * A string in double quotes.  The lexer keeps a backslash that does not
+ * start an escape, so only one before ", \, n, t, a newline or the end
+ * must be doubled (strchr() finds the NUL too); newlines and tabs stay
+ * as they are, readable.
+ */
+static void
+print_quoted(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputs("\\\"", fp);
+		else if (*s == '\\' && strchr("\"\\nt\n", s[1]) != NULL)
+			fputs("\\\\", fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+print_string(FILE *fp, const char *keyword, const char *s)
+{
+	fputs(keyword, fp);
+	fputc(' ', fp);
+	print_quoted(fp, s);
+	fputc('\n', fp);
+}
+
+static void
+print_unix_perms(FILE *fp, const struct moat_listener *l)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (l->owner_set) {
+		if ((pw = getpwuid(l->owner)) != NULL) {
+			fputs(" owner ", fp);
+			print_quoted(fp, pw->pw_name);
+		} else
+			fprintf(fp, " owner %lu", (unsigned long)l->owner);
+	}
+	if (l->group_set) {
+		if ((gr = getgrgid(l->group)) != NULL) {
+			fputs(" group ", fp);
+			print_quoted(fp, gr->gr_name);
+		} else
+			fprintf(fp, " group %lu", (unsigned long)l->group);
+	}
+	fprintf(fp, " mode %04o", (unsigned int)l->mode);
+}
+
+static void
+print_listener(FILE *fp, const struct moat_listener *l)
+{
+	fputs("listen on ", fp);
+	if (l->addr.kind == ADDR_SYSTEMD) {
+		fputs("systemd", fp);
+		if (l->addr.sdname[0] != '\0') {
+			fputc(' ', fp);
+			print_quoted(fp, l->addr.sdname);
+		}
+	} else {
+		print_quoted(fp, l->addr.text);
+		if (l->addr.kind == ADDR_UNIX)
+			print_unix_perms(fp, l);
+	}
+	fputc('\n', fp);
+}
+
+/*
+ * Rules written in a configuration file carry a newline for each line
+ * before them (see parse.y); they are not part of what was written.
+ */
+static void
+print_rules(FILE *fp, const struct rule_source *src)
+{
+	const char	*text = src->text;
+
+	if (src->file) {
+		print_string(fp, "rules file", src->name);
+		return;
+	}
+	text += strspn(text, "\n");
+	print_string(fp, "rules", text);
+}
+
+void
+config_print(const struct moat_config *c, FILE *fp)
+{
+	const char	*level;
+	size_t		 i;
+
+	print_string(fp, "user", c->user);
+	print_string(fp, "chroot", c->chroot);
+	if (c->pidfile[0] != '\0')
+		print_string(fp, "pidfile", c->pidfile);
+	fprintf(fp, "prefork %d\n", c->prefork);
+	if ((level = config_level_name(c->log_level)) != NULL)
+		fprintf(fp, "log level %s\n", level);
+	else
+		fprintf(fp, "log level %d\n", c->log_level);
+	fputc('\n', fp);
+	print_string(fp, "backend", c->backend.text);
+	for (i = 0; i < c->nlisteners; i++)
+		print_listener(fp, &c->listeners[i]);
+	fputc('\n', fp);
+	fprintf(fp, "timeout head %d\n", c->head_timeout);
+	fprintf(fp, "timeout idle %d\n", c->idle_timeout);
+	fprintf(fp, "timeout drain %d\n", c->drain_timeout);
+	fprintf(fp, "limit head %zu\n", c->limits.head_max);
+	fprintf(fp, "limit line %zu\n", c->limits.line_max);
+	fprintf(fp, "limit headers %zu\n", c->limits.headers_max);
+	fputc('\n', fp);
+	fprintf(fp, "builtin rules %s\n", c->builtin ? "yes" : "no");
+	for (i = 0; i < c->nsources; i++)
+		print_rules(fp, &c->sources[i]);
+}
