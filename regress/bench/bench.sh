@@ -427,6 +427,23 @@ wrk_check() {
 	fi
 }
 
+# The profile of a BENCH_PERF run: share per process, per library, and the
+# top symbols.
+perf_summary() {
+	local o="--stdio --no-children -g none --percent-limit"
+
+	printf 'perf record -e cpu-clock -g -p <%s pids>, during:\n' "$1"
+	printf '  wrk -t2 -c%d -d%ds URL/_ping (static backend)\n\n' \
+	    "$CONNS" "$DUR_LOAD"
+	cat "$T/perf.ps"
+	# shellcheck disable=SC2086
+	for s in pid dso dso,sym; do
+		printf '\n-- by %s\n' "$s"
+		perf report -i "$T/perf.data" $o 0.5 --sort "$s" 2>/dev/null |
+		    grep -v -e '^$' -e '^#' | head -40
+	done
+}
+
 median3() {
 	printf '%s\n' "$@" | sort -g | sed -n 2p
 }
@@ -456,6 +473,8 @@ measure() {
 
 	c0=$(lib cpu "$pid")
 	if [ "$t" = "${BENCH_PERF:-}" ] && [ "$b" = static ]; then
+		ps -o pid,args -p "$(lib pids "$pid" | tr ' ' ',')" \
+		    >"$T/perf.ps"
 		# No PMU in a VM: cpu-clock.  "-p" with a workload ("--
 		# sleep") samples the workload, not the pids: stop it by
 		# SIGINT instead.
@@ -468,10 +487,7 @@ measure() {
 	c1=$(lib cpu "$pid")
 	if [ -n "${h:-}" ]; then
 		wait "$h"
-		perf report -i "$T/perf.data" --stdio --no-children -g none \
-		    --sort comm,dso,sym --percent-limit 0.5 2>/dev/null |
-		    grep -v -e '^$' -e '^#$' -e '^# To display' | head -80 \
-		    >"$BDIR/last-perf.txt"
+		perf_summary "$t" >"$BDIR/last-perf.txt"
 		log "perf profile of $t saved to regress/bench/last-perf.txt"
 	fi
 	wrk_check "$k.rps" "$f.c32" ok
