@@ -43,7 +43,7 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 	char	 inst[16], level[16];
 	char	*argv[16];
 	int	 argc = 0;
-	pid_t	 pid;
+	pid_t	 pid, parent;
 
 	snprintf(inst, sizeof(inst), "%d", a->instance);
 	snprintf(level, sizeof(level), "%d", a->log_level);
@@ -62,6 +62,7 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 		argv[argc++] = "-d";
 	argv[argc] = NULL;
 
+	parent = getpid();
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("%s: fork", __func__);
@@ -71,10 +72,14 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 	default:
 		return pid;
 	}
-	/* The child dies with the parent, whatever the parent died of. */
+	/*
+	 * The child dies with the parent, whatever the parent died of.  A
+	 * parent that died before the prctl shows as a new parent pid; not
+	 * as pid 1, which in a container is the parent itself.
+	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		_exit(1);
-	if (getppid() == 1)
+	if (getppid() != parent)
 		_exit(1);
 	if (chanfd != PARENT_FD) {
 		if (dup2(chanfd, PARENT_FD) == -1)
@@ -119,11 +124,14 @@ proc_child_init(const char *title, int instance, int foreground,
 {
 	static char		 name[32];
 	struct moat_user	 u;
+	pid_t			 parent;
 
 	if (instance >= 0)
 		snprintf(name, sizeof(name), "%s[%d]", title, instance);
 	else
 		strlcpy(name, title, sizeof(name));
+	/* The death signal set before exec still holds: this is the parent. */
+	parent = getppid();
 	log_procinit(name);
 	setproctitle("%s", name);
 	if (fcntl(PARENT_FD, F_SETFD, FD_CLOEXEC) == -1 ||
@@ -136,6 +144,6 @@ proc_child_init(const char *title, int instance, int foreground,
 	/* Changing credentials cleared the death signal: set it again. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		fatal("%s: prctl", name);
-	if (getppid() == 1)
+	if (getppid() != parent)
 		fatalx("%s: parent gone", name);
 }

@@ -6,6 +6,8 @@ set -eu
 PKGS="build-essential pkg-config bison libssl-dev libbsd-dev libpcre2-dev check
 libevent-dev libseccomp-dev mandoc curl socat docker.io busybox-static
 python3-docker openssl iproute2 procps"
+# regress/tests/image.sh reads etc/compose.yaml.
+PKGS="$PKGS python3-yaml"
 
 missing=""
 for p in $PKGS; do

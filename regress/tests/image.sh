@@ -1,0 +1,375 @@
+# The container image (make image) and the compose example
+# (etc/compose.yaml).  t_image builds the image on the rig's engine, runs
+# it with the rig's socket bind-mounted and the compose file's hardening,
+# and drives the docker CLI through it; t_image_compose checks that each
+# proxy of the compose file allows what its client needs and nothing
+# worse.
+
+SRC=${MOATD%/*}
+IMAGE_UID=65532
+
+# Containers (ids) and images (ids and tags) in the rig.
+_image_containers() {
+	rig_docker ps -a -q --no-trunc | LC_ALL=C sort
+}
+
+_image_images() {
+	rig_docker images -a --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' |
+	    LC_ALL=C sort
+}
+
+# What etc/compose.yaml gives every proxy: read-only, the capability set,
+# security options, as docker run flags, one a line.
+_compose_hardening() {
+	python3 - "$SRC/etc/compose.yaml" <<'EOF'
+import sys, yaml
+m = yaml.safe_load(open(sys.argv[1]))["x-moatd"]
+if m.get("read_only"):
+    print("--read-only")
+for c in m["cap_drop"]:
+    print("--cap-drop=" + c)
+for c in m["cap_add"]:
+    print("--cap-add=" + c)
+for o in m["security_opt"]:
+    print("--security-opt=" + o)
+EOF
+}
+
+# The image's only layer, listed as "mode uid/gid path" (sorted).
+_image_layer() {
+	local dir=$SCRATCH/save layer
+
+	mkdir -p "$dir/x" || return 1
+	rig_docker save "$1" >"$dir/image.tar" || return 1
+	tar -C "$dir/x" -xf "$dir/image.tar" || return 1
+	layer=$(cd "$dir/x" && find . -name layer.tar)
+	[ "$(printf '%s\n' "$layer" | wc -l)" = 1 ] ||
+	    fail "image $1: expected one layer, found: $layer"
+	mkdir -p "$dir/root" || return 1
+	tar -C "$dir/root" -xf "$dir/x/$layer" || return 1
+	tar --numeric-owner -tvf "$dir/x/$layer" |
+	    awk '{ print $1, $2, $6 }' | LC_ALL=C sort
+}
+
+_IMAGE_CLEAN=
+
+_image_cleanup() {
+	set -- $1 $_IMAGE_CLEAN
+	if [ $# -eq 3 ]; then
+		rig_docker rm -f "$2" >/dev/null 2>&1
+		rig_docker rmi moatd:latest "$3" >/dev/null 2>&1
+	fi
+	(exit "$1")
+	_test_exit
+}
+
+# Wait until the container's moatd accepts on 127.0.0.1:$2.
+_image_ready() {
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		[ "$(rig_docker inspect -f '{{.State.Running}}' "$1")" = true ] ||
+		    fail "container $1 stopped:"$'\n'"$(rig_docker logs "$1" 2>&1)"
+		_accepts "tcp://127.0.0.1:$2" && return 0
+		sleep 0.05
+	done
+	fail "container $1 not accepting on port $2 after 10s:"$'\n'"$(
+	    rig_docker logs "$1" 2>&1)"
+}
+
+# Every moatd process of the container: "pid ppid uid gid title".
+_image_procs() {
+	rig_docker top "$1" -eo pid,ppid,uid,gid,args | tail -n +2 |
+	    sed 's/  */ /g; s/^ //'
+}
+
+# A child must be the image's user in every id, hold no capability, have
+# no_new_privs, and see an empty root (the chroot).  Its pid is the host's
+# (docker top), so /proc is the host's own.
+_image_check_child() {
+	local pid=$1 what=$2 st
+
+	st=$(cat /proc/"$pid"/status) || fail "$what: no /proc/$pid"
+	expect_eq "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' <<<"$st")" \
+	    "$IMAGE_UID $IMAGE_UID $IMAGE_UID $IMAGE_UID" "$what: Uid"
+	expect_eq "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' <<<"$st")" \
+	    "$IMAGE_UID $IMAGE_UID $IMAGE_UID $IMAGE_UID" "$what: Gid"
+	# setgroups() to nothing or to the user's own group, never more.
+	expect_match "$(awk '$1 == "Groups:" { $1 = ""; print }' <<<"$st" |
+	    tr -d ' ')" "^($IMAGE_UID)?\$" "$what: supplementary groups"
+	# The bounding set stays the container's: with no_new_privs and no
+	# exec it grants nothing.
+	expect_eq "$(awk '$1 == "CapInh:" || $1 == "CapPrm:" ||
+	    $1 == "CapEff:" || $1 == "CapAmb:" { print $2 }' <<<"$st" |
+	    sort -u)" 0000000000000000 "$what: capabilities"
+	expect_eq "$(awk '$1 == "NoNewPrivs:" { print $2 }' <<<"$st")" 1 \
+	    "$what: NoNewPrivs"
+	expect_eq "$(ls -A /proc/"$pid"/root/)" "" "$what: its root directory"
+}
+
+t_image() {
+	local port ct ver cts imgs hard out procs parent pid n line proxy t0
+
+	tid "make image; run it on the rig's socket; docker CLI through it"
+	run_cmd "$MOATD" -version
+	ver=${OUT#moatd }
+	port=$(free_port)
+	ct=moatd-t-image-$$
+	cts=$(_image_containers)
+	imgs=$(_image_images)
+	# A failed check exits the test: remove what it made, then run the
+	# harness's own exit checks.
+	_IMAGE_CLEAN="$ct moatd:$ver"
+	trap '_image_cleanup $?' EXIT
+
+	t0=$EPOCHREALTIME
+	DOCKER_HOST=$RIG_HOST make -C "$SRC" --no-print-directory image \
+	    IMAGE=moatd IMAGE_CTX="$SCRATCH/ctx" >"$SCRATCH/make.log" 2>&1 ||
+	    fail "make image failed:"$'\n'"$(tail -n 30 "$SCRATCH/make.log")"
+	tid "make image ($(awk -v a="$t0" -v b="$EPOCHREALTIME" \
+	    'BEGIN { printf "%.2f", b - a }')s); run it on the rig's socket;\
+ docker CLI through it"
+
+	# The image: both tags, its configuration (the builder adds a PATH to
+	# the environment), exactly these files.
+	expect_eq "$(rig_docker image inspect -f '{{.Id}}' moatd:latest)" \
+	    "$(rig_docker image inspect -f '{{.Id}}' "moatd:$ver")" \
+	    "moatd:latest and moatd:$ver"
+	expect_eq "$(rig_docker image inspect -f '{{json .Config.Entrypoint}}
+{{json .Config.Cmd}}
+{{range .Config.Env}}{{println .}}{{end}}{{json .Config.ExposedPorts}}
+{{.Config.User}}
+{{index .Config.Labels "org.opencontainers.image.version"}}' moatd:latest |
+	    grep -v '^PATH=')" \
+'["/moatd","-d"]
+null
+CETUSGUARD_FRONTEND_ADDR=tcp://:2375
+{"2375/tcp":{}}
+0:0
+'"$ver" "image configuration"
+	out=$(_image_layer moatd:latest) || fail "cannot save moatd:latest"
+	expect_eq "$out" "$({ echo \
+"-rw-r--r-- 0/0 etc/group
+-rw-r--r-- 0/0 etc/nsswitch.conf
+-rw-r--r-- 0/0 etc/passwd
+-rwxr-xr-x 0/0 moatd
+drwxr-xr-x 0/0 etc/
+drwxr-xr-x 0/0 etc/moatd/
+drwxr-xr-x 0/0 etc/moatd/rules/
+drwxr-xr-x 0/0 var/
+drwxr-xr-x 0/0 var/empty/
+drwxr-xr-x 0/0 var/empty/moatd/"
+	    for f in "$SRC"/etc/rules/*.list; do
+		echo "-rw-r--r-- 0/0 etc/moatd/rules/${f##*/}"
+	    done; } | LC_ALL=C sort)" "files in the image (mode uid/gid path)"
+	for f in "$SRC"/etc/rules/*.list; do
+		cmp -s "$f" "$SCRATCH/save/root/etc/moatd/rules/${f##*/}" ||
+		    fail "/etc/moatd/rules/${f##*/} differs from etc/rules"
+	done
+	expect_eq "$(cat "$SCRATCH/save/root/etc/passwd")" \
+"root:x:0:0:root:/:/nonexistent
+_moatd:x:$IMAGE_UID:$IMAGE_UID:moatd:/var/empty/moatd:/nonexistent" \
+	    "/etc/passwd"
+	expect_eq "$(cat "$SCRATCH/save/root/etc/group")" \
+"root:x:0:
+_moatd:x:$IMAGE_UID:" "/etc/group"
+	readelf -lW "$SCRATCH/save/root/moatd" | grep -q INTERP &&
+	    fail "/moatd in the image has an ELF interpreter"
+	run_cmd "$SCRATCH/save/root/moatd" -version
+	expect_eq "$OUT" "moatd $ver" "/moatd -version"
+
+	# Run it as the compose file does: root, four capabilities,
+	# read-only, no_new_privs; the socket read-only; configured by
+	# CetusGuard's variables, a shipped rules file and a command option.
+	hard=$(_compose_hardening) || fail "cannot read etc/compose.yaml"
+	run_cmd rig_docker run -d --name "$ct" --network host $hard \
+	    -v "$RIG_SOCK:/var/run/docker.sock:ro" \
+	    -e CETUSGUARD_BACKEND_ADDR=unix:///var/run/docker.sock \
+	    -e CETUSGUARD_FRONTEND_ADDR="tcp://127.0.0.1:$port" \
+	    -e CETUSGUARD_RULES_FILE=/etc/moatd/rules/traefik.list \
+	    -e CETUSGUARD_RULES='GET %API_PREFIX_IMAGES%/json' \
+	    moatd:latest -prefork 2
+	expect_eq "$RC" 0 "docker run moatd:latest ($ERR)"
+	_image_ready "$ct" "$port"
+	proxy=tcp://127.0.0.1:$port
+
+	run_cmd docker -H "$proxy" version \
+	    --format '{{.Server.Version}} {{.Server.APIVersion}}'
+	expect_eq "$RC" 0 "docker version through moatd ($ERR)"
+	expect_eq "$OUT" "$(rig_docker version \
+	    --format '{{.Server.Version}} {{.Server.APIVersion}}')" \
+	    "server version through moatd"
+	run_cmd docker -H "$proxy" ps -a --no-trunc --format '{{.ID}} {{.Names}}'
+	expect_eq "$RC" 0 "docker ps through moatd ($ERR)"
+	expect_eq "$OUT" "$(rig_docker ps -a --no-trunc \
+	    --format '{{.ID}} {{.Names}}')" "docker ps through moatd"
+	grep -Eqx "[0-9a-f]{64} $ct" <<<"$OUT" ||
+	    fail "docker ps through moatd does not list $ct: [$OUT]"
+	run_cmd docker -H "$proxy" run --rm "$RIG_IMAGE" true
+	expect_eq "$RC" 125 "exit status of a denied docker run"
+	expect_match "$ERR" \
+	    "Error response from daemon: moatd: POST /v1\.[0-9]+/containers/create is not allowed" \
+	    "docker run through moatd"
+	run_cmd docker -H "$proxy" images -a --no-trunc --format '{{.ID}}'
+	expect_eq "$RC" 0 "docker images through moatd ($ERR)"
+	# Images created in the same second list in no fixed order: compare
+	# the sets.
+	expect_eq "$(printf '%s\n' "$OUT" | sort)" \
+	    "$(rig_docker images -a --no-trunc --format '{{.ID}}' | sort)" \
+	    "docker images through moatd"
+	run_cmd docker -H "$proxy" volume ls
+	expect_eq "$RC" 1 "exit status of a denied docker volume ls"
+	expect_match "$ERR" \
+	    "Error response from daemon: moatd: GET /v1\.[0-9]+/volumes is not allowed" \
+	    "docker volume ls through moatd"
+	expect_eq "$(_image_containers)" "$({ printf '%s\n' "$cts";
+	    rig_docker inspect -f '{{.Id}}' "$ct"; } | grep . | LC_ALL=C sort)" \
+	    "containers after the denied docker run"
+
+	# The parent is root; the policy worker and both relays are its
+	# children, demoted to the image's user and chrooted.
+	procs=$(_image_procs "$ct")
+	expect_eq "$(awk '{ $1 = $2 = ""; print }' <<<"$procs" |
+	    sed 's/^ *//' | LC_ALL=C sort)" \
+"0 0 moatd: parent
+$IMAGE_UID $IMAGE_UID moatd: policy
+$IMAGE_UID $IMAGE_UID moatd: relay[0]
+$IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
+	parent=$(awk '$6 == "parent" { print $1 }' <<<"$procs")
+	[ -e "/proc/$parent/root/moatd" ] ||
+	    fail "the parent does not see /moatd at its root"
+	n=0
+	while read -r pid line; do
+		[ "$(awk '{ print $1 }' <<<"$line")" = "$parent" ] ||
+		    fail "process $pid ($line): not a child of the parent"
+		_image_check_child "$pid" "${line##* }"
+		n=$((n + 1))
+	done < <(awk '$6 != "parent" { print $1, $2, $6 }' <<<"$procs")
+	expect_eq "$n" 3 "children checked"
+
+	# Nothing died on the way, and SIGTERM (docker stop) ends it cleanly.
+	run_cmd rig_docker logs "$ct"
+	expect_match "$ERR" "listening on tcp://127\.0\.0\.1:$port" \
+	    "the container's log"
+	[[ $ERR == *"lost child"* ]] &&
+	    fail "a child died in the container:"$'\n'"$ERR"
+	run_cmd rig_docker stop -t 10 "$ct"
+	expect_eq "$RC" 0 "docker stop ($ERR)"
+	expect_eq "$(rig_docker inspect -f '{{.State.ExitCode}}' "$ct")" 0 \
+	    "moatd's exit status after docker stop"
+
+	# Leave the engine as it was.
+	run_cmd rig_docker rm "$ct"
+	expect_eq "$RC" 0 "docker rm ($ERR)"
+	run_cmd rig_docker rmi moatd:latest "moatd:$ver"
+	expect_eq "$RC" 0 "docker rmi ($ERR)"
+	expect_eq "$(_image_containers)" "$cts" "containers after the test"
+	expect_eq "$(_image_images)" "$imgs" "images after the test"
+}
+
+# Check the compose file's shape and write each proxy's rules (its
+# CETUSGUARD_RULES, or the file of etc/rules its CETUSGUARD_RULES_FILE
+# names in the image) to $SCRATCH/rules.<client>.  Prints "client proxy"
+# per client, sorted, and "error: ..." for anything wrong.
+_compose_clients() {
+	python3 - "$SRC" "$SCRATCH" <<'EOF'
+import os, sys, yaml
+src, scratch = sys.argv[1], sys.argv[2]
+d = yaml.safe_load(open(src + "/etc/compose.yaml"))
+svc, nets = d["services"], d["networks"]
+proxies = {n for n, s in svc.items() if s.get("image", "").startswith("moatd:")}
+def err(*a):
+    print("error:", *a)
+for p in sorted(proxies):
+    s = svc[p]
+    env = s.get("environment", {})
+    if s.get("volumes") != ["/var/run/docker.sock:/var/run/docker.sock:ro"]:
+        err(p, "volumes", s.get("volumes"))
+    if s.get("read_only") is not True or "ports" in s:
+        err(p, "read_only or ports")
+    if env.get("CETUSGUARD_BACKEND_ADDR") != "unix:///var/run/docker.sock":
+        err(p, "CETUSGUARD_BACKEND_ADDR")
+    if env.get("CETUSGUARD_FRONTEND_ADDR") != "tcp://:2375":
+        err(p, "CETUSGUARD_FRONTEND_ADDR")
+    if len(s["networks"]) != 1:
+        err(p, "is on more than one network")
+    for n, o in s["networks"].items():
+        if (o or {}).get("aliases") != ["moatd"]:
+            err(p, "no alias moatd on", n)
+        if not nets[n].get("internal"):
+            err(p, "network", n, "is not internal")
+for c, s in sorted(svc.items()):
+    if c in proxies:
+        continue
+    if s.get("environment", {}).get("DOCKER_HOST") != "tcp://moatd:2375":
+        err(c, "DOCKER_HOST")
+    shared = [p for p in proxies
+        if set(svc[p]["networks"]) & set(s.get("networks", []))]
+    if len(shared) != 1:
+        err(c, "shares a network with", shared)
+        continue
+    print(c, shared[0])
+    env = svc[shared[0]]["environment"]
+    if "CETUSGUARD_RULES" in env:
+        rules = env["CETUSGUARD_RULES"]
+    else:
+        f = env["CETUSGUARD_RULES_FILE"]
+        if os.path.dirname(f) != "/etc/moatd/rules":
+            err(shared[0], "rules file", f, "is not in the image")
+        rules = open(src + "/etc/rules/" + os.path.basename(f)).read()
+    with open(scratch + "/rules." + c, "w") as f:
+        f.write(rules)
+EOF
+}
+
+# _compose_q client allow|deny 'METHOD TARGET' ...
+_compose_q() {
+	local c=$1 want=$2 req rules
+
+	shift 2
+	rules=$(cat "$SCRATCH/rules.$c")
+	for req in "$@"; do
+		run_cmd "$MOATD" -q "$req" -rules "$rules"
+		case $want in
+		allow)	expect_match "$OUT" '^allow -rules:[0-9]+$' \
+			    "$c's proxy, $req" ;;
+		deny)	expect_eq "$OUT" deny "$c's proxy, $req" ;;
+		esac
+	done
+}
+
+t_image_compose() {
+	local out v=/v1.41 id=4f6b2a1c9d3e
+
+	tid "etc/compose.yaml: a proxy per client, each allowing what it needs"
+	out=$(_compose_clients) || fail "cannot read etc/compose.yaml"
+	expect_eq "$out" "dozzle moatd-dozzle
+homepage moatd-homepage
+portainer moatd-portainer
+traefik moatd-traefik" "clients and their proxies"
+
+	_compose_q portainer allow "GET $v/containers/json?all=1" \
+	    "POST $v/containers/$id/start" "POST $v/containers/$id/exec" \
+	    "POST $v/exec/$id/start" "GET $v/images/json" "GET $v/events" \
+	    "GET $v/volumes" "GET $v/networks/bridge"
+	_compose_q portainer deny "DELETE $v/containers/$id" \
+	    "POST $v/images/create?fromImage=alpine" "DELETE $v/images/alpine" \
+	    "POST $v/volumes/create" "PUT $v/containers/$id/archive?path=/" \
+	    "POST $v/build"
+	_compose_q homepage allow "GET $v/containers/json?all=1" \
+	    "GET $v/containers/web/stats?stream=false"
+	_compose_q homepage deny "GET $v/containers/$id/json" \
+	    "GET $v/containers/$id/logs" "POST $v/containers/$id/start" \
+	    "GET $v/events" "GET $v/images/json"
+	_compose_q dozzle allow "GET $v/containers/json?all=1" \
+	    "GET $v/containers/$id/json" "GET $v/events" \
+	    "GET $v/containers/$id/logs?follow=1&stdout=1&stderr=1" \
+	    "GET $v/containers/$id/stats"
+	_compose_q dozzle deny "POST $v/containers/$id/exec" \
+	    "POST $v/containers/$id/start" "GET $v/containers/$id/archive" \
+	    "GET $v/images/json"
+	_compose_q traefik allow "GET $v/events" "GET $v/containers/json" \
+	    "GET $v/containers/$id/json"
+	_compose_q traefik deny "GET $v/containers/$id/logs" \
+	    "POST $v/containers/$id/start" "GET $v/networks"
+}
