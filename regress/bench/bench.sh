@@ -601,6 +601,10 @@ table() {
 	    "$(dockerd --version | sed 's/Docker version \([^,]*\).*/\1/')"
 	printf 'wrk -t2 -c%d -d%ds (latency: -t1 -c1 -d%ds); all on one host\n' \
 	    "$CONNS" "$DUR_LOAD" "$DUR_LAT"
+	# Everything shares the same cores: other work on the host moves
+	# every figure.
+	printf 'load average before: %s, after: %s\n' "$LOAD0" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	for b in $BACKENDS; do
 		printf '\n'
 		case $b in
@@ -650,6 +654,11 @@ main() {
 	fi
 	T=$(mktemp -d /tmp/moatd-bench.XXXXXX) || die "mktemp"
 	SECONDS=0
+	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+	case $LOAD0 in
+	0.*) ;;
+	*) log "load average $LOAD0: other work will skew the figures" ;;
+	esac
 
 	for b in $BACKENDS; do
 		read -r DIRECT_PORT HAPROXY_PORT MOATD_PORT <<<"$(lib freeports 3)"
