@@ -28,6 +28,9 @@
 #				and wait (10 s) until every -frontend-addr
 #				accepts connections.  Sets MOATD_PID and
 #				MOATD_LOG (stderr and stdout of moatd).
+#				With MOATD_ADDRS set, it waits for those
+#				addresses instead (listeners that come
+#				from a configuration file).
 #   moatd_stop [pid]		SIGTERM, wait, SIGKILL after 10 s.  Sets
 #				MOATD_STATUS (exit status, 128+sig when
 #				killed by a signal); returns 1 if moatd
@@ -244,7 +247,7 @@ moatd_start() {
 		n=$((n + 1))
 	done
 	log=$SCRATCH/moatd.$n.log
-	addrs=$(_frontends "$@")
+	addrs=${MOATD_ADDRS:-$(_frontends "$@")}
 	"$MOATD" -d "$@" >"$log" 2>&1 &
 	pid=$!
 	MOATD_PID=$pid
