@@ -50,8 +50,12 @@
 #
 # Figures, with the exact commands (URL is http://127.0.0.1:<target port>):
 #
-#   latency   wrk -t1 -c1 -d3s --latency URL/_ping
-#             p50/p99 over one kept-alive connection.
+#   latency   wrk -t1 -c1 -d1s --latency URL/_ping
+#             p50/p99 over one kept-alive connection; 3 rounds, the
+#             targets in turn, the median of the rounds.
+#
+# Each kind of figure is taken for all targets in a row (all of them are
+# up together), so that a change in the host's load moves the ratios less.
 #   req/s     wrk -t2 -c32 -d5s URL/_ping
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
@@ -96,7 +100,8 @@ TARGETS=${BENCH_TARGETS:-direct haproxy moatd}
 OUT=$BDIR/last.txt
 CHROOT=/var/empty/moatd
 
-DUR_LAT=3
+DUR_LAT=1
+LAT_ROUNDS=3
 DUR_LOAD=5
 DUR_SHORT=3
 CONNS=32
@@ -323,7 +328,6 @@ haproxy_start() {
 		cat "$T/haproxy.log" >&2
 		return 1
 	fi
-	TARGET_PID=$HAPROXY_PID
 }
 
 moatd_start() {
@@ -346,7 +350,6 @@ moatd_start() {
 		cat "$T/moatd-$b.log" >&2
 		return 1
 	fi
-	TARGET_PID=$MOATD_PID
 }
 
 # ---------------------------------------------------------------------------
@@ -444,111 +447,190 @@ perf_summary() {
 	done
 }
 
-median3() {
-	printf '%s\n' "$@" | sort -g | sed -n 2p
+# The median of the arguments (the lower one of the middle two).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
-# All figures for one target; $1 backend, $2 target, $3 port, $4 root pid.
-measure() {
-	local b=$1 t=$2 port=$3 pid=$4 k=$1.$2 url f c0 c1 tot i out s r0
-	local speeds peak st h
+# The figures, one kind at a time over all targets, so that a change in the
+# host's load between two targets moves their ratio as little as possible.
+# PORT[target] and PID[target] (the root of its process tree) are set.
 
-	url=http://127.0.0.1:$port
-	f=$T/wrk-$b-$t
-	log "$b/$t: measuring on port $port"
+declare -A PORT PID
+
+m_start() {
+	local b=$1 t st
+
 	sleep 0.3
-	set_r "$k.rssidle" "$(lib rss "$pid")"
-
-	# Status sanity: what the denied path answers.
-	st=$(curl -s -o /dev/null -w '%{http_code}' "$url/containers/json")
-	if [ "$t" != direct ] && [ "$st" != 403 ]; then
-		mark "$k.deny" "GET /containers/json answered $st, not 403"
-	fi
-
-	wrk_run "$f.lat" -t1 -c1 -d${DUR_LAT}s --latency "$url/_ping"
-	wrk_check "$k.lat50" "$f.lat" ok
-	[ -n "${BAD[$k.lat50]:-}" ] && BAD[$k.lat99]=1
-	set_r "$k.lat50" "$(wrk_pct "$f.lat" 50%)"
-	set_r "$k.lat99" "$(wrk_pct "$f.lat" 99%)"
-
-	c0=$(lib cpu "$pid")
-	if [ "$t" = "${BENCH_PERF:-}" ] && [ "$b" = static ]; then
-		ps -o pid,args -p "$(lib pids "$pid" | tr ' ' ',')" \
-		    >"$T/perf.ps"
-		# No PMU in a VM: cpu-clock.  "-p" with a workload ("--
-		# sleep") samples the workload, not the pids: stop it by
-		# SIGINT instead.
-		timeout -s INT "$DUR_LOAD" perf record -q -e cpu-clock -g \
-		    -o "$T/perf.data" -p "$(lib pids "$pid" | tr ' ' ',')" \
-		    >/dev/null 2>&1 &
-		h=$!
-	fi
-	wrk_run "$f.c32" -t2 -c$CONNS -d${DUR_LOAD}s "$url/_ping"
-	c1=$(lib cpu "$pid")
-	if [ -n "${h:-}" ]; then
-		wait "$h"
-		perf_summary "$t" >"$BDIR/last-perf.txt"
-		log "perf profile of $t saved to regress/bench/last-perf.txt"
-	fi
-	wrk_check "$k.rps" "$f.c32" ok
-	set_r "$k.rps" "$(wrk_rps "$f.c32")"
-	tot=$(wrk_total "$f.c32")
-	if [ -n "$tot" ] && [ "$tot" -gt 0 ]; then
-		set_r "$k.cpu" "$(awk -v a="$c0" -v b="$c1" -v n="$tot" \
-		    'BEGIN { printf "%.3f", (b - a) * 100000 / n }')"
-		[ -n "${BAD[$k.rps]:-}" ] && BAD[$k.cpu]=1
-	fi
-
-	wrk_run "$f.deny" -t2 -c$CONNS -d${DUR_SHORT}s "$url/containers/json"
-	if [ "$t" = direct ]; then
-		wrk_check "$k.deny" "$f.deny" ok
-	else
-		wrk_check "$k.deny" "$f.deny" deny
-	fi
-	set_r "$k.deny" "$(wrk_rps "$f.deny")"
-
-	wrk_run "$f.close" -t2 -c$CONNS -d${DUR_SHORT}s \
-	    -H 'Connection: close' "$url/_ping"
-	wrk_check "$k.cps" "$f.close" ok
-	set_r "$k.cps" "$(wrk_rps "$f.close")"
-
-	# Large response: speed and what the target holds meanwhile.
-	speeds=
-	peak=0
-	r0=$(lib rss "$pid")
-	for i in 1 2 3; do
-		out=$(lib sample "$pid" -- curl -s -o /dev/null \
-		    -w '%{http_code} %{size_download} %{speed_download}' \
-		    "$url$BIG_PATH")
-		read -r st s sp <<<"$(head -1 <<<"$out")"
-		if [ "$st" != 200 ]; then
-			mark "$k.mbs" "GET $BIG_PATH answered $st"
+	for t in $TARGETS; do
+		set_r "$b.$t.rssidle" "$(lib rss "${PID[$t]}")"
+		st=$(curl -s -o /dev/null -w '%{http_code}' \
+		    "http://127.0.0.1:${PORT[$t]}/containers/json")
+		if [ "$t" != direct ] && [ "$st" != 403 ]; then
+			mark "$b.$t.deny" "GET /containers/json answered $st"
 		fi
-		speeds="$speeds $sp"
-		s=$(tail -1 <<<"$out")
-		[ "$s" -gt "$peak" ] && peak=$s
 	done
-	# shellcheck disable=SC2086
-	set_r "$k.mbs" "$(awk -v s="$(median3 $speeds)" \
-	    'BEGIN { printf "%.0f", s / 1e6 }')"
-	set_r "$k.rssfast" $((peak - r0))
-	r0=$(lib rss "$pid")
-	out=$(lib sample "$pid" -- curl -s -o /dev/null --limit-rate 20M \
-	    --max-time 2 -w '%{size_download}' "$url$BIG_PATH")
-	set_r "$k.rssslow" $(($(tail -1 <<<"$out") - r0))
+}
 
-	# Idle connections.
-	read -r s r0 i <<<"$(lib idle "$port" $IDLE_CONNS bare "$pid")"
-	[ "$i" -ne $IDLE_CONNS ] &&
-	    mark "$k.kbbare" "only $i of $IDLE_CONNS connections stayed open"
-	set_r "$k.kbbare" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
-	    'BEGIN { printf "%.1f", (b - a) / n }')"
-	read -r s r0 i <<<"$(lib idle "$port" $IDLE_CONNS ping "$pid")"
-	[ "$i" -ne $IDLE_CONNS ] &&
-	    mark "$k.kbping" "only $i of $IDLE_CONNS connections stayed open"
-	set_r "$k.rss1k" "$r0"
-	set_r "$k.kbping" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
-	    'BEGIN { printf "%.1f", (b - a) / n }')"
+# Rounds of a short single-connection run per target, in turn; the median
+# of the rounds' percentiles.
+m_latency() {
+	local b=$1 t i f p50 p99
+
+	for t in $TARGETS; do
+		eval "L50_$t=; L99_$t="
+	done
+	for ((i = 1; i <= LAT_ROUNDS; i++)); do
+		for t in $TARGETS; do
+			f=$T/wrk-$b-$t.lat$i
+			wrk_run "$f" -t1 -c1 -d${DUR_LAT}s --latency \
+			    "http://127.0.0.1:${PORT[$t]}/_ping"
+			wrk_check "$b.$t.lat50" "$f" ok
+			eval "L50_$t=\"\$L50_$t $(wrk_pct "$f" 50%)\""
+			eval "L99_$t=\"\$L99_$t $(wrk_pct "$f" 99%)\""
+		done
+	done
+	for t in $TARGETS; do
+		eval "p50=\$L50_$t; p99=\$L99_$t"
+		# shellcheck disable=SC2086
+		set_r "$b.$t.lat50" "$(median $p50)"
+		# shellcheck disable=SC2086
+		set_r "$b.$t.lat99" "$(median $p99)"
+		[ -n "${BAD[$b.$t.lat50]:-}" ] && BAD[$b.$t.lat99]=1
+	done
+}
+
+m_load() {
+	local b=$1 t k f c0 c1 tot h
+
+	for t in $TARGETS; do
+		k=$b.$t
+		f=$T/wrk-$b-$t.c32
+		h=
+		c0=$(lib cpu "${PID[$t]}")
+		if [ "$t" = "${BENCH_PERF:-}" ] && [ "$b" = static ]; then
+			ps -o pid,args -p "$(lib pids "${PID[$t]}" |
+			    tr ' ' ',')" >"$T/perf.ps"
+			# No PMU in a VM: cpu-clock.  "-p" with a workload
+			# ("-- sleep") samples the workload, not the pids:
+			# stop it by SIGINT instead.
+			timeout -s INT "$DUR_LOAD" perf record -q -e cpu-clock \
+			    -g -o "$T/perf.data" \
+			    -p "$(lib pids "${PID[$t]}" | tr ' ' ',')" \
+			    >/dev/null 2>&1 &
+			h=$!
+		fi
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s \
+		    "http://127.0.0.1:${PORT[$t]}/_ping"
+		c1=$(lib cpu "${PID[$t]}")
+		if [ -n "$h" ]; then
+			wait "$h"
+			perf_summary "$t" >"$BDIR/last-perf.txt"
+			log "perf profile of $t saved to" \
+			    "regress/bench/last-perf.txt"
+		fi
+		wrk_check "$k.rps" "$f" ok
+		set_r "$k.rps" "$(wrk_rps "$f")"
+		tot=$(wrk_total "$f")
+		if [ -n "$tot" ] && [ "$tot" -gt 0 ]; then
+			set_r "$k.cpu" "$(awk -v a="$c0" -v b="$c1" \
+			    -v n="$tot" \
+			    'BEGIN { printf "%.3f", (b - a) * 100000 / n }')"
+			[ -n "${BAD[$k.rps]:-}" ] && BAD[$k.cpu]=1
+		fi
+	done
+}
+
+m_deny() {
+	local b=$1 t f
+
+	for t in $TARGETS; do
+		f=$T/wrk-$b-$t.deny
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_SHORT}s \
+		    "http://127.0.0.1:${PORT[$t]}/containers/json"
+		if [ "$t" = direct ]; then
+			wrk_check "$b.$t.deny" "$f" ok
+		else
+			wrk_check "$b.$t.deny" "$f" deny
+		fi
+		set_r "$b.$t.deny" "$(wrk_rps "$f")"
+	done
+}
+
+m_close() {
+	local b=$1 t f
+
+	for t in $TARGETS; do
+		f=$T/wrk-$b-$t.close
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_SHORT}s \
+		    -H 'Connection: close' "http://127.0.0.1:${PORT[$t]}/_ping"
+		wrk_check "$b.$t.cps" "$f" ok
+		set_r "$b.$t.cps" "$(wrk_rps "$f")"
+	done
+}
+
+# Large response: speed, and what the target holds meanwhile.
+m_big() {
+	local b=$1 t k url pid i out st s sp speeds peak r0
+
+	for t in $TARGETS; do
+		k=$b.$t
+		url=http://127.0.0.1:${PORT[$t]}$BIG_PATH
+		pid=${PID[$t]}
+		speeds=
+		peak=0
+		r0=$(lib rss "$pid")
+		for i in 1 2 3; do
+			out=$(lib sample "$pid" -- curl -s -o /dev/null \
+			    -w '%{http_code} %{size_download} %{speed_download}' \
+			    "$url")
+			read -r st s sp <<<"$(head -1 <<<"$out")"
+			[ "$st" != 200 ] &&
+			    mark "$k.mbs" "GET $BIG_PATH answered $st"
+			speeds="$speeds $sp"
+			s=$(tail -1 <<<"$out")
+			[ "$s" -gt "$peak" ] && peak=$s
+		done
+		# shellcheck disable=SC2086
+		set_r "$k.mbs" "$(awk -v s="$(median $speeds)" \
+		    'BEGIN { printf "%.0f", s / 1e6 }')"
+		set_r "$k.rssfast" $((peak - r0))
+		r0=$(lib rss "$pid")
+		out=$(lib sample "$pid" -- curl -s -o /dev/null \
+		    --limit-rate 20M --max-time 2 -w '%{size_download}' "$url")
+		set_r "$k.rssslow" $(($(tail -1 <<<"$out") - r0))
+	done
+}
+
+m_idle() {
+	local b=$1 t k s r0 i
+
+	for t in $TARGETS; do
+		k=$b.$t
+		read -r s r0 i <<<"$(lib idle "${PORT[$t]}" $IDLE_CONNS bare \
+		    "${PID[$t]}")"
+		[ "$i" -ne $IDLE_CONNS ] && mark "$k.kbbare" \
+		    "only $i of $IDLE_CONNS connections stayed open"
+		set_r "$k.kbbare" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
+		    'BEGIN { printf "%.1f", (b - a) / n }')"
+		read -r s r0 i <<<"$(lib idle "${PORT[$t]}" $IDLE_CONNS ping \
+		    "${PID[$t]}")"
+		[ "$i" -ne $IDLE_CONNS ] && mark "$k.kbping" \
+		    "only $i of $IDLE_CONNS connections stayed open"
+		set_r "$k.rss1k" "$r0"
+		set_r "$k.kbping" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
+		    'BEGIN { printf "%.1f", (b - a) / n }')"
+	done
+}
+
+measure() {
+	local b=$1 m
+
+	for m in start latency load deny close big idle; do
+		log "$b: $m ($TARGETS) at ${SECONDS}s"
+		"m_$m" "$b"
+	done
 }
 
 # ---------------------------------------------------------------------------
@@ -599,8 +681,8 @@ table() {
 	    "$(haproxy -v | sed -n '1s/ - .*//p') nbthread 2" \
 	    "$(nginx -v 2>&1 | sed 's/.*: //') 1 worker" \
 	    "$(dockerd --version | sed 's/Docker version \([^,]*\).*/\1/')"
-	printf 'wrk -t2 -c%d -d%ds (latency: -t1 -c1 -d%ds); all on one host\n' \
-	    "$CONNS" "$DUR_LOAD" "$DUR_LAT"
+	printf 'wrk -t2 -c%d -d%ds (latency: -t1 -c1 -d%ds x %d); all on one host\n' \
+	    "$CONNS" "$DUR_LOAD" "$DUR_LAT" "$LAT_ROUNDS"
 	# Everything shares the same cores: other work on the host moves
 	# every figure.
 	printf 'load average before: %s, after: %s\n' "$LOAD0" \
@@ -641,7 +723,7 @@ table() {
 # ---------------------------------------------------------------------------
 
 main() {
-	local b t port
+	local b t
 
 	sh "$BDIR/deps.sh" || die "cannot install the bench dependencies"
 	[ "$(id -u)" -eq 0 ] || die "run as root (moatd, dockerd)"
@@ -668,28 +750,27 @@ main() {
 		docker) dockerd_start || die "cannot start dockerd" ;;
 		*) die "unknown backend $b" ;;
 		esac
+		PORT[direct]=$DIRECT_PORT
+		PID[direct]=$BACKEND_PID
+		PORT[haproxy]=$HAPROXY_PORT
+		PORT[moatd]=$MOATD_PORT
 		for t in $TARGETS; do
-			TARGET_PID=
 			case $t in
-			direct)
-				port=$DIRECT_PORT
-				TARGET_PID=$BACKEND_PID
-				;;
 			haproxy)
-				port=$HAPROXY_PORT
 				haproxy_start || die "cannot start haproxy"
+				PID[haproxy]=$HAPROXY_PID
 				;;
 			moatd)
-				port=$MOATD_PORT
 				moatd_start "$b" || die "cannot start moatd"
+				PID[moatd]=$MOATD_PID
 				;;
 			esac
-			measure "$b" "$t" "$port" "$TARGET_PID"
-			case $t in
-			haproxy) stop_pid "$HAPROXY_PID"; HAPROXY_PID= ;;
-			moatd) stop_pid "$MOATD_PID"; MOATD_PID= ;;
-			esac
 		done
+		measure "$b"
+		stop_pid "$HAPROXY_PID"
+		HAPROXY_PID=
+		stop_pid "$MOATD_PID"
+		MOATD_PID=
 		case $b in
 		static) nginx_stop ;;
 		docker) dockerd_stop ;;
