@@ -73,9 +73,11 @@
 #             buffers when the client is slower than the backend: with
 #             backpressure that stays at socket buffers plus <= 128 KiB.
 #   RSS       summed VmRSS (/proc/<pid>/status) of the target's processes,
-#             parent and every child: right after start, and while 1,000
-#             connections are held open (benchlib.py idle), once only
-#             connected, once after one kept-alive GET /_ping each.
+#             parent and every child: right after start; then, before any
+#             load, with 1,000 connections held open that sent nothing, and
+#             with 1,000 more, held as well, that each made one kept-alive
+#             GET /_ping in turn (benchlib.py idle).  KiB per connection is
+#             the growth of each step over 1,000.
 #
 # A value is marked "*" when the run behind it was not clean (socket errors
 # or unexpected statuses); the reasons are listed under the table.  The
@@ -604,30 +606,33 @@ m_big() {
 }
 
 m_idle() {
-	local b=$1 t k s r0 i
+	local b=$1 t k base bare both nb np
 
 	for t in $TARGETS; do
 		k=$b.$t
-		read -r s r0 i <<<"$(lib idle "${PORT[$t]}" $IDLE_CONNS bare \
-		    "${PID[$t]}")"
-		[ "$i" -ne $IDLE_CONNS ] && mark "$k.kbbare" \
-		    "only $i of $IDLE_CONNS connections stayed open"
-		set_r "$k.kbbare" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
-		    'BEGIN { printf "%.1f", (b - a) / n }')"
-		read -r s r0 i <<<"$(lib idle "${PORT[$t]}" $IDLE_CONNS ping \
-		    "${PID[$t]}")"
-		[ "$i" -ne $IDLE_CONNS ] && mark "$k.kbping" \
-		    "only $i of $IDLE_CONNS connections stayed open"
-		set_r "$k.rss1k" "$r0"
-		set_r "$k.kbping" "$(awk -v a="$s" -v b="$r0" -v n=$IDLE_CONNS \
-		    'BEGIN { printf "%.1f", (b - a) / n }')"
+		read -r base bare both nb np <<<"$(lib idle "${PORT[$t]}" \
+		    $IDLE_CONNS "${PID[$t]}")"
+		if [ -z "$np" ]; then
+			mark "$k.kbbare" "benchlib.py idle failed"
+			continue
+		fi
+		[ "$nb" -ne $IDLE_CONNS ] && mark "$k.kbbare" \
+		    "only $nb of $IDLE_CONNS connections stayed open"
+		[ "$np" -ne $IDLE_CONNS ] && mark "$k.kbping" \
+		    "only $np of $IDLE_CONNS connections stayed open"
+		set_r "$k.rss1k" "$both"
+		set_r "$k.kbbare" "$(awk -v a="$base" -v b="$bare" \
+		    -v n=$IDLE_CONNS 'BEGIN { printf "%.1f", (b - a) / n }')"
+		set_r "$k.kbping" "$(awk -v a="$bare" -v b="$both" \
+		    -v n=$IDLE_CONNS 'BEGIN { printf "%.1f", (b - a) / n }')"
 	done
 }
 
 measure() {
 	local b=$1 m
 
-	for m in start latency load deny close big idle; do
+	# Idle connections first, while no load has grown the processes yet.
+	for m in start idle latency load deny close big; do
 		log "$b: $m ($TARGETS) at ${SECONDS}s"
 		"m_$m" "$b"
 	done
@@ -647,7 +652,7 @@ ROWS=(
 	"rssfast|RSS growth while streaming (KiB)"
 	"rssslow|same, 20 MB/s reader (KiB)"
 	"rssidle|RSS idle after start (KiB)"
-	"rss1k|RSS, $IDLE_CONNS idle kept-alive conns (KiB)"
+	"rss1k|RSS, $IDLE_CONNS bare + $IDLE_CONNS kept-alive (KiB)"
 	"kbbare|KiB per idle conn (connected only)"
 	"kbping|KiB per idle conn (after 1 request)"
 )
@@ -728,8 +733,9 @@ main() {
 	sh "$BDIR/deps.sh" || die "cannot install the bench dependencies"
 	[ "$(id -u)" -eq 0 ] || die "run as root (moatd, dockerd)"
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null
-	[ "$(ulimit -n)" -ge $((IDLE_CONNS * 2 + 100)) ] ||
-	    die "need RLIMIT_NOFILE >= $((IDLE_CONNS * 2 + 100))"
+	# Two sets of idle connections, and as many on the server side.
+	[ "$(ulimit -n)" -ge $((IDLE_CONNS * 4 + 100)) ] ||
+	    die "need RLIMIT_NOFILE >= $((IDLE_CONNS * 4 + 100))"
 	if [ ! -x "$MOATD" ]; then
 		log "no moatd binary at $MOATD: its column stays empty"
 		TARGETS=${TARGETS//moatd/}

@@ -22,12 +22,13 @@
   rss ROOT...            sum of their VmRSS, in KiB
   sample ROOT... -- CMD  run CMD; print its stdout, then the peak summed
                          VmRSS (KiB) seen while it ran, sampled every 10 ms
-  idle PORT N MODE ROOT...
-                         open N connections to 127.0.0.1:PORT and hold them;
-                         MODE "bare" sends nothing, MODE "ping" sends one
-                         kept-alive GET /_ping on each and reads the answer.
-                         Print "RSS_BEFORE RSS_HELD OPEN" (KiB, KiB, count
-                         of connections still open after the measurement).
+  idle PORT N ROOT...    open N connections to 127.0.0.1:PORT that send
+                         nothing, then, holding them, N more that each send
+                         one kept-alive GET /_ping in turn and read the
+                         answer.  Print "RSS_BASE RSS_BARE RSS_BOTH
+                         OPEN_BARE OPEN_PINGED": summed VmRSS (KiB) before,
+                         with the first set, with both; how many of each
+                         set were still open at the end.
 
 A "tree" is the ROOT and all its descendants, found through the ppid field
 of /proc/<pid>/stat, so forked and re-exec'd workers are all counted.
@@ -140,8 +141,10 @@ def still_open(socks):
     """A socket the peer closed polls readable and reads EOF."""
     n = 0
     for s in socks:
-        r, _, _ = select.select([s], [], [], 0)
-        if r:
+        # poll, not select: the descriptors go past FD_SETSIZE.
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        if p.poll(0):
             try:
                 if s.recv(1, socket.MSG_PEEK) == b"":
                     continue
@@ -151,30 +154,36 @@ def still_open(socks):
     return n
 
 
-def idle(port, count, mode, roots):
+def open_conns(port, count):
+    return [socket.create_connection(("127.0.0.1", port), timeout=10)
+            for _ in range(count)]
+
+
+def idle(port, count, roots):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, count + 64)
+    want = min(hard, 2 * count + 64)
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     pids = tree(roots)
-    before = rss(pids)
-    socks = []
-    for _ in range(count):
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        socks.append(s)
-    if mode == "ping":
-        req = b"GET /_ping HTTP/1.1\r\nHost: bench\r\n\r\n"
-        for s in socks:
-            s.sendall(req)
-        for s in socks:
-            recv_response(s)
+    base = rss(pids)
+    bare = open_conns(port, count)
     # Let the server's side finish accepting and settle.
     time.sleep(1.0)
-    held = rss(pids)
-    n = still_open(socks)
-    for s in socks:
+    after_bare = rss(pids)
+    # The second set is opened while the first is held, so that it cannot
+    # reuse memory the first one freed.  One request at a time: what stays
+    # is the cost of an idle kept-alive connection, not the high-water mark
+    # of a thousand requests (and as many backend connections) in flight.
+    pinged = open_conns(port, count)
+    req = b"GET /_ping HTTP/1.1\r\nHost: bench\r\n\r\n"
+    for s in pinged:
+        s.sendall(req)
+        recv_response(s)
+    time.sleep(1.0)
+    after_ping = rss(pids)
+    print(base, after_bare, after_ping, still_open(bare), still_open(pinged))
+    for s in bare + pinged:
         s.close()
-    print(before, held, n)
 
 
 def freeports(n):
@@ -205,7 +214,7 @@ def main(argv):
         i = args.index("--")
         sample(args[:i], args[i + 1:])
     elif cmd == "idle":
-        idle(int(args[0]), int(args[1]), args[2], args[3:])
+        idle(int(args[0]), int(args[1]), args[2:])
     else:
         sys.exit(__doc__)
 
