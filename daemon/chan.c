@@ -42,7 +42,7 @@ chan_read_cb(int fd, short events, void *arg)
 	struct chan	*ch = arg;
 	struct msg	 m;
 	ssize_t		 n;
-	int		 rv;
+	int		 rv = 0;	/* gcc -O1 misses the ch->open test */
 
 	n = msgbuf_read(&ch->mb);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))

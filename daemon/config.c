@@ -69,6 +69,7 @@ config_free(struct moat_config *c)
 	free(c->sources);
 	c->sources = NULL;
 	c->nsources = 0;
+	tls_config_free(c);
 }
 
 static int

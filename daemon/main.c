@@ -55,6 +55,10 @@ static const struct opt opts[] = {
 	{ "backend-tls-cacert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-cert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-key",	 OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-name",	 OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-protocols", OPT_STR, O_BACKEND_TLS },
+	{ "backend-tls-ciphers", OPT_STR,  O_BACKEND_TLS },
+	{ "backend-tls-ciphersuites", OPT_STR, O_BACKEND_TLS },
 	{ "chroot",		 OPT_STR,  O_CHROOT },
 	{ "D",			 OPT_STR,  O_DEFINE },
 	{ "d",			 OPT_BOOL, O_D },
@@ -63,6 +67,10 @@ static const struct opt opts[] = {
 	{ "frontend-tls-cacert", OPT_STR,  O_FRONTEND_TLS },
 	{ "frontend-tls-cert",	 OPT_STR,  O_FRONTEND_TLS },
 	{ "frontend-tls-key",	 OPT_STR,  O_FRONTEND_TLS },
+	{ "frontend-tls-crl",	 OPT_STR,  O_FRONTEND_TLS },
+	{ "frontend-tls-protocols", OPT_STR, O_FRONTEND_TLS },
+	{ "frontend-tls-ciphers", OPT_STR, O_FRONTEND_TLS },
+	{ "frontend-tls-ciphersuites", OPT_STR, O_FRONTEND_TLS },
 	{ "h",			 OPT_BOOL, O_H },
 	{ "help",		 OPT_BOOL, O_H },
 	{ "I",			 OPT_STR,  O_I },
@@ -144,7 +152,9 @@ usage(void)
 	    "             [-backend-addr addr] [-frontend-addr addr ...]\n"
 	    "             [-log-level 0-7] [-rules text ...] "
 	    "[-rules-file file ...]\n"
-	    "             [-no-builtin-rules] [-version]\n");
+	    "             [-no-builtin-rules] [-version]\n"
+	    "             [-frontend-tls-{cacert,cert,key} file]\n"
+	    "             [-backend-tls-{cacert,cert,key} file]\n");
 	exit(2);
 }
 
@@ -263,7 +273,8 @@ apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 			l->got_rules = 1;
 			clear_sources(c, 0);
 		}
-		if (config_add_rules_text(c, "-rules", v) == -1)
+		if (config_add_rules_text(c, st->env ? st->label : "-rules",
+		    v) == -1)
 			return -1;
 		break;
 	case O_RULES_FILE:
@@ -297,7 +308,9 @@ apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 		break;
 	case O_BACKEND_TLS:
 	case O_FRONTEND_TLS:
-		return bad("%s: TLS is not supported yet by this moatd", shown(st));
+		if (tls_config_option(c, o->name, v) == -1)
+			return bad("%s: too long", shown(st));
+		break;
 	case O_D:
 		c->foreground = 1;
 		break;
@@ -561,9 +574,11 @@ load_config(struct moat_config *conf)
 		st.o = find_opt("frontend-addr", 13);
 		st.v = "tcp://127.0.0.1:2375";
 		strlcpy(st.label, "default", sizeof(st.label));
-		return apply_setting(conf, &cl->args, &st);
+		if (apply_setting(conf, &cl->args, &st) == -1)
+			return -1;
 	}
-	return 0;
+	/* -frontend-tls-* to the tcp listeners; TLS blocks consistent */
+	return tls_config_finish(conf);
 }
 
 int
@@ -594,9 +609,15 @@ main(int argc, char **argv)
 			relay_main(&conf, cl->instance);
 		if (strcmp(cl->role, "policy") == 0)
 			policy_main(&conf);
+		if (strcmp(cl->role, "ca") == 0)
+			ca_main(&conf, cl->instance);
 		fatalx("unknown process role %s", cl->role);
 	}
+	/* With -q, 1 means deny: a configuration error must not. */
 	if (load_config(&conf) == -1)
+		exit(cl->query != NULL ? 3 : 1);
+	/* -n also reads the certificates and checks each key fits. */
+	if (cl->check && tls_config_load(&conf) == -1)
 		exit(1);
 	if (cl->check && cl->verbose)
 		rv = check_config(&conf);

@@ -47,6 +47,13 @@ enum msg_type {
 	MSG_BACKEND_FD,		/* parent -> relay: peerid = session id; fd */
 	MSG_BACKEND_ERR,	/* parent -> relay: peerid = session id */
 	MSG_LOG,		/* child -> parent: priority, text */
+	MSG_CFG_TLS,		/* parent -> relay: one TLS context, chain */
+	MSG_CFG_TLS_CA,		/* parent -> relay: its CA bundle */
+	MSG_CFG_TLS_CRL,	/* parent -> relay: its CRLs */
+	MSG_CFG_TLS_KEY,	/* parent -> ca: one private key */
+	MSG_CTL_CAFD,		/* parent -> relay: channel to its ca; fd */
+	MSG_CA_REQ,		/* relay -> ca: peerid = request id */
+	MSG_CA_RES,		/* ca -> relay: peerid = request id */
 	MSG_TYPE_MAX,
 };
 
@@ -119,10 +126,41 @@ struct moat_addr {
 	char		 sdname[64];		/* ADDR_SYSTEMD: FileDescriptorName */
 };
 
+/*
+ * TLS for a listener or for the backend (tls_conf.c).  The parent reads
+ * the files: the public parts (chain, CAs, CRLs) go to the relays as
+ * bytes, the private key only to the ca processes.
+ */
+#define MOAT_PATH_MAX		256
+#define TLS_FILE_MAX		(MSG_MAXSZ - 8192)	/* a message each */
+#define TLS_KEYID_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
+#define TLS_TARGET_BACKEND	0xffffffffU	/* MSG_CFG_TLS*: not a listener */
+
+struct moat_tls {
+	int		 enabled;
+	char		 cert[MOAT_PATH_MAX];	/* PEM chain, leaf first */
+	char		 key[MOAT_PATH_MAX];	/* PEM, RSA or EC */
+	char		 ca[MOAT_PATH_MAX];	/* listener: client CAs */
+	char		 crl[MOAT_PATH_MAX];
+	char		 ciphers[256];		/* TLS 1.2 list */
+	char		 ciphersuites[256];	/* TLS 1.3 list */
+	char		 protocols[64];		/* "tlsv1.2,tlsv1.3" */
+	char		 name[MOAT_ADDR_MAX];	/* backend: name to verify */
+	/* tls_config_load(): public bytes only */
+	char		*cert_pem;
+	size_t		 cert_len;
+	char		*ca_pem;
+	size_t		 ca_len;
+	char		*crl_pem;
+	size_t		 crl_len;
+	uint8_t		 keyid[TLS_KEYID_LEN];
+};
+
 struct moat_listener {
 	int		 id;
 	struct moat_addr addr;
 	int		 fd;
+	struct moat_tls	 tls;
 	/* unix listeners: who may connect */
 	int		 owner_set;
 	uid_t		 owner;
@@ -146,6 +184,9 @@ struct moat_config {
 	char			 user[64];
 	char			 chroot[256];
 	struct moat_addr	 backend;
+	struct moat_tls		 backend_tls;
+	/* -frontend-tls-*: for every tcp listener without its own */
+	struct moat_tls		 frontend_tls;
 	struct moat_listener	 listeners[MOAT_LISTENERS_MAX];
 	size_t			 nlisteners;
 	struct rule_source	*sources;
@@ -202,6 +243,165 @@ void	config_print(const struct moat_config *, FILE *);
 /* Log level names: "emerg" .. "debug" for 0 .. 7; -1 if unknown. */
 const char	*config_level_name(int);
 int	config_level_byname(const char *);
+
+/* tls_conf.c: TLS settings, from flags and environment to the children */
+
+/*
+ * CetusGuard's -frontend-tls-{cacert,cert,key} and -backend-tls-{...},
+ * and ours: -frontend-tls-{crl,protocols,ciphers,ciphersuites},
+ * -backend-tls-{name,protocols,ciphers,ciphersuites} (name without the
+ * dash): record the value.  0, or -1 if name is none of them or the value
+ * is too long.
+ */
+int	tls_config_option(struct moat_config *, const char *name,
+	    const char *value);
+/*
+ * The configuration file (parse.y): word is "tls" (value NULL), "ca",
+ * "certificate", "ciphers", "ciphersuites", "crl", "hostname", "key" or
+ * "protocols".  Turns TLS on.  0, or -1 with *why.
+ */
+int	tls_config_set(struct moat_tls *, const char *word, const char *value,
+	    const char **why);
+/*
+ * After the command line: give every tcp listener without TLS of its own
+ * the -frontend-tls-* settings, and check each TLS block for consistency
+ * (a certificate needs its key, a CRL needs a CA, TLS to a backend needs
+ * tcp://, protocols and names parse).  0, or -1 with the errors logged.
+ */
+int	tls_config_finish(struct moat_config *);
+/* "tlsv1.2,tlsv1.3" (or "default", "all", "secure"): the versions. */
+int	tls_parse_protocols(const char *, int *min, int *max);
+/*
+ * Parent: read and check every file (chain against key, CA, CRL, cipher
+ * lists), keeping the public bytes.  The key is read, checked against the
+ * leaf certificate and wiped.  0, or -1 with the reasons logged; on -1
+ * the previous bytes are kept.
+ */
+int	tls_config_load(struct moat_config *);
+void	tls_config_free(struct moat_config *);
+/*
+ * SIGHUP: nc is the new configuration, old the running one.  nc gets
+ * old's listeners (a reload cannot change them) with their TLS blocks
+ * from nc where the address matches and TLS stays on or off; the blocks
+ * not taken stay in old, for config_free(old).
+ */
+void	tls_config_keep_listeners(struct moat_config *nc,
+	    struct moat_config *old);
+/* Is any TLS configured at all; does any block have a private key. */
+int	tls_config_any(const struct moat_config *);
+int	tls_config_keys(const struct moat_config *);
+/* Parent -> relay: MSG_CFG_TLS{,_CA,_CRL} for every TLS block. */
+int	tls_config_send(struct msgbuf *, const struct moat_config *,
+	    uint32_t gen);
+/* Parent -> ca: MSG_CFG_TLS_KEY per key, read now and wiped once queued. */
+int	tls_config_send_keys(struct msgbuf *, const struct moat_config *,
+	    uint32_t gen);
+/* SHA-256 of a key's SubjectPublicKeyInfo (pkey: EVP_PKEY *): how the
+ * relays name a key to the ca.  0 or -1. */
+int	tls_keyid(const void *pkey, uint8_t id[TLS_KEYID_LEN]);
+/* TLS 1.2 ciphers unless configured: forward secret AEAD only. */
+#define TLS_CIPHERS_DEFAULT	"ECDHE+AESGCM:ECDHE+CHACHA20"
+/* MSG_CFG_TLS flags */
+#define TLS_F_VERIFY		0x1	/* verify the peer against the CAs */
+
+/* ident.c: who a client is, as the relay saw it (TLS, later more) */
+
+#define IDENT_ATTRS_MAX		32
+#define IDENT_KEY_MAX		32
+#define IDENT_VALUE_MAX		1024
+
+/*
+ * Attributes, in order, keys repeatable: "tls.version", "tls.cipher",
+ * "cert.subject" and "cert.issuer" (RFC 2253), "cert.serial" (hex),
+ * "cert.sha256" (hex fingerprint of the DER certificate), "cert.san.dns",
+ * "cert.san.ip", "cert.san.email", "cert.san.uri".  On the wire (after
+ * the peer string of MSG_POLICY_REQ): u32 count, then count pairs of
+ * strings; keys are [a-z0-9._-], values printable ASCII.
+ */
+struct ident_attr {
+	char	*key;
+	char	*value;
+};
+
+struct ident {
+	size_t			 n;
+	struct ident_attr	 a[IDENT_ATTRS_MAX];
+};
+
+/* Add a copy; values are cut at IDENT_VALUE_MAX.  0, or -1 if full or
+ * the key or value is not acceptable. */
+int	ident_add(struct ident *, const char *key, const char *value);
+/* The value of the first attribute called key, or NULL. */
+const char	*ident_get(const struct ident *, const char *key);
+void	ident_clear(struct ident *);
+void	ident_encode(const struct ident *, struct mbuf *);
+/* Strict: a bad count, key or value is -1 (and *id left empty). */
+int	ident_decode(struct mbuf *, struct ident *);
+/* " cert_subject=\"...\" cert_san=\"...\" cert_sha256=..." for the
+ * request log line, or "" if there is no certificate. */
+void	ident_logstr(const struct ident *, char *, size_t);
+
+/* ca.c: the process that holds the private keys */
+
+enum ca_op {
+	CA_OP_RSA_PRIV_ENC = 1,	/* raw or PKCS#1 type 1 padded input */
+	CA_OP_ECDSA_SIGN,	/* a digest; DER ECDSA-Sig-Value back */
+};
+
+#define CA_TIMEOUT_MS	5000
+#define CA_INPUT_MAX	1024	/* RSA up to 8192 bits; digests */
+
+__attribute__((__noreturn__)) void	ca_main(const struct moat_config *,
+	    int instance);
+
+/* tls_key.c (relay): private key operations by message to the ca */
+
+/* Before the sandbox. */
+void	tls_key_init(void);
+/* The channel to our ca (replacing any previous one); -1 for none. */
+void	tls_key_set_ca(int fd);
+/* An EVP_PKEY (as void *) with the public half of pub whose private
+ * operations go to the ca; NULL for a key type it cannot do. */
+void	*tls_key_proxy(void *pub);
+
+/* relay_tls.c: TLS in the relay, on libevent's openssl bufferevents */
+
+struct bufferevent;
+struct event_base;
+
+/* OpenSSL initialised before the sandbox (no files after it). */
+void	relay_tls_init(void);
+/* MSG_CFG_TLS*, MSG_CTL_CAFD: 0, or -1 on a bad message. */
+int	relay_tls_msg(struct msg *);
+/* MSG_CFG_DONE: the contexts built for gen replace the current ones;
+ * sessions keep the context they started with. */
+void	relay_tls_commit(uint32_t gen);
+/*
+ * A client on listener lid: *bevp is a TLS bufferevent accepting on fd,
+ * or a plain one if the listener has no TLS.  0, or -1 (fd closed).
+ */
+int	relay_tls_client(struct event_base *, int lid, int fd,
+	    struct bufferevent **bevp);
+/* The same for a connection to the backend. */
+int	relay_tls_backend(struct event_base *, int fd,
+	    struct bufferevent **bevp);
+/*
+ * Event hooks.  A client: BEV_EVENT_CONNECTED (handshake done) fills
+ * *identp and returns 1 (consumed); a failed handshake is logged with
+ * peer; otherwise 0.  The backend: CONNECTED returns 1; a failed
+ * handshake is logged (why in why) and returns 0.  On a TLS peer's EOF
+ * both re-arm writing, which libevent stops, so that a half-closed
+ * stream still gets what we owe it.
+ */
+int	relay_tls_client_event(struct bufferevent *, short, const char *peer,
+	    struct ident **identp);
+int	relay_tls_backend_event(struct bufferevent *, short, char *why,
+	    size_t);
+/* Read high-water mark, except on TLS (see relay_tls.c for why). */
+void	relay_tls_read_watermark(struct bufferevent *, size_t high);
+/* Half-close: close_notify on TLS (as Go's CloseWrite), else
+ * shutdown(SHUT_WR). */
+void	relay_tls_shutdown_write(struct bufferevent *);
 
 /* chan.c: a message channel on a libevent loop */
 

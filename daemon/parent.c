@@ -53,6 +53,7 @@
 enum child_role {
 	ROLE_POLICY,
 	ROLE_RELAY,
+	ROLE_CA,
 };
 
 struct child {
@@ -72,6 +73,8 @@ struct parent {
 	struct event_base	*base;
 	struct child		 policy;
 	struct child		 relays[MOAT_PREFORK_MAX];
+	struct child		 cas[MOAT_PREFORK_MAX];	/* cas[i]: relays[i] */
+	int			 nca;	/* 0 without TLS keys */
 	char			 self[PATH_MAX];
 	uint32_t		 gen;
 	int			 stopping;
@@ -356,6 +359,9 @@ all_ready(void)
 	for (i = 0; i < p->conf->prefork; i++)
 		if (p->relays[i].pid <= 0 || !p->relays[i].ready)
 			return 0;
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].pid <= 0 || !p->cas[i].ready)
+			return 0;
 	return 1;
 }
 
@@ -403,6 +409,27 @@ wire_relay(struct child *r)
 	    NULL, 0);
 }
 
+/*
+ * Give relay i and its ca a fresh channel to each other.  The relay gets
+ * its end before its configuration, so no handshake can start without it.
+ */
+static void
+wire_ca(int i)
+{
+	int	 sp[2];
+
+	if (i >= p->nca || !p->cas[i].ch.open || !p->relays[i].ch.open)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return;
+	}
+	(void)chan_compose(&p->cas[i].ch, MSG_CTL_PROCFD, i, sp[0], NULL, 0);
+	(void)chan_compose(&p->relays[i].ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
+}
+
+/* A ca gets its keys and nothing else of the configuration. */
 static void
 send_config(struct child *c, int listeners)
 {
@@ -410,8 +437,17 @@ send_config(struct child *c, int listeners)
 	int	 fd;
 
 	c->ready = 0;
+	if (c->role == ROLE_CA) {
+		if (tls_config_send_keys(&c->ch.mb, p->conf, p->gen) == -1)
+			log_warnx("%s: not every key could be sent", c->name);
+		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
+		return;
+	}
 	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: config", c->name);
+	if (c->role == ROLE_RELAY &&
+	    tls_config_send(&c->ch.mb, p->conf, p->gen) == -1)
+		log_warn("%s: TLS config", c->name);
 	if (c->role == ROLE_RELAY && listeners) {
 		for (i = 0; i < p->conf->nlisteners; i++) {
 			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
@@ -442,7 +478,8 @@ child_start(struct child *c)
 		fatal("socketpair");
 	memset(&a, 0, sizeof(a));
 	a.self = p->self;
-	a.role = c->role == ROLE_POLICY ? "policy" : "relay";
+	a.role = c->role == ROLE_POLICY ? "policy" :
+	    c->role == ROLE_CA ? "ca" : "relay";
 	a.instance = c->instance;
 	a.foreground = p->conf->foreground;
 	a.log_level = p->conf->log_level;
@@ -460,9 +497,13 @@ child_start(struct child *c)
 	 * peer channels; child_dispatch refuses any fd coming back. */
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
+	if (c->role == ROLE_RELAY)
+		wire_ca(c->instance);
 	send_config(c, 1);
 	if (c->role == ROLE_RELAY)
 		wire_relay(c);
+	else if (c->role == ROLE_CA)
+		wire_ca(c->instance);
 	else
 		for (i = 0; i < p->conf->prefork; i++)
 			wire_relay(&p->relays[i]);
@@ -478,6 +519,9 @@ child_by_pid(pid_t pid)
 	for (i = 0; i < p->conf->prefork; i++)
 		if (p->relays[i].pid == pid)
 			return &p->relays[i];
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].pid == pid)
+			return &p->cas[i];
 	return NULL;
 }
 
@@ -488,6 +532,8 @@ children_alive(void)
 
 	for (i = 0; i < p->conf->prefork; i++)
 		n += p->relays[i].pid > 0;
+	for (i = 0; i < p->nca; i++)
+		n += p->cas[i].pid > 0;
 	return n;
 }
 
@@ -520,9 +566,12 @@ stop_done_check(void)
 
 	for (i = 0; i < p->conf->prefork; i++)
 		relays += p->relays[i].pid > 0;
-	/* The policy worker goes last: relays may still ask it. */
+	/* The policy worker and the cas go last: relays may still ask. */
 	if (relays == 0 && p->policy.pid > 0 && p->policy.ch.open)
 		chan_close(&p->policy.ch);
+	for (i = 0; relays == 0 && i < p->nca; i++)
+		if (p->cas[i].pid > 0 && p->cas[i].ch.open)
+			chan_close(&p->cas[i].ch);
 	if (children_alive() == 0)
 		event_base_loopbreak(p->base);
 }
@@ -553,6 +602,9 @@ stop_timeout_cb(int fd, short ev, void *arg)
 			kill(p->relays[i].pid, SIGKILL);
 	if (p->policy.pid > 0)
 		kill(p->policy.pid, SIGKILL);
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].pid > 0)
+			kill(p->cas[i].pid, SIGKILL);
 }
 
 static void
@@ -573,6 +625,8 @@ sigterm_cb(int sig, short ev, void *arg)
 		    &deadline, sizeof(deadline));
 	}
 	evtimer_del(p->policy.restart);
+	for (i = 0; i < p->nca; i++)
+		evtimer_del(p->cas[i].restart);
 	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
 	timer_in(p->stop_timer, deadline + 2, 0);
 	stop_done_check();
@@ -626,7 +680,7 @@ sighup_cb(int sig, short ev, void *arg)
 	log_info("reloading configuration");
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		fatal("%s", __func__);
-	if (p->reload(nc) == -1 ||
+	if (p->reload(nc) == -1 || tls_config_load(nc) == -1 ||
 	    (rs = config_ruleset(nc, reload_rules_err, NULL)) == NULL) {
 		log_warnx("reload failed, keeping configuration %u", p->gen);
 		config_free(nc);
@@ -639,8 +693,11 @@ sighup_cb(int sig, short ev, void *arg)
 	    strcmp(nc->chroot, p->conf->chroot) != 0)
 		log_warnx("listeners, user, chroot and prefork change only "
 		    "on restart; keeping the running ones");
-	memcpy(nc->listeners, p->conf->listeners, sizeof(nc->listeners));
-	nc->nlisteners = p->conf->nlisteners;
+	/* The running listeners, with their new TLS settings (tls_conf.c). */
+	tls_config_keep_listeners(nc, p->conf);
+	if (p->nca == 0 && tls_config_keys(nc) > 0)
+		log_warnx("TLS private keys added by a reload need a restart "
+		    "(no key process runs)");
 	nc->prefork = p->conf->prefork;
 	nc->foreground = p->conf->foreground;
 	strlcpy(nc->user, p->conf->user, sizeof(nc->user));
@@ -653,6 +710,10 @@ sighup_cb(int sig, short ev, void *arg)
 	p->reloading = 1;
 	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)now_usec());
+	/* The cas first: a relay on the new keys asks for them at once. */
+	for (i = 0; i < p->nca; i++)
+		if (p->cas[i].ch.open)
+			send_config(&p->cas[i], 0);
 	if (p->policy.ch.open)
 		send_config(&p->policy, 0);
 	for (i = 0; i < p->conf->prefork; i++)
@@ -670,7 +731,8 @@ child_setup(struct child *c, enum child_role role, int instance)
 	if (role == ROLE_POLICY)
 		strlcpy(c->name, "policy", sizeof(c->name));
 	else
-		snprintf(c->name, sizeof(c->name), "relay[%d]", instance);
+		snprintf(c->name, sizeof(c->name), "%s[%d]",
+		    role == ROLE_CA ? "ca" : "relay", instance);
 	if ((c->restart = evtimer_new(p->base, restart_cb, c)) == NULL)
 		fatalx("evtimer_new");
 }
@@ -692,6 +754,8 @@ parent_checks(struct moat_config *c)
 		    "as root)", c->user);
 	if (drop_check_chroot(c->chroot, 1) == -1)
 		fatalx("chroot directory %s is unusable", c->chroot);
+	if (tls_config_load(c) == -1)
+		fatalx("TLS configuration unusable");
 	if ((n = readlink("/proc/self/exe", p->self, sizeof(p->self) - 1))
 	    == -1)
 		fatal("readlink /proc/self/exe");
@@ -729,7 +793,8 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		fatal("%s", __func__);
 	p->conf = c;
 	p->reload = reload;
-	log_init(c->foreground, c->log_level, LOG_DAEMON);
+	/* Until we are in the background, errors go where they are seen. */
+	log_init(1, c->log_level, LOG_DAEMON);
 	log_procinit("parent");
 	parent_checks(c);
 	if (!c->foreground && !sd_under_systemd())
@@ -741,6 +806,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	/* Daemonise before spawning: the children must be ours to reap. */
 	if (!c->foreground && !sd_under_systemd() && daemon(0, 0) == -1)
 		fatal("daemon");
+	log_init(c->foreground, c->log_level, LOG_DAEMON);
 	if (p->pidfh != NULL && pidfile_write(p->pidfh) == -1)
 		log_warn("pid file %s", c->pidfile);
 	signal(SIGPIPE, SIG_IGN);
@@ -760,7 +826,13 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	child_setup(&p->policy, ROLE_POLICY, -1);
 	for (i = 0; i < c->prefork; i++)
 		child_setup(&p->relays[i], ROLE_RELAY, i);
+	/* One ca per relay (see ca.c), started first: relays need them. */
+	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
+	for (i = 0; i < p->nca; i++)
+		child_setup(&p->cas[i], ROLE_CA, i);
 	child_start(&p->policy);
+	for (i = 0; i < p->nca; i++)
+		child_start(&p->cas[i]);
 	for (i = 0; i < c->prefork; i++)
 		child_start(&p->relays[i]);
 	log_info("moatd %s started: %d relays, backend %s", MOATD_VERSION,

@@ -113,6 +113,8 @@ static void	 listen_group(char *, int64_t);
 static void	 listen_mode(int64_t);
 static void	 listen_end(void);
 static void	 listen_systemd(char *);
+static void	 tls_at(struct moat_tls *, int);
+static void	 tls_set(const char *, char *);
 
 static struct file		*files[INCLUDE_DEPTH];
 static int			 nfiles;
@@ -130,6 +132,9 @@ static size_t			 lexsize;
 /* The unix or tcp listener that "listen on" is building. */
 static struct moat_listener	 lst;
 static int			 lst_ok, lst_mode_set;
+/* Where TLS options go: a listener's block or the backend's. */
+static struct moat_tls		*tls_cur, tls_void;
+static int			 tls_backend;
 %}
 
 %define parse.error custom
@@ -142,7 +147,11 @@ static int			 lst_ok, lst_mode_set;
 %token	TLIMIT "limit" TLINE "line" TLISTEN "listen" TLOG "log"
 %token	TMODE "mode" TNO "no" TON "on" TOWNER "owner" TPIDFILE "pidfile"
 %token	TPREFORK "prefork" TRULES "rules" TSYSTEMD "systemd"
-%token	TTIMEOUT "timeout" TUSER "user" TYES "yes"
+%token	TTIMEOUT "timeout" TUSER "user"
+%token	TCA "ca" TCERTIFICATE "certificate" TCIPHERS "ciphers"
+%token	TCIPHERSUITES "ciphersuites" TCRL "crl" THOSTNAME "hostname"
+%token	TKEY "key" TPROTOCOLS "protocols" TTLS "tls"
+%token	TYES "yes"
 %token	TEOL "end of line"
 %token	TERROR "bad token"
 %token	<v.string>	TSTRING "string"
@@ -208,7 +217,10 @@ main		: TUSER TSTRING {
 			if ($3 != -1)
 				conf->log_level = $3;
 		}
-		| TBACKEND TSTRING		{ set_backend($2); }
+		| TBACKEND TSTRING {
+			set_backend($2);
+			tls_at(&conf->backend_tls, 1);
+		} tlsopts
 		| TLISTEN TON listener
 		| TTIMEOUT timeout TNUMBER	{ set_timeout($2, $3); }
 		| TLIMIT limit TNUMBER		{ set_limit($2, $3); }
@@ -255,7 +267,13 @@ listener	: TSTRING			{ listen_begin($1); }
 			listen_end();
 			free($1);
 		}
-		| TSYSTEMD optname		{ listen_systemd($2); }
+		| TSYSTEMD optname {
+			size_t	 n = conf->nlisteners;
+
+			listen_systemd($2);
+			tls_at(conf->nlisteners > n ? &conf->listeners[n].tls :
+			    NULL, 0);
+		} tlsopts
 		;
 
 optname		: %empty			{ $$ = NULL; }
@@ -271,6 +289,23 @@ listenopt	: TOWNER TSTRING		{ listen_owner($2, -1); }
 		| TGROUP TSTRING		{ listen_group($2, -1); }
 		| TGROUP TNUMBER		{ listen_group(NULL, $2); }
 		| TMODE TNUMBER			{ listen_mode($2); }
+		| tlsopt
+		;
+
+/* TLS for a listener or the backend: tls_at() said which. */
+tlsopts		: %empty
+		| tlsopts tlsopt
+		;
+
+tlsopt		: TTLS				{ tls_set("tls", NULL); }
+		| TCA TSTRING			{ tls_set("ca", $2); }
+		| TCERTIFICATE TSTRING		{ tls_set("certificate", $2); }
+		| TCIPHERS TSTRING		{ tls_set("ciphers", $2); }
+		| TCIPHERSUITES TSTRING		{ tls_set("ciphersuites", $2); }
+		| TCRL TSTRING			{ tls_set("crl", $2); }
+		| THOSTNAME TSTRING		{ tls_set("hostname", $2); }
+		| TKEY TSTRING			{ tls_set("key", $2); }
+		| TPROTOCOLS TSTRING		{ tls_set("protocols", $2); }
 		;
 
 %%
@@ -378,7 +413,8 @@ yyreport_syntax_error(const yypcontext_t *ctx)
 		return 0;
 	err_tokno = yylval.tokno;
 	describe(tok, got, sizeof(got));
-	/* More than 8 choices: only at the start of a statement. */
+	/* More than 8 choices: at the start of a statement, or among a
+	 * listener's options (TLS has nine). */
 	if ((n = yypcontext_expected_tokens(ctx, exp, 8)) <= 0)
 		strlcpy(want, "a keyword", sizeof(want));
 	for (i = 0; i < n && off < sizeof(want); i++)
@@ -600,14 +636,21 @@ kw_cmp(const void *k, const void *e)
 static const struct keyword keywords[] = {
 	{ "backend",	TBACKEND },
 	{ "builtin",	TBUILTIN },
+	{ "ca",		TCA },
+	{ "certificate", TCERTIFICATE },
 	{ "chroot",	TCHROOT },
+	{ "ciphers",	TCIPHERS },
+	{ "ciphersuites", TCIPHERSUITES },
+	{ "crl",	TCRL },
 	{ "drain",	TDRAIN },
 	{ "file",	TFILE },
 	{ "group",	TGROUP },
 	{ "head",	THEAD },
 	{ "headers",	THEADERS },
+	{ "hostname",	THOSTNAME },
 	{ "idle",	TIDLE },
 	{ "include",	TINCLUDE },
+	{ "key",	TKEY },
 	{ "level",	TLEVEL },
 	{ "limit",	TLIMIT },
 	{ "line",	TLINE },
@@ -619,9 +662,11 @@ static const struct keyword keywords[] = {
 	{ "owner",	TOWNER },
 	{ "pidfile",	TPIDFILE },
 	{ "prefork",	TPREFORK },
+	{ "protocols",	TPROTOCOLS },
 	{ "rules",	TRULES },
 	{ "systemd",	TSYSTEMD },
 	{ "timeout",	TTIMEOUT },
+	{ "tls",	TTLS },
 	{ "user",	TUSER },
 	{ "yes",	TYES },
 };
@@ -640,7 +685,11 @@ lexword(int c)
 			return findeol();
 		}
 		lexput(&len, c);
-	} while (isword(c = lgetc()));
+		/* A macro may complete a word: tcp://127.0.0.1:$port */
+		while ((c = lgetc()) == '$' && !expanding)
+			if (expand() == -1)
+				return findeol();
+	} while (isword(c));
 	lungetc(c);
 	p = lexbuf + (lexbuf[0] == '-');
 	if (*p != '\0' && strspn(p, "0123456789") == strlen(p)) {
@@ -1072,6 +1121,7 @@ listen_begin(char *s)
 	memset(&lst, 0, sizeof(lst));
 	lst_ok = lst_mode_set = 0;
 	lst.mode = 0660;
+	tls_at(&lst.tls, 0);
 	if (config_parse_addr(s, &lst.addr, &why) == -1)
 		yyerror("listen on \"%s\": %s", s, why);
 	else
@@ -1146,6 +1196,9 @@ listen_end(void)
 	    (lst.owner_set || lst.group_set || lst_mode_set))
 		yyerror("listen on \"%s\": owner, group and mode are for "
 		    "unix sockets", lst.addr.text);
+	else if (lst.addr.kind == ADDR_UNIX && lst.tls.enabled)
+		yyerror("listen on \"%s\": TLS is for tcp sockets",
+		    lst.addr.text);
 	else
 		add_listener(&lst);
 }
@@ -1183,6 +1236,29 @@ listen_systemd(char *name)
 		add_listener(&l);
 	}
 	free(name);
+}
+
+/* TLS options from here on go to t (NULL: checked, then dropped). */
+static void
+tls_at(struct moat_tls *t, int backend)
+{
+	memset(&tls_void, 0, sizeof(tls_void));
+	tls_cur = t != NULL ? t : &tls_void;
+	tls_backend = backend;
+}
+
+static void
+tls_set(const char *word, char *value)
+{
+	const char	*why;
+
+	if (tls_cur == NULL)
+		tls_at(NULL, 0);
+	if (strcmp(word, "hostname") == 0 && !tls_backend)
+		yyerror("hostname: for the backend's TLS only");
+	else if (tls_config_set(tls_cur, word, value, &why) == -1)
+		yyerror("%s \"%s\": %s", word, value, why);
+	free(value);
 }
 
 int

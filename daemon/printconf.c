@@ -106,6 +106,33 @@ print_unix_perms(FILE *fp, const struct moat_listener *l)
 	fprintf(fp, " mode %04o", (unsigned int)l->mode);
 }
 
+/* A TLS block after its listener or backend, on the same line. */
+static void
+print_tls(FILE *fp, const struct moat_tls *t, int backend)
+{
+	const struct {
+		const char	*word;
+		const char	*value;
+	} f[] = {
+		{ "certificate", t->cert }, { "key", t->key },
+		{ "ca", t->ca }, { "crl", t->crl },
+		{ "hostname", backend ? t->name : "" },
+		{ "protocols", t->protocols }, { "ciphers", t->ciphers },
+		{ "ciphersuites", t->ciphersuites },
+	};
+	size_t	 i;
+
+	if (!t->enabled)
+		return;
+	fputs(" tls", fp);
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].value[0] == '\0')
+			continue;
+		fprintf(fp, " %s ", f[i].word);
+		print_quoted(fp, f[i].value);
+	}
+}
+
 static void
 print_listener(FILE *fp, const struct moat_listener *l)
 {
@@ -121,6 +148,7 @@ print_listener(FILE *fp, const struct moat_listener *l)
 		if (l->addr.kind == ADDR_UNIX)
 			print_unix_perms(fp, l);
 	}
+	print_tls(fp, &l->tls, 0);
 	fputc('\n', fp);
 }
 
@@ -157,7 +185,10 @@ config_print(const struct moat_config *c, FILE *fp)
 	else
 		fprintf(fp, "log level %d\n", c->log_level);
 	fputc('\n', fp);
-	print_string(fp, "backend", c->backend.text);
+	fputs("backend ", fp);
+	print_quoted(fp, c->backend.text);
+	print_tls(fp, &c->backend_tls, 1);
+	fputc('\n', fp);
 	for (i = 0; i < c->nlisteners; i++)
 		print_listener(fp, &c->listeners[i]);
 	fputc('\n', fp);

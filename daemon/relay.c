@@ -82,6 +82,7 @@ struct session {
 	struct relay		*r;
 	int			 lid;
 	char			 peer[80];
+	struct ident		*ident;		/* TLS: who, once verified */
 	enum sstate		 state;
 	struct bufferevent	*c;
 	struct bufferevent	*b;
@@ -209,7 +210,7 @@ static void
 log_request(struct session *s, const char *verdict)
 {
 	struct verdict	*v = s->v;
-	char		 rule[300];
+	char		 rule[300], who[3 * IDENT_VALUE_MAX];
 	int		 pri;
 
 	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
@@ -220,8 +221,9 @@ log_request(struct session *s, const char *verdict)
 	else
 		strlcpy(rule, "-", sizeof(rule));
 	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
-	logit(pri, "client=%s method=%s path=%s verdict=%s rule=%s status=%d "
-	    "in=%llu out=%llu ms=%.3f%s%s", s->peer,
+	ident_logstr(s->ident, who, sizeof(who));
+	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
+	    "status=%d in=%llu out=%llu ms=%.3f%s%s", s->peer, who,
 	    v != NULL && v->method[0] ? v->method : "-",
 	    v != NULL && v->path[0] ? v->path : "-", verdict, rule, s->status,
 	    (unsigned long long)s->nin, (unsigned long long)s->nout,
@@ -403,6 +405,10 @@ session_free(struct session *s)
 	if (s->c != NULL) {
 		bufferevent_free(s->c);
 		r->nfds--;
+	}
+	if (s->ident != NULL) {
+		ident_clear(s->ident);
+		free(s->ident);
 	}
 	event_free(s->timer);
 	free(s);
@@ -599,6 +605,7 @@ send_head(struct session *s, const char *head, size_t hl)
 	mbuf_init(&m);
 	mbuf_add_u32(&m, s->lid);
 	mbuf_add_str(&m, s->peer);
+	ident_encode(s->ident, &m);
 	mbuf_add_data(&m, head, hl);
 	s->state = S_POLICY;
 	bufferevent_disable(s->c, EV_READ);
@@ -671,7 +678,7 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	s->b_pooled = pooled;
 	bufferevent_setcb(bev, backend_read_cb, backend_write_cb,
 	    backend_event_cb, s);
-	bufferevent_setwatermark(bev, EV_READ, 0, RELAY_HIGH);
+	relay_tls_read_watermark(bev, RELAY_HIGH);
 	bufferevent_setwatermark(bev, EV_WRITE, RELAY_LOW, 0);
 	out = bufferevent_get_output(bev);
 	serialize_head(s, out);
@@ -805,12 +812,12 @@ pipe_shutdown_check(struct session *s)
 {
 	if (s->c_eof == 1 &&
 	    evbuffer_get_length(bufferevent_get_output(s->b)) == 0) {
-		shutdown(bufferevent_getfd(s->b), SHUT_WR);
+		relay_tls_shutdown_write(s->b);
 		s->c_eof = 2;
 	}
 	if (s->b_eof == 1 &&
 	    evbuffer_get_length(bufferevent_get_output(s->c)) == 0) {
-		shutdown(bufferevent_getfd(s->c), SHUT_WR);
+		relay_tls_shutdown_write(s->c);
 		s->b_eof = 2;
 	}
 	if (s->c_eof == 2 && s->b_eof == 2)
@@ -1014,6 +1021,9 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
+	/* TLS: the handshake is through (who it is), or it failed. */
+	if (relay_tls_client_event(bev, what, s->peer, &s->ident))
+		return;
 	if (s->state == S_PIPE && (what & BEV_EVENT_EOF)) {
 		pipe_move(s, s->c, s->b);
 		s->c_eof = 1;
@@ -1087,7 +1097,11 @@ static void
 backend_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
+	char		 why[512];
 
+	why[0] = '\0';
+	if (relay_tls_backend_event(bev, what, why, sizeof(why)))
+		return;
 	if (s->state == S_PIPE) {
 		pipe_move(s, s->b, s->c);
 		s->b_eof = 1;
@@ -1106,6 +1120,10 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		backend_release(s, 0);
+		if (why[0] != '\0') {
+			reply_error(s, 502, "TLS with the Docker daemon failed");
+			return;
+		}
 		log_warnx("backend %s closed before answering",
 		    "connection");
 		reply_error(s, 502, "the Docker daemon closed the connection");
@@ -1146,14 +1164,11 @@ backend_fd(uint32_t id, int fd, int err)
 		    "cannot connect to the Docker daemon");
 		return;
 	}
-	r->nfds++;
-	if ((bev = bufferevent_socket_new(r->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		close(fd);
-		r->nfds--;
-		reply_error(s, 503, "out of memory");
+	if (relay_tls_backend(r->base, fd, &bev) == -1) {
+		reply_error(s, 502, "TLS to the Docker daemon is unusable");
 		return;
 	}
+	r->nfds++;
 	start_forward(s, bev, 0);
 }
 
@@ -1201,13 +1216,17 @@ session_new(struct listener *l, int fd)
 	s->id = ++r->nextid;
 	peer_name(fd, s->peer, sizeof(s->peer));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	s->c = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (relay_tls_client(r->base, l->id, fd, &s->c) == -1) {
+		r->nfds--;	/* a TLS listener without TLS: refused */
+		free(s);
+		return;
+	}
 	s->timer = evtimer_new(r->base, session_timeout_cb, s);
-	if (s->c == NULL || s->timer == NULL)
+	if (s->timer == NULL)
 		fatalx("%s: out of memory", __func__);
 	bufferevent_setcb(s->c, client_read_cb, client_write_cb,
 	    client_event_cb, s);
-	bufferevent_setwatermark(s->c, EV_READ, 0, RELAY_HIGH);
+	relay_tls_read_watermark(s->c, RELAY_HIGH);
 	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
 	RB_INSERT(sessions, &r->sessions, s);
 	r->nsessions++;
@@ -1349,6 +1368,13 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	case MSG_CTL_DRAIN:
 		drain(m);
 		return;
+	case MSG_CFG_TLS:
+	case MSG_CFG_TLS_CA:
+	case MSG_CFG_TLS_CRL:
+	case MSG_CTL_CAFD:
+		if (relay_tls_msg(m) == -1)
+			fatalx("bad TLS configuration from parent");
+		return;
 	case MSG_CFG_GLOBAL:
 	case MSG_CFG_RULES:
 	case MSG_CFG_DONE:
@@ -1356,6 +1382,7 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		case -1:
 			fatalx("bad configuration from parent");
 		case 1:
+			relay_tls_commit(r->cc.gen);
 			(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen,
 			    -1, NULL, 0);
 			for (i = 0; i < r->nlisteners && !r->draining; i++)
@@ -1396,6 +1423,7 @@ relay_main(const struct moat_config *c, int instance)
 	chan_init(&r->parent, r->base, PARENT_FD, 1, "parent",
 	    parent_dispatch, parent_closed, NULL);
 	proc_log_to(&r->parent);
+	relay_tls_init();
 	sandbox_enter(SANDBOX_RELAY);
 	event_base_dispatch(r->base);
 	exit(0);

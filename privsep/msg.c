@@ -91,7 +91,7 @@ msgbuf_clear(struct msgbuf *mb)
 		next = b->next;
 		if (b->fd != -1)
 			close(b->fd);
-		free(b);
+		freezero(b, sizeof(*b) + b->size);
 	}
 	msgbuf_init(mb, mb->fd, mb->allow_fdpass);
 }
@@ -411,7 +411,8 @@ msgbuf_consume(struct msgbuf *mb, size_t n)
 		mb->whead = b->next;
 		if (mb->whead == NULL)
 			mb->wtail = NULL;
-		free(b);
+		/* Sent bytes may be secret (a ca's keys): wipe them. */
+		freezero(b, sizeof(*b) + b->size);
 	}
 }
 

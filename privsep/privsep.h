@@ -141,6 +141,7 @@ void	drop_privileges(const struct moat_user *, const char *chrootdir);
 enum sandbox_role {
 	SANDBOX_POLICY,
 	SANDBOX_RELAY,
+	SANDBOX_CA,		/* the key holder: the common list only */
 };
 
 /* Install the filter for role; fatal on failure.  In debug mode

@@ -33,7 +33,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef MOATD_SANITIZE
+#include <stdint.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "moatd.h"
+
+#ifdef MOATD_SANITIZE
+static void	proc_sanitize_env(void);
+const char	*__ubsan_default_options(void);
+#endif
 
 static struct chan	*log_chan;
 
@@ -88,11 +98,53 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 		_exit(1);
 	closefrom(PARENT_FD + 1);
 	signal(SIGPIPE, SIG_DFL);
+#ifdef MOATD_SANITIZE
+	proc_sanitize_env();
+#endif
 	execv(a->self, argv);
 	dprintf(STDERR_FILENO, "moatd: exec %s: %s\n", a->self,
 	    strerror(errno));
 	_exit(1);
 }
+
+#ifdef MOATD_SANITIZE
+/*
+ * The ASan/UBSan build only (make check-asan).  LeakSanitizer's check at
+ * exit stops the world with clone(2) and ptrace(2) and lists threads in
+ * /proc: none of it works in a chrooted child with RLIMIT_NPROC 0 and
+ * no dumpable flag, where it would end in "LeakSanitizer has encountered
+ * a fatal error".  So every child starts with detect_leaks=0 appended
+ * (the last setting wins); the parent keeps the caller's setting, and
+ * regress/tests/leak.sh measures the children's growth instead.  We are
+ * between fork and exec of a single-threaded parent: setenv is safe.
+ */
+static void
+proc_sanitize_env(void)
+{
+	const char	*old;
+	char		 buf[4096];
+	int		 n;
+
+	if ((old = getenv("ASAN_OPTIONS")) == NULL)
+		old = "";
+	n = snprintf(buf, sizeof(buf), "%s%sdetect_leaks=0", old,
+	    old[0] == '\0' ? "" : ":");
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
+	    setenv("ASAN_OPTIONS", buf, 1) == -1)
+		_exit(1);
+}
+
+/*
+ * UBSan reads UBSAN_OPTIONS only at its first report, from
+ * /proc/self/environ, which a child past setresuid can no longer open:
+ * without these a child's report would come without its stack.
+ */
+const char *
+__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:halt_on_error=1";
+}
+#endif
 
 static void
 log_to_parent(int pri, const char *msg)
@@ -140,6 +192,19 @@ proc_child_init(const char *title, int instance, int foreground,
 	if (drop_lookup_user(user, &u) == -1)
 		fatalx("%s: unprivileged user %s: not found or uid 0", name,
 		    user);
+#ifdef MOATD_SANITIZE
+	/*
+	 * The ASan/UBSan build only.  Past the chroot the runtime can read
+	 * neither /proc/self/maps nor the binary, nor run a symbolizer
+	 * (no fork): have it cache the mappings now, so that a report
+	 * still names module+offset (regress/lib.sh symbolizes those).  A
+	 * log_path= report file would be opened only at the first report,
+	 * where open(2) fails in the empty chroot: report to stderr, the
+	 * parent's (moatd's log under -d in the tests), which we may write.
+	 */
+	__sanitizer_sandbox_on_notify(NULL);
+	__sanitizer_set_report_fd((void *)(intptr_t)STDERR_FILENO);
+#endif
 	drop_privileges(&u, chroot);
 	/* Changing credentials cleared the death signal: set it again. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)

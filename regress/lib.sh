@@ -26,7 +26,8 @@
 #   free_port			print a free TCP port on 127.0.0.1
 #   moatd_start [args]		start "$MOATD -d args" in the background
 #				and wait (10 s) until every -frontend-addr
-#				accepts connections.  Sets MOATD_PID and
+#				(or every address in $MOATD_WAIT) accepts
+#				connections.  Sets MOATD_PID and
 #				MOATD_LOG (stderr and stdout of moatd).
 #				With MOATD_ADDRS set, it waits for those
 #				addresses instead (listeners that come
@@ -51,6 +52,11 @@
 #   on_exit cmd [args]		run cmd (output discarded) when the test
 #				ends, passed or failed, before the checks:
 #				to remove the containers and images it made
+#   sanitizer_setup		(run.sh, MOATD_SANITIZER_SCAN=1) set
+#				ASAN_OPTIONS and UBSAN_OPTIONS for the run;
+#				run_test points log_path at a file per test
+#   sanitizer_scan		(run.sh, at the end) one more test line:
+#				it fails on any sanitizer report of the run
 
 NPASS=0
 NFAIL=0
@@ -163,10 +169,16 @@ _descendants() {
 	done
 }
 
-# The addresses moatd will listen on: every -frontend-addr, else
+# The addresses moatd will listen on: MOATD_WAIT if set (listeners from a
+# configuration file), else every -frontend-addr, else
 # CETUSGUARD_FRONTEND_ADDR, else CetusGuard's default.
 _frontends() {
 	local a=
+
+	if [ -n "${MOATD_WAIT:-}" ]; then
+		printf '%s\n' $MOATD_WAIT
+		return
+	fi
 
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -419,6 +431,92 @@ _test_reap() {
 	return 0
 }
 
+# The sanitizer build (make check-asan): its reports must reach a file
+# that outlives the test.  Processes that can open files (the parent,
+# moatd -n, -q) write to $RUN_DIR/sanitizer/<test>.<pid>.  The chrooted
+# children cannot open one: privsep/proc.c sends theirs to stderr, the
+# moatd log of the test, and drops detect_leaks for them.  Our settings
+# come first, so that the caller's ASAN_OPTIONS may override them; the
+# log path is ours.
+SANITIZER_ASAN=
+SANITIZER_UBSAN=
+SANITIZER_RE='ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:|'
+SANITIZER_RE+='SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer|'
+SANITIZER_RE+='Sanitizer has encountered a fatal error|Sanitizer CHECK failed|'
+SANITIZER_RE+="ERROR: Can't open file"
+
+sanitizer_setup() {
+	mkdir -p "$RUN_DIR/sanitizer" || return 1
+	SANITIZER_ASAN="detect_leaks=1:detect_stack_use_after_return=1"
+	SANITIZER_ASAN+="${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	SANITIZER_UBSAN="print_stacktrace=1:halt_on_error=1"
+	SANITIZER_UBSAN+="${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	sanitizer_env run
+}
+
+# Reports of test $1 go to $RUN_DIR/sanitizer/$1.<pid>.
+sanitizer_env() {
+	[ -n "$SANITIZER_ASAN" ] || return 0
+	export ASAN_OPTIONS="$SANITIZER_ASAN:log_path=$RUN_DIR/sanitizer/$1"
+	export UBSAN_OPTIONS="$SANITIZER_UBSAN:log_path=$RUN_DIR/sanitizer/$1"
+}
+
+# Frames of a report that name only module+offset (the chrooted children
+# cannot run a symbolizer): add function and line with addr2line.
+_sanitizer_symbolize() {
+	local line mod off sym re
+
+	re='^ *#[0-9]+ 0x[0-9a-f]+ +\((/[^+)]+)\+(0x[0-9a-f]+)\)$'
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			mod=${BASH_REMATCH[1]}
+			off=${BASH_REMATCH[2]}
+			# UBSan in a chroot cannot read its own name.
+			[ "$mod" = /proc/self/exe ] && mod=$MOATD
+			sym=$(addr2line -f -i -p -e "$mod" "$off" 2>/dev/null |
+			    tr '\n' ' ')
+			line="$line ${sym% }"
+		fi
+		printf '%s\n' "$line"
+	done
+}
+
+# Every sanitizer report of the run fails this line, with its first
+# lines shown: the report files, and the logs or outputs anything under
+# $RUN_DIR holds that carry a report (the children's, on their stderr).
+sanitizer_scan() {
+	local f n files=() nlogs nrep=0 why=
+
+	shopt -s nullglob
+	for f in "$RUN_DIR"/sanitizer/*; do
+		[ -s "$f" ] && files+=("$f")
+	done
+	shopt -u nullglob
+	while IFS= read -r f; do
+		files+=("$f")
+	done < <(grep -rIlE --exclude-dir=sanitizer "$SANITIZER_RE" \
+	    "$RUN_DIR" 2>/dev/null)
+	nlogs=$(find "$RUN_DIR" -name 'moatd*.log' -type f | wc -l)
+	for f in "${files[@]}"; do
+		nrep=$((nrep + 1))
+		why+="--- ${f#"$RUN_DIR"/} ---"$'\n'
+		# From the line before the first match: ASan's "====" rule.
+		n=$(grep -n -m 1 -E "$SANITIZER_RE" "$f" | cut -d: -f1)
+		why+=$(tail -n +"$(( ${n:-1} > 1 ? n - 1 : 1 ))" "$f" |
+		    sed '/^Shadow bytes around/,/^  Right alloca redzone/d' |
+		    head -n 60 | _sanitizer_symbolize)$'\n'
+	done
+	if [ "$nrep" -eq 0 ]; then
+		NPASS=$((NPASS + 1))
+		echo "ok   sanitizer_scan (no report; $nlogs moatd logs read)"
+	else
+		NFAIL=$((NFAIL + 1))
+		echo "FAIL sanitizer_scan ($nrep files with a report;" \
+		    "$nlogs moatd logs read)"
+		printf '%s' "$why" | sed 's/^/     /'
+	fi
+}
+
 # run_test NAME: run the test function NAME and count the result.
 run_test() {
 	local name=$1 dir rc t0 desc
@@ -429,6 +527,7 @@ run_test() {
 	(
 		TEST_NAME=$name
 		SCRATCH=$dir
+		sanitizer_env "$name"
 		cd "$dir" || exit 1
 		trap _test_exit EXIT
 		"$name"

@@ -13,7 +13,10 @@
 #
 # Knobs (environment): RIG_DOCKERD (the dockerd binary), RIG_STORAGE
 # (storage drivers to try, in order; default "overlay2 vfs"),
-# RIG_START_TIMEOUT (seconds; default 60).
+# RIG_START_TIMEOUT (seconds; default 60), RIG_TLS (1: dockerd also
+# listens with --tlsverify on a loopback port, as RIG_TLS_HOST, with its
+# CA, a client certificate and key in RIG_TLS_DIR: ca.pem, client.pem,
+# client.key; default 0, since --tlsverify covers every tcp --host).
 #
 # Nothing of the host's Docker set-up is used or touched: dockerd gets a
 # --config-file of its own (so /etc/docker/daemon.json is not read), no
@@ -34,6 +37,13 @@ RIG_HOST=
 RIG_IMAGE=moatd-busybox:latest
 RIG_DOCKERD=${RIG_DOCKERD:-dockerd}
 RIG_START_TIMEOUT=${RIG_START_TIMEOUT:-60}
+RIG_TLS=${RIG_TLS:-0}
+RIG_TLS_HOST=
+RIG_TLS_DIR=
+RIG_TLS_ARGS=()
+
+# shellcheck source=regress/tlslib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tlslib.sh"
 
 # Directories dockerd or containerd create outside their roots.
 RIG_HARDCODED="/run/docker/plugins /run/docker /run/containerd/s
@@ -89,6 +99,30 @@ _rig_image() {
 	rm -rf "$root"
 }
 
+# With RIG_TLS=1: a CA, dockerd's certificate for 127.0.0.1 and a client
+# certificate (for moatd's backend), and dockerd's TLS options.
+_rig_tls() {
+	local d=$RIG_DIR/tls port
+
+	RIG_TLS_ARGS=()
+	[ "$RIG_TLS" = 1 ] || return 0
+	port=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || return 1
+	tls_ca "$d" "moatd rig CA" ec &&
+	    tls_cert "$d" "$d/server" server "/CN=moatd rig dockerd" ec \
+	    "IP:127.0.0.1,DNS:localhost" &&
+	    tls_cert "$d" "$d/client" client "/CN=moatd rig client" ec \
+	    "DNS:moatd-rig-client" || return 1
+	RIG_TLS_DIR=$d
+	RIG_TLS_HOST=tcp://127.0.0.1:$port
+	RIG_TLS_ARGS=(--host "$RIG_TLS_HOST" --tlsverify
+	    --tlscacert "$d/ca.pem" --tlscert "$d/server.pem"
+	    --tlskey "$d/server.key")
+	export RIG_TLS_HOST RIG_TLS_DIR
+}
+
 # Start dockerd with storage driver $1 and wait until it answers; on
 # failure print why and the daemon's log, and return 1.
 _rig_launch() {
@@ -101,7 +135,7 @@ _rig_launch() {
 	    --data-root "$RIG_DIR/data" \
 	    --exec-root "$RIG_EXEC" \
 	    --pidfile "$RIG_DIR/dockerd.pid" \
-	    --host "$RIG_HOST" \
+	    --host "$RIG_HOST" "${RIG_TLS_ARGS[@]}" \
 	    --iptables=false --ip6tables=false --ip-masq=false \
 	    --bridge=none \
 	    --storage-driver="$driver" \
@@ -155,6 +189,7 @@ rig_start() {
 		[ -e "$d" ] || RIG_CREATED="$RIG_CREATED $d"
 	done
 	_rig_config
+	_rig_tls || return 1
 
 	# overlay2 is quicker; vfs works on any file system (e.g. when the
 	# tests themselves run in a container, on overlayfs).

@@ -7,12 +7,21 @@
 # of it is left.  A pattern (an extended regexp) runs only the tests whose
 # name it matches.  The last line is "N passed, N failed"; the exit status
 # is non-zero when anything failed.  Builds nothing: make did.
+#
+# MOATD names the binary under test (default ./moatd).  With
+# MOATD_SANITIZER_SCAN=1 (make check-asan, with an ASan+UBSan build) the
+# sanitizers report to files of the run and every report found at the
+# end, there or in any log of the run, fails one more line: see
+# sanitizer_scan in regress/lib.sh.
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-MOATD=$PWD/moatd
+MOATD=${MOATD:-$PWD/moatd}
+# The tests run in scratch directories of their own.
+[[ $MOATD == /* ]] || MOATD=$PWD/$MOATD
 export MOATD
+MOATD_SANITIZER_SCAN=${MOATD_SANITIZER_SCAN:-0}
 
 # The tests talk to the rig only, with a CLI configuration of their own,
 # and moatd sees none of the caller's settings: CetusGuard's variables,
@@ -27,6 +36,8 @@ unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH \
     NOTIFY_SOCKET INVOCATION_ID LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
 
 . regress/lib.sh
+# regress/tests/tls.sh talks to dockerd over TLS, too.
+RIG_TLS=1
 . regress/rig.sh
 
 RUN_DIR=
@@ -46,6 +57,9 @@ finish() {
 		("$f") >/dev/null 2>&1
 	done
 	rig_stop
+	# After every moatd has exited: LeakSanitizer reports at exit.
+	[ "$MOATD_SANITIZER_SCAN" = 1 ] && [ -n "$RUN_DIR" ] &&
+	    sanitizer_scan
 	left=$(rig_leftovers; moatd_leftovers)
 	if [ -n "$RUN_DIR" ]; then
 		rm -rf "$RUN_DIR"
@@ -102,6 +116,7 @@ trap 'finish 1' EXIT
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/moatd-regress.XXXXXX") || exit 1
 export DOCKER_CONFIG=$RUN_DIR/.docker
+[ "$MOATD_SANITIZER_SCAN" = 1 ] && sanitizer_setup
 
 if [ ! -x "$MOATD" ]; then
 	echo "run.sh: $MOATD is missing; run make first"

@@ -5,7 +5,7 @@
 # proxy of the compose file allows what its client needs and nothing
 # worse.
 
-SRC=${MOATD%/*}
+SRC=$PWD
 IMAGE_UID=65532
 
 # Containers (ids) and images (ids and tags) in the rig.

@@ -11,7 +11,9 @@
 # again after it, STOPPING=1 on SIGTERM, all from the main pid; under
 # systemd (NOTIFY_SOCKET or INVOCATION_ID) moatd never daemonises.
 
-_SD_TOP=$(dirname "$MOATD")
+# The source tree (run.sh runs from its top), not where MOATD lives: that
+# may be build-asan/moatd-asan.
+_SD_TOP=$PWD
 SD_INODES=
 SD_NOTIFY_PID=
 

@@ -1,0 +1,332 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The relay's private keys are not keys: each is the public half of a
+ * certificate's key with an RSA_METHOD or EC_KEY_METHOD whose private
+ * operation asks the relay's ca process (ca.c) by message and waits for
+ * the answer, as relayd and OpenSMTPD do.  A relay that is taken over can
+ * have things signed while it lives, but never holds the key.
+ *
+ * These method APIs are deprecated in OpenSSL 3 but work: OpenSSL sees a
+ * key with a method of its own as "foreign" and keeps it on the legacy
+ * path.  An OpenSSL 3 provider would do the same in ten times the code;
+ * this file is compiled with -Wno-deprecated-declarations instead.
+ *
+ * The call is synchronous with a deadline: the relay blocks for one
+ * signature per full handshake (none for resumed ones).  Replies carry
+ * the request's id; a late answer to an abandoned request is dropped.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "moatd.h"
+
+static struct msgbuf	 cab = { .fd = -1 };
+static uint32_t		 nextid;
+static RSA_METHOD	*rsa_meth;
+static EC_KEY_METHOD	*ec_meth;
+static int		 rsa_idx = -1, ec_idx = -1;
+
+void
+tls_key_set_ca(int fd)
+{
+	if (cab.fd != -1) {
+		close(cab.fd);
+		msgbuf_clear(&cab);
+	}
+	msgbuf_init(&cab, fd, 0);
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* The answer to request id, copied to out: its length, or -1. */
+static int
+ca_reply(uint32_t id, uint8_t *out, size_t outmax, int *done)
+{
+	struct msg	 m;
+	struct mbuf	 r;
+	const void	*sig;
+	size_t		 siglen;
+	uint32_t	 ok;
+	int		 rv, n = -1;
+
+	while ((rv = msg_get(&cab, &m)) == 1) {
+		if (m.hdr.type != MSG_CA_RES)
+			fatalx("unexpected message %u from the ca",
+			    m.hdr.type);
+		if (m.hdr.peerid != id) {
+			msg_free(&m);	/* a request we gave up on */
+			continue;
+		}
+		mbuf_reader(&r, m.data, m.datalen);
+		if (mbuf_get_u32(&r, &ok) == -1 ||
+		    mbuf_get_data(&r, &sig, &siglen) == -1 ||
+		    mbuf_end(&r) == -1)
+			fatalx("bad answer from the ca");
+		if (ok && siglen > 0 && siglen <= outmax) {
+			memcpy(out, sig, siglen);
+			n = siglen;
+		} else
+			log_warnx("the ca could not sign (see its log)");
+		msg_free(&m);
+		*done = 1;
+		return n;
+	}
+	if (rv == -1)
+		fatalx("protocol error on the ca channel");
+	return -1;
+}
+
+static int
+ca_call(const uint8_t *keyid, uint32_t op, uint32_t pad, const void *in,
+    size_t inlen, uint8_t *out, size_t outmax)
+{
+	struct timespec	 deadline;
+	struct pollfd	 pfd;
+	struct mbuf	 m;
+	uint32_t	 id;
+	ssize_t		 r;
+	long		 left;
+	int		 n, done = 0;
+
+	if (cab.fd == -1 || keyid == NULL || inlen > CA_INPUT_MAX) {
+		log_warnx("private key operation: %s", cab.fd == -1 ?
+		    "no channel to the ca" : "bad request");
+		return -1;
+	}
+	id = ++nextid;
+	mbuf_init(&m);
+	mbuf_add_u32(&m, op);
+	mbuf_add_data(&m, keyid, TLS_KEYID_LEN);
+	mbuf_add_u32(&m, pad);
+	mbuf_add_data(&m, in, inlen);
+	n = m.err || msg_compose(&cab, MSG_CA_REQ, id, -1, m.buf, m.len) ==
+	    -1 || msgbuf_flush_sync(&cab) == -1;
+	mbuf_free(&m);
+	if (n) {
+		log_warn("cannot ask the ca");
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += CA_TIMEOUT_MS / 1000;
+	for (;;) {
+		n = ca_reply(id, out, outmax, &done);
+		if (done)
+			return n;
+		if ((left = ms_left(&deadline)) <= 0) {
+			log_warnx("the ca did not answer within %d ms",
+			    CA_TIMEOUT_MS);
+			return -1;
+		}
+		pfd.fd = cab.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			fatal("poll");
+		if ((r = msgbuf_read(&cab)) == 0 || (r == -1 &&
+		    errno != EAGAIN && errno != EINTR)) {
+			log_warnx("the channel to the ca closed");
+			close(cab.fd);
+			msgbuf_clear(&cab);
+			cab.fd = -1;
+			return -1;
+		}
+	}
+}
+
+static int
+rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to,
+    RSA *rsa, int padding)
+{
+	if (flen <= 0)
+		return -1;
+	return ca_call(RSA_get_ex_data(rsa, rsa_idx), CA_OP_RSA_PRIV_ENC,
+	    padding, from, flen, to, RSA_size(rsa));
+}
+
+/* RSA key exchange: never (see ca.c). */
+static int
+rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to,
+    RSA *rsa, int padding)
+{
+	log_warnx("a client asked for RSA key exchange; refused");
+	return -1;
+}
+
+static int
+ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r,
+    EC_KEY *eckey)
+{
+	int	 n;
+
+	if (dlen <= 0)
+		return 0;
+	n = ca_call(EC_KEY_get_ex_data(eckey, ec_idx), CA_OP_ECDSA_SIGN, 0,
+	    dgst, dlen, sig, ECDSA_size(eckey));
+	if (n <= 0)
+		return 0;
+	*siglen = n;
+	return 1;
+}
+
+static ECDSA_SIG *
+ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
+    const BIGNUM *r, EC_KEY *eckey)
+{
+	const unsigned char	*p;
+	unsigned char		 sig[256];
+	unsigned int		 siglen;
+
+	if (ECDSA_size(eckey) > (int)sizeof(sig) ||
+	    ec_sign(0, dgst, dlen, sig, &siglen, kinv, r, eckey) != 1)
+		return NULL;
+	p = sig;
+	return d2i_ECDSA_SIG(NULL, &p, siglen);
+}
+
+static void
+keyid_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	free(ptr);
+}
+
+void
+tls_key_init(void)
+{
+	int	(*sign)(int, const unsigned char *, int, unsigned char *,
+		    unsigned int *, const BIGNUM *, const BIGNUM *, EC_KEY *);
+	int	(*setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **);
+	ECDSA_SIG *(*sign_sig)(const unsigned char *, int, const BIGNUM *,
+		    const BIGNUM *, EC_KEY *);
+
+	if ((rsa_meth = RSA_meth_dup(RSA_PKCS1_OpenSSL())) == NULL ||
+	    RSA_meth_set1_name(rsa_meth, "moatd ca") != 1 ||
+	    RSA_meth_set_priv_enc(rsa_meth, rsa_priv_enc) != 1 ||
+	    RSA_meth_set_priv_dec(rsa_meth, rsa_priv_dec) != 1)
+		fatalx("%s: RSA method", __func__);
+	if ((ec_meth = EC_KEY_METHOD_new(EC_KEY_OpenSSL())) == NULL)
+		fatalx("%s: EC method", __func__);
+	EC_KEY_METHOD_get_sign(ec_meth, &sign, &setup, &sign_sig);
+	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, setup, ec_sign_sig);
+	rsa_idx = RSA_get_ex_new_index(0, NULL, NULL, NULL, keyid_free);
+	ec_idx = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, keyid_free);
+	if (rsa_idx == -1 || ec_idx == -1)
+		fatalx("%s: ex_data index", __func__);
+}
+
+static EVP_PKEY *
+proxy_rsa(const EVP_PKEY *pub, uint8_t *id)
+{
+	const RSA	*src;
+	RSA		*rsa;
+	BIGNUM		*n, *e;
+	EVP_PKEY	*pkey;
+
+	if ((src = EVP_PKEY_get0_RSA(pub)) == NULL || (rsa = RSA_new()) ==
+	    NULL)
+		return NULL;
+	n = BN_dup(RSA_get0_n(src));
+	e = BN_dup(RSA_get0_e(src));
+	if (n == NULL || e == NULL || RSA_set0_key(rsa, n, e, NULL) != 1) {
+		BN_free(n);
+		BN_free(e);
+		RSA_free(rsa);
+		return NULL;
+	}
+	if ((pkey = EVP_PKEY_new()) == NULL ||
+	    RSA_set_method(rsa, rsa_meth) != 1 ||
+	    RSA_set_ex_data(rsa, rsa_idx, id) != 1 ||
+	    EVP_PKEY_assign_RSA(pkey, rsa) != 1) {
+		/* id stays the caller's */
+		(void)RSA_set_ex_data(rsa, rsa_idx, NULL);
+		RSA_free(rsa);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+static EVP_PKEY *
+proxy_ec(const EVP_PKEY *pub, uint8_t *id)
+{
+	const EC_KEY	*src;
+	EC_KEY		*ec;
+	EVP_PKEY	*pkey;
+
+	if ((src = EVP_PKEY_get0_EC_KEY(pub)) == NULL ||
+	    (ec = EC_KEY_dup(src)) == NULL)
+		return NULL;
+	if ((pkey = EVP_PKEY_new()) == NULL ||
+	    EC_KEY_set_method(ec, ec_meth) != 1 ||
+	    EC_KEY_set_ex_data(ec, ec_idx, id) != 1 ||
+	    EVP_PKEY_assign_EC_KEY(pkey, ec) != 1) {
+		/* id stays the caller's */
+		(void)EC_KEY_set_ex_data(ec, ec_idx, NULL);
+		EC_KEY_free(ec);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+void *
+tls_key_proxy(void *pubp)
+{
+	EVP_PKEY	*pub = pubp, *pkey = NULL;
+	uint8_t		*id;
+
+	if ((id = malloc(TLS_KEYID_LEN)) == NULL ||
+	    tls_keyid(pub, id) == -1) {
+		free(id);
+		return NULL;
+	}
+	/* On success the key owns id (keyid_free); else it is ours. */
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_RSA:
+		pkey = proxy_rsa(pub, id);
+		break;
+	case EVP_PKEY_EC:
+		pkey = proxy_ec(pub, id);
+		break;
+	}
+	if (pkey == NULL)
+		free(id);
+	ERR_clear_error();
+	return pkey;
+}
