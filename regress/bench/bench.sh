@@ -77,7 +77,11 @@
 #             load, with 1,000 connections held open that sent nothing, and
 #             with 1,000 more, held as well, that each made one kept-alive
 #             GET /_ping in turn (benchlib.py idle).  KiB per connection is
-#             the growth of each step over 1,000.
+#             the growth of each step over 1,000.  Summed RSS counts a
+#             shared library page once per process that touched it (4.9
+#             MB of a 5.9 MB moatd relay is shared libc/libcrypto), so
+#             the idle figure is also given as summed Pss
+#             (/proc/<pid>/smaps_rollup), which splits shared pages.
 #
 # A value is marked "*" when the run behind it was not clean (socket errors
 # or unexpected statuses); the reasons are listed under the table.  The
@@ -467,6 +471,7 @@ m_start() {
 	sleep 0.3
 	for t in $TARGETS; do
 		set_r "$b.$t.rssidle" "$(lib rss "${PID[$t]}")"
+		set_r "$b.$t.pssidle" "$(lib pss "${PID[$t]}")"
 		st=$(curl -s -o /dev/null -w '%{http_code}' \
 		    "http://127.0.0.1:${PORT[$t]}/containers/json")
 		if [ "$t" != direct ] && [ "$st" != 403 ]; then
@@ -652,6 +657,7 @@ ROWS=(
 	"rssfast|RSS growth while streaming (KiB)"
 	"rssslow|same, 20 MB/s reader (KiB)"
 	"rssidle|RSS idle after start (KiB)"
+	"pssidle|PSS idle after start (KiB)"
 	"rss1k|RSS, $IDLE_CONNS bare + $IDLE_CONNS kept-alive (KiB)"
 	"kbbare|KiB per idle conn (connected only)"
 	"kbping|KiB per idle conn (after 1 request)"

@@ -20,6 +20,7 @@
   pids ROOT...           every process in the trees under the ROOT pids
   cpu ROOT...            utime+stime of those processes, in seconds
   rss ROOT...            sum of their VmRSS, in KiB
+  pss ROOT...            sum of their Pss (smaps_rollup), in KiB
   sample ROOT... -- CMD  run CMD; print its stdout, then the peak summed
                          VmRSS (KiB) seen while it ran, sampled every 10 ms
   idle PORT N ROOT...    open N connections to 127.0.0.1:PORT that send
@@ -91,6 +92,21 @@ def rss(roots):
             with open("/proc/%d/status" % p) as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
+                        kib += int(line.split()[1])
+        except OSError:
+            continue
+    return kib
+
+
+def pss(roots):
+    """Proportional set size: shared library pages split among their
+    users, so that N processes of one program are not charged N times."""
+    kib = 0
+    for p in tree(roots):
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
                         kib += int(line.split()[1])
         except OSError:
             continue
@@ -210,6 +226,8 @@ def main(argv):
         print("%.3f" % cpu(args))
     elif cmd == "rss":
         print(rss(args))
+    elif cmd == "pss":
+        print(pss(args))
     elif cmd == "sample":
         i = args.index("--")
         sample(args[:i], args[i + 1:])
