@@ -509,7 +509,7 @@ m_latency() {
 }
 
 m_load() {
-	local b=$1 t k f c0 c1 tot h
+	local b=$1 t k f c0 c1 tot h sp
 
 	for t in $TARGETS; do
 		k=$b.$t
@@ -528,8 +528,14 @@ m_load() {
 			    >/dev/null 2>&1 &
 			h=$!
 		fi
+		sp=
+		if [ "$t" = moatd ]; then
+			spread "$b" "${PORT[$t]}" &
+			sp=$!
+		fi
 		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s \
 		    "http://127.0.0.1:${PORT[$t]}/_ping"
+		[ -n "$sp" ] && wait "$sp"
 		c1=$(lib cpu "${PID[$t]}")
 		if [ -n "$h" ]; then
 			wait "$h"
@@ -547,6 +553,18 @@ m_load() {
 			[ -n "${BAD[$k.rps]:-}" ] && BAD[$k.cpu]=1
 		fi
 	done
+}
+
+# How the kept-alive connections of the load run are spread over moatd's
+# relays (each relay accepts on the same listener), one second in; the
+# req/s figure depends on it.
+spread() {
+	local b=$1 port=$2
+
+	sleep 1
+	ss -tnpH state established "( sport = :$port )" 2>/dev/null |
+	    grep -o 'pid=[0-9]*' | sort | uniq -c | awk '{ print $1 }' |
+	    sort -rn | paste -sd/ >"$T/spread-$b"
 }
 
 m_deny() {
@@ -724,6 +742,12 @@ table() {
 	printf 'backend'"'"'s.\n'
 	printf 'm/direct, m/hapx = moatd divided by that column (higher is better '
 	printf 'for req/s, conn/s, MB/s).\n'
+	for b in $BACKENDS; do
+		[ -s "$T/spread-$b" ] || continue
+		printf '%s: the %d connections of the req/s run over the ' \
+		    "$b" "$CONNS"
+		printf 'moatd relays: %s\n' "$(cat "$T/spread-$b")"
+	done
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		printf '* not clean:\n'
 		printf '  %s\n' "${NOTES[@]}"
