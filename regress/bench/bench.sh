@@ -53,9 +53,6 @@
 #   latency   wrk -t1 -c1 -d1s --latency URL/_ping
 #             p50/p99 over one kept-alive connection; 3 rounds, the
 #             targets in turn, the median of the rounds.
-#
-# Each kind of figure is taken for all targets in a row (all of them are
-# up together), so that a change in the host's load moves the ratios less.
 #   req/s     wrk -t2 -c32 -d5s URL/_ping
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
@@ -82,6 +79,9 @@
 #             MB of a 5.9 MB moatd relay is shared libc/libcrypto), so
 #             the idle figure is also given as summed Pss
 #             (/proc/<pid>/smaps_rollup), which splits shared pages.
+#
+# Each kind of figure is taken for all targets in a row (all of them are
+# up together), so that a change in the host's load moves the ratios less.
 #
 # A value is marked "*" when the run behind it was not clean (socket errors
 # or unexpected statuses); the reasons are listed under the table.  The
