@@ -23,11 +23,11 @@
 # an RSA 2048 key; every private key operation goes to a ca process.
 # Certificates come from regress/tlslib.sh (the openssl command).
 #
-#   latency p50   wrk -t1 -c1 -d3s --latency URL/_ping (kept alive)
-#   req/s         wrk -t2 -c32 -d5s URL/_ping (kept alive)
+#   latency p50   wrk -t1 -c1 -d2s --latency URL/_ping (kept alive)
+#   req/s         wrk -t2 -c32 -d3s URL/_ping (kept alive)
 #   new conns/s   wrk -t2 -c32 -d3s -H 'Connection: close' URL/_ping:
 #                 a full TLS 1.3 handshake per request
-#   mTLS hs/s     4 x openssl s_time -new -time 3 with a client
+#   mTLS hs/s     4 x openssl s_time -new -time 2 with a client
 #                 certificate, summed: full mutual-TLS handshakes (the
 #                 client verifying us and we it), 4 at a time; the
 #                 clients' own signatures share the same cores
@@ -199,7 +199,7 @@ haproxy_up() {
 
 # wrk's figures: "p50 us" for --latency, else requests/s.
 wrk_p50() {
-	wrk -t1 -c1 -d3s --latency "$1" 2>/dev/null | awk '
+	wrk -t1 -c1 -d2s --latency "$1" 2>/dev/null | awk '
 	$1 == "50%" {
 		v = $2
 		if (v ~ /us$/) { sub(/us$/, "", v); print int(v) }
@@ -224,7 +224,7 @@ mtls_hs() {
 
 	for ((i = 0; i < 4; i++)); do
 		timeout 20 openssl s_time -connect "127.0.0.1:$MPORT" -new \
-		    -time 3 -cert "$d/client.pem" -key "$d/client.key" \
+		    -time 2 -cert "$d/client.pem" -key "$d/client.key" \
 		    -CAfile "$d/ca/ca.pem" >"$T/stime.$i" 2>&1 &
 	done
 	wait
@@ -250,7 +250,7 @@ measure() {
 	log "$k: latency"
 	R[$k,lat]=$(wrk_p50 "$scheme://127.0.0.1:$PORT/_ping")
 	log "$k: req/s"
-	R[$k,rps]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 -d5s)
+	R[$k,rps]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 -d3s)
 	log "$k: new conns/s"
 	R[$k,conn]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 \
 	    -d3s -H 'Connection: close')
