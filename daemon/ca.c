@@ -71,14 +71,7 @@ static struct ca	*ca;
 static void
 ca_log(int pri, const char *msg)
 {
-	struct mbuf	 m;
-
-	mbuf_init(&m);
-	mbuf_add_u32(&m, pri);
-	mbuf_add_str(&m, msg);
-	if (!m.err)
-		(void)msg_compose(&ca->parent, MSG_LOG, 0, -1, m.buf, m.len);
-	mbuf_free(&m);
+	proc_log_send(&ca->parent, pri, msg);
 }
 
 static void

@@ -450,6 +450,8 @@ void	proc_child_init(const char *title, int instance, int foreground,
 	    const char *user, const char *chroot);
 /* Route log records to the parent over this channel (not foreground). */
 void	proc_log_to(struct chan *);
+/* The same for a poll-loop child (policy, ca): queue one on mb. */
+void	proc_log_send(struct msgbuf *, int, const char *);
 
 /* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
 

@@ -30,31 +30,8 @@
 
 #define ISOWS(c)	((c) == ' ' || (c) == '\t')
 
-static unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
 
-static int
-ieq(const char *s, size_t len, const char *lit)
-{
-	size_t	 i;
 
-	for (i = 0; i < len; i++)
-		if (lit[i] == '\0' || lower(s[i]) != lower(lit[i]))
-			return 0;
-	return lit[len] == '\0';
-}
-
-static int
-tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
 
 /* "HTTP/1.x SP 3DIGIT [SP reason]" */
 static int
@@ -89,8 +66,8 @@ is_stream_type(const char *v, size_t len)
 		;
 	while (n > 0 && ISOWS(v[n - 1]))
 		n--;
-	return ieq(v, n, "application/vnd.docker.raw-stream") ||
-	    ieq(v, n, "application/vnd.docker.multiplexed-stream");
+	return http_ieq(v, n, "application/vnd.docker.raw-stream") ||
+	    http_ieq(v, n, "application/vnd.docker.multiplexed-stream");
 }
 
 struct resp_fields {
@@ -106,7 +83,7 @@ parse_field(const char *l, size_t len, struct resp_fields *rf,
 	const char	*v;
 	size_t		 n, vlen;
 
-	for (n = 0; n < len && tchar(l[n]); n++)
+	for (n = 0; n < len && http_tchar(l[n]); n++)
 		;
 	if (n == 0 || n == len || l[n] != ':')
 		return -1;
@@ -119,22 +96,22 @@ parse_field(const char *l, size_t len, struct resp_fields *rf,
 	while (vlen > 0 && ISOWS(v[vlen - 1]))
 		vlen--;
 
-	if (ieq(l, n, "Content-Length")) {
+	if (http_ieq(l, n, "Content-Length")) {
 		if (rf->cl != NULL)
 			return -1;
 		rf->cl = v;
 		rf->cllen = vlen;
-	} else if (ieq(l, n, "Transfer-Encoding")) {
+	} else if (http_ieq(l, n, "Transfer-Encoding")) {
 		if (rf->te != NULL)
 			return -1;
 		rf->te = v;
 		rf->telen = vlen;
-	} else if (ieq(l, n, "Connection")) {
+	} else if (http_ieq(l, n, "Connection")) {
 		if (http_list_has(v, vlen, "close"))
 			rf->conn_close = 1;
 		if (http_list_has(v, vlen, "keep-alive"))
 			rf->conn_ka = 1;
-	} else if (ieq(l, n, "Content-Type"))
+	} else if (http_ieq(l, n, "Content-Type"))
 		resp->raw_stream = is_stream_type(v, vlen);
 	return 0;
 }
@@ -148,7 +125,7 @@ set_framing(const struct resp_fields *rf, int head_request,
 
 	if (rf->te != NULL && rf->cl != NULL)
 		return -1;
-	if (rf->te != NULL && !ieq(rf->te, rf->telen, "chunked"))
+	if (rf->te != NULL && !http_ieq(rf->te, rf->telen, "chunked"))
 		return -1;
 	if (rf->cl != NULL &&
 	    http_parse_length(rf->cl, rf->cllen, &length) == -1)

@@ -57,8 +57,8 @@ static const struct http_limits http_default_limits = {
 } while (0)
 
 /* RFC 9110 5.6.2 tchar; explicit ranges so the locale never matters. */
-static int
-tchar(unsigned char c)
+int
+http_tchar(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
@@ -73,8 +73,8 @@ lower(unsigned char c)
 }
 
 /* Case-insensitive ASCII comparison of a counted string with a C string. */
-static int
-ieq(const char *s, size_t len, const char *lit)
+int
+http_ieq(const char *s, size_t len, const char *lit)
 {
 	size_t	 i;
 
@@ -119,7 +119,7 @@ is_token(const char *s, size_t len)
 	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!tchar(s[i]))
+		if (!http_tchar(s[i]))
 			return 0;
 	return 1;
 }
@@ -131,7 +131,7 @@ http_list_has(const char *value, size_t len, const char *token)
 	size_t		 ellen, pos = 0;
 
 	while (list_next(value, len, &pos, &el, &ellen))
-		if (ieq(el, ellen, token))
+		if (http_ieq(el, ellen, token))
 			return 1;
 	return 0;
 }
@@ -250,7 +250,7 @@ parse_request_line(const char *l, size_t len, struct http_request *req,
 		FAIL(400, "empty line before request line");
 	if (len == 14 && memcmp(l, "PRI * HTTP/2.0", 14) == 0)
 		FAIL(400, "HTTP/2 connection preface");
-	for (mlen = 0; mlen < len && tchar(l[mlen]); mlen++)
+	for (mlen = 0; mlen < len && http_tchar(l[mlen]); mlen++)
 		;
 	if (mlen == 0 || mlen == len || l[mlen] != ' ')
 		FAIL(400, "malformed request line");
@@ -279,7 +279,7 @@ parse_field(const char *l, size_t len, struct http_field *f, int *status,
 
 	if (ISOWS(l[0]))
 		FAIL(400, "obs-fold line in head");
-	for (n = 0; n < len && tchar(l[n]); n++)
+	for (n = 0; n < len && http_tchar(l[n]); n++)
 		;
 	if (n == len || l[n] != ':') {
 		if (memchr(l, ':', len) == NULL)
@@ -320,7 +320,7 @@ check_te(const struct http_field *f, int *status, const char **why)
 	while (list_next(f->value, f->valuelen, &pos, &el, &ellen)) {
 		if (!is_token(el, ellen))
 			FAIL(400, "malformed Transfer-Encoding");
-		if (ieq(el, ellen, "chunked"))
+		if (http_ieq(el, ellen, "chunked"))
 			nchunked++;
 		n++;
 	}
@@ -344,11 +344,11 @@ check_connection(const struct http_field *f, int *conn_close, int *ka,
 			continue;
 		if (!is_token(el, ellen))
 			FAIL(400, "malformed Connection");
-		if (ieq(el, ellen, "close"))
+		if (http_ieq(el, ellen, "close"))
 			*conn_close = 1;
-		else if (ieq(el, ellen, "keep-alive"))
+		else if (http_ieq(el, ellen, "keep-alive"))
 			*ka = 1;
-		else if (ieq(el, ellen, "upgrade"))
+		else if (http_ieq(el, ellen, "upgrade"))
 			*upgrade = 1;
 	}
 	return 0;
@@ -381,13 +381,13 @@ collect(struct http_request *req, int u[U_MAX], int *conn_close, int *ka,
 	for (i = 0; i < req->nfields; i++) {
 		f = &req->fields[i];
 		for (j = 0; j < U_MAX; j++) {
-			if (!ieq(f->name, f->namelen, uniq_fields[j].name))
+			if (!http_ieq(f->name, f->namelen, uniq_fields[j].name))
 				continue;
 			if (u[j] != -1)
 				FAIL(400, uniq_fields[j].dup);
 			u[j] = (int)i;
 		}
-		if (ieq(f->name, f->namelen, "Connection") &&
+		if (http_ieq(f->name, f->namelen, "Connection") &&
 		    check_connection(f, conn_close, ka, conn_upgrade, status,
 		    why) == -1)
 			return -1;
@@ -455,7 +455,7 @@ check_semantics(struct http_request *req, int *status, const char **why)
 
 	if (u[U_EXPECT] != -1) {
 		f = &req->fields[u[U_EXPECT]];
-		if (!ieq(f->value, f->valuelen, "100-continue"))
+		if (!http_ieq(f->value, f->valuelen, "100-continue"))
 			FAIL(417, "unsupported expectation");
 		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
 		req->expect_continue = req->minor == 1;

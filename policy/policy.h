@@ -172,6 +172,9 @@ int	http_parse_request(const char *head, size_t len,
 size_t	http_head_length(const char *buf, size_t len);
 /* 1 when the comma-separated list value holds token (ASCII, any case). */
 int	http_list_has(const char *value, size_t len, const char *token);
+/* RFC 9110 tchar; case-insensitive ASCII compare of a counted string. */
+int	http_tchar(unsigned char);
+int	http_ieq(const char *, size_t, const char *);
 /* Digits only, no sign, no leading zero, <= HTTP_LENGTH_DIGITS: 0 or -1. */
 int	http_parse_length(const char *, size_t, uint64_t *);
 

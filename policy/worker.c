@@ -45,14 +45,7 @@ static struct worker	*w;
 static void
 worker_log(int pri, const char *msg)
 {
-	struct mbuf	 m;
-
-	mbuf_init(&m);
-	mbuf_add_u32(&m, pri);
-	mbuf_add_str(&m, msg);
-	if (!m.err)
-		(void)msg_compose(&w->parent, MSG_LOG, 0, -1, m.buf, m.len);
-	mbuf_free(&m);
+	proc_log_send(&w->parent, pri, msg);
 }
 
 static void

@@ -146,6 +146,20 @@ __ubsan_default_options(void)
 }
 #endif
 
+/* A log record for the parent, queued on a poll-loop child's channel. */
+void
+proc_log_send(struct msgbuf *mb, int pri, const char *msg)
+{
+	struct mbuf	 m;
+
+	mbuf_init(&m);
+	mbuf_add_u32(&m, pri);
+	mbuf_add_str(&m, msg);
+	if (!m.err)
+		(void)msg_compose(mb, MSG_LOG, 0, -1, m.buf, m.len);
+	mbuf_free(&m);
+}
+
 static void
 log_to_parent(int pri, const char *msg)
 {

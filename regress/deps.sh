@@ -1,13 +1,14 @@
 #!/bin/sh
-# Install the Debian packages that building and testing moatd need, in one
-# apt-get step, and only when something is missing.
+# Install the Debian packages that building and testing moatd need (and
+# any named as arguments: make bench adds its own), in one apt-get step,
+# and only when something is missing.
 set -eu
 
 PKGS="build-essential pkg-config bison libssl-dev libbsd-dev libpcre2-dev check
 libevent-dev libseccomp-dev mandoc curl socat docker.io busybox-static
 python3-docker openssl iproute2 procps"
 # regress/tests/image.sh reads etc/compose.yaml.
-PKGS="$PKGS python3-yaml"
+PKGS="$PKGS python3-yaml $*"
 
 missing=""
 for p in $PKGS; do
@@ -20,10 +21,22 @@ done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing Debian packages:$missing (run make check as root)" >&2
+	echo "deps: missing Debian packages:$missing (run as root)" >&2
 	exit 1
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q $missing
+# Maintainer scripts would start system services (docker.io, nginx,
+# haproxy): keep them off (policy-rc.d exit 101); tests and the bench run
+# private instances.
+if [ -e /usr/sbin/policy-rc.d ]; then
+	apt-get install -y -q $missing
+else
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	rc=0
+	apt-get install -y -q $missing || rc=$?
+	rm -f /usr/sbin/policy-rc.d
+	exit $rc
+fi
