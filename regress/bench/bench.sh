@@ -57,8 +57,8 @@
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
 #             before and after the req/s run, scaled to 100k requests.
-#   conn/s    wrk -t2 -c32 -d2s -H 'Connection: close' URL/_ping
-#   403/s     wrk -t2 -c32 -d2s URL/containers/json
+#   conn/s    wrk -t2 -c32 -d3s -H 'Connection: close' URL/_ping
+#   403/s     wrk -t2 -c32 -d3s URL/containers/json
 #             denied by both proxies; "direct" is the backend answering
 #             that path itself (200), shown as the reference.
 #   MB/s      curl -s -o /dev/null -w '%{speed_download}' URL/big
@@ -92,9 +92,6 @@
 # haproxy, direct) to record a perf profile of that target's processes
 # during the static req/s run into regress/bench/last-perf.txt (perf
 # slows that target: its figures in that run are not comparable).
-# BENCH_TLS=1 adds the TLS rows of regress/bench/tls.sh (moatd plain
-# against TLS, run on the static backend's socket).  They take about 45 s,
-# which would put the whole past 3 minutes on 2 cores, hence opt-in.
 # A missing moatd binary leaves its column empty ("n/a").
 
 set -u
@@ -112,7 +109,7 @@ CHROOT=/var/empty/moatd
 DUR_LAT=1
 LAT_ROUNDS=3
 DUR_LOAD=5
-DUR_SHORT=2
+DUR_SHORT=3
 CONNS=32
 IDLE_CONNS=1000
 STATIC_BIG_MIB=256
@@ -740,10 +737,6 @@ table() {
 			    "$(ratio "$b.moatd.$key" "$b.haproxy.$key")"
 		done
 	done
-	if [ -s "$T/tls.txt" ]; then
-		printf '\n'
-		cat "$T/tls.txt"
-	fi
 	printf '\n'
 	printf 'direct = the backend itself on TCP; its CPU and RSS rows are the '
 	printf 'backend'"'"'s.\n'
@@ -814,13 +807,6 @@ main() {
 		HAPROXY_PID=
 		stop_pid "$MOATD_PID"
 		MOATD_PID=
-		# The TLS rows (regress/bench/tls.sh), against the same nginx.
-		if [ "$b" = static ] && [ "${BENCH_TLS:-0}" = 1 ] &&
-		    [ -x "$MOATD" ]; then
-			log "static: tls (regress/bench/tls.sh) at ${SECONDS}s"
-			MOATD=$MOATD bash "$BDIR/tls.sh" "$SOCK" >"$T/tls.txt" ||
-			    NOTES+=("tls.sh failed: $(tail -1 "$T/tls.txt")")
-		fi
 		case $b in
 		static) nginx_stop ;;
 		docker) dockerd_stop ;;
