@@ -94,7 +94,8 @@ chan_init(struct chan *ch, struct event_base *base, int fd, int allow_fd,
 	ch->name = name;
 	ch->rev = event_new(base, fd, EV_READ | EV_PERSIST, chan_read_cb, ch);
 	ch->wev = event_new(base, fd, EV_WRITE, chan_write_cb, ch);
-	if (ch->rev == NULL || ch->wev == NULL)
+	ch->fev = event_new(base, -1, 0, chan_write_cb, ch);
+	if (ch->rev == NULL || ch->wev == NULL || ch->fev == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(ch->rev, NULL);
 	ch->open = 1;
@@ -112,17 +113,15 @@ chan_compose(struct chan *ch, uint32_t type, uint32_t peerid, int fd,
 	}
 	if (msg_compose(&ch->mb, type, peerid, fd, data, len) == -1)
 		return -1;
-	if (event_pending(ch->wev, EV_WRITE, NULL))
-		return 0;
-	switch (msgbuf_flush(&ch->mb)) {
-	case 1:
-		return 0;
-	case 0:
-		event_add(ch->wev, NULL);
-		return 0;
-	default:
-		return -1;
-	}
+	/*
+	 * Not written at once: the flush runs once the callbacks of this
+	 * loop pass are done, so that heads that arrived together go to the
+	 * policy worker in one sendmsg and it answers them in one wakeup.
+	 */
+	if (!event_pending(ch->wev, EV_WRITE, NULL) &&
+	    !event_pending(ch->fev, EV_WRITE, NULL))
+		event_active(ch->fev, EV_WRITE, 1);
+	return 0;
 }
 
 void
@@ -135,7 +134,8 @@ chan_close(struct chan *ch)
 	ch->open = 0;
 	event_free(ch->rev);
 	event_free(ch->wev);
-	ch->rev = ch->wev = NULL;
+	event_free(ch->fev);
+	ch->rev = ch->wev = ch->fev = NULL;
 	msgbuf_clear(&ch->mb);
 	if (fd != -1)
 		close(fd);

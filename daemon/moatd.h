@@ -416,6 +416,7 @@ struct chan {
 	struct msgbuf		 mb;
 	struct event		*rev;
 	struct event		*wev;
+	struct event		*fev;		/* flush at the end of a pass */
 	chan_dispatch_fn	 dispatch;
 	chan_closed_fn		 closed;
 	void			*arg;

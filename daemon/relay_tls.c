@@ -388,6 +388,10 @@ plain(struct event_base *base, int fd, struct bufferevent **bevp)
 	if ((*bevp = bufferevent_socket_new(base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("%s: out of memory", __func__);
+	/* Large bodies move in 64 KiB system calls, not libevent's 16 KiB
+	 * default; the relay's watermarks still bound what is buffered. */
+	bufferevent_set_max_single_read(*bevp, 64 * 1024);
+	bufferevent_set_max_single_write(*bevp, 64 * 1024);
 	return 0;
 }
 

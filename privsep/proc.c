@@ -163,11 +163,21 @@ log_to_parent(int pri, const char *msg)
 	mbuf_free(&m);
 }
 
+/* Channel writes wait for the end of a loop pass: on exit, push out
+ * what is queued (the last request lines, a fatal message). */
+static void
+log_flush_at_exit(void)
+{
+	if (log_chan != NULL && log_chan->open)
+		(void)msgbuf_flush_sync(&log_chan->mb);
+}
+
 void
 proc_log_to(struct chan *ch)
 {
 	log_chan = ch;
 	log_setsink(log_to_parent);
+	atexit(log_flush_at_exit);
 }
 
 void

@@ -813,6 +813,10 @@ main() {
 		esac
 	done
 	table | tee "$OUT"
+	# The TLS rows: moatd plain, with ECDSA and RSA keys (signed by the
+	# ca processes), and HAProxy with the same ECDSA certificate.
+	echo | tee -a "$OUT"
+	MOATD=$MOATD bash "$ROOT/regress/bench/tls.sh" | tee -a "$OUT"
 }
 
 main "$@"

@@ -23,19 +23,23 @@
 # an RSA 2048 key; every private key operation goes to a ca process.
 # Certificates come from regress/tlslib.sh (the openssl command).
 #
-#   latency p50   wrk -t1 -c1 -d3s --latency URL/_ping (kept alive)
-#   req/s         wrk -t2 -c32 -d5s URL/_ping (kept alive)
+#   latency p50   wrk -t1 -c1 -d2s --latency URL/_ping (kept alive)
+#   req/s         wrk -t2 -c32 -d3s URL/_ping (kept alive)
 #   new conns/s   wrk -t2 -c32 -d3s -H 'Connection: close' URL/_ping:
 #                 a full TLS 1.3 handshake per request
-#   mTLS hs/s     4 x openssl s_time -new -time 3 with a client
+#   mTLS hs/s     4 x openssl s_time -new -time 2 with a client
 #                 certificate, summed: full mutual-TLS handshakes (the
 #                 client verifying us and we it), 4 at a time; the
 #                 clients' own signatures share the same cores
 # wrk cannot send a client certificate: its rows use a TLS listener
 # without a client CA, the s_time row one with.
 #
-# Prints a table ("plain", "tls ec", "tls rsa", and tls ec / plain) to
-# standard output; progress goes to standard error.  Environment: MOATD
+# HAProxy (nbthread 2, http-reuse always) runs with the same ECDSA
+# certificate and key on the same backend, as the reference ("hapx ec").
+#
+# Prints a table ("plain", "tls ec", "tls rsa", "hapx ec", tls ec / plain
+# and tls ec / hapx ec) to standard output; progress goes to standard
+# error.  Environment: MOATD
 # (the binary, default ./moatd).
 
 set -u
@@ -48,6 +52,7 @@ MOATD=${MOATD:-$ROOT/moatd}
 T=$(mktemp -d "${TMPDIR:-/tmp}/moatd-bench-tls.XXXXXX") || exit 1
 NGINX_PID=
 MOATD_PID=
+HAPROXY_PID=
 PORT=
 MPORT=
 
@@ -70,6 +75,7 @@ stop_pid() {
 
 cleanup() {
 	stop_pid "$MOATD_PID"
+	stop_pid "$HAPROXY_PID"
 	stop_pid "$NGINX_PID"
 	rm -rf "$T"
 }
@@ -153,9 +159,47 @@ moatd_up() {
 	return 1
 }
 
+# haproxy_up: HAProxy with moatd's ECDSA certificate, $PORT without and
+# $MPORT with client certificates, both to $SOCK.
+haproxy_up() {
+	local d=$T/certs i
+
+	stop_pid "$MOATD_PID"
+	MOATD_PID=
+	PORT=$(free_port)
+	MPORT=$(free_port)
+	cat "$d/ec.pem" "$d/ec.key" >"$T/hapx.pem"
+	cat >"$T/haproxy.cfg" <<-EOF
+	global
+		nbthread 2
+	defaults
+		mode http
+		timeout connect 5s
+		timeout client 60s
+		timeout server 60s
+	frontend tls
+		bind 127.0.0.1:$PORT ssl crt $T/hapx.pem
+		default_backend docker
+	frontend mtls
+		bind 127.0.0.1:$MPORT ssl crt $T/hapx.pem ca-file $d/ca/ca.pem verify required
+		default_backend docker
+	backend docker
+		http-reuse always
+		server s $SOCK
+	EOF
+	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
+	HAPROXY_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	log "haproxy did not start: $(tail -3 "$T/haproxy.log")"
+	return 1
+}
+
 # wrk's figures: "p50 us" for --latency, else requests/s.
 wrk_p50() {
-	wrk -t1 -c1 -d3s --latency "$1" 2>/dev/null | awk '
+	wrk -t1 -c1 -d2s --latency "$1" 2>/dev/null | awk '
 	$1 == "50%" {
 		v = $2
 		if (v ~ /us$/) { sub(/us$/, "", v); print int(v) }
@@ -180,7 +224,7 @@ mtls_hs() {
 
 	for ((i = 0; i < 4; i++)); do
 		timeout 20 openssl s_time -connect "127.0.0.1:$MPORT" -new \
-		    -time 3 -cert "$d/client.pem" -key "$d/client.key" \
+		    -time 2 -cert "$d/client.pem" -key "$d/client.key" \
 		    -CAfile "$d/ca/ca.pem" >"$T/stime.$i" 2>&1 &
 	done
 	wait
@@ -198,11 +242,15 @@ measure() {
 	local k=$1 scheme=http
 
 	[ "$k" != plain ] && scheme=https
-	moatd_up "$k" || return 1
+	if [ "$k" = hapx ]; then
+		haproxy_up || return 1
+	else
+		moatd_up "$k" || return 1
+	fi
 	log "$k: latency"
 	R[$k,lat]=$(wrk_p50 "$scheme://127.0.0.1:$PORT/_ping")
 	log "$k: req/s"
-	R[$k,rps]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 -d5s)
+	R[$k,rps]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 -d3s)
 	log "$k: new conns/s"
 	R[$k,conn]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 \
 	    -d3s -H 'Connection: close')
@@ -220,9 +268,10 @@ ratio() {
 }
 
 row() {
-	printf '%-44s %10s %10s %10s %10s\n' "$1" "${R[plain,$2]}" \
-	    "${R[ec,$2]}" "${R[rsa,$2]}" "$(ratio "${R[ec,$2]}" \
-	    "${R[plain,$2]}")"
+	printf '%-44s %9s %9s %9s %9s %9s %9s\n' "$1" "${R[plain,$2]}" \
+	    "${R[ec,$2]}" "${R[rsa,$2]}" "${R[hapx,$2]}" \
+	    "$(ratio "${R[ec,$2]}" "${R[plain,$2]}")" \
+	    "$(ratio "${R[ec,$2]}" "${R[hapx,$2]}")"
 }
 
 if [ $# -ge 1 ]; then
@@ -233,14 +282,16 @@ fi
 [ -x "$MOATD" ] || { log "$MOATD: no binary (make)"; exit 1; }
 certs 2>"$T/certs.err" || { log "certificates: $(cat "$T/certs.err")";
     exit 1; }
-for k in plain ec rsa; do
+for k in plain ec rsa hapx; do
 	measure "$k" || exit 1
 done
 stop_pid "$MOATD_PID"
 MOATD_PID=
+stop_pid "$HAPROXY_PID"
+HAPROXY_PID=
 
-printf '%-44s %10s %10s %10s %10s\n' "TLS (moatd -prefork 2)" plain "tls ec" \
-    "tls rsa" "ec/plain"
+printf '%-44s %9s %9s %9s %9s %9s %9s\n' "TLS (moatd -prefork 2)" plain \
+    "tls ec" "tls rsa" "hapx ec" "ec/plain" "ec/hapx"
 row "/_ping latency p50, 1 conn (us)" lat
 row "/_ping req/s, 32 conns, kept alive" rps
 row "new conns/s (Connection: close)" conn
