@@ -57,8 +57,8 @@
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
 #             before and after the req/s run, scaled to 100k requests.
-#   conn/s    wrk -t2 -c32 -d3s -H 'Connection: close' URL/_ping
-#   403/s     wrk -t2 -c32 -d3s URL/containers/json
+#   conn/s    wrk -t2 -c32 -d2s -H 'Connection: close' URL/_ping
+#   403/s     wrk -t2 -c32 -d2s URL/containers/json
 #             denied by both proxies; "direct" is the backend answering
 #             that path itself (200), shown as the reference.
 #   MB/s      curl -s -o /dev/null -w '%{speed_download}' URL/big
@@ -109,7 +109,7 @@ CHROOT=/var/empty/moatd
 DUR_LAT=1
 LAT_ROUNDS=3
 DUR_LOAD=5
-DUR_SHORT=3
+DUR_SHORT=2
 CONNS=32
 IDLE_CONNS=1000
 STATIC_BIG_MIB=256
@@ -752,7 +752,6 @@ table() {
 		printf '* not clean:\n'
 		printf '  %s\n' "${NOTES[@]}"
 	fi
-	printf 'total time %ds\n' "$SECONDS"
 }
 
 # ---------------------------------------------------------------------------
@@ -817,6 +816,7 @@ main() {
 	# ca processes), and HAProxy with the same ECDSA certificate.
 	echo | tee -a "$OUT"
 	MOATD=$MOATD bash "$ROOT/regress/bench/tls.sh" | tee -a "$OUT"
+	printf 'total time %ds\n' "$SECONDS" | tee -a "$OUT"
 }
 
 main "$@"
