@@ -71,14 +71,33 @@ log_setsink(log_sink_fn fn)
 	log_sink = fn;
 }
 
+/* One write(2) per record: dprintf would stat and seek stderr each time,
+ * and this runs once per request. */
+static void
+log_stderr(const char *msg)
+{
+	char	 line[2200];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), "moatd[%s]: %s\n", log_procname, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, line, n) == -1) {
+		/* a failed log write has nowhere to be reported */
+	}
+}
+
 void
 log_emit(int pri, const char *msg)
 {
-	if (log_foreground) {
-		dprintf(STDERR_FILENO, "moatd[%s]: %s\n", log_procname, msg);
-		return;
-	}
-	syslog(pri, "%s", msg);
+	if (log_foreground)
+		log_stderr(msg);
+	else
+		syslog(pri, "%s", msg);
 }
 
 void
