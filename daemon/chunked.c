@@ -64,21 +64,6 @@ hexval(uint8_t c)
 	return -1;
 }
 
-static int
-is_tchar(uint8_t c)
-{
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return 1;
-	}
-	return 0;
-}
-
 void
 chunked_init(struct chunked *ch)
 {
@@ -113,13 +98,13 @@ size_line(struct chunked *ch, uint8_t c)
 		    CH_ERROR;
 	case CH_EXT_NAME0:
 	case CH_EXT_VAL0:
-		return is_tchar(c) ? ch->state + 1 : CH_ERROR;
+		return http_tchar(c) ? ch->state + 1 : CH_ERROR;
 	case CH_EXT_NAME:
 		if (c == '=')
 			return CH_EXT_VAL0;
 		/* FALLTHROUGH */
 	case CH_EXT_VAL:
-		if (is_tchar(c))
+		if (http_tchar(c))
 			return ch->state;
 		return c == ';' ? CH_EXT_NAME0 : c == '\r' ? CH_SIZE_LF :
 		    CH_ERROR;

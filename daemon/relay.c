@@ -422,13 +422,6 @@ session_free(struct session *s)
 }
 
 static int
-token_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int
 visible(const char *p, size_t len)
 {
 	size_t	 i;
@@ -456,7 +449,7 @@ fields_valid(const char *f, size_t len)
 			return 0;
 		nl = colon - f;
 		for (p = f; p < colon; p++)
-			if (!token_char(*p))
+			if (!http_tchar(*p))
 				return 0;
 		for (p = colon + 1; p < end; p++)
 			if (((unsigned char)*p < 0x20 && *p != '\t') ||

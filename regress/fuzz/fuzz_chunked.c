@@ -20,7 +20,7 @@
  * same end, and that outcome must agree with a plain whole-buffer parser
  * of the grammar written from the comment in chunked.c.
  *
- * FUZZ_SOURCES: daemon/chunked.c
+ * FUZZ_SOURCES: daemon/chunked.c policy/http.c
  */
 
 #include <stdint.h>
