@@ -326,7 +326,7 @@ recv_global(struct child_config *cc, struct msg *m)
 	    mbuf_get_u64(&r, &nm) == -1 || mbuf_get_u32(&r, &ht) == -1 ||
 	    mbuf_get_u32(&r, &it) == -1 || mbuf_get_u32(&r, &dt) == -1 ||
 	    mbuf_end(&r) == -1 || level > LOG_DEBUG || hm > HTTP_HEAD_MAX ||
-	    nm > HTTP_HEADERS_MAX)
+	    lm > HTTP_LINE_MAX || lm > hm || nm > HTTP_HEADERS_MAX)
 		return -1;
 	c->log_level = level;
 	c->builtin = builtin != 0;

@@ -101,9 +101,10 @@ static int	 symset(const char *, const char *, int);
 static int	 macro_name_ok(const char *);
 static void	 set_path(char *, size_t, char *, const char *, int);
 static void	 set_prefork(int64_t);
-static void	 set_backend(char *);
+static void	 set_backend(const char *);
 static void	 set_timeout(int, int64_t);
 static void	 set_limit(int, int64_t);
+static void	 check_limits(void);
 static void	 add_rules_file(char *);
 static void	 add_rules_text(char *, int);
 static void	 do_include(char *);
@@ -112,7 +113,7 @@ static void	 listen_owner(char *, int64_t);
 static void	 listen_group(char *, int64_t);
 static void	 listen_mode(int64_t);
 static void	 listen_end(void);
-static void	 listen_systemd(char *);
+static void	 listen_systemd(const char *);
 static void	 tls_at(struct moat_tls *, int);
 static void	 tls_set(const char *, char *);
 
@@ -132,6 +133,9 @@ static size_t			 lexsize;
 /* The unix or tcp listener that "listen on" is building. */
 static struct moat_listener	 lst;
 static int			 lst_ok, lst_mode_set;
+/* The last "limit head" or "limit line": where line > head is named. */
+static char			 lim_file[PATH_MAX];
+static int			 lim_lineno;
 /* Where TLS options go: a listener's block or the backend's. */
 static struct moat_tls		*tls_cur, tls_void;
 static int			 tls_backend;
@@ -158,6 +162,12 @@ static int			 tls_backend;
 %token	<v.number>	TNUMBER "number"
 %type	<v.string>	value optname
 %type	<v.number>	yesno loglevel timeout limit
+/*
+ * A string still on the stack when a syntax error pops it is freed here.
+ * So an action before the end of a rule (a mid-rule action) must not free
+ * one: the rule's last action does, and a syntax error in between leaves
+ * it to the destructor alone.
+ */
 %destructor	{ free($$); } <v.string>
 
 %%
@@ -220,7 +230,9 @@ main		: TUSER TSTRING {
 		| TBACKEND TSTRING {
 			set_backend($2);
 			tls_at(&conf->backend_tls, 1);
-		} tlsopts
+		} tlsopts {
+			free($2);
+		}
 		| TLISTEN TON listener
 		| TTIMEOUT timeout TNUMBER	{ set_timeout($2, $3); }
 		| TLIMIT limit TNUMBER		{ set_limit($2, $3); }
@@ -273,7 +285,9 @@ listener	: TSTRING			{ listen_begin($1); }
 			listen_systemd($2);
 			tls_at(conf->nlisteners > n ? &conf->listeners[n].tls :
 			    NULL, 0);
-		} tlsopts
+		} tlsopts {
+			free($2);
+		}
 		;
 
 optname		: %empty			{ $$ = NULL; }
@@ -968,7 +982,7 @@ set_prefork(int64_t n)
 }
 
 static void
-set_backend(char *s)
+set_backend(const char *s)
 {
 	struct moat_addr	 a;
 	const char		*why;
@@ -979,7 +993,6 @@ set_backend(char *s)
 		yyerror("backend \"%s\": missing host", s);
 	else
 		conf->backend = a;
-	free(s);
 }
 
 static void
@@ -1015,12 +1028,31 @@ set_limit(int which, int64_t n)
 		    (long long)max[which]);
 		return;
 	}
+	if (which == L_HEADERS) {
+		conf->limits.headers_max = n;
+		return;
+	}
 	if (which == L_HEAD)
 		conf->limits.head_max = n;
-	else if (which == L_LINE)
-		conf->limits.line_max = n;
 	else
-		conf->limits.headers_max = n;
+		conf->limits.line_max = n;
+	strlcpy(lim_file, cur->name, sizeof(lim_file));
+	lim_lineno = yylval.lineno;
+}
+
+/*
+ * The request line is part of the head: a line limit over the head limit
+ * means nothing, and the relay scans at most the head for the line's end.
+ * Checked once the file is read, since either may come first.
+ */
+static void
+check_limits(void)
+{
+	if (conf->limits.line_max <= conf->limits.head_max)
+		return;
+	errors++;
+	log_warnx("%s:%d: limit line %zu is over limit head %zu", lim_file,
+	    lim_lineno, conf->limits.line_max, conf->limits.head_max);
 }
 
 /*
@@ -1208,7 +1240,7 @@ listen_end(void)
  * a name, every one no named listener takes (sd_bind_listeners()).
  */
 static void
-listen_systemd(char *name)
+listen_systemd(const char *name)
 {
 	struct moat_listener	 l;
 	size_t			 i;
@@ -1235,7 +1267,6 @@ listen_systemd(char *name)
 		    name);
 		add_listener(&l);
 	}
-	free(name);
 }
 
 /* TLS options from here on go to t (NULL: checked, then dropped). */
@@ -1273,6 +1304,8 @@ parse_config(const char *filename, struct moat_config *x)
 	errors = 0;
 	expanding = 0;
 	pending[0] = '\0';
+	lim_file[0] = '\0';
+	lim_lineno = 0;
 	nfiles = 0;
 	if ((cur = pushfile(filename, &why)) == NULL) {
 		log_warnx("%s: %s", filename, why);
@@ -1281,6 +1314,7 @@ parse_config(const char *filename, struct moat_config *x)
 	}
 	rv = yyparse();
 	pending_flush();
+	check_limits();
 	if (rv != 0 && errors == 0)
 		errors++;	/* an abort that said nothing: never "ok" */
 	while (nfiles > 0)

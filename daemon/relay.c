@@ -633,7 +633,8 @@ try_head(struct session *s)
 	p = (char *)evbuffer_pullup(in, n);
 	if ((hl = http_head_length(p, n)) == 0) {
 		if (len >= max) {
-			if (memchr(p, '\n', r->cc.conf.limits.line_max) == NULL)
+			if (memchr(p, '\n', n < r->cc.conf.limits.line_max ?
+			    n : r->cc.conf.limits.line_max) == NULL)
 				reply_error(s, 414, "request line too long");
 			else
 				reply_error(s, 431, "request head too large");

@@ -24,3 +24,52 @@ t_conf_rules_files_load() {
 	# watchtower, netdata
 	expect_eq "$files" 7 "rules files in etc/rules"
 }
+
+# The request line is part of the head: a "limit line" over "limit head"
+# (here the default 8192 against "limit head 4096" alone) is refused where
+# it is written, by -n and at start.  moatd used to accept it, and its
+# relays then searched line_max bytes for the line's end in a head_max
+# buffer (a heap over-read).
+t_conf_limit_line_over_head() {
+	tid "limit line over limit head: refused with file:line, -n and start"
+	printf '# small heads\nbackend "unix:///nonexistent"\nlimit head 4096\n' \
+	    >l.conf
+	chmod 600 l.conf
+	run_cmd "$MOATD" -n -f l.conf
+	expect_eq "$RC" 1 "exit status of moatd -n -f l.conf (stderr: $ERR)"
+	expect_match "$ERR" \
+	    "l\.conf:3: limit line 8192 is over limit head 4096" \
+	    "stderr of moatd -n -f l.conf"
+	run_cmd timeout 10 "$MOATD" -d -f l.conf \
+	    -frontend-addr "tcp://127.0.0.1:$(free_port)"
+	expect_eq "$RC" 1 "exit status of moatd -d -f l.conf (stderr: $ERR)"
+	expect_match "$ERR" "l\.conf:3: limit line 8192 is over limit head" \
+	    "stderr of moatd -d -f l.conf"
+	# Equal limits are fine.
+	printf 'limit line 4096\n' >>l.conf
+	run_cmd "$MOATD" -n -f l.conf
+	expect_eq "$RC" 0 "moatd -n -f l.conf with limit line 4096 ($ERR)"
+	pass
+}
+
+# A head limit below the default: a request line over "limit line" gets
+# 414, a head over "limit head" 431 (the relay's scan stays in the head).
+t_conf_limit_small_head() {
+	local port url long why
+
+	tid "limit head 4096, limit line 2048: 414 and 431 from the relay"
+	port=$(free_port)
+	url=http://127.0.0.1:$port
+	printf 'backend "unix:///nonexistent"\nlimit head 4096\n' >s.conf
+	printf 'limit line 2048\nrules "GET /"\n' >>s.conf
+	chmod 600 s.conf
+	moatd_start -f s.conf -frontend-addr "tcp://127.0.0.1:$port"
+	long=$(printf '%05000d' 0)
+	expect_status 414 "$url/${long}"
+	expect_status 414 "$url/${long:0:2100}"
+	expect_status 431 -H "X-A: ${long:0:3000}" -H "X-B: ${long:0:1200}" \
+	    "$url/x"
+	why=$(moatd_alive) || fail "$why"
+	moatd_stop || fail "moatd did not stop cleanly"
+	pass
+}
