@@ -16,11 +16,16 @@ secs=${1:-20}
 cd "$(dirname "$0")/../.." || exit 1
 
 CC=${FUZZ_CC:-clang}
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+pkgs="libbsd-overlay libssl libcrypto libpcre2-8 libevent_core libseccomp"
+# fuzz_parse links the generated parser.
+make -s daemon/parse.c || exit 1
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -Idaemon -Iprivsep -Ipolicy \
-    $(pkg-config --cflags libbsd-overlay libpcre2-8)"
-LIBS="$(pkg-config --libs libbsd-overlay libpcre2-8)"
+    -Idaemon -Iprivsep -Ipolicy -DMOATD_VERSION=\"0\" \
+    -DMOATD_CHROOT=\"/var/empty/moatd\" -DMOATD_USER=\"_moatd\" \
+    -DMOATD_CONF=\"/etc/moatd.conf\" \
+    $(pkg-config --cflags $pkgs)"
+LIBS="$(pkg-config --libs $pkgs)"
 out=regress/fuzz/out
 mkdir -p "$out/bin"
 

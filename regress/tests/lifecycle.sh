@@ -316,6 +316,35 @@ EOF
 	    "the events received"
 }
 
+# A syntax error after a string a mid-rule action took (backend's or a
+# systemd listener's TLS options): moatd freed the string twice, and on
+# SIGHUP the root parent aborted and took every child with it.
+t_lc_reload_midrule_error() {
+	local port url why
+
+	tid "SIGHUP with a syntax error after backend ADDR tls: nothing changes"
+	port=$(free_port)
+	url=http://127.0.0.1:$port
+	printf 'backend "unix://%s"\n' "$RIG_SOCK" >m.conf
+	chmod 600 m.conf
+	moatd_start -f m.conf -frontend-addr "tcp://127.0.0.1:$port"
+	expect_status 200 "$url/_ping"
+	printf 'backend "unix://%s" tls ca\n' "$RIG_SOCK" >m.conf
+	_lc_hup 'reload failed, keeping configuration 1'
+	grep -q 'm\.conf:1: syntax error: expected string, got end of line' \
+	    "$MOATD_LOG" || fail "the syntax error is not logged as m.conf:1:" \
+	    "$(_moatd_logtail "$MOATD_LOG")"
+	why=$(moatd_alive) || fail "after the bad reload: $why"
+	expect_status 200 "$url/_ping"
+	printf 'backend "unix://%s"\nlisten on systemd "x" tls ca\n' \
+	    "$RIG_SOCK" >m.conf
+	_lc_hup 'reload failed, keeping configuration 1' 2
+	why=$(moatd_alive) || fail "after the second bad reload: $why"
+	expect_status 200 "$url/_ping"
+	moatd_stop || fail "moatd did not stop cleanly"
+	pass
+}
+
 # _lc_reaper LOG cmd [args] &: run cmd as a child of a subreaper, which
 # replaces the background subshell (so $! is its pid), adopts whatever
 # cmd leaves behind (a daemon and its children), reaps each and writes
