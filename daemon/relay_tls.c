@@ -338,8 +338,11 @@ msg_store(struct msg *m, int crl)
 	}
 	BIO_free(bio);
 	ERR_clear_error();
+	/* Every certificate of the chain, intermediate CAs too: a CA
+	 * revoked by its issuer revokes what it signed. */
 	if (crl)
-		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
 	if (n == 0) {
 		log_warnx("TLS: no usable %s; refusing connections",
 		    crl ? "CRL" : "CA certificate");

@@ -4,6 +4,10 @@
 #   tls_ca DIR NAME [rsa|ec]	a CA in DIR (ca.pem, ca.key, and what
 #				"openssl ca" keeps: index, serial, CRL
 #				number); its subject is "CN=NAME"
+#   tls_subca CADIR DIR NAME [rsa|ec]
+#				an intermediate CA in DIR, as tls_ca makes,
+#				signed by the CA in CADIR (revoke it with
+#				tls_revoke CADIR DIR/ca.pem)
 #   tls_cert CADIR OUT server|client SUBJECT rsa|ec SAN [START END]
 #				OUT.pem (leaf only) and OUT.key, signed by
 #				the CA in CADIR; SUBJECT like "/CN=a/O=b";
@@ -32,8 +36,9 @@ _tls_newkey() {
 	esac
 }
 
-tls_ca() {
-	local dir=$1 name=$2 type=${3:-ec}
+# The files "openssl ca" keeps for a CA in $1.
+_tls_cadir() {
+	local dir=$1
 
 	mkdir -p "$dir/new" || return 1
 	: >"$dir/index.txt"
@@ -60,12 +65,37 @@ tls_ca() {
 	organizationName = optional
 	organizationalUnitName = optional
 	CNF
+}
+
+tls_ca() {
+	local dir=$1 name=$2 type=${3:-ec}
+
+	_tls_cadir "$dir" || return 1
 	# shellcheck disable=SC2046
 	_tls_openssl req -x509 $(_tls_newkey "$type") -nodes -sha256 \
 	    -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 2 \
 	    -subj "/CN=$name" \
 	    -addext basicConstraints=critical,CA:TRUE \
 	    -addext keyUsage=critical,keyCertSign,cRLSign
+}
+
+tls_subca() {
+	local ca=$1 dir=$2 name=$3 type=${4:-ec}
+
+	_tls_cadir "$dir" || return 1
+	cat >"$dir/ca.ext" <<-EXT
+	[ ext ]
+	basicConstraints = critical,CA:TRUE
+	keyUsage = critical,keyCertSign,cRLSign
+	EXT
+	# shellcheck disable=SC2046
+	_tls_openssl req -new $(_tls_newkey "$type") -nodes \
+	    -keyout "$dir/ca.key" -out "$dir/ca.csr" -subj "/CN=$name" ||
+	    return 1
+	_tls_openssl ca -batch -notext -config "$ca/ca.cnf" \
+	    -in "$dir/ca.csr" -out "$dir/ca.pem" -extfile "$dir/ca.ext" \
+	    -extensions ext -days 2 || return 1
+	rm -f "$dir/ca.csr" "$dir/ca.ext"
 }
 
 tls_cert() {

@@ -211,6 +211,59 @@ t_tls_crl() {
 	expect_eq "$st" 200 "alice with the CRL: $(cat "$SCRATCH/curl.err")"
 }
 
+# With CRLs, every certificate of the client's chain is checked: carol's
+# certificate comes from an intermediate CA that the root (the only CA
+# moatd trusts) has revoked.  The CRL file needs a CRL from each CA of
+# the chain; without the intermediate's, carol is refused too.
+t_tls_crl_intermediate() {
+	local d=$SCRATCH/chain c st
+
+	tid "CRLs: a client under a revoked intermediate CA is refused"
+	_tl_certs
+	{
+		tls_ca "$d/root" "moatd chain root" ec &&
+		tls_subca "$d/root" "$d/inter" "moatd chain intermediate" ec &&
+		tls_cert "$d/inter" "$d/carol" client "/CN=carol" ec \
+		    "DNS:carol.example" &&
+		cat "$d/carol.pem" "$d/inter/ca.pem" >"$d/carol.chain" &&
+		tls_crl "$d/root" "$d/root.crl" &&
+		tls_crl "$d/inter" "$d/inter.crl" &&
+		cat "$d/root.crl" "$d/inter.crl" >"$d/good.crl" &&
+		tls_revoke "$d/root" "$d/inter/ca.pem" &&
+		tls_crl "$d/root" "$d/root-revoked.crl" &&
+		cat "$d/root-revoked.crl" "$d/inter.crl" >"$d/revoked.crl"
+	} 2>"$SCRATCH/certs.err" || fail "cannot make certificates:" \
+	    "$(cat "$SCRATCH/certs.err")"
+	for c in good revoked root; do
+		TL_PORT=$(free_port)
+		moatd_start -frontend-addr "tcp://127.0.0.1:$TL_PORT" \
+		    -backend-addr "unix://$RIG_SOCK" \
+		    -frontend-tls-cert "$TL/server-ec.pem" \
+		    -frontend-tls-key "$TL/server-ec.key" \
+		    -frontend-tls-cacert "$d/root/ca.pem" \
+		    -frontend-tls-crl "$d/$c.crl"
+		st=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
+		    --cacert "$TL/ca/ca.pem" --cert "$d/carol.chain" \
+		    --key "$d/carol.key" "https://127.0.0.1:$TL_PORT/_ping" \
+		    2>"$SCRATCH/curl.err")
+		case $c in
+		good)
+			expect_eq "$st" 200 "carol, no CA revoked:" \
+			    "$(cat "$SCRATCH/curl.err")"
+			;;
+		revoked)
+			expect_eq "$st" 000 "carol under the revoked CA"
+			_tl_wait_log 'TLS handshake failed: certificate verify failed: certificate revoked'
+			;;
+		root)
+			expect_eq "$st" 000 "carol without the CA's CRL"
+			_tl_wait_log 'TLS handshake failed: certificate verify failed: unable to get certificate CRL'
+			;;
+		esac
+		moatd_stop || fail "moatd did not stop"
+	done
+}
+
 t_tls_rsa_ecdsa() {
 	local k v sig st
 
