@@ -116,11 +116,48 @@ now_mono(void)
 	return ts.tv_sec;
 }
 
+/*
+ * The owner and group of a unix listener just bound, never by a path that
+ * could have been swapped since (a symlink would lead chown elsewhere):
+ * the file is opened without following a link, and must be a socket of
+ * ours with the mode bind gave it and one link, or we stop.
+ */
+static int
+socket_owner(struct moat_listener *l, mode_t mode)
+{
+	struct stat	 st;
+	int		 fd, rv = -1;
+
+	if ((fd = open(l->addr.path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 || fstat(fd, &st) == -1) {
+		log_warn("%s", l->addr.text);
+		goto done;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1 || (st.st_mode & 07777) != mode) {
+		log_warnx("%s: the socket just bound was replaced, or got "
+		    "mode %04o", l->addr.text, (unsigned)(st.st_mode & 07777));
+		goto done;
+	}
+	if ((l->owner_set || l->group_set) && fchownat(fd, "",
+	    l->owner_set ? l->owner : (uid_t)-1,
+	    l->group_set ? l->group : (gid_t)-1, AT_EMPTY_PATH) == -1) {
+		log_warn("%s: chown", l->addr.text);
+		goto done;
+	}
+	rv = 0;
+ done:
+	if (fd != -1)
+		close(fd);
+	return rv;
+}
+
 static int
 listen_unix(struct moat_listener *l)
 {
 	struct sockaddr_un	 sun;
-	int			 fd, probe;
+	mode_t			 mask, mode = l->mode ? l->mode : 0660;
+	int			 fd, probe, rv;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -139,12 +176,20 @@ listen_unix(struct moat_listener *l)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(l->addr.path, l->mode ? l->mode : 0660) == -1 ||
-	    ((l->owner_set || l->group_set) && chown(l->addr.path,
-	    l->owner_set ? l->owner : (uid_t)-1,
-	    l->group_set ? l->group : (gid_t)-1) == -1) ||
-	    listen(fd, 511) == -1) {
+	/* The mode comes with the file: bind applies the umask. */
+	mask = umask(~mode & 0777);
+	rv = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(mask);
+	if (rv == -1) {
+		log_warn("%s", l->addr.text);
+		close(fd);
+		return -1;
+	}
+	if (socket_owner(l, mode) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 511) == -1) {
 		log_warn("%s", l->addr.text);
 		close(fd);
 		return -1;

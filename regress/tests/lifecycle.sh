@@ -5,6 +5,7 @@
 # daemonised moatd and a second instance that must refuse to start.
 
 # run.sh sources the tests from the top of the tree.
+LC_TOP=$PWD
 LC_FULL=$PWD/regress/rules/full.list
 LC_INUSE='address already in use (is another moatd running?)'
 
@@ -199,6 +200,38 @@ EOF
 	expect_status 200 --unix-socket "$sock" http://docker/_ping
 	moatd_stop || fail "moatd did not stop cleanly"
 	[ -e "$sock" ] && fail "$sock is still there after moatd stopped"
+	pass
+}
+
+# Owner and mode are set on the socket bind made, never through its path:
+# regress/swapbind.c swaps the socket for a symlink to a file right after
+# bind, as an attacker who can write in the directory might.  moatd must
+# stop, and leave the file's mode and owner alone (it used to chmod and
+# chown the path, following the symlink).
+t_lc_unix_listener_swapped() {
+	local sock victim so
+
+	tid "a unix listener swapped for a symlink after bind: no chmod through it"
+	sock=$SCRATCH/w.sock
+	victim=$SCRATCH/victim
+	so=$SCRATCH/swapbind.so
+	cc -shared -fPIC -o "$so" "$LC_TOP/regress/swapbind.c" -ldl ||
+	    fail "cannot build swapbind.so"
+	printf 'secret\n' >"$victim"
+	chmod 600 "$victim"
+	cat >w.conf <<EOF
+listen on "unix://$sock" owner nobody group nogroup mode 0666
+backend "unix://$RIG_SOCK"
+EOF
+	run_cmd env LD_PRELOAD="$so" SWAPBIND_PATH="$sock" \
+	    SWAPBIND_TARGET="$victim" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    timeout 10 "$MOATD" -d -f w.conf
+	expect_eq "$(stat -c '%U %G %a' "$victim")" "$(id -un) $(id -gn) 600" \
+	    "owner, group and mode of the symlink's target"
+	expect_eq "$RC" 1 "exit status of moatd (stderr: $ERR)"
+	expect_match "$ERR" "unix://$sock: the socket just bound was replaced" \
+	    "moatd's complaint"
 	pass
 }
 
