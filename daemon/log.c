@@ -27,6 +27,7 @@ static int		 log_foreground = 1;
 static int		 log_level = LOG_LEVEL_DEFAULT;
 static const char	*log_procname = "moatd";
 static log_sink_fn	 log_sink;
+static int		 log_syslog = 1;	/* 0: /dev/log closed */
 
 /*
  * Call before any chroot: openlog(LOG_NDELAY) connects /dev/log now and
@@ -64,11 +65,19 @@ log_getlevel(void)
 /*
  * Sandboxed children cannot reconnect to /dev/log once journald restarts,
  * so when not in the foreground they hand records to the parent instead.
+ * They close the /dev/log socket log_init() connected, too: a sandboxed
+ * child keeps no socket to syslog (to forge records with), and what the
+ * parent can no longer take goes to stderr.
  */
 void
 log_setsink(log_sink_fn fn)
 {
 	log_sink = fn;
+	if (fn != NULL && !log_foreground && log_syslog) {
+		closelog();
+		log_syslog = 0;
+	} else if (fn == NULL)
+		log_syslog = 1;
 }
 
 /* One write(2) per record: dprintf would stat and seek stderr each time,
@@ -94,7 +103,7 @@ log_stderr(const char *msg)
 void
 log_emit(int pri, const char *msg)
 {
-	if (log_foreground)
+	if (log_foreground || !log_syslog)
 		log_stderr(msg);
 	else
 		syslog(pri, "%s", msg);

@@ -235,6 +235,91 @@ EOF
 	pass
 }
 
+# The unix datagram sockets process $1 holds (a connection to /dev/log
+# is one), as "fd inode" lines.
+_lc_dgram_fds() {
+	local f ino
+
+	for f in /proc/"$1"/fd/*; do
+		ino=$(readlink "$f" 2>/dev/null) || continue
+		[[ $ino == socket:\[*\] ]] || continue
+		ino=${ino#socket:[}
+		ino=${ino%]}
+		awk -v i="$ino" -v f="${f##*/}" \
+		    'NR > 1 && $5 == "0002" && $7 == i { print f, i }' \
+		    /proc/net/unix
+	done
+}
+
+# Logging to syslog (not -d; INVOCATION_ID says "under systemd", so it
+# stays in the foreground): the parent writes to /dev/log, and the
+# sandboxed children, which log through it, hold no socket to /dev/log
+# (openlog(LOG_NDELAY) used to leave one open in each of them).  Where
+# /dev/log is missing, a datagram socket stands in for syslog there.
+t_lc_children_no_syslog_socket() {
+	local port url lp c kids why bad= n=0
+
+	tid "logging to syslog: no child holds a /dev/log socket, logs still come"
+	if [ ! -S /dev/log ]; then
+		[ -e /dev/log ] && fail "/dev/log exists and is no socket"
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+out = open(sys.argv[1], "ab", buffering=0)
+while True:
+    out.write(s.recv(65536) + b"\n")
+' "$SCRATCH/syslog.out" &
+		lp=$!
+		on_exit rm -f /dev/log
+		on_exit kill "$lp"
+		for ((c = 0; c < 100; c++)); do
+			[ -S /dev/log ] && break
+			sleep 0.05
+		done
+		[ -S /dev/log ] || fail "cannot make a /dev/log"
+	fi
+	port=$(free_port)
+	url=http://127.0.0.1:$port
+	printf 'backend "unix://%s"\nprefork 2\n' "$RIG_SOCK" >s.conf
+	chmod 600 s.conf
+	INVOCATION_ID=moatd-regress "$MOATD" -f s.conf \
+	    -frontend-addr "tcp://127.0.0.1:$port" >s.out 2>&1 &
+	MOATD_PID=$!
+	MOATD_LOG=$SCRATCH/s.out
+	echo "$MOATD_PID $MOATD_LOG" >>"$SCRATCH/.moatd"
+	_remember "$MOATD_PID"
+	for ((c = 0; c < 200; c++)); do
+		_accepts "tcp://127.0.0.1:$port" && break
+		_palive "$MOATD_PID" || fail "moatd exited: $(cat s.out)"
+		sleep 0.05
+	done
+	expect_status 200 "$url/_ping"
+	sleep 0.3
+	kids=$(_children "$MOATD_PID")
+	echo $kids >"$SCRATCH/.children.$MOATD_PID"
+	for c in $kids; do
+		_remember "$c"
+		n=$((n + 1))
+		[ -n "$(_lc_dgram_fds "$c")" ] && bad="$bad $(ps -o args= \
+		    -p "$c") (pid $c, fd $(_lc_dgram_fds "$c" | tr '\n' ' '))"
+	done
+	[ "$n" -ge 3 ] || fail "moatd has $n children, not a policy and 2 relays"
+	[ -z "$bad" ] || fail "children with a datagram socket:$bad"
+	if [ -n "${lp:-}" ]; then
+		# The relay's request line, through the parent to syslog.
+		for ((c = 0; c < 100; c++)); do
+			grep -q 'path=/_ping verdict=allow' syslog.out && break
+			sleep 0.05
+		done
+		grep -q 'path=/_ping verdict=allow' syslog.out ||
+		    fail "no request line in syslog: [$(tail -5 syslog.out)]"
+	fi
+	why=$(moatd_alive) || fail "$why"
+	moatd_stop || fail "moatd did not stop cleanly"
+	pass
+}
+
 # Send SIGHUP and wait until moatd logged ERE $1 ($2 times in all).
 _lc_hup() {
 	kill -HUP "$MOATD_PID"

@@ -143,6 +143,9 @@ static const struct call calls[] = {
 	    KILL, ANY },
 	{ "sendto", SYS_sendto, { A_TFD, A_BUF, 1, MSG_DONTWAIT |
 	    MSG_NOSIGNAL }, KILL, ANY },
+	/* send() passes no address; an address (syslog's, say) kills */
+	{ "sendto-addr", SYS_sendto, { A_TFD, A_BUF, 1, MSG_DONTWAIT |
+	    MSG_NOSIGNAL, A_BUF, 16 }, KILL, KILL },
 	{ "getsockopt", SYS_getsockopt, { A_TFD, SOL_SOCKET, SO_ERROR, A_BUF,
 	    A_LEN }, KILL, OK },
 	{ "setsockopt-nodelay", SYS_setsockopt, { A_TFD, IPPROTO_TCP,
@@ -694,7 +697,7 @@ START_TEST(test_deny)
 {
 	static const char *relay_kills[] = { "socket", "connect", "bind",
 	    "listen", "execve", "execveat", "ptrace", "socketpair",
-	    "mmap-exec" };
+	    "mmap-exec", "sendto-addr" };
 	static const char *policy_kills[] = { "accept", "accept4",
 	    "epoll_create1", "sendto", "setsockopt-nodelay" };
 	struct child	 c;
