@@ -16,10 +16,13 @@
 
 /*
  * libFuzzer target for the configuration parser, daemon/parse.y, as
- * parse_config() runs it: the input is written to a memfd, mode 0600 (the
- * parser refuses files that others could write), and parsed by its
- * /proc/self/fd name, so that include and error recovery run as they do
- * on a real file.  The checks:
+ * parse_config() runs it: the input is written to a file of mode 0600 (the
+ * parser refuses files that others could write) in a directory of its own,
+ * and parsed from there, so that include and error recovery run as they
+ * do on a real file.  A relative include names a file in that directory,
+ * where there is none but the input and the printed configuration (a
+ * memfd's /proc/self/fd/N would make "include 1" read the fuzzer's own
+ * output).  The checks:
  *
  * - a file that fails leaves the configuration as it was (a reload must
  *   keep the running one);
@@ -32,9 +35,10 @@
  * FUZZ_SOURCES: daemon/parse.c daemon/config.c daemon/printconf.c daemon/tls_conf.c daemon/log.c privsep/msg.c policy/rules.c policy/vars.c policy/http.c policy/canon.c
  */
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +52,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int	 in_fd = -1, out_fd = -1;
-static char	 in_name[64], out_name[64];
+static char	 dir[PATH_MAX], in_name[PATH_MAX], out_name[PATH_MAX];
 
 static void
 drop(int pri, const char *msg)
@@ -56,14 +60,22 @@ drop(int pri, const char *msg)
 }
 
 static int
-memfd(char *name, size_t len)
+file(char *name, size_t len, const char *base)
 {
 	int	 fd;
 
-	CHECK((fd = memfd_create("moatd.conf", MFD_CLOEXEC)) != -1);
-	CHECK(fchmod(fd, 0600) == 0);
-	CHECK((size_t)snprintf(name, len, "/proc/self/fd/%d", fd) < len);
+	CHECK((size_t)snprintf(name, len, "%s/%s", dir, base) < len);
+	CHECK((fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) != -1);
 	return fd;
+}
+
+static void
+cleanup(void)
+{
+	(void)unlink(in_name);
+	(void)unlink(out_name);
+	(void)rmdir(dir);
 }
 
 static void
@@ -96,8 +108,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (in_fd == -1) {
 		log_init(0, LOG_DEBUG, LOG_DAEMON);
 		log_setsink(drop);
-		in_fd = memfd(in_name, sizeof(in_name));
-		out_fd = memfd(out_name, sizeof(out_name));
+		strlcpy(dir, "/tmp/fuzz_parse.XXXXXX", sizeof(dir));
+		CHECK(mkdtemp(dir) != NULL);
+		in_fd = file(in_name, sizeof(in_name), "moatd.conf");
+		out_fd = file(out_name, sizeof(out_name), "printed.conf");
+		atexit(cleanup);
 	}
 	put(in_fd, data, size);
 
