@@ -41,6 +41,7 @@ import socket
 import sys
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rawclient import Parser, connect, esc, unescape  # noqa: E402
 
