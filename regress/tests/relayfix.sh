@@ -233,3 +233,22 @@ t_relayfix_tls_on_plain() {
 	    "$MOATD_LOG" || fail "not logged: $(_moatd_logtail "$MOATD_LOG")"
 	expect_status 200 "http://127.0.0.1:$RF_PORT/_ping"
 }
+
+t_relayfix_early_answer_docker() {
+	tid "dockerd's 404 to a 2 MiB POST it does not read: relayed, clean close"
+	local out n
+
+	RF_PORT=$(free_port)
+	moatd_start -prefork 1 -frontend-addr "tcp://127.0.0.1:$RF_PORT" \
+	    -backend-addr "unix://$RIG_SOCK" -rules 'POST ^/relayfix/none$'
+	out=$(_rf_body -n 10 -t 10 "127.0.0.1:$RF_PORT" \
+	    'POST /relayfix/none HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 2097152\r\n\r\n' \
+	    2097152)
+	# Go's server answers, shuts its write side and closes 0.5 s later
+	# without reading: the relay reads out what the client still
+	# sends, then closes cleanly, instead of a reset mid-upload.
+	n=$(grep -c '^404 eof ' <<<"$out")
+	expect_eq "$n" 10 "404s from dockerd, then a clean close; the client saw:
+$out
+"
+}
