@@ -1164,9 +1164,11 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (relay_tls_client_event(bev, what, s->peer, &s->ident))
 		return;
 	/* Closing: a client that has read its answer and closed is done;
-	 * one that only stopped sending still gets the rest of it. */
+	 * one that only stopped sending still gets the rest of it (not
+	 * over a TLS handshake that never finished: none can go out). */
 	if (s->state == S_CLOSING && (what & BEV_EVENT_EOF) &&
-	    !(what & BEV_EVENT_ERROR)) {
+	    !(what & BEV_EVENT_ERROR) &&
+	    (s->ident != NULL || !relay_tls_is_tls(s->c))) {
 		s->c_eof = 1;
 		bufferevent_disable(s->c, EV_READ);
 		return;
