@@ -399,6 +399,8 @@ int	relay_tls_backend_event(struct bufferevent *, short, char *why,
 	    size_t);
 /* Read high-water mark, except on TLS (see relay_tls.c for why). */
 void	relay_tls_read_watermark(struct bufferevent *, size_t high);
+/* Whether bev speaks TLS (a TLS listener's or backend's). */
+int	relay_tls_is_tls(struct bufferevent *);
 /* Half-close: close_notify on TLS (as Go's CloseWrite), else
  * shutdown(SHUT_WR). */
 void	relay_tls_shutdown_write(struct bufferevent *);

@@ -59,6 +59,15 @@
 #define POOL_MAX	64		/* idle Docker connections kept */
 #define FD_RESERVE	16
 /*
+ * Closing as HTTP servers do: once the last answer is out, the write side
+ * is shut and what the client still sends (the rest of a body nobody
+ * wants) is read and dropped, for LINGER_SECS and LINGER_MAX bytes at
+ * most.  Closing on unread bytes sends a reset, and a reset can reach the
+ * client before it has read the answer.
+ */
+#define LINGER_SECS	2
+#define LINGER_MAX	(4 * 1024 * 1024)
+/*
  * One connection per wakeup: every relay wakes on a new connection, and
  * the one that took it leaves the next to whichever is free first, so a
  * burst is shared out instead of landing on one relay.
@@ -72,12 +81,14 @@ enum sstate {
 	S_FORWARD,	/* request body up, response down */
 	S_PIPE,		/* hijacked: raw bytes both ways */
 	S_CLOSING,	/* flushing a last answer */
+	S_LINGER,	/* answer out, write side shut: dropping input */
 };
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;
 	struct bufferevent	*bev;
 	struct relay		*r;
+	uint32_t		 gen;	/* configuration it was made under */
 };
 TAILQ_HEAD(backends, backend);
 
@@ -92,6 +103,9 @@ struct session {
 	struct bufferevent	*c;
 	struct bufferevent	*b;
 	int			 b_pooled;
+	uint32_t		 b_gen;
+	int			 b_wfail;	/* Docker stopped taking the body */
+	struct event		*b_gone;	/* Docker closed: after its bytes */
 	struct event		*timer;
 	int			 head_timing;
 	struct verdict		*v;
@@ -102,6 +116,7 @@ struct session {
 	struct chunked		 req_ch;
 	int			 req_done;
 	int			 resp_started;
+	int			 resp_closing;	/* we said Connection: close */
 	struct http_response	 resp;
 	uint64_t		 resp_remain;
 	struct chunked		 resp_ch;
@@ -110,6 +125,7 @@ struct session {
 	int			 b_eof;
 	uint64_t		 nin;
 	uint64_t		 nout;
+	uint64_t		 dropped;	/* read and dropped, closing */
 	struct timespec		 t0;
 	int			 status;
 };
@@ -154,6 +170,7 @@ static void	session_free(struct session *);
 static void	try_head(struct session *);
 static void	forward_body(struct session *);
 static void	read_response(struct session *);
+static void	backend_ended(struct session *);
 static void	pipe_shutdown_check(struct session *);
 static void	start_forward(struct session *, struct bufferevent *, int);
 static void	client_read_cb(struct bufferevent *, void *);
@@ -249,15 +266,60 @@ end_request(struct session *s)
 	s->fwdheadlen = 0;
 }
 
-/* Write a last answer and close once it is out. */
+static void	set_timer(struct session *, int);
+
+/*
+ * Drop what a closing client sent; 0 once LINGER_MAX is reached: a
+ * lingering session then ends, one still flushing stops reading.
+ */
+static int
+drop_input(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->c);
+	size_t		 len = evbuffer_get_length(in);
+
+	evbuffer_drain(in, len);
+	s->dropped += len;
+	if (s->dropped < LINGER_MAX)
+		return 1;
+	if (s->state == S_LINGER) {
+		session_free(s);
+		return 0;
+	}
+	bufferevent_disable(s->c, EV_READ);
+	return 0;
+}
+
+/* The last answer is out: shut the write side, then read out the rest. */
+static void
+linger(struct session *s)
+{
+	if (s->c_eof) {
+		session_free(s);
+		return;
+	}
+	s->state = S_LINGER;
+	relay_tls_shutdown_write(s->c);
+	set_timer(s, LINGER_SECS);
+	(void)drop_input(s);
+}
+
+/*
+ * Write a last answer and close once it is out.  The client may take
+ * "timeout idle" for it; what it sends meanwhile is dropped.
+ */
 static void
 close_after_flush(struct session *s)
 {
 	s->state = S_CLOSING;
-	bufferevent_disable(s->c, EV_READ);
 	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	set_timer(s, r->cc.conf.idle_timeout);
+	if (s->c_eof)
+		bufferevent_disable(s->c, EV_READ);
+	else if (drop_input(s))
+		bufferevent_enable(s->c, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
-		session_free(s);
+		linger(s);
 }
 
 static void
@@ -319,6 +381,7 @@ next_request(struct session *s)
 	s->state = S_HEAD;
 	s->head_timing = 0;
 	s->resp_started = s->resp_done = s->req_done = 0;
+	s->resp_closing = 0;
 	s->nin = s->nout = 0;
 	s->status = 0;
 	s->retried = 0;
@@ -353,11 +416,11 @@ pool_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-pool_put(struct bufferevent *bev)
+pool_put(struct bufferevent *bev, uint32_t gen)
 {
 	struct backend	*be;
 
-	if (r->npool >= POOL_MAX || r->draining ||
+	if (r->npool >= POOL_MAX || r->draining || gen != r->cc.gen ||
 	    evbuffer_get_length(bufferevent_get_input(bev)) != 0 ||
 	    (be = calloc(1, sizeof(*be))) == NULL) {
 		bufferevent_free(bev);
@@ -365,19 +428,23 @@ pool_put(struct bufferevent *bev)
 		return;
 	}
 	be->bev = bev;
+	be->gen = gen;
 	bufferevent_setcb(bev, pool_read_cb, NULL, pool_event_cb, be);
 	bufferevent_enable(bev, EV_READ);
 	TAILQ_INSERT_HEAD(&r->pool, be, entry);
 	r->npool++;
 }
 
+/* A connection made under the configuration in effect, if any. */
 static struct bufferevent *
 pool_get(void)
 {
 	struct backend		*be;
 	struct bufferevent	*bev;
 
-	if ((be = TAILQ_FIRST(&r->pool)) == NULL)
+	while ((be = TAILQ_FIRST(&r->pool)) != NULL && be->gen != r->cc.gen)
+		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+	if (be == NULL)
 		return NULL;
 	TAILQ_REMOVE(&r->pool, be, entry);
 	r->npool--;
@@ -386,13 +453,28 @@ pool_get(void)
 	return bev;
 }
 
+/*
+ * A new configuration may name another daemon, or other TLS settings for
+ * it: the idle connections to the old one go, and connections in use now
+ * are not pooled after their request (their generation is old).
+ */
+static void
+pool_flush(void)
+{
+	struct backend	*be;
+
+	while ((be = TAILQ_FIRST(&r->pool)) != NULL)
+		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+}
+
 static void
 backend_release(struct session *s, int reusable)
 {
 	if (s->b == NULL)
 		return;
+	event_del(s->b_gone);
 	if (reusable) {
-		pool_put(s->b);
+		pool_put(s->b, s->b_gen);
 	} else {
 		bufferevent_free(s->b);
 		r->nfds--;
@@ -416,6 +498,7 @@ session_free(struct session *s)
 		free(s->ident);
 	}
 	event_free(s->timer);
+	event_free(s->b_gone);
 	free(s);
 	if (r->draining && r->nsessions == 0)
 		exit(0);
@@ -544,6 +627,7 @@ got_verdict(struct session *s, struct verdict *v)
 	}
 	s->state = S_BACKEND;
 	if ((bev = pool_get()) != NULL) {
+		s->b_gen = r->cc.gen;
 		start_forward(s, bev, 1);
 		return;
 	}
@@ -619,6 +703,27 @@ send_head(struct session *s, const char *head, size_t hl)
 	mbuf_free(&m);
 }
 
+/*
+ * A TLS record (a ClientHello: 0x16, then version 3.x) where a request
+ * should start: a client set up for TLS on a plain listener.  It could not
+ * read an answer; it is told at once, by the close, not after the head
+ * timeout, and the log says why.
+ */
+static int
+tls_on_plain(struct session *s, struct evbuffer *in, size_t len)
+{
+	unsigned char	 b[2];
+
+	if (len < 2 || evbuffer_copyout(in, b, 2) != 2 || b[0] != 0x16 ||
+	    b[1] != 0x03)
+		return 0;
+	log_warnx("client=%s: TLS handshake on a plain listener, closed: "
+	    "the client speaks TLS (https://, DOCKER_TLS_VERIFY) to a "
+	    "listener without it", s->peer);
+	session_free(s);
+	return 1;
+}
+
 static void
 try_head(struct session *s)
 {
@@ -627,6 +732,8 @@ try_head(struct session *s)
 	char		*p;
 
 	if (s->state != S_HEAD || (len = evbuffer_get_length(in)) == 0)
+		return;
+	if (!relay_tls_is_tls(s->c) && tls_on_plain(s, in, len))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	n = len < max ? len : max;
@@ -691,8 +798,8 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	chunked_init(&s->req_ch);
 	s->req_done = s->v->framing == FRAMING_NONE ||
 	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
-	s->resp_started = s->resp_done = 0;
-	s->b_eof = 0;
+	s->resp_started = s->resp_done = s->resp_closing = 0;
+	s->b_eof = s->b_wfail = 0;
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	if (s->c_eof) {
 		/* The client half-closed while its head was being judged:
@@ -718,9 +825,9 @@ complete(struct session *s)
 		return;
 	log_request(s, "allow");
 	reusable = s->req_done && !s->resp.close &&
-	    s->resp.framing != RESP_EOF && !s->b_eof;
+	    s->resp.framing != RESP_EOF && !s->b_eof && !s->b_wfail;
 	backend_release(s, reusable);
-	if (!s->req_done || !s->v->keepalive || s->c_eof) {
+	if (!s->req_done || !s->v->keepalive || s->c_eof || s->resp_closing) {
 		/* The daemon answered before the body ended, or the client
 		 * asked to close or has: nothing more can be framed. */
 		end_request(s);
@@ -758,6 +865,11 @@ forward_body(struct session *s)
 	ssize_t			 used;
 	int			 done = 0;
 
+	/* Docker takes no more: its answer, or its close, is on the way. */
+	if (s->b_wfail) {
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
 	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
 			bufferevent_disable(s->c, EV_READ);
@@ -858,7 +970,9 @@ copy_response_head(struct session *s, const char *head, size_t hl)
 	size_t		 len, n = 0;
 	int		 closing;
 
-	closing = !s->v->keepalive || r->draining ||
+	/* An answer before the end of the body: the rest of the body
+	 * cannot be framed for Docker any more, so this connection ends. */
+	closing = !s->v->keepalive || r->draining || !s->req_done ||
 	    (s->resp.framing == RESP_EOF && !s->resp.upgrade &&
 	    !(s->v->hijack && s->resp.raw_stream));
 	while ((end = memmem(line, head + hl - line, "\r\n", 2)) != NULL) {
@@ -878,6 +992,7 @@ copy_response_head(struct session *s, const char *head, size_t hl)
 	if (closing && s->resp.status >= 200 && !s->resp.upgrade) {
 		evbuffer_add(out, "Connection: close\r\n", 19);
 		n += 19;
+		s->resp_closing = 1;
 	}
 	evbuffer_add(out, "\r\n", 2);
 	return n + 2;
@@ -980,6 +1095,8 @@ read_response(struct session *s)
 	}
 	if (s->resp_done)
 		complete(s);
+	else if (s->b_eof && evbuffer_get_length(in) == 0)
+		backend_ended(s);
 }
 
 static void
@@ -1000,6 +1117,10 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	case S_PIPE:
 		pipe_move(s, s->c, s->b);
 		break;
+	case S_CLOSING:
+	case S_LINGER:
+		(void)drop_input(s);
+		break;
 	default:
 		break;
 	}
@@ -1013,13 +1134,18 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	switch (s->state) {
 	case S_CLOSING:
 		if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
-			session_free(s);
+			linger(s);
 		break;
 	case S_FORWARD:
-		if (s->resp_started && !s->resp_done)
+		if (!s->resp_started || s->resp_done || s->b == NULL)
+			break;
+		/* Below the mark again: what Docker sent meanwhile (maybe
+		 * all of it, and its close) waits in the input buffer. */
+		if (!s->b_eof)
 			bufferevent_enable(s->b, EV_READ);
-		else if (s->resp.framing == RESP_EOF && s->b_eof)
-			close_after_flush(s);
+		if (evbuffer_get_length(bufferevent_get_input(s->b)) > 0 ||
+		    s->b_eof)
+			read_response(s);
 		break;
 	case S_PIPE:
 		bufferevent_enable(s->b, EV_READ);
@@ -1038,6 +1164,20 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	/* TLS: the handshake is through (who it is), or it failed. */
 	if (relay_tls_client_event(bev, what, s->peer, &s->ident))
 		return;
+	/* Closing: a client that has read its answer and closed is done;
+	 * one that only stopped sending still gets the rest of it (not
+	 * over a TLS handshake that never finished: none can go out). */
+	if (s->state == S_CLOSING && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR) &&
+	    (s->ident != NULL || !relay_tls_is_tls(s->c))) {
+		s->c_eof = 1;
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
+	if (s->state == S_CLOSING || s->state == S_LINGER) {
+		session_free(s);
+		return;
+	}
 	if (s->state == S_PIPE && (what & BEV_EVENT_EOF)) {
 		pipe_move(s, s->c, s->b);
 		s->c_eof = 1;
@@ -1064,6 +1204,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	/* A client that half-closed still gets what we owe it. */
 	if (s->state == S_HEAD && !(what & BEV_EVENT_ERROR) &&
 	    evbuffer_get_length(bufferevent_get_output(s->c)) > 0) {
+		s->c_eof = 1;
 		end_request(s);
 		close_after_flush(s);
 		return;
@@ -1108,10 +1249,59 @@ retry_backend(struct session *s)
 		reply_error(s, 503, "cannot reach the parent process");
 }
 
+/*
+ * Docker closed after the response began, and everything it sent before
+ * has been passed on.  read_response() calls this last: nothing may use
+ * the session after it.
+ */
+static void
+backend_ended(struct session *s)
+{
+	if (s->resp.framing == RESP_EOF) {
+		s->resp_done = 1;
+		log_request(s, "allow");
+		backend_release(s, 0);
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	/* The response was cut short: the client cannot be told. */
+	log_warnx("client=%s: backend closed mid-response", s->peer);
+	session_free(s);
+}
+
+/*
+ * Docker closed or reset the connection.  This runs after what it sent
+ * before has gone through backend_read_cb: libevent's TLS bufferevent
+ * reports the close before it hands over the bytes of the same read.
+ */
+static void
+backend_gone_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state != S_FORWARD || s->b == NULL || !s->b_eof)
+		return;
+	if (s->resp_started) {
+		read_response(s);
+		return;
+	}
+	/* A pooled connection the daemon closed while idle. */
+	if (s->b_pooled && !s->retried && s->v->framing == FRAMING_NONE &&
+	    evbuffer_get_length(bufferevent_get_input(s->b)) == 0) {
+		retry_backend(s);
+		return;
+	}
+	backend_release(s, 0);
+	log_warnx("backend %s closed before answering", "connection");
+	reply_error(s, 502, "the Docker daemon closed the connection");
+}
+
 static void
 backend_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
+	struct evbuffer	*cout = bufferevent_get_output(s->c);
 	char		 why[512];
 
 	why[0] = '\0';
@@ -1125,39 +1315,28 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		pipe_shutdown_check(s);
 		return;
 	}
+	if (why[0] != '\0') {
+		backend_release(s, 0);
+		reply_error(s, 502, "TLS with the Docker daemon failed");
+		return;
+	}
+	if ((what & BEV_EVENT_WRITING) && !s->b_eof) {
+		/*
+		 * Docker stopped reading: it may well have answered (Go's
+		 * server answers a body it will not read, then closes).  The
+		 * body goes no further; the answer, or the close, comes on
+		 * the read side, which a TLS bufferevent needs rearmed.
+		 */
+		s->b_wfail = 1;
+		evbuffer_drain(bufferevent_get_output(bev),
+		    evbuffer_get_length(bufferevent_get_output(bev)));
+		bufferevent_disable(s->c, EV_READ);
+		if (!s->resp_started || evbuffer_get_length(cout) < RELAY_HIGH)
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
 	s->b_eof = 1;
-	if (!s->resp_started) {
-		/* A pooled connection the daemon closed while idle. */
-		if (s->b_pooled && !s->retried &&
-		    s->v->framing == FRAMING_NONE &&
-		    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
-			retry_backend(s);
-			return;
-		}
-		backend_release(s, 0);
-		if (why[0] != '\0') {
-			reply_error(s, 502, "TLS with the Docker daemon failed");
-			return;
-		}
-		log_warnx("backend %s closed before answering",
-		    "connection");
-		reply_error(s, 502, "the Docker daemon closed the connection");
-		return;
-	}
-	read_response(s);
-	if (s->state != S_FORWARD || s->b == NULL)
-		return;
-	if (s->resp.framing == RESP_EOF) {
-		s->resp_done = 1;
-		log_request(s, "allow");
-		backend_release(s, 0);
-		end_request(s);
-		close_after_flush(s);
-		return;
-	}
-	/* The response was cut short: the client cannot be told. */
-	log_warnx("client=%s: backend closed mid-response", s->peer);
-	session_free(s);
+	event_active(s->b_gone, EV_TIMEOUT, 1);
 }
 
 static void
@@ -1184,6 +1363,7 @@ backend_fd(uint32_t id, int fd, int err)
 		return;
 	}
 	r->nfds++;
+	s->b_gen = r->cc.gen;
 	start_forward(s, bev, 0);
 }
 
@@ -1237,7 +1417,8 @@ session_new(struct listener *l, int fd)
 		return;
 	}
 	s->timer = evtimer_new(r->base, session_timeout_cb, s);
-	if (s->timer == NULL)
+	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
+	if (s->timer == NULL || s->b_gone == NULL)
 		fatalx("%s: out of memory", __func__);
 	bufferevent_setcb(s->c, client_read_cb, client_write_cb,
 	    client_event_cb, s);
@@ -1397,6 +1578,7 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		case -1:
 			fatalx("bad configuration from parent");
 		case 1:
+			pool_flush();
 			relay_tls_commit(r->cc.gen);
 			(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen,
 			    -1, NULL, 0);

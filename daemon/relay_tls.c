@@ -699,6 +699,12 @@ relay_tls_read_watermark(struct bufferevent *bev, size_t high)
 	bufferevent_setwatermark(bev, EV_READ, 0, high);
 }
 
+int
+relay_tls_is_tls(struct bufferevent *bev)
+{
+	return bufferevent_openssl_get_ssl(bev) != NULL;
+}
+
 void
 relay_tls_shutdown_write(struct bufferevent *bev)
 {

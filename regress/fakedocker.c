@@ -33,6 +33,14 @@
  *	/no-upgrade	200 even when an upgrade was asked
  *	/stream		a chunked 200 whose chunks come 50 ms apart
  *	/close		200 with "Connection: close", then closes
+ *	/early		as soon as the head is in, 404 with "Connection:
+ *			close", then closes without reading the body: Go's
+ *			server does that for a large body it will not read
+ *	/badchunk	a chunked 200 whose head is BADCHUNK_HEAD bytes long,
+ *			then a chunk size that is not hex, and it closes: the
+ *			head, with the proxy's "Connection: close", fills the
+ *			proxy's output to its 64 KiB mark, so the bad chunk
+ *			waits in its input until the close is seen
  * A request it cannot parse is recorded and never answered.  The socket
  * appears (by rename) only once it listens, so its path's existence
  * means ready.
@@ -60,6 +68,7 @@
 #define HEAD_MAX	(1024 * 1024)
 #define STREAM_CHUNKS	3
 #define STREAM_MS	50
+#define BADCHUNK_HEAD	65530
 
 enum cstate {
 	C_HEAD,		/* waiting for a request head */
@@ -79,6 +88,8 @@ enum mode {
 	M_NOUPGRADE,
 	M_STREAM,
 	M_CLOSE,
+	M_EARLY,
+	M_BADCHUNK,
 };
 
 struct conn {
@@ -265,6 +276,8 @@ target_mode(const char *t)
 		{ "no-upgrade", M_NOUPGRADE },
 		{ "stream", M_STREAM },
 		{ "close", M_CLOSE },
+		{ "early", M_EARLY },
+		{ "badchunk", M_BADCHUNK },
 	};
 	const char	*q, *f;
 	size_t		 i, pl, fl;
@@ -330,6 +343,26 @@ parse_head(struct conn *c, size_t hl)
 }
 
 static void
+badchunk(struct conn *c)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+	    "X-Pad: ";
+	char	*pad;
+	size_t	 n = BADCHUNK_HEAD - (sizeof(head) - 1) - 4;
+
+	if ((pad = malloc(n)) == NULL)
+		die("malloc");
+	memset(pad, 'x', n);
+	send_str(c, head);
+	append(&c->out, &c->outlen, pad, n);
+	send_str(c, "\r\n\r\nzz\r\n");
+	free(pad);
+	c->state = C_DEAD;
+	c->close_after = 1;
+}
+
+static void
 respond(struct conn *c)
 {
 	static const char ok[] = "HTTP/1.1 200 OK\r\n"
@@ -354,6 +387,17 @@ respond(struct conn *c)
 		c->state = C_STREAM;
 		c->nstream = 0;
 		clock_gettime(CLOCK_MONOTONIC, &c->next);
+		return;
+	case M_EARLY:
+		send_str(c, "HTTP/1.1 404 Not Found\r\n"
+		    "Content-Type: application/json\r\nContent-Length: 29\r\n"
+		    "Connection: close\r\n\r\n"
+		    "{\"message\":\"page not found\"}\n");
+		c->state = C_DEAD;
+		c->close_after = 1;
+		return;
+	case M_BADCHUNK:
+		badchunk(c);
 		return;
 	case M_CLOSE:
 		send_str(c, ok);
@@ -425,6 +469,11 @@ step(struct conn *c)
 		}
 		if (parse_head(c, p + 4 - c->in) == -1)
 			return 0;
+		if (c->mode == M_EARLY) {
+			consume(c, c->inlen);
+			respond(c);
+			return 0;
+		}
 		return 1;
 	case C_LENGTH:
 		n = c->inlen < c->remain ? c->inlen : c->remain;
