@@ -32,7 +32,7 @@
 
 /* rules.c: CetusGuard's rule language */
 
-#define RULE_METHOD_MAX		16	/* longest method name, with NUL */
+#define RULE_METHOD_MAX		32	/* longest method name, with NUL */
 #define RULES_MATCH_LIMIT	100000	/* pcre2_set_match_limit */
 #define RULES_DEPTH_LIMIT	10000	/* pcre2_set_depth_limit */
 #define RULES_HEAP_LIMIT	(1024)	/* pcre2_set_heap_limit, KiB */

@@ -455,6 +455,8 @@ t_http_oversized_line_huge() { http_case oversized_line_huge; }
 t_http_double_space() { http_case double_space; }
 t_http_method_lowercase() { http_case method_lowercase; }
 t_http_method_trace() { http_case method_trace; }
+t_http_method_rule_named() { http_case method_rule_named; }
+t_http_method_unnamed() { http_case method_unnamed; }
 t_http_absolute_form() { http_case absolute_form; }
 t_http_asterisk_form() { http_case asterisk_form; }
 t_http_http2_preface() { http_case http2_preface; }
