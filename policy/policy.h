@@ -88,6 +88,16 @@ char		*rules_expand(const char *pattern, const char **why);
  */
 size_t		 rule_format(const struct rule *, char *buf, size_t len);
 
+/* re2.c: the pattern syntax both RE2 (CetusGuard) and PCRE2 read alike */
+
+/*
+ * 0 when pattern (len bytes of valid UTF-8) is RE2 syntax that PCRE2
+ * reads the same way; -1 with *off (the byte offset of the construct)
+ * and *why (a static string) otherwise.
+ */
+int	re2_check(const char *pattern, size_t len, size_t *off,
+	    const char **why);
+
 /* canon.c: request-target canonicalisation */
 
 #define CANON_PATH_MAX		4096

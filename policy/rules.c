@@ -246,6 +246,7 @@ rules_compile(struct rules_ctx *ctx, struct rule *r, const char *p,
 	PCRE2_UCHAR		 msg[256];
 	PCRE2_SIZE		 erroff;
 	char			 q[RULES_QUOTE_SIZE], ref[RULES_QUOTE_SIZE];
+	const char		*why;
 	size_t			 bad;
 	int			 errcode;
 
@@ -278,6 +279,17 @@ rules_compile(struct rules_ctx *ctx, struct rule *r, const char *p,
 		rules_error(ctx, "invalid pattern %s: %s at offset %zu%s", q,
 		    (char *)msg, (size_t)erroff,
 		    strcmp(r->pattern, r->expanded) == 0 ? "" :
+		    " of its expansion");
+		return -1;
+	}
+	/*
+	 * CetusGuard compiles with Go's RE2: what PCRE2 accepts must mean
+	 * the same there, or it is refused here too.
+	 */
+	if (re2_check(r->expanded, strlen(r->expanded), &bad, &why) == -1) {
+		rules_quote(q, sizeof(q), p, len);
+		rules_error(ctx, "invalid pattern %s: %s at offset %zu%s", q,
+		    why, bad, strcmp(r->pattern, r->expanded) == 0 ? "" :
 		    " of its expansion");
 		return -1;
 	}
