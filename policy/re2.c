@@ -49,6 +49,7 @@ struct re2_frame {
 	uint64_t	 cursize;	/* current alternative, last atom aside */
 	uint64_t	 inner;		/* largest repeat product inside */
 	int		 capture;
+	int		 fold;		/* (?i) when the group opened */
 };
 
 /* The item a quantifier would apply to. */
@@ -68,6 +69,7 @@ struct re2_scan {
 	size_t			 depth;
 	struct re2_atom		 last;
 	int			 lastrepeat;
+	int			 fold;		/* (?i) in effect */
 };
 
 static int
@@ -236,6 +238,34 @@ re2_char_escape(struct re2_scan *s, uint32_t *cp)
 }
 
 /*
+ * Is the \p name (letters and '_', maybe a leading '^') a cased-letter
+ * category?  Go folds those under (?i) (\p{Lu} then matches "k"), PCRE2
+ * does not.  Names are compared loosely, as both engines do.
+ */
+static int
+re2_case_category(const char *n, size_t len)
+{
+	static const char *const cased[] = {
+		"lu", "ll", "lt", "lc", "uppercaseletter", "lowercaseletter",
+		"titlecaseletter", "casedletter",
+	};
+	char	 buf[32];
+	size_t	 i, k = 0;
+
+	for (i = 0; i < len && k + 1 < sizeof(buf); i++) {
+		if (n[i] == '_' || n[i] == '^')
+			continue;
+		buf[k++] = (n[i] >= 'A' && n[i] <= 'Z') ? n[i] - 'A' + 'a' :
+		    n[i];
+	}
+	buf[k] = '\0';
+	for (i = 0; i < sizeof(cased) / sizeof(cased[0]); i++)
+		if (strcmp(buf, cased[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * \pX, \p{Name}, \p{^Name} and the \P forms at s->p[s->i] == '\\'.  The
  * name must be letters and '_' (both read names loosely; PCRE2's "L&",
  * "Xan" or "bc=..." forms are its own).  PCRE2 refuses names it does not
@@ -272,6 +302,9 @@ re2_unicode_class(struct re2_scan *s)
 	}
 	if (j == s->len || j == s->i + 1 || s->p[j - 1] == '^')
 		return re2_fail(s, at, "invalid \\p{...}");
+	if (s->fold && re2_case_category(s->p + s->i + 1, j - s->i - 1))
+		return re2_fail(s, at, "\\p{Lu}, \\p{Ll}, \\p{Lt} under (?i): "
+		    "RE2 folds their case, PCRE2 does not");
 	s->i = j + 1;
 	return 0;
 }
@@ -505,11 +538,13 @@ re2_end_alt(struct re2_scan *s)
  * PCRE2's.  Advances past the prefix; returns 2 for a named group, 1 for
  * a non-capturing one, 0 for a flag change, or -1. */
 static int
-re2_perl_group(struct re2_scan *s)
+re2_perl_group(struct re2_scan *s, int *fold)
 {
 	size_t		 at = s->i, j;
 	const char	*p = s->p;
 	int		 c, neg = 0, saw = 0;
+
+	*fold = s->fold;
 
 	j = s->i + 2;
 	c = j < s->len ? (unsigned char)p[j] : 0;
@@ -561,7 +596,10 @@ re2_perl_group(struct re2_scan *s)
 	for (j = s->i + 2; j < s->len; j++) {
 		c = (unsigned char)p[j];
 		switch (c) {
-		case 'i': case 'm': case 's': case 'U':
+		case 'i':
+			*fold = !neg;
+			/* FALLTHROUGH */
+		case 'm': case 's': case 'U':
 			saw = 1;
 			continue;
 		case '-':
@@ -601,6 +639,7 @@ re2_open(struct re2_scan *s, int capture)
 	memset(f, 0, sizeof(*f));
 	f->inner = 1;
 	f->capture = capture;
+	f->fold = s->fold;
 	return 0;
 }
 
@@ -614,6 +653,7 @@ re2_close(struct re2_scan *s)
 		return re2_fail(s, s->i, "unexpected )");
 	re2_end_alt(s);
 	f = &s->st[s->depth--];
+	s->fold = f->fold;
 	size = f->altsize + f->nalts + (f->capture ? 2 : 0);
 	s->i++;
 	if (re2_atom(s, s->i - 1, size, f->inner) == -1)
@@ -694,20 +734,24 @@ re2_step(struct re2_scan *s)
 {
 	size_t		 at = s->i;
 	uint32_t	 cp;
-	int		 rc;
+	int		 rc, fold;
 
 	switch (s->p[s->i]) {
 	case '(':
 		if (s->i + 1 < s->len && s->p[s->i + 1] == '*')
 			return re2_fail(s, at, "(*VERB) is not RE2 syntax");
 		if (s->i + 1 < s->len && s->p[s->i + 1] == '?') {
-			if ((rc = re2_perl_group(s)) == -1)
+			if ((rc = re2_perl_group(s, &fold)) == -1)
 				return -1;
 			if (rc == 0) {
+				s->fold = fold;
 				s->lastrepeat = 0;
 				return 0;
 			}
-			return re2_open(s, rc == 2);
+			if (re2_open(s, rc == 2) == -1)
+				return -1;
+			s->fold = fold;
+			return 0;
 		}
 		if (re2_open(s, 1) == -1)
 			return -1;
