@@ -106,14 +106,19 @@ re2_runelen(const char *p, size_t len, size_t i, uint32_t *cp)
 	unsigned char	 c = (unsigned char)p[i];
 	size_t		 n, k;
 
+	*cp = c;
 	if (c < 0x80)
-		n = 1, *cp = c;
-	else if (c < 0xe0)
-		n = 2, *cp = c & 0x1f;
-	else if (c < 0xf0)
-		n = 3, *cp = c & 0x0f;
-	else
-		n = 4, *cp = c & 0x07;
+		return 1;
+	if (c < 0xe0) {
+		n = 2;
+		*cp = c & 0x1f;
+	} else if (c < 0xf0) {
+		n = 3;
+		*cp = c & 0x0f;
+	} else {
+		n = 4;
+		*cp = c & 0x07;
+	}
 	if (n > len - i)
 		n = len - i;
 	for (k = 1; k < n; k++)
