@@ -233,6 +233,7 @@ log_request(struct session *s, const char *verdict)
 {
 	struct verdict	*v = s->v;
 	char		 rule[300], who[3 * IDENT_VALUE_MAX];
+	char		 path[CANON_PATH_MAX];
 	int		 pri;
 
 	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
@@ -242,12 +243,17 @@ log_request(struct session *s, const char *verdict)
 		    r->cc.rs->rules[v->rule].line);
 	else
 		strlcpy(rule, "-", sizeof(rule));
+	/* The decoded path may hold spaces: log its encoding. */
+	if (v != NULL && v->path[0] != '\0')
+		(void)canon_path_encode(v->path, path, sizeof(path));
+	else
+		strlcpy(path, "-", sizeof(path));
 	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
 	ident_logstr(s->ident, who, sizeof(who));
 	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
 	    "status=%d in=%llu out=%llu ms=%.3f%s%s", s->peer, who,
-	    v != NULL && v->method[0] ? v->method : "-",
-	    v != NULL && v->path[0] ? v->path : "-", verdict, rule, s->status,
+	    v != NULL && v->method[0] ? v->method : "-", path, verdict, rule,
+	    s->status,
 	    (unsigned long long)s->nin, (unsigned long long)s->nout,
 	    elapsed_ms(&s->t0), v != NULL && v->why[0] ? " why=" : "",
 	    v != NULL && v->why[0] ? v->why : "");
@@ -551,8 +557,9 @@ fields_valid(const char *f, size_t len)
 /*
  * The monitor principle: a compromised policy worker can approve only
  * what the rules already allow.  The rule it names must exist here, list
- * the method and match the canonical path, and the target we forward
- * must be that path (plus a clean query).
+ * the method and match the decoded canonical path, and the target we
+ * forward must be the canonical encoding of that path (plus a clean
+ * query), which Docker decodes back to exactly the path matched.
  */
 static int
 verdict_verify(const struct verdict *v)
@@ -566,11 +573,7 @@ verdict_verify(const struct verdict *v)
 	for (i = 0; v->method[i] != '\0'; i++)
 		if (v->method[i] < 'A' || v->method[i] > 'Z')
 			return 0;
-	if (i == 0 || v->path[0] != '/' || !visible(v->path, pl))
-		return 0;
-	if (strncmp(v->target, v->path, pl) != 0 || (v->target[pl] != '\0' &&
-	    (v->target[pl] != '?' || !visible(v->target + pl,
-	    strlen(v->target + pl)) || strchr(v->target + pl, '#') != NULL)))
+	if (i == 0 || !canon_verify(v->path, v->target))
 		return 0;
 	if (v->hijack && (v->upgrade_proto[0] == '\0' ||
 	    !visible(v->upgrade_proto, strlen(v->upgrade_proto))))
@@ -605,6 +608,7 @@ static void
 got_verdict(struct session *s, struct verdict *v)
 {
 	struct bufferevent	*bev;
+	char			 path[CANON_PATH_MAX];
 
 	s->v = v;
 	switch (v->kind) {
@@ -619,8 +623,9 @@ got_verdict(struct session *s, struct verdict *v)
 		break;
 	}
 	if (!verdict_verify(v)) {
+		(void)canon_path_encode(v->path, path, sizeof(path));
 		log_warnx("client=%s: verdict for %s %s failed the relay's "
-		    "check; denied", s->peer, v->method, v->path);
+		    "check; denied", s->peer, v->method, path);
 		v->rule = -1;
 		deny(s);
 		return;

@@ -16,18 +16,17 @@
 
 /*
  * Request-target canonicalisation.  The rules must see exactly the path
- * that Docker's router will act on, and that path is what gets forwarded:
- * so every form Docker's Go stack would decode or clean differently from
- * how we see it is either resolved here (unreserved escapes, dot segments,
- * repeated slashes) or refused (encoded '/', '\', '%', CTLs, non-ASCII).
+ * that Docker's router will act on: Go's net/url decodes every escape of
+ * the path and gorilla/mux matches the decoded, cleaned path.  So the
+ * rules match the decoded path ("/t/a b" for "/t/a%20b", "?" for "%3F",
+ * "[::1]" whether the brackets come escaped or not), and what is
+ * forwarded is one canonical encoding of it, which Go decodes back to
+ * exactly that path.
  *
- * Escapes of the remaining printable reserved characters (%3F, %23, %3A,
- * %40, %2B, %20, ...) are kept encoded, with upper-case hex.  Decoding
- * them would change what the bytes mean on the wire (%3F would become the
- * query separator, %23 a fragment), while keeping them encoded cannot move
- * a segment boundary: Docker decodes them back inside the same segment.
- * Since rules only allow, a rule that expects ':' and sees "%3A" denies;
- * it fails closed.
+ * What Go's stack would read differently from us is refused: escapes
+ * that would move a segment boundary or decode twice (encoded '/', '\',
+ * '%'), CTLs and non-ASCII, raw or encoded.  A decoded path therefore
+ * holds printable ASCII and space only, never '%' nor '\'.
  *
  * Cleaning follows Go's path.Clean (what Docker's router applies) except
  * that a ".." that would climb above "/" is refused instead of clamped.
@@ -130,7 +129,8 @@ path_check(const char *p, size_t len, const char **why)
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)p[i];
-		if (c == '/' || is_pchar(c))
+		/* Brackets: IPv6 literals in image references. */
+		if (c == '/' || c == '[' || c == ']' || is_pchar(c))
 			continue;
 		if (c != '%') {
 			*why = raw_reject(c, 0);
@@ -180,38 +180,24 @@ query_check(const char *q, size_t len, const char **why)
 }
 
 /*
- * Decode the checked segment p[s..e) into dst (when not NULL): unreserved
- * escapes become their byte, the others are kept with upper-case hex.
- * Returns the decoded length.
+ * Decode the checked segment p[s..e) into dst (when not NULL); returns
+ * the decoded length.
  */
 static size_t
 seg_decode(const char *p, size_t s, size_t e, char *dst)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 i, n = 0;
-	int			 v;
+	size_t	 i, n = 0;
+	int	 c;
 
 	for (i = s; i < e; i++) {
-		if (p[i] != '%') {
-			if (dst != NULL)
-				dst[n] = p[i];
-			n++;
-			continue;
+		c = (unsigned char)p[i];
+		if (c == '%') {
+			c = pct_value(p, e, i);
+			i += 2;
 		}
-		v = pct_value(p, e, i);
-		i += 2;
-		if (is_unreserved(v)) {
-			if (dst != NULL)
-				dst[n] = (char)v;
-			n++;
-			continue;
-		}
-		if (dst != NULL) {
-			dst[n] = '%';
-			dst[n + 1] = hex[v >> 4];
-			dst[n + 2] = hex[v & 0xf];
-		}
-		n += 3;
+		if (dst != NULL)
+			dst[n] = (char)c;
+		n++;
 	}
 	return n;
 }
@@ -283,6 +269,53 @@ path_clean(const char *p, size_t len, char *out, size_t outsz,
 	return 0;
 }
 
+size_t
+canon_path_encode(const char *path, char *dst, size_t dstsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			 e[3];
+	size_t			 i, k, n = 0, el;
+	unsigned char		 c;
+
+	for (i = 0; path[i] != '\0'; i++) {
+		c = (unsigned char)path[i];
+		if (c == '/' || is_pchar(c)) {
+			e[0] = (char)c;
+			el = 1;
+		} else {
+			e[0] = '%';
+			e[1] = hex[c >> 4];
+			e[2] = hex[c & 0xf];
+			el = 3;
+		}
+		for (k = 0; k < el; k++, n++)
+			if (n + 1 < dstsz)
+				dst[n] = e[k];
+	}
+	if (dstsz > 0)
+		dst[n < dstsz ? n : dstsz - 1] = '\0';
+	return n;
+}
+
+int
+canon_verify(const char *path, const char *target)
+{
+	char		 p2[CANON_PATH_MAX], q2[CANON_QUERY_MAX];
+	char		 enc[CANON_PATH_MAX];
+	const char	*why;
+	size_t		 n;
+
+	if (canon_target(target, strlen(target), p2, sizeof(p2), q2,
+	    sizeof(q2), &why) == -1 || strcmp(p2, path) != 0)
+		return 0;
+	n = canon_path_encode(p2, enc, sizeof(enc));
+	if (n >= sizeof(enc) || strncmp(target, enc, n) != 0)
+		return 0;
+	if (q2[0] == '\0')
+		return target[n] == '\0';
+	return target[n] == '?' && strcmp(target + n + 1, q2) == 0;
+}
+
 int
 canon_target(const char *target, size_t len, char *path, size_t pathsz,
     char *query, size_t querysz, const char **why)
@@ -315,6 +348,12 @@ canon_target(const char *target, size_t len, char *path, size_t pathsz,
 		return -1;
 	}
 	if (path_clean(target, plen, path, pathsz, why) == -1) {
+		path[0] = '\0';
+		return -1;
+	}
+	/* What is forwarded, the encoding, must fit too. */
+	if (canon_path_encode(path, NULL, 0) >= pathsz) {
+		*why = "path too long";
 		path[0] = '\0';
 		return -1;
 	}

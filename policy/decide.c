@@ -16,7 +16,8 @@
 
 /*
  * One request head in, one verdict out: parse strictly, canonicalise the
- * target, match the rules on exactly the path that will be forwarded, and
+ * target, match the rules on the decoded path that Docker will read (and
+ * forward the one encoding of it that Go decodes back to it), and
  * say which header fields may go on to Docker.  Everything not listed
  * below is dropped, so the relay's head carries only what Docker reads:
  * framing, Host, Connection and Upgrade are written by the relay itself
@@ -183,7 +184,7 @@ policy_decide(struct ruleset *rs, const struct http_limits *limits,
     const char *head, size_t len, struct verdict *v)
 {
 	struct http_request	 req;
-	char			 query[CANON_QUERY_MAX];
+	char			 query[CANON_QUERY_MAX], enc[CANON_PATH_MAX];
 	const char		*why;
 	int			 status, rv, n;
 
@@ -211,8 +212,12 @@ policy_decide(struct ruleset *rs, const struct http_limits *limits,
 		set_bad(v, 400, why);
 		return;
 	}
-	/* An empty query ("/x?") is no query: Go treats both alike. */
-	n = snprintf(v->target, sizeof(v->target), "%s%s%s", v->path,
+	/*
+	 * Forward the canonical encoding of the decoded path that the rules
+	 * match.  An empty query ("/x?") is no query: Go treats both alike.
+	 */
+	(void)canon_path_encode(v->path, enc, sizeof(enc));
+	n = snprintf(v->target, sizeof(v->target), "%s%s%s", enc,
 	    query[0] != '\0' ? "?" : "", query);
 	if (n < 0 || (size_t)n >= sizeof(v->target)) {
 		set_bad(v, 414, "request-target too long");

@@ -32,7 +32,7 @@
 
 /* rules.c: CetusGuard's rule language */
 
-#define RULE_METHOD_MAX		16	/* longest method name, with NUL */
+#define RULE_METHOD_MAX		32	/* longest method name, with NUL */
 #define RULES_MATCH_LIMIT	100000	/* pcre2_set_match_limit */
 #define RULES_DEPTH_LIMIT	10000	/* pcre2_set_depth_limit */
 #define RULES_HEAP_LIMIT	(1024)	/* pcre2_set_heap_limit, KiB */
@@ -88,6 +88,16 @@ char		*rules_expand(const char *pattern, const char **why);
  */
 size_t		 rule_format(const struct rule *, char *buf, size_t len);
 
+/* re2.c: the pattern syntax both RE2 (CetusGuard) and PCRE2 read alike */
+
+/*
+ * 0 when pattern (len bytes of valid UTF-8) is RE2 syntax that PCRE2
+ * reads the same way; -1 with *off (the byte offset of the construct)
+ * and *why (a static string) otherwise.
+ */
+int	re2_check(const char *pattern, size_t len, size_t *off,
+	    const char **why);
+
 /* canon.c: request-target canonicalisation */
 
 #define CANON_PATH_MAX		4096
@@ -95,24 +105,39 @@ size_t		 rule_format(const struct rule *, char *buf, size_t len);
 
 /*
  * Split an origin-form request-target into a canonical path (what the
- * rules match and what is forwarded) and a query (checked, forwarded
- * unchanged).  Returns 0, or -1 with *why set (a static string): the
- * request gets a 400.
+ * rules match: decoded, as Docker reads it) and a query (checked,
+ * forwarded unchanged).  Returns 0, or -1 with *why set (a static
+ * string): the request gets a 400.
  *
  * path: NUL-terminated, starts with '/', no empty, "." or ".." segment,
- * no trailing '/' (but "/" itself); unreserved escapes decoded, other
- * printable escapes kept as %XX with upper-case hex.  Refused: not
- * origin-form, '#', '\', CTL, space, non-ASCII, bad escapes, %2F %5C
- * %25 %00-%1F %7F %80-%FF, a ".." above the root, a result that does
- * not fit pathsz.
+ * no trailing '/' (but "/" itself); every escape decoded, so it holds
+ * printable ASCII and space, never '%' or '\'.  Refused: not
+ * origin-form, '#', '\', CTL, space, non-ASCII, raw bytes outside pchar,
+ * '/', '[' and ']', bad escapes, %2F %5C %25 %00-%1F %7F %80-%FF, a ".."
+ * above the root, a path whose canonical encoding (canon_path_encode)
+ * does not fit pathsz.
  * query: the bytes after the first '?', unchanged, NUL-terminated.
  * query[0] == '\0' means "no query": an empty query ("/x?") is dropped,
- * as Go treats both alike, so forward path, plus '?' and query only when
- * query[0] != '\0'.  Refused: bytes outside pchar / "/" / "?", bad
- * escapes, encoded CTLs (%00-%1F, %7F); %80-%FF are allowed.
+ * as Go treats both alike, so forward the encoded path, plus '?' and
+ * query only when query[0] != '\0'.  Refused: bytes outside pchar / "/"
+ * / "?", bad escapes, encoded CTLs (%00-%1F, %7F); %80-%FF are allowed.
  */
 int	canon_target(const char *target, size_t len, char *path,
 	    size_t pathsz, char *query, size_t querysz, const char **why);
+/*
+ * The one encoding of a decoded path that is forwarded: '/' and RFC 3986
+ * pchar (unreserved, sub-delims, ':', '@') as they are, every other byte
+ * as %XX with upper-case hex.  Safe for any input (a log line too).
+ * Writes at most dstsz bytes, NUL-terminated (dst may be NULL when dstsz
+ * is 0); returns the full length, as snprintf.
+ */
+size_t	canon_path_encode(const char *path, char *dst, size_t dstsz);
+/*
+ * 1 when target is exactly what is forwarded for the canonical path:
+ * canon_path_encode(path), plus '?' and a clean query if any, and it
+ * canonicalises back to path; 0 otherwise.  The relay's check.
+ */
+int	canon_verify(const char *path, const char *target);
 
 /* http.c: the strict HTTP/1.x request head parser */
 
@@ -194,7 +219,7 @@ struct verdict {
 	int			 status;	/* 0 when allowed */
 	int			 rule;		/* index, or -1 */
 	char			 method[RULE_METHOD_MAX];
-	char			 path[CANON_PATH_MAX];	/* what matched */
+	char			 path[CANON_PATH_MAX];	/* matched, decoded */
 	char			 target[VERDICT_TARGET_MAX]; /* forwarded */
 	/* the header fields to forward, "Name: value\r\n" each */
 	char			*fields;
@@ -215,7 +240,8 @@ struct verdict {
  * fields (or NULL).  DENY (403): method, path, target and the framing are
  * set so the relay can answer and skip the body; no fields.  BAD: status
  * and why, method and path when they were parsed, keepalive 0.  target is
- * path, plus '?' and the query when the query is not empty.  fields is
+ * canon_path_encode(path), plus '?' and the query when the query is not
+ * empty.  fields is
  * allocated: free it with verdict_clear() before reusing v.
  */
 void	policy_decide(struct ruleset *, const struct http_limits *,

@@ -139,22 +139,26 @@ rules_quote(char *dst, size_t dstsz, const char *s, size_t len)
 	dst[o] = '\0';
 }
 
-/* CetusGuard's ABNF: methods = method *("," method), method = 1*%x41-5A */
+/*
+ * CetusGuard's ABNF: methods = method *("," method), method = 1*%x41-5A.
+ * Returns 1, 0 when s is not such a list, or -1 when a method is longer
+ * than a request's method may be (RULE_METHOD_MAX - 1).
+ */
 static int
 rules_methods_valid(const char *s, size_t len)
 {
-	size_t	 i;
-	int	 inmethod = 0;
+	size_t	 i, n = 0;
 
 	for (i = 0; i < len; i++) {
-		if (s[i] >= 'A' && s[i] <= 'Z')
-			inmethod = 1;
-		else if (s[i] == ',' && inmethod)
-			inmethod = 0;
+		if (s[i] >= 'A' && s[i] <= 'Z') {
+			if (++n >= RULE_METHOD_MAX)
+				return -1;
+		} else if (s[i] == ',' && n > 0)
+			n = 0;
 		else
 			return 0;
 	}
-	return inmethod;
+	return n > 0;
 }
 
 /* Split a valid method list into r->methods, dropping duplicates. */
@@ -242,6 +246,7 @@ rules_compile(struct rules_ctx *ctx, struct rule *r, const char *p,
 	PCRE2_UCHAR		 msg[256];
 	PCRE2_SIZE		 erroff;
 	char			 q[RULES_QUOTE_SIZE], ref[RULES_QUOTE_SIZE];
+	const char		*why;
 	size_t			 bad;
 	int			 errcode;
 
@@ -277,6 +282,17 @@ rules_compile(struct rules_ctx *ctx, struct rule *r, const char *p,
 		    " of its expansion");
 		return -1;
 	}
+	/*
+	 * CetusGuard compiles with Go's RE2: what PCRE2 accepts must mean
+	 * the same there, or it is refused here too.
+	 */
+	if (re2_check(r->expanded, strlen(r->expanded), &bad, &why) == -1) {
+		rules_quote(q, sizeof(q), p, len);
+		rules_error(ctx, "invalid pattern %s: %s at offset %zu%s", q,
+		    why, bad, strcmp(r->pattern, r->expanded) == 0 ? "" :
+		    " of its expansion");
+		return -1;
+	}
 	return 0;
 }
 
@@ -291,6 +307,7 @@ rules_parse_line(struct rules_ctx *ctx, struct rule *r, const char *s,
 {
 	char	 q[RULES_QUOTE_SIZE];
 	size_t	 i, mstart, mend, pend;
+	int	 rc;
 
 	for (i = 0; i < len && RULES_BLANK(s[i]); i++)
 		;
@@ -299,9 +316,13 @@ rules_parse_line(struct rules_ctx *ctx, struct rule *r, const char *s,
 	for (mstart = i; i < len && !RULES_BLANK(s[i]); i++)
 		;
 	mend = i;
-	if (!rules_methods_valid(s + mstart, mend - mstart)) {
+	if ((rc = rules_methods_valid(s + mstart, mend - mstart)) != 1) {
 		rules_quote(q, sizeof(q), s + mstart, mend - mstart);
-		rules_error(ctx, "invalid method list %s", q);
+		if (rc == -1)
+			rules_error(ctx, "method name longer than %d letters "
+			    "in %s", RULE_METHOD_MAX - 1, q);
+		else
+			rules_error(ctx, "invalid method list %s", q);
 		return -1;
 	}
 	for (; i < len && RULES_BLANK(s[i]); i++)

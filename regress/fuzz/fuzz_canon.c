@@ -16,10 +16,12 @@
 
 /*
  * libFuzzer target for canon_target().  Besides memory safety it checks
- * that an accepted target is canonical, that canonicalising it again
- * changes nothing, that the size limit is exact, and that the path equals
- * a plain left-to-right cleaning in the manner of Go's path.Clean, with
- * a ".." at the root refused.
+ * that an accepted target is canonical (decoded: printable ASCII and
+ * space, no '%' or '\\'), that its canonical encoding canonicalises back
+ * to it and passes canon_verify(), that the size limit on the encoding
+ * is exact, and that the path equals a plain decoding and left-to-right
+ * cleaning in the manner of Go's path.Clean, with a ".." at the root
+ * refused.
  *
  * FUZZ_SOURCES: policy/canon.c
  */
@@ -44,36 +46,19 @@ hexval(int c)
 	return -1;
 }
 
-static int
-unreserved(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
-}
-
-/* Decode an accepted path as canon.c documents it; out has len + 1. */
+/* Decode an accepted path: every escape; out has len + 1. */
 static size_t
 ref_decode(const char *p, size_t len, char *out)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 i, n = 0;
-	int			 v;
+	size_t	 i, n = 0;
 
 	for (i = 0; i < len; i++) {
 		if (p[i] != '%') {
 			out[n++] = p[i];
 			continue;
 		}
-		v = hexval(p[i + 1]) << 4 | hexval(p[i + 2]);
+		out[n++] = (char)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
 		i += 2;
-		if (unreserved(v))
-			out[n++] = (char)v;
-		else {
-			out[n++] = '%';
-			out[n++] = hex[v >> 4];
-			out[n++] = hex[v & 0xf];
-		}
 	}
 	out[n] = '\0';
 	return n;
@@ -124,21 +109,11 @@ check_canonical(const char *path)
 	if ((n >= 2 && strcmp(path + n - 2, "/.") == 0) ||
 	    (n >= 3 && strcmp(path + n - 3, "/..") == 0))
 		abort();
-	for (i = 0; i < n; i++) {
-		if (path[i] == '%') {
-			/* only kept escapes: upper-case, not unreserved */
-			if (path[i + 1] == '\0' || path[i + 2] == '\0' ||
-			    !strchr("0123456789ABCDEF", path[i + 1]) ||
-			    !strchr("0123456789ABCDEF", path[i + 2]) ||
-			    unreserved(hexval(path[i + 1]) << 4 |
-			    hexval(path[i + 2])))
-				abort();
-			i += 2;
-		} else if ((unsigned char)path[i] <= 0x20 ||
+	for (i = 0; i < n; i++)
+		if ((unsigned char)path[i] < 0x20 ||
 		    (unsigned char)path[i] >= 0x7f || path[i] == '\\' ||
-		    path[i] == '?' || path[i] == '#')
+		    path[i] == '%')
 			abort();
-	}
 }
 
 static void
@@ -205,20 +180,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(query, q + 1, qn) != 0)
 		abort();
 
-	/* what is forwarded canonicalises to itself */
-	n = strlen(path);
-	memcpy(target, path, n);
+	/* what is forwarded canonicalises back to the same path */
+	n = canon_path_encode(path, target, sizeof(target));
+	if (n >= CANON_PATH_MAX)
+		abort();
 	if (qn > 0) {
 		target[n] = '?';
 		memcpy(target + n + 1, query, qn);
 		n += qn + 1;
 	}
+	target[n] = '\0';
 	if (canon_target(target, n, again, sizeof(again), q2, sizeof(q2),
 	    &why) == -1 || strcmp(again, path) != 0 || strcmp(q2, query) != 0)
 		abort();
+	if (canon_verify(path, target) != 1)
+		abort();
 
-	/* the limit is exact: n + 1 bytes fit, n do not */
-	n = strlen(path);
+	/* the limit is exact: the encoding and its NUL fit, one less not */
+	n = canon_path_encode(path, NULL, 0);
 	if (canon_target(in, size, again, n + 1, q2, sizeof(q2), &why) == -1 ||
 	    strcmp(again, path) != 0)
 		abort();

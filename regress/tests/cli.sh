@@ -164,6 +164,40 @@ t_cli_invalid_rules() {
 	    fail "stderr does not name missing.list: [$ERR]"
 }
 
+t_cli_re2_rules() {
+	tid "a rule RE2 (CetusGuard) would refuse or read otherwise: -n fails at file:line"
+	printf '%s\n' 'GET /ok' '! fine' 'GET /a(?=b)' 'POST /x(?i)Y' \
+	    'GET /c++' 'GET /d\Z' 'GET /e{1001}' 'GET /(?P<n>f)(?P=n)' \
+	    'GET /\x{41}[[:alpha:]]\pL' >rules.list
+	run_cmd "$MOATD" -n -no-builtin-rules -rules-file rules.list
+	expect_eq "$RC" 1 "exit status"
+	expect_eq "$OUT" "" "stdout"
+	[[ $ERR == *'rules.list:3: invalid pattern "/a(?=b)": lookahead'* ]] ||
+	    fail "stderr does not name the lookahead at rules.list:3: [$ERR]"
+	for n in 5 6 7 8; do
+		[[ $ERR == *rules.list:$n:\ invalid\ pattern* ]] ||
+		    fail "stderr does not name rules.list:$n: [$ERR]"
+	done
+	[[ $ERR == *rules.list:[1249]:* ]] &&
+	    fail "stderr blames a valid line: [$ERR]"
+	run_cmd "$MOATD" -n -no-builtin-rules -rules 'GET /a(?<=b)'
+	expect_eq "$RC" 1 "exit status for -rules"
+	[[ $ERR == *'-rules:1: invalid pattern "/a(?<=b)": lookbehind'* ]] ||
+	    fail "stderr does not name -rules:1: [$ERR]"
+}
+
+t_cli_decoded_path() {
+	tid "-q: rules match the percent-decoded path; any upper-case method a rule names"
+	_q_allow 'GET /t/a%20b' -rules:1 -no-builtin-rules -rules 'GET /t/a b'
+	_q_allow 'GET /t/a%3Fb' -rules:1 -no-builtin-rules -rules 'GET /t/a\?b'
+	_q_allow 'GET /t/%5B::1%5D' -rules:1 -no-builtin-rules \
+	    -rules 'GET /t/%IPV6%'
+	_q_allow 'GET /t/[::1]:5000/a/b:c' -rules:1 -no-builtin-rules \
+	    -rules 'GET /t/%IMAGE_REFERENCE%'
+	_q_allow 'FOO /x' -rules:1 -no-builtin-rules -rules 'FOO /x'
+	_q_deny 'BAR /x' -no-builtin-rules -rules 'FOO /x'
+}
+
 t_cli_dot_segments() {
 	tid "-q: dot segments are resolved before matching"
 	_q_allow 'GET /containers/../_ping' "$(_builtin_line "$PFX/_ping")"

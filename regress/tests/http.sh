@@ -455,6 +455,8 @@ t_http_oversized_line_huge() { http_case oversized_line_huge; }
 t_http_double_space() { http_case double_space; }
 t_http_method_lowercase() { http_case method_lowercase; }
 t_http_method_trace() { http_case method_trace; }
+t_http_method_rule_named() { http_case method_rule_named; }
+t_http_method_unnamed() { http_case method_unnamed; }
 t_http_absolute_form() { http_case absolute_form; }
 t_http_asterisk_form() { http_case asterisk_form; }
 t_http_http2_preface() { http_case http2_preface; }
@@ -476,7 +478,12 @@ t_http_pct00() { http_case pct00; }
 t_http_pct25() { http_case pct25; }
 t_http_pct_bad() { http_case pct_bad; }
 t_http_pct_unreserved() { http_case pct_unreserved; }
-t_http_pct_reserved_kept() { http_case pct_reserved_kept; }
+t_http_pct_reserved_decoded() { http_case pct_reserved_decoded; }
+t_http_pct_space() { http_case pct_space; }
+t_http_pct_space_denied() { http_case pct_space_denied; }
+t_http_pct_question_mark() { http_case pct_question_mark; }
+t_http_pct_ipv6() { http_case pct_ipv6; }
+t_http_ipv6_raw_brackets() { http_case ipv6_raw_brackets; }
 t_http_pct_non_ascii() { http_case pct_non_ascii; }
 t_http_non_ascii() { http_case non_ascii; }
 t_http_backslash() { http_case backslash; }

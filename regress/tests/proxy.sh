@@ -454,6 +454,32 @@ _px_demotion() {
 	    echo "$role ($pid): cwd $v, want $PX_CHROOT (chdir / inside)"
 }
 
+t_proxy_decoded_path() {
+	local img='[::1]:5000/lib/busybox:latest'
+
+	tid "Docker reads back the decoded path the rules matched; the log shows its encoding"
+	_px_start -no-builtin-rules -rules $'GET %API_PREFIX_IMAGES%/%IMAGE_REFERENCE%/json\nGET /t/a b'
+	# escaped brackets, then raw ones (curl -g): Docker names the image
+	# (404, or 400 "invalid reference format" from newer daemons)
+	for target in "/images/%5B%3A%3A1%5D:5000/lib/busybox:latest/json" \
+	    "/images/$img/json"; do
+		run_cmd curl -sS -g --max-time 10 -w '\n%{http_code}' \
+		    "$PX_URL$target"
+		expect_match "$OUT" \
+		    '[Nn]o such image: \[::1\]:5000/lib/busybox:latest[^/]*40[04]$' \
+		    "Docker's answer to $target"
+	done
+	_px_logged allow GET '/images/%5B::1%5D:5000/lib/busybox:latest/json' \
+	    '-rules:1' '40[04]'
+	# a space: matched decoded, logged encoded, named decoded in the 403
+	expect_status 403 "$PX_URL/t/x%20y"
+	expect_eq "$(cat "$BODY")" '{"message":"moatd: GET /t/x y is not allowed"}' \
+	    "403 body"
+	_px_logged deny GET '/t/x%20y' - 403
+	expect_status 404 "$PX_URL/t/a%20b"
+	_px_logged allow GET '/t/a%20b' '-rules:2' 404
+}
+
 t_proxy_hardening() {
 	local pid role bad='' n
 

@@ -49,13 +49,23 @@ static const struct canon_case cases[] = {
 	OK("/a/.%2e/b", "/b", ""),
 	OK("/a/%2e%2e%2e", "/a/...", ""),
 	OK("/contain%65rs/json", "/containers/json", ""),
-	/* other printable escapes stay encoded, hex upper-cased */
-	OK("/a%3fb", "/a%3Fb", ""),
-	OK("/a%3Fb?c", "/a%3Fb", "c"),
-	OK("/a%23b", "/a%23b", ""),
-	OK("/img%3alatest", "/img%3Alatest", ""),
-	OK("/u%40h/%2b/%20", "/u%40h/%2B/%20", ""),
+	/* every other allowed escape is decoded too: Docker reads that */
+	OK("/a%3fb", "/a?b", ""),
+	OK("/a%3Fb?c", "/a?b", "c"),
+	OK("/a%23b", "/a#b", ""),
+	OK("/img%3alatest", "/img:latest", ""),
+	OK("/u%40h/%2b/%20", "/u@h/+/ ", ""),
 	OK("/%3F/..", "/", ""),
+	OK("/t/a%20b", "/t/a b", ""),
+	OK("/%22%3C%3E%5E%60%7B%7C%7D", "/\"<>^`{|}", ""),
+	/* IPv6 literals: brackets raw or encoded */
+	OK("/t/[::1]", "/t/[::1]", ""),
+	OK("/t/%5B%3A%3A1%5D", "/t/[::1]", ""),
+	OK("/t/%5b::1%5d:5000/lib/busybox:latest",
+	    "/t/[::1]:5000/lib/busybox:latest", ""),
+	/* a decoded "." or ".." is one; a decoded '?' or ' ' is not */
+	OK("/a/%2E%3F", "/a/.?", ""),
+	OK("/a/%20..", "/a/ ..", ""),
 	/* raw sub-delims, ':' and '@' are pchar */
 	OK("/a:b@c!$&'()*+,;=", "/a:b@c!$&'()*+,;=", ""),
 	/* the query: checked, forwarded unchanged */
@@ -124,7 +134,6 @@ static const struct canon_case cases[] = {
 	NO("/a\x7f", "control byte or space"),
 	NO("/a\"b", "invalid character in path"),
 	NO("/a<b>", "invalid character in path"),
-	NO("/a[b]", "invalid character in path"),
 	NO("/a{b}", "invalid character in path"),
 	NO("/a|b", "invalid character in path"),
 	NO("/a^b", "invalid character in path"),
@@ -203,12 +212,16 @@ START_TEST(test_canon_nul)
 }
 END_TEST
 
-/* Canonical output fed back in comes out unchanged. */
+/*
+ * What is forwarded (the encoded path and the query) canonicalises back
+ * to the same decoded path and query, and passes the relay's check.
+ */
 START_TEST(test_canon_idempotent)
 {
 	const struct canon_case	*c = &cases[_i];
 	char			 path[CANON_PATH_MAX], query[CANON_QUERY_MAX];
 	char			 again[CANON_PATH_MAX], q2[CANON_QUERY_MAX];
+	char			 enc[CANON_PATH_MAX];
 	char			 target[CANON_PATH_MAX + CANON_QUERY_MAX + 2];
 	const char		*why;
 	int			 n;
@@ -217,13 +230,85 @@ START_TEST(test_canon_idempotent)
 		return;
 	ck_assert_int_eq(canon_target(c->in, strlen(c->in), path,
 	    sizeof(path), query, sizeof(query), &why), 0);
-	n = snprintf(target, sizeof(target), "%s%s%s", path,
+	ck_assert_uint_lt(canon_path_encode(path, enc, sizeof(enc)),
+	    sizeof(enc));
+	n = snprintf(target, sizeof(target), "%s%s%s", enc,
 	    query[0] != '\0' ? "?" : "", query);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(canon_target(target, (size_t)n, again, sizeof(again),
 	    q2, sizeof(q2), &why), 0);
 	ck_assert_str_eq(again, path);
 	ck_assert_str_eq(q2, query);
+	ck_assert_int_eq(canon_verify(path, target), 1);
+}
+END_TEST
+
+/* The one encoding: pchar and '/' as they are, the rest %XX upper-case. */
+START_TEST(test_canon_encode)
+{
+	static const struct {
+		const char	*path;
+		const char	*enc;
+	} t[] = {
+		{ "/", "/" },
+		{ "/a:b@c!$&'()*+,;=-._~", "/a:b@c!$&'()*+,;=-._~" },
+		{ "/t/a b", "/t/a%20b" },
+		{ "/a?b#c", "/a%3Fb%23c" },
+		{ "/[::1]:5000/x", "/%5B::1%5D:5000/x" },
+		{ "/\"<>^`{|}", "/%22%3C%3E%5E%60%7B%7C%7D" },
+		/* any byte, for the log: %, \\, CTL, non-ASCII */
+		{ "/%\\\x01\x7f\xc3\xa9", "/%25%5C%01%7F%C3%A9" },
+	};
+	char	 buf[64];
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = canon_path_encode(t[i].path, buf, sizeof(buf));
+		ck_assert_str_eq(buf, t[i].enc);
+		ck_assert_uint_eq(n, strlen(t[i].enc));
+		ck_assert_uint_eq(canon_path_encode(t[i].path, NULL, 0), n);
+	}
+	/* truncated like snprintf, never inside the NUL */
+	n = canon_path_encode("/a b", buf, 4);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_str_eq(buf, "/a%");
+}
+END_TEST
+
+/* The relay's check: exactly the canonical target, nothing else. */
+START_TEST(test_canon_verify)
+{
+	static const struct {
+		const char	*path;
+		const char	*target;
+		int		 ok;
+	} t[] = {
+		{ "/t/a b", "/t/a%20b", 1 },
+		{ "/t/a b", "/t/a%20b?x=1", 1 },
+		{ "/a?b", "/a%3Fb?c", 1 },
+		{ "/t/[::1]", "/t/%5B::1%5D", 1 },
+		{ "/", "/", 1 },
+		{ "/t/a b", "/t/a b", 0 },		/* not encoded */
+		{ "/t/a b", "/t/a%20b?", 0 },		/* empty query */
+		{ "/a?b", "/a%3fb", 0 },		/* lower-case hex */
+		{ "/a:b", "/a%3Ab", 0 },		/* pchar encoded */
+		{ "/t/[::1]", "/t/[::1]", 0 },		/* raw brackets */
+		{ "/a", "/a/", 0 },			/* not clean */
+		{ "/a", "/b/../a", 0 },
+		{ "/a", "/b", 0 },			/* another path */
+		{ "/secret", "/allowed/../secret", 0 },
+		{ "/a", "/a?x#y", 0 },			/* fragment */
+		{ "/a", "/a?\x01", 0 },			/* bad query */
+		{ "/a/../b", "/a/../b", 0 },		/* path not canonical */
+		{ "/a%2Fb", "/a%252Fb", 0 },
+		{ "", "", 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(canon_verify(t[i].path, t[i].target) == t[i].ok,
+		    "case %zu: \"%s\" \"%s\": want %d", i, t[i].path,
+		    t[i].target, t[i].ok);
 }
 END_TEST
 
@@ -300,10 +385,10 @@ START_TEST(test_canon_small_buffers)
 	ck_assert_int_eq(canon_target("/%61%62%63%64%65%66", 19, path,
 	    sizeof(path), query, sizeof(query), &why), 0);
 	ck_assert_str_eq(path, "/abcdef");
-	/* kept escapes count as three bytes */
+	/* the forwarded encoding must fit: "?" is "%3F", three bytes */
 	ck_assert_int_eq(canon_target("/ab%3F", 6, path, sizeof(path),
 	    query, sizeof(query), &why), 0);
-	ck_assert_str_eq(path, "/ab%3F");
+	ck_assert_str_eq(path, "/ab?");
 	ck_assert_int_eq(canon_target("/abc%3F", 7, path, sizeof(path),
 	    query, sizeof(query), &why), 0);
 	ck_assert_int_eq(canon_target("/abcd%3F", 8, path, sizeof(path),
@@ -366,6 +451,8 @@ canon_suite(void)
 	    (int)(sizeof(nul_cases) / sizeof(nul_cases[0])));
 	tcase_add_loop_test(tc, test_canon_idempotent, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_canon_encode);
+	tcase_add_test(tc, test_canon_verify);
 	tcase_add_test(tc, test_canon_path_limit);
 	tcase_add_test(tc, test_canon_small_buffers);
 	tcase_add_test(tc, test_canon_query_limit);

@@ -39,7 +39,9 @@ static const char rules_text[] =
 	"POST /build\n"					/* 5 */
 	"PUT /containers/[a-z0-9]+/archive\n"		/* 6 */
 	"GET /containers/[a-z0-9]+/attach/ws\n"		/* 7 */
-	"GET /(a+)+b\n";				/* 8 */
+	"GET /(a+)+b\n"					/* 8 */
+	"GET /t/a b\\?c/%IPV6%\n"			/* 9 */
+	"FOO /x\n";					/* 10 */
 
 static struct ruleset	*rs;
 static struct verdict	 v;
@@ -306,6 +308,42 @@ START_TEST(test_decide_dot_segments)
 }
 END_TEST
 
+/*
+ * The rules see the decoded path; what goes to Docker is its canonical
+ * encoding, plus the query as sent.
+ */
+START_TEST(test_decide_decoded)
+{
+	decide(R("GET /t/a%20b%3fc/%5B%3a%3A1%5D?q=%20 HTTP/1.1\r\n"
+	    "Host: d\r\n\r\n"));
+	check_allow(9, "GET", "/t/a b?c/[::1]", "/t/a%20b%3Fc/%5B::1%5D?q=%20");
+	verdict_clear(&v);
+	decide(R("GET /t/a%20b%3Fc/[::1] HTTP/1.1\r\nHost: d\r\n\r\n"));
+	check_allow(9, "GET", "/t/a b?c/[::1]", "/t/a%20b%3Fc/%5B::1%5D");
+	/* a 403 carries the decoded path (for the message) and the target */
+	verdict_clear(&v);
+	decide(R("GET /t/x%20y HTTP/1.1\r\nHost: d\r\n\r\n"));
+	check_refused(VERDICT_DENY, 403, "no rule allows it", "GET", "/t/x y");
+	ck_assert_str_eq(v.target, "/t/x%20y");
+}
+END_TEST
+
+/* Any upper-case method is a method; a rule decides, 501 is for tokens. */
+START_TEST(test_decide_methods)
+{
+	decide(R("FOO /x HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\n"));
+	check_allow(10, "FOO", "/x", "/x");
+	ck_assert_int_eq(v.framing, FRAMING_LENGTH);
+	ck_assert_uint_eq(v.length, 2);
+	verdict_clear(&v);
+	decide(R("BAR /x HTTP/1.1\r\nHost: d\r\n\r\n"));
+	check_refused(VERDICT_DENY, 403, "no rule allows it", "BAR", "/x");
+	verdict_clear(&v);
+	decide(R("M-SEARCH /x HTTP/1.1\r\nHost: d\r\n\r\n"));
+	check_refused(VERDICT_BAD, 501, "method not implemented", "", "");
+}
+END_TEST
+
 START_TEST(test_decide_empty_query)
 {
 	/* "/info?" forwards as "/info": an empty query is no query */
@@ -448,6 +486,8 @@ decide_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_decide_allow_get);
+	tcase_add_test(tc, test_decide_decoded);
+	tcase_add_test(tc, test_decide_methods);
 	tcase_add_test(tc, test_decide_allow_post_body);
 	tcase_add_test(tc, test_decide_hijack);
 	tcase_add_test(tc, test_decide_expect);

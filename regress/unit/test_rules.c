@@ -299,7 +299,9 @@ START_TEST(test_rules_methods)
 {
 	struct ruleset	*rs;
 
-	rs = load("GET,HEAD,GET,POST,HEAD /x\nA,Z,MKCOL,VERYLONGMETHODNAME /y");
+	rs = load("GET,HEAD,GET,POST,HEAD /x\n"
+	    "A,Z,MKCOL,VERYLONGMETHODNAME /y\n"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDE /z");
 	ck_assert_uint_eq(rs->rules[0].nmethods, 3);
 	ck_assert_str_eq(rs->rules[0].methods[0], "GET");
 	ck_assert_str_eq(rs->rules[0].methods[1], "HEAD");
@@ -314,7 +316,9 @@ START_TEST(test_rules_methods)
 	ck_assert_int_eq(rule_match(rs, 0, "", "/x", 2), 0);
 	ck_assert_int_eq(rule_match(rs, 1, "Z", "/y", 2), 1);
 	ck_assert_int_eq(rule_match(rs, 1, "MKCOL", "/x", 2), 0);
-	ck_assert_int_eq(rule_match(rs, 2, "GET", "/x", 2), RULE_ERROR);
+	ck_assert_int_eq(rule_match(rs, 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDE",
+	    "/z", 2), 1);
+	ck_assert_int_eq(rule_match(rs, 3, "GET", "/x", 2), RULE_ERROR);
 	ruleset_free(rs);
 }
 END_TEST
@@ -368,6 +372,9 @@ START_TEST(test_rules_invalid)
 		    "rules.list:1: invalid method list \"GET/x\"" } },
 		{ "M-SEARCH /x", 0, 1, {
 		    "rules.list:1: invalid method list \"M-SEARCH\"" } },
+		{ "GET,ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF /x", 0, 1, {
+		    "rules.list:1: method name longer than 31 letters in "
+		    "\"GET,ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF\"" } },
 		{ "\xef\xbb\xbfGET /x", 0, 1, {
 		    "rules.list:1: invalid method list "
 		    "\"\\xef\\xbb\\xbfGET\"" } },
