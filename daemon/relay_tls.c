@@ -55,7 +55,9 @@
 #define TLS_TARGETS_MAX		(MOAT_LISTENERS_MAX + 1)
 #define TLS_VERIFY_DEPTH	8
 #define TLS_SESSION_TIMEOUT	300	/* seconds a session may resume */
-#define LINGER_MAX		32	/* refused clients read out at once */
+/* refused clients read out at once; relay.c's descriptor reserve
+ * (FD_RESERVE) is larger */
+#define LINGER_MAX		32
 #define LINGER_SECS		2
 
 struct tls_target {
@@ -430,6 +432,12 @@ relay_tls_client(struct event_base *base, int lid, int fd,
 }
 
 int
+relay_tls_listener(int lid)
+{
+	return set_find(&rt.cur, lid) != NULL;
+}
+
+int
 relay_tls_backend(struct event_base *base, int fd, struct bufferevent **bevp)
 {
 	struct tls_target	*t;
@@ -694,6 +702,14 @@ relay_tls_read_watermark(struct bufferevent *bev, size_t high)
 	if (bufferevent_openssl_get_ssl(bev) != NULL)
 		high = 0;
 	bufferevent_setwatermark(bev, EV_READ, 0, high);
+}
+
+int
+relay_tls_handshake_done(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	return ssl == NULL || SSL_is_init_finished(ssl);
 }
 
 void
