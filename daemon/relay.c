@@ -333,7 +333,8 @@ set_timer(struct session *s, int secs)
 static void
 body_timeout(struct session *s)
 {
-	if (evbuffer_get_length(bufferevent_get_output(s->b)) >= RELAY_HIGH) {
+	if (s->b != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(s->b)) >= RELAY_HIGH) {
 		/* Docker is the slow one: keep waiting. */
 		set_timer(s, r->cc.conf.body_timeout);
 		return;

@@ -128,6 +128,14 @@ def pipeline(addr, nconn, maxmb, secs, pid):
           req * 64)
 
 
+def send(s, req):
+    # A refused client may be closed before it has said anything.
+    try:
+        s.sendall(req)
+    except OSError:
+        pass
+
+
 def status(s, buf):
     try:
         d = s.recv(4096)
@@ -146,7 +154,7 @@ def burst(addr, n, secs, req):
     held = []
     for _ in range(n):
         s = connect(addr)
-        s.sendall(req)
+        send(s, req)
         conns[s] = b""
         held.append(s)
     got = {}
@@ -169,7 +177,7 @@ def seq(addr, n, secs, req):
     held = []
     for _ in range(n):
         s = connect(addr)
-        s.sendall(req)
+        send(s, req)
         held.append(s)
         buf = b""
         st = None
