@@ -1359,7 +1359,7 @@ peer_get(const char *peer, int *cap)
 	}
 	if ((pc = RB_FIND(peers, &r->peers, &key)) == NULL) {
 		if ((pc = calloc(1, sizeof(*pc))) == NULL)
-			return NULL;
+			fatal("%s", __func__);
 		strlcpy(pc->key, key.key, sizeof(pc->key));
 		RB_INSERT(peers, &r->peers, pc);
 	}
