@@ -22,13 +22,13 @@ usage:
       Prints "closed=K open=M".
   boundsclient.py tlsflood addr cafile cert key maxmb secs pid
       One TLS connection: GET /events (a stream that never ends), then
-      junk pipelined behind it, maxmb MiB at most, until a write blocks
+      junk pipelined behind it, maxmb MiB at most, until writing blocks
       for 1.5 s or secs pass.  Prints "sent=MiB rss0=KiB rss=KiB" with
       the VmRSS of process pid before and after.
   boundsclient.py pipeline addr nconn maxmb secs pid
       nconn connections write pipelined GETs with long paths (denied by
-      the test's rules) and never read, round robin, until every write
-      blocks for 1.5 s, maxmb MiB went out or secs pass.  Prints as
+      the test's rules) and never read, until none can be written for
+      1.5 s, maxmb MiB went out or secs pass.  Prints as
       tlsflood.
   boundsclient.py burst addr n secs request
       n connections each send request; collect the status line of each
@@ -97,13 +97,17 @@ def flood(socks, maxmb, secs, pid, chunk):
     end = time.monotonic() + secs
     live = list(socks)
     for s in live:
-        s.settimeout(1.5)
+        s.setblocking(False)
     while live and sent < limit and time.monotonic() < end:
-        for s in list(live):
+        _, w, _ = select.select([], live, [], 1.5)
+        if not w:
+            break       # every one blocked for 1.5 s
+        for s in w:
             try:
                 sent += s.send(chunk)
-            except (socket.timeout, ssl.SSLWantWriteError):
-                live.remove(s)
+            except (BlockingIOError, ssl.SSLWantWriteError,
+                    ssl.SSLWantReadError):
+                pass
             except OSError:
                 live.remove(s)
     time.sleep(0.5)
