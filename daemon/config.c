@@ -54,6 +54,9 @@ config_defaults(struct moat_config *c)
 	c->head_timeout = 10;
 	c->idle_timeout = 90;
 	c->drain_timeout = 10;
+	c->body_timeout = MOAT_BODY_TIMEOUT;
+	c->conn_per_addr = MOAT_CONN_PEER;
+	c->conn_per_uid = MOAT_CONN_PEER;
 	strlcpy(c->pidfile, "/run/moatd.pid", sizeof(c->pidfile));
 }
 
@@ -289,6 +292,9 @@ config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 	mbuf_add_u32(&m, c->head_timeout);
 	mbuf_add_u32(&m, c->idle_timeout);
 	mbuf_add_u32(&m, c->drain_timeout);
+	mbuf_add_u32(&m, c->body_timeout);
+	mbuf_add_u32(&m, c->conn_per_addr);
+	mbuf_add_u32(&m, c->conn_per_uid);
 	if (m.err || msg_compose(mb, MSG_CFG_GLOBAL, gen, -1, m.buf,
 	    m.len) == -1)
 		rv = -1;
@@ -316,7 +322,7 @@ recv_global(struct child_config *cc, struct msg *m)
 {
 	struct moat_config	*c = &cc->conf;
 	struct mbuf		 r;
-	uint32_t		 level, builtin, ht, it, dt;
+	uint32_t		 level, builtin, ht, it, dt, bt, ca, cu;
 	uint64_t		 hm, lm, nm;
 
 	mbuf_reader(&r, m->data, m->datalen);
@@ -325,8 +331,11 @@ recv_global(struct child_config *cc, struct msg *m)
 	    mbuf_get_u64(&r, &hm) == -1 || mbuf_get_u64(&r, &lm) == -1 ||
 	    mbuf_get_u64(&r, &nm) == -1 || mbuf_get_u32(&r, &ht) == -1 ||
 	    mbuf_get_u32(&r, &it) == -1 || mbuf_get_u32(&r, &dt) == -1 ||
-	    mbuf_end(&r) == -1 || level > LOG_DEBUG || hm > HTTP_HEAD_MAX ||
-	    lm > HTTP_LINE_MAX || lm > hm || nm > HTTP_HEADERS_MAX)
+	    mbuf_get_u32(&r, &bt) == -1 || mbuf_get_u32(&r, &ca) == -1 ||
+	    mbuf_get_u32(&r, &cu) == -1 || mbuf_end(&r) == -1 ||
+	    level > LOG_DEBUG || hm > HTTP_HEAD_MAX || lm > HTTP_LINE_MAX ||
+	    lm > hm || nm > HTTP_HEADERS_MAX || ca > MOAT_CONN_PEER_MAX ||
+	    cu > MOAT_CONN_PEER_MAX)
 		return -1;
 	c->log_level = level;
 	c->builtin = builtin != 0;
@@ -336,6 +345,9 @@ recv_global(struct child_config *cc, struct msg *m)
 	c->head_timeout = ht;
 	c->idle_timeout = it;
 	c->drain_timeout = dt;
+	c->body_timeout = bt;
+	c->conn_per_addr = ca;
+	c->conn_per_uid = cu;
 	if (cc->pending != NULL)
 		ruleset_free(cc->pending);
 	if ((cc->pending = ruleset_new()) == NULL)

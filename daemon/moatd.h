@@ -110,6 +110,9 @@ int	http_parse_response(const char *, size_t, int head_request,
 #define MOAT_ADDR_MAX		256
 #define MOAT_LISTENERS_MAX	16
 #define MOAT_PREFORK_MAX	64
+#define MOAT_BODY_TIMEOUT	30	/* seconds, "timeout body" */
+#define MOAT_CONN_PEER		256	/* "limit connections per ..." */
+#define MOAT_CONN_PEER_MAX	1048576
 
 enum addr_kind {
 	ADDR_UNIX = 1,
@@ -195,6 +198,9 @@ struct moat_config {
 	int			 head_timeout;	/* seconds */
 	int			 idle_timeout;
 	int			 drain_timeout;
+	int			 body_timeout;	/* between request body reads */
+	int			 conn_per_addr;	/* per relay, per source address */
+	int			 conn_per_uid;	/* per relay, per unix peer uid */
 	char			 pidfile[256];	/* only when daemonised */
 };
 
@@ -382,6 +388,8 @@ void	relay_tls_commit(uint32_t gen);
  */
 int	relay_tls_client(struct event_base *, int lid, int fd,
 	    struct bufferevent **bevp);
+/* 1 if listener lid has TLS (refused clients get no plain text). */
+int	relay_tls_listener(int lid);
 /* The same for a connection to the backend. */
 int	relay_tls_backend(struct event_base *, int fd,
 	    struct bufferevent **bevp);
@@ -401,6 +409,8 @@ int	relay_tls_backend_event(struct bufferevent *, short, char *why,
 void	relay_tls_read_watermark(struct bufferevent *, size_t high);
 /* Whether bev speaks TLS (a TLS listener's or backend's). */
 int	relay_tls_is_tls(struct bufferevent *);
+/* 1 when the TLS handshake is through, or the bufferevent is plain. */
+int	relay_tls_handshake_done(struct bufferevent *);
 /* Half-close: close_notify on TLS (as Go's CloseWrite), else
  * shutdown(SHUT_WR). */
 void	relay_tls_shutdown_write(struct bufferevent *);

@@ -22,6 +22,7 @@
  * byte a client sent.
  */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -828,6 +829,31 @@ pid_open(const char *path)
 	return pfh;
 }
 
+/*
+ * Every client costs a relay a descriptor or two (its socket and its
+ * Docker connection): take the hard limit (systemd's default soft limit
+ * is 1024), before any child is spawned, so that all of them inherit it.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	/* An unlimited hard limit is more than the kernel's nr_open. */
+	rl.rlim_cur = 1048576;
+	if (rl.rlim_cur > rl.rlim_max || setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE)");
+}
+
 int
 parent_main(struct moat_config *c, moat_reload_fn reload)
 {
@@ -838,6 +864,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		fatal("%s", __func__);
 	p->conf = c;
 	p->reload = reload;
+	raise_nofile();
 	/* Until we are in the background, errors go where they are seen. */
 	log_init(1, c->log_level, LOG_DAEMON);
 	log_procinit("parent");

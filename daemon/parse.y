@@ -73,8 +73,8 @@ struct sym {
 	int		 persist;	/* -D: the file cannot change it */
 };
 
-enum { T_HEAD, T_IDLE, T_DRAIN };
-enum { L_HEAD, L_LINE, L_HEADERS };
+enum { T_HEAD, T_IDLE, T_DRAIN, T_BODY };
+enum { L_HEAD, L_LINE, L_HEADERS, L_ADDR, L_UID };
 
 typedef struct {
 	union {
@@ -145,13 +145,15 @@ static int			 tls_backend;
 %define parse.lac full
 %expect 0
 
-%token	TBACKEND "backend" TBUILTIN "builtin" TCHROOT "chroot"
+%token	TADDRESS "address" TBACKEND "backend" TBODY "body"
+%token	TBUILTIN "builtin" TCHROOT "chroot" TCONNECTIONS "connections"
 %token	TDRAIN "drain" TFILE "file" TGROUP "group" THEAD "head"
 %token	THEADERS "headers" TIDLE "idle" TINCLUDE "include" TLEVEL "level"
 %token	TLIMIT "limit" TLINE "line" TLISTEN "listen" TLOG "log"
-%token	TMODE "mode" TNO "no" TON "on" TOWNER "owner" TPIDFILE "pidfile"
+%token	TMODE "mode" TNO "no" TON "on" TOWNER "owner" TPER "per"
+%token	TPIDFILE "pidfile"
 %token	TPREFORK "prefork" TRULES "rules" TSYSTEMD "systemd"
-%token	TTIMEOUT "timeout" TUSER "user"
+%token	TTIMEOUT "timeout" TUID "uid" TUSER "user"
 %token	TCA "ca" TCERTIFICATE "certificate" TCIPHERS "ciphers"
 %token	TCIPHERSUITES "ciphersuites" TCRL "crl" THOSTNAME "hostname"
 %token	TKEY "key" TPROTOCOLS "protocols" TTLS "tls"
@@ -263,11 +265,14 @@ loglevel	: TSTRING {
 timeout		: THEAD				{ $$ = T_HEAD; }
 		| TIDLE				{ $$ = T_IDLE; }
 		| TDRAIN			{ $$ = T_DRAIN; }
+		| TBODY				{ $$ = T_BODY; }
 		;
 
 limit		: THEAD				{ $$ = L_HEAD; }
 		| TLINE				{ $$ = L_LINE; }
 		| THEADERS			{ $$ = L_HEADERS; }
+		| TCONNECTIONS TPER TADDRESS	{ $$ = L_ADDR; }
+		| TCONNECTIONS TPER TUID	{ $$ = L_UID; }
 		;
 
 yesno		: TYES				{ $$ = 1; }
@@ -648,13 +653,16 @@ kw_cmp(const void *k, const void *e)
 
 /* Keywords, sorted for bsearch(). */
 static const struct keyword keywords[] = {
+	{ "address",	TADDRESS },
 	{ "backend",	TBACKEND },
+	{ "body",	TBODY },
 	{ "builtin",	TBUILTIN },
 	{ "ca",		TCA },
 	{ "certificate", TCERTIFICATE },
 	{ "chroot",	TCHROOT },
 	{ "ciphers",	TCIPHERS },
 	{ "ciphersuites", TCIPHERSUITES },
+	{ "connections", TCONNECTIONS },
 	{ "crl",	TCRL },
 	{ "drain",	TDRAIN },
 	{ "file",	TFILE },
@@ -674,6 +682,7 @@ static const struct keyword keywords[] = {
 	{ "no",		TNO },
 	{ "on",		TON },
 	{ "owner",	TOWNER },
+	{ "per",	TPER },
 	{ "pidfile",	TPIDFILE },
 	{ "prefork",	TPREFORK },
 	{ "protocols",	TPROTOCOLS },
@@ -681,6 +690,7 @@ static const struct keyword keywords[] = {
 	{ "systemd",	TSYSTEMD },
 	{ "timeout",	TTIMEOUT },
 	{ "tls",	TTLS },
+	{ "uid",	TUID },
 	{ "user",	TUSER },
 	{ "yes",	TYES },
 };
@@ -998,7 +1008,7 @@ set_backend(const char *s)
 static void
 set_timeout(int which, int64_t n)
 {
-	static const char	*names[] = { "head", "idle", "drain" };
+	static const char	*names[] = { "head", "idle", "drain", "body" };
 
 	if (n < 1 || n > TIMEOUT_MAX) {
 		yyerror("timeout %s %lld: must be 1 to %d seconds",
@@ -1009,17 +1019,21 @@ set_timeout(int which, int64_t n)
 		conf->head_timeout = n;
 	else if (which == T_IDLE)
 		conf->idle_timeout = n;
-	else
+	else if (which == T_DRAIN)
 		conf->drain_timeout = n;
+	else
+		conf->body_timeout = n;
 }
 
 static void
 set_limit(int which, int64_t n)
 {
-	static const char	*names[] = { "head", "line", "headers" };
-	static const int64_t	 min[] = { HEAD_MIN, LINE_MIN, 1 };
+	static const char	*names[] = { "head", "line", "headers",
+	    "connections per address", "connections per uid" };
+	static const int64_t	 min[] = { HEAD_MIN, LINE_MIN, 1, 1, 1 };
 	static const int64_t	 max[] = {
-		HTTP_HEAD_MAX, HTTP_LINE_MAX, HTTP_HEADERS_MAX
+		HTTP_HEAD_MAX, HTTP_LINE_MAX, HTTP_HEADERS_MAX,
+		MOAT_CONN_PEER_MAX, MOAT_CONN_PEER_MAX
 	};
 
 	if (n < min[which] || n > max[which]) {
@@ -1034,8 +1048,15 @@ set_limit(int which, int64_t n)
 	}
 	if (which == L_HEAD)
 		conf->limits.head_max = n;
-	else
+	else if (which == L_LINE)
 		conf->limits.line_max = n;
+	else if (which == L_ADDR) {
+		conf->conn_per_addr = n;
+		return;
+	} else {
+		conf->conn_per_uid = n;
+		return;
+	}
 	strlcpy(lim_file, cur->name, sizeof(lim_file));
 	lim_lineno = yylval.lineno;
 }

@@ -195,9 +195,12 @@ config_print(const struct moat_config *c, FILE *fp)
 	fprintf(fp, "timeout head %d\n", c->head_timeout);
 	fprintf(fp, "timeout idle %d\n", c->idle_timeout);
 	fprintf(fp, "timeout drain %d\n", c->drain_timeout);
+	fprintf(fp, "timeout body %d\n", c->body_timeout);
 	fprintf(fp, "limit head %zu\n", c->limits.head_max);
 	fprintf(fp, "limit line %zu\n", c->limits.line_max);
 	fprintf(fp, "limit headers %zu\n", c->limits.headers_max);
+	fprintf(fp, "limit connections per address %d\n", c->conn_per_addr);
+	fprintf(fp, "limit connections per uid %d\n", c->conn_per_uid);
 	fputc('\n', fp);
 	fprintf(fp, "builtin rules %s\n", c->builtin ? "yes" : "no");
 	for (i = 0; i < c->nsources; i++)

@@ -57,7 +57,13 @@
 #define RELAY_LOW	(16 * 1024)
 #define RESP_HEAD_MAX	(64 * 1024)
 #define POOL_MAX	64		/* idle Docker connections kept */
-#define FD_RESERVE	16
+/*
+ * Descriptors kept free: what the process holds beyond our count (epoll,
+ * the policy and ca channels, the log socket) and relay_tls.c's lingering
+ * refused clients (LINGER_MAX).  On top of it every session reserves one
+ * for its Docker connection.
+ */
+#define FD_RESERVE	48
 /*
  * Closing as HTTP servers do: once the last answer is out, the write side
  * is shut and what the client still sends (the rest of a body nobody
@@ -92,12 +98,22 @@ struct backend {
 };
 TAILQ_HEAD(backends, backend);
 
+struct peer {
+	RB_ENTRY(peer)		 entry;
+	char			 key[80];	/* "1.2.3.4", "[::1]", "uid=0" */
+	unsigned int		 n;		/* sessions */
+};
+RB_HEAD(peers, peer);
+
 struct session {
 	RB_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 idle_entry;
+	int			 idle;		/* on r->idle */
 	uint32_t		 id;
 	struct relay		*r;
 	int			 lid;
 	char			 peer[80];
+	struct peer		*pc;
 	struct ident		*ident;		/* TLS: who, once verified */
 	enum sstate		 state;
 	struct bufferevent	*c;
@@ -148,6 +164,9 @@ struct relay {
 	size_t			 nlisteners;
 	struct sessions		 sessions;
 	size_t			 nsessions;
+	/* kept alive after a request, oldest first */
+	TAILQ_HEAD(, session)	 idle;
+	struct peers		 peers;
 	struct backends		 pool;
 	size_t			 npool;
 	uint32_t		 nextid;
@@ -166,7 +185,15 @@ session_cmp(struct session *a, struct session *b)
 }
 RB_GENERATE_STATIC(sessions, session, entry, session_cmp)
 
+static int
+peer_cmp(struct peer *a, struct peer *b)
+{
+	return strcmp(a->key, b->key);
+}
+RB_GENERATE_STATIC(peers, peer, entry, peer_cmp)
+
 static void	session_free(struct session *);
+static void	backend_release(struct session *, int);
 static void	try_head(struct session *);
 static void	forward_body(struct session *);
 static void	read_response(struct session *);
@@ -367,13 +394,47 @@ set_timer(struct session *s, int secs)
 		evtimer_add(s->timer, &tv);
 }
 
+/*
+ * No byte of the request body for "timeout body" seconds: the Docker
+ * connection goes.  The client gets a 408 if Docker has not answered yet.
+ */
+static void
+body_timeout(struct session *s)
+{
+	if (s->b != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(s->b)) >= RELAY_HIGH) {
+		/* Docker is the slow one: keep waiting. */
+		set_timer(s, r->cc.conf.body_timeout);
+		return;
+	}
+	backend_release(s, 0);
+	if (!s->resp_started) {
+		reply_error(s, 408, "request body timeout");
+		return;
+	}
+	s->status = 408;
+	log_request(s, "allow");
+	session_free(s);
+}
+
 static void
 session_timeout_cb(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
 	if (s->state == S_HEAD && s->head_timing) {
+		/* A 408 would wait behind the handshake for good. */
+		if (!relay_tls_handshake_done(s->c)) {
+			log_info("client=%s: TLS handshake not done in %d s; "
+			    "closed", s->peer, r->cc.conf.head_timeout);
+			session_free(s);
+			return;
+		}
 		reply_error(s, 408, "request head timeout");
+		return;
+	}
+	if (s->state == S_FORWARD && !s->req_done) {
+		body_timeout(s);
 		return;
 	}
 	session_free(s);
@@ -394,6 +455,10 @@ next_request(struct session *s)
 	if (r->draining) {
 		session_free(s);
 		return;
+	}
+	if (!s->idle) {
+		TAILQ_INSERT_TAIL(&r->idle, s, idle_entry);
+		s->idle = 1;
 	}
 	set_timer(s, r->cc.conf.idle_timeout);
 	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
@@ -489,10 +554,30 @@ backend_release(struct session *s, int reusable)
 }
 
 static void
+idle_del(struct session *s)
+{
+	if (s->idle) {
+		TAILQ_REMOVE(&r->idle, s, idle_entry);
+		s->idle = 0;
+	}
+}
+
+static void
+peer_put(struct peer *pc)
+{
+	if (pc == NULL || --pc->n > 0)
+		return;
+	RB_REMOVE(peers, &r->peers, pc);
+	free(pc);
+}
+
+static void
 session_free(struct session *s)
 {
 	RB_REMOVE(sessions, &r->sessions, s);
 	r->nsessions--;
+	idle_del(s);
+	peer_put(s->pc);
 	backend_release(s, 0);
 	end_request(s);
 	if (s->c != NULL) {
@@ -701,6 +786,7 @@ send_head(struct session *s, const char *head, size_t hl)
 	 * not toggling costs two epoll_ctl calls less per request.
 	 */
 	s->state = S_POLICY;
+	idle_del(s);
 	set_timer(s, 0);
 	if (m.err || chan_compose(&r->policy, MSG_POLICY_REQ, s->id, -1,
 	    m.buf, m.len) == -1)
@@ -740,6 +826,12 @@ try_head(struct session *s)
 		return;
 	if (!relay_tls_is_tls(s->c) && tls_on_plain(s, in, len))
 		return;
+	if (evbuffer_get_length(bufferevent_get_output(s->c)) >= RELAY_HIGH) {
+		/* The client does not read its answers: judge nothing more
+		 * until they drain (client_write_cb). */
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	n = len < max ? len : max;
 	p = (char *)evbuffer_pullup(in, n);
@@ -805,6 +897,8 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
 	s->resp_started = s->resp_done = s->resp_closing = 0;
 	s->b_eof = s->b_wfail = 0;
+	if (!s->req_done)
+		set_timer(s, r->cc.conf.body_timeout);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	if (s->c_eof) {
 		/* The client half-closed while its head was being judged:
@@ -875,6 +969,8 @@ forward_body(struct session *s)
 		bufferevent_disable(s->c, EV_READ);
 		return;
 	}
+	if (!s->req_done && evbuffer_get_length(in) > 0)
+		set_timer(s, r->cc.conf.body_timeout);
 	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
 			bufferevent_disable(s->c, EV_READ);
@@ -901,8 +997,10 @@ forward_body(struct session *s)
 		s->nin += used;
 		s->req_done = done;
 	}
-	if (s->req_done)
+	if (s->req_done) {
+		set_timer(s, 0);
 		complete(s);
+	}
 }
 
 static void
@@ -1104,6 +1202,21 @@ read_response(struct session *s)
 		backend_ended(s);
 }
 
+/*
+ * Bytes that wait for their turn (a pipelined request while this one is
+ * judged or answered) are bounded in every state: the read watermark does
+ * it on plain connections, this on TLS ones (see relay_tls.c).  Reading
+ * resumes when the session moves on (start_forward, next_request).  The
+ * openssl bufferevent has decrypted every pending record by the time the
+ * callback runs, so nothing is left in OpenSSL to stall on.
+ */
+static void
+client_hold(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_input(s->c)) >= RELAY_HIGH)
+		bufferevent_disable(s->c, EV_READ);
+}
+
 static void
 client_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -1118,6 +1231,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		 * on lets us see the client leave a long response. */
 		if (!s->req_done)
 			forward_body(s);
+		else
+			client_hold(s);
 		break;
 	case S_PIPE:
 		pipe_move(s, s->c, s->b);
@@ -1127,6 +1242,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		(void)drop_input(s);
 		break;
 	default:
+		client_hold(s);
 		break;
 	}
 }
@@ -1137,6 +1253,12 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	struct session	*s = arg;
 
 	switch (s->state) {
+	case S_HEAD:
+		/* Below the low mark again: judge what was held back. */
+		if (!s->c_eof)
+			bufferevent_enable(s->c, EV_READ);
+		try_head(s);
+		break;
 	case S_CLOSING:
 		if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
 			linger(s);
@@ -1359,7 +1481,8 @@ backend_fd(uint32_t id, int fd, int err)
 	}
 	if (fd == -1) {
 		log_warnx("backend: %s", strerror(err));
-		reply_error(s, err == EAGAIN ? 503 : 502,
+		reply_error(s, err == EAGAIN || err == EMFILE ||
+		    err == ENFILE ? 503 : 502,
 		    "cannot connect to the Docker daemon");
 		return;
 	}
@@ -1400,13 +1523,80 @@ peer_name(int fd, char *buf, size_t len)
 		    (unsigned)cred.uid);
 }
 
+/*
+ * The peer's share of this relay: its source address, or its uid on a
+ * unix socket.  NULL (nothing counted) if it has its limit already.
+ */
+static struct peer *
+peer_get(const char *peer, int *cap)
+{
+	struct peer	 key, *pc;
+	const char	*p;
+	char		*colon;
+
+	if ((p = strstr(peer, ",uid=")) != NULL) {
+		strlcpy(key.key, p + 1, sizeof(key.key));
+		*cap = r->cc.conf.conn_per_uid;
+	} else {
+		strlcpy(key.key, peer, sizeof(key.key));
+		if ((colon = strrchr(key.key, ':')) != NULL)
+			*colon = '\0';		/* the port */
+		*cap = r->cc.conf.conn_per_addr;
+	}
+	if ((pc = RB_FIND(peers, &r->peers, &key)) == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			fatal("%s", __func__);
+		strlcpy(pc->key, key.key, sizeof(pc->key));
+		RB_INSERT(peers, &r->peers, pc);
+	}
+	if (*cap > 0 && pc->n >= (unsigned int)*cap) {
+		if (pc->n == 0) {
+			RB_REMOVE(peers, &r->peers, pc);
+			free(pc);
+		}
+		return NULL;
+	}
+	pc->n++;
+	return pc;
+}
+
+/* Over its limit: a plain client is told so, a TLS one just closed. */
+static void
+peer_refuse(struct listener *l, int fd, const char *peer, int cap)
+{
+	char	 body[160], buf[400];
+	int	 n, len;
+
+	log_warnx("client=%s: more than %d connections from this %s to "
+	    "this relay; refused", peer, cap,
+	    strstr(peer, ",uid=") != NULL ? "uid" : "address");
+	if (!relay_tls_listener(l->id)) {
+		n = snprintf(body, sizeof(body), "{\"message\":\"moatd: too "
+		    "many connections from this client\"}\n");
+		len = snprintf(buf, sizeof(buf), "HTTP/1.1 503 %s\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+		    "Connection: close\r\n\r\n%s", status_text(503), n, body);
+		if (write(fd, buf, len) == len)
+			(void)shutdown(fd, SHUT_WR);
+	}
+	close(fd);
+}
+
 static void
 session_new(struct listener *l, int fd)
 {
 	struct session	*s;
-	int		 on = 1;
+	char		 peer[80];
+	struct peer	*pc;
+	int		 on = 1, cap;
 
+	peer_name(fd, peer, sizeof(peer));
+	if ((pc = peer_get(peer, &cap)) == NULL) {
+		peer_refuse(l, fd, peer, cap);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		peer_put(pc);
 		close(fd);
 		return;
 	}
@@ -1414,10 +1604,12 @@ session_new(struct listener *l, int fd)
 	s->r = r;
 	s->lid = l->id;
 	s->id = ++r->nextid;
-	peer_name(fd, s->peer, sizeof(s->peer));
+	s->pc = pc;
+	strlcpy(s->peer, peer, sizeof(s->peer));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (relay_tls_client(r->base, l->id, fd, &s->c) == -1) {
 		r->nfds--;	/* a TLS listener without TLS: refused */
+		peer_put(pc);
 		free(s);
 		return;
 	}
@@ -1456,6 +1648,44 @@ accept_pause(struct listener *l)
 }
 
 /*
+ * Room for one more client: its socket and, later, its Docker connection
+ * on top of one such pair per session and the reserve.
+ */
+static int
+fds_short(void)
+{
+	return r->nfds + (int)r->nsessions + 2 + FD_RESERVE > r->maxfds;
+}
+
+/*
+ * Make room: an idle pooled Docker connection first, else the client
+ * kept alive the longest without a request (nothing buffered either
+ * way).  0 if there is nothing to close.
+ */
+static int
+fds_reclaim(void)
+{
+	struct backend	*be;
+	struct session	*s;
+
+	if ((be = TAILQ_LAST(&r->pool, backends)) != NULL) {
+		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+		return 1;
+	}
+	TAILQ_FOREACH(s, &r->idle, idle_entry) {
+		if (s->state != S_HEAD || evbuffer_get_length(
+		    bufferevent_get_input(s->c)) != 0 || evbuffer_get_length(
+		    bufferevent_get_output(s->c)) != 0)
+			continue;
+		log_info("client=%s: idle connection closed to make room",
+		    s->peer);
+		session_free(s);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Every relay accepts on its own copy of the listener; losing the race
  * (EAGAIN) is normal.  Keep a reserve of descriptors, counted by us
  * (getdtablecount() cannot see /proc from the chroot).
@@ -1467,7 +1697,9 @@ accept_cb(int lfd, short ev, void *arg)
 	int		 i, fd;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
-		if (r->nfds + FD_RESERVE >= r->maxfds) {
+		while (fds_short()) {
+			if (fds_reclaim())
+				continue;
 			log_warnx("descriptor reserve reached, pausing accept");
 			accept_pause(l);
 			return;
@@ -1545,7 +1777,8 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 
 	switch (m->hdr.type) {
 	case MSG_BACKEND_FD:
-		backend_fd(m->hdr.peerid, m->fd, 0);
+		/* fd -1: it did not fit in our table (msg.c). */
+		backend_fd(m->hdr.peerid, m->fd, EMFILE);
 		m->fd = -1;
 		return;
 	case MSG_BACKEND_ERR:
@@ -1615,6 +1848,8 @@ relay_main(const struct moat_config *c, int instance)
 		fatal("%s", __func__);
 	r->instance = instance;
 	RB_INIT(&r->sessions);
+	RB_INIT(&r->peers);
+	TAILQ_INIT(&r->idle);
 	TAILQ_INIT(&r->pool);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit");

@@ -55,7 +55,9 @@
 #define TLS_TARGETS_MAX		(MOAT_LISTENERS_MAX + 1)
 #define TLS_VERIFY_DEPTH	8
 #define TLS_SESSION_TIMEOUT	300	/* seconds a session may resume */
-#define LINGER_MAX		32	/* refused clients read out at once */
+/* refused clients read out at once; relay.c's descriptor reserve
+ * (FD_RESERVE) is larger */
+#define LINGER_MAX		32
 #define LINGER_SECS		2
 
 struct tls_target {
@@ -433,6 +435,12 @@ relay_tls_client(struct event_base *base, int lid, int fd,
 }
 
 int
+relay_tls_listener(int lid)
+{
+	return set_find(&rt.cur, lid) != NULL;
+}
+
+int
 relay_tls_backend(struct event_base *base, int fd, struct bufferevent **bevp)
 {
 	struct tls_target	*t;
@@ -703,6 +711,14 @@ int
 relay_tls_is_tls(struct bufferevent *bev)
 {
 	return bufferevent_openssl_get_ssl(bev) != NULL;
+}
+
+int
+relay_tls_handshake_done(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	return ssl == NULL || SSL_is_init_finished(ssl);
 }
 
 void

@@ -102,7 +102,8 @@ msgbuf_closefds(const int *fds, size_t n)
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		close(fds[i]);
+		if (fds[i] != -1)
+			close(fds[i]);
 }
 
 /*
@@ -178,8 +179,11 @@ msgbuf_read(struct msgbuf *mb)
 /*
  * Take the fds that came with a read.  The sender puts exactly one fd on
  * a sendmsg() and only on a channel that passes fds, so anything else
- * (several fds, other control messages, truncation because the fd table
- * is full) closes what arrived and poisons the channel: msg_get() fails.
+ * (several fds, other control messages) closes what arrived and poisons
+ * the channel: msg_get() fails.  One exception: when our descriptor table
+ * is full the kernel drops the fd and says MSG_CTRUNC with no SCM_RIGHTS
+ * at all.  That fd is queued as -1, so its message still arrives (flagged
+ * MSGF_HASFD, fd -1) and the channel stays usable.
  */
 static void
 msgbuf_rfds(struct msgbuf *mb, struct msghdr *mh)
@@ -207,8 +211,12 @@ msgbuf_rfds(struct msgbuf *mb, struct msghdr *mh)
 			    sizeof(int));
 		}
 	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		bad = 1;
+	if (mh->msg_flags & MSG_CTRUNC) {
+		if (nfds == 0 && !bad && mh->msg_controllen == 0)
+			fds[nfds++] = -1;	/* lost: EMFILE */
+		else
+			bad = 1;
+	}
 	if (nfds == 0 && !bad)
 		return;
 	/*

@@ -71,7 +71,11 @@ void	msgbuf_clear(struct msgbuf *);	/* frees, closes pending fds */
  * ENOBUFS when more than a message is buffered: drain with msg_get).
  */
 ssize_t	msgbuf_read(struct msgbuf *);
-/* 1 a message, 0 need more, -1 protocol error (bad size, fd misuse). */
+/*
+ * 1 a message, 0 need more, -1 protocol error (bad size, fd misuse).  A
+ * message flagged MSGF_HASFD whose fd the kernel dropped because our
+ * descriptor table was full comes with fd -1: refuse what it was for.
+ */
 int	msg_get(struct msgbuf *, struct msg *);
 void	msg_free(struct msg *);	/* frees data; closes fd if still >= 0 */
 /*

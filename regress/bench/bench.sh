@@ -343,8 +343,13 @@ moatd_start() {
 		install -d -m 0755 -o root -g root "$CHROOT" || return 1
 		CHROOT_CREATED=1
 	fi
-	"$MOATD" -d -prefork 2 -u nobody -chroot "$CHROOT" \
-	    -frontend-addr "tcp://127.0.0.1:$MOATD_PORT" \
+	# $IDLE_CONNS twice from 127.0.0.1: over the default per-address
+	# limit, which is there to stop exactly that.
+	echo "limit connections per address $((IDLE_CONNS * 4))" \
+	    >"$T/moatd-$b.conf"
+	chmod 0644 "$T/moatd-$b.conf"
+	"$MOATD" -d -f "$T/moatd-$b.conf" -prefork 2 -u nobody \
+	    -chroot "$CHROOT" -frontend-addr "tcp://127.0.0.1:$MOATD_PORT" \
 	    -backend-addr "unix://$SOCK" \
 	    -rules 'GET ^/big$' \
 	    -rules "GET ^/images/$DOCKER_BIG_IMAGE/get\$" \

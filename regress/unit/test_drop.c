@@ -93,9 +93,22 @@ sc_rootuser(const char *arg)
 
 /*
  * msg.c: with a full fd table the kernel drops a passed fd and sets
- * MSG_CTRUNC; the channel must fail even for a message that asked for
- * no fd.  Native child: valgrind emulates RLIMIT_NOFILE.
+ * MSG_CTRUNC.  The message that carried it still arrives, flagged
+ * MSGF_HASFD with fd -1 (the relay answers that request 503), and the
+ * channel goes on; a dropped fd that no message claims still fails it.
+ * Native child: valgrind emulates RLIMIT_NOFILE.
  */
+static int
+ctrunc_get(struct msgbuf *mb, struct msg *m)
+{
+	int	 rv;
+
+	while ((rv = msg_get(mb, m)) == 0)
+		if (msgbuf_read(mb) <= 0)
+			return -2;
+	return rv;
+}
+
 int
 sc_ctrunc(const char *arg)
 {
@@ -114,11 +127,17 @@ sc_ctrunc(const char *arg)
 		return 12;
 	say("ready");
 	msgbuf_init(&mb, cfd, 1);
-	if (msgbuf_read(&mb) != MSG_HDRSZ || mb.nrfds != 0)
+	if (ctrunc_get(&mb, &m) != 1 || m.hdr.type != 5 ||
+	    !(m.hdr.flags & MSGF_HASFD) || m.fd != -1)
 		return 13;
+	if (ctrunc_get(&mb, &m) != 1 || m.hdr.type != 6 || m.fd != -1)
+		return 14;
+	/* Type 7 asked for no fd: its dropped one is unclaimed. */
+	if (ctrunc_get(&mb, &m) != 1 || m.hdr.type != 7)
+		return 15;
 	errno = 0;
 	if (msg_get(&mb, &m) != -1 || errno != EBADMSG)
-		return 14;
+		return 16;
 	return 0;
 }
 
@@ -313,16 +332,38 @@ START_TEST(test_drop_fatal)
 }
 END_TEST
 
-START_TEST(test_msg_ctrunc)
+static void
+ctrunc_send(int fd, uint32_t type, uint32_t flags, int pass)
 {
 	union {
 		struct cmsghdr	 hdr;
 		uint8_t		 buf[CMSG_SPACE(sizeof(int))];
 	} cmsgbuf;
-	struct msg_hdr	 hdr = { 5, MSG_HDRSZ, 0, 0 };
+	struct msg_hdr	 hdr = { type, MSG_HDRSZ, 0, flags };
 	struct msghdr	 mh;
 	struct cmsghdr	*cm;
 	struct iovec	 iov;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	iov.iov_base = &hdr;
+	iov.iov_len = sizeof(hdr);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (pass != -1) {
+		mh.msg_control = cmsgbuf.buf;
+		mh.msg_controllen = sizeof(cmsgbuf.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	}
+	ck_assert_int_eq(sendmsg(fd, &mh, 0), sizeof(hdr));
+}
+
+START_TEST(test_msg_ctrunc)
+{
 	struct child	 c;
 	char		 buf[16];
 	int		 p[2];
@@ -330,20 +371,9 @@ START_TEST(test_msg_ctrunc)
 	child_start(&c, "ctrunc", 1, 0);
 	ck_assert_int_eq(read(c.fd, buf, 5), 5);
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	memset(&mh, 0, sizeof(mh));
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-	iov.iov_base = &hdr;
-	iov.iov_len = sizeof(hdr);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsgbuf.buf;
-	mh.msg_controllen = sizeof(cmsgbuf.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	memcpy(CMSG_DATA(cm), &p[1], sizeof(int));
-	ck_assert_int_eq(sendmsg(c.fd, &mh, 0), sizeof(hdr));
+	ctrunc_send(c.fd, 5, MSGF_HASFD, p[1]);
+	ctrunc_send(c.fd, 6, 0, -1);
+	ctrunc_send(c.fd, 7, 0, p[1]);
 	child_exited(&c, 0);
 	close(p[0]);
 	close(p[1]);
