@@ -437,6 +437,25 @@ session_timeout_cb(int fd, short ev, void *arg)
 		body_timeout(s);
 		return;
 	}
+	if (s->state == S_POLICY) {
+		log_warnx("client=%s: no verdict from the policy worker in "
+		    "%d s", s->peer, r->cc.conf.head_timeout);
+		reply_error(s, 503, "policy worker did not answer");
+		return;
+	}
+	if (s->state == S_BACKEND) {
+		log_warnx("client=%s: no Docker connection from the parent "
+		    "in %d s", s->peer, r->cc.conf.head_timeout);
+		reply_error(s, 503, "no connection to the Docker daemon");
+		return;
+	}
+	if (s->state == S_FORWARD) {
+		/* The response waits on a client that takes none of it. */
+		log_warnx("client=%s: took nothing of its answer in %d s; "
+		    "closed", s->peer, r->cc.conf.idle_timeout);
+		s->status = s->status ? s->status : 499;
+		log_request(s, "allow");
+	}
 	session_free(s);
 }
 
@@ -689,6 +708,20 @@ deny(struct session *s)
 	}
 }
 
+/*
+ * Ask the parent for a Docker connection.  The parent connects without
+ * blocking, so an answer is due at once; "timeout head" bounds the wait
+ * all the same (session_timeout_cb).
+ */
+static void
+request_backend(struct session *s)
+{
+	set_timer(s, r->cc.conf.head_timeout);
+	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
+	    0) == -1)
+		reply_error(s, 503, "cannot reach the parent process");
+}
+
 static void
 got_verdict(struct session *s, struct verdict *v)
 {
@@ -721,9 +754,7 @@ got_verdict(struct session *s, struct verdict *v)
 		start_forward(s, bev, 1);
 		return;
 	}
-	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
-	    0) == -1)
-		reply_error(s, 503, "cannot reach the parent process");
+	request_backend(s);
 }
 
 static void
@@ -787,7 +818,8 @@ send_head(struct session *s, const char *head, size_t hl)
 	 */
 	s->state = S_POLICY;
 	idle_del(s);
-	set_timer(s, 0);
+	/* The worker answers at once or not at all: bound the wait. */
+	set_timer(s, r->cc.conf.head_timeout);
 	if (m.err || chan_compose(&r->policy, MSG_POLICY_REQ, s->id, -1,
 	    m.buf, m.len) == -1)
 		reply_error(s, 503, "policy worker unavailable");
@@ -897,8 +929,9 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
 	s->resp_started = s->resp_done = s->resp_closing = 0;
 	s->b_eof = s->b_wfail = 0;
-	if (!s->req_done)
-		set_timer(s, r->cc.conf.body_timeout);
+	/* A body has its timeout; an answer may take as long as Docker
+	 * needs (wait, events, pull). */
+	set_timer(s, s->req_done ? 0 : r->cc.conf.body_timeout);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	if (s->c_eof) {
 		/* The client half-closed while its head was being judged:
@@ -1167,6 +1200,10 @@ read_response(struct session *s)
 	while (!s->resp_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
 			bufferevent_disable(s->b, EV_READ);
+			/* A client that reads none of it has "timeout idle"
+			 * (client_write_cb disarms on progress). */
+			if (s->req_done)
+				set_timer(s, r->cc.conf.idle_timeout);
 			return;
 		}
 		if (s->resp.framing == RESP_EOF) {
@@ -1266,6 +1303,8 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	case S_FORWARD:
 		if (!s->resp_started || s->resp_done || s->b == NULL)
 			break;
+		if (s->req_done)
+			set_timer(s, 0);	/* the client reads: no stall */
 		/* Below the mark again: what Docker sent meanwhile (maybe
 		 * all of it, and its close) waits in the input buffer. */
 		if (!s->b_eof)
@@ -1371,9 +1410,7 @@ retry_backend(struct session *s)
 	backend_release(s, 0);
 	s->retried = 1;
 	s->state = S_BACKEND;
-	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
-	    0) == -1)
-		reply_error(s, 503, "cannot reach the parent process");
+	request_backend(s);
 }
 
 /*

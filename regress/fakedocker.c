@@ -41,6 +41,9 @@
  *			head, with the proxy's "Connection: close", fills the
  *			proxy's output to its 64 KiB mark, so the bad chunk
  *			waits in its input until the close is seen
+ *	/big		200 with a 256 MiB body, written as fast as the
+ *			proxy takes it: a client that reads none of it
+ *			leaves the proxy holding a stalled answer
  * A request it cannot parse is recorded and never answered.  The socket
  * appears (by rename) only once it listens, so its path's existence
  * means ready.
@@ -69,6 +72,8 @@
 #define STREAM_CHUNKS	3
 #define STREAM_MS	50
 #define BADCHUNK_HEAD	65530
+#define BIG_BODY	(256ULL * 1024 * 1024)
+#define BIG_PIECE	65536
 
 enum cstate {
 	C_HEAD,		/* waiting for a request head */
@@ -78,6 +83,7 @@ enum cstate {
 	C_CHUNK_CRLF,	/* the CRLF after chunk data */
 	C_TRAILER,	/* trailer lines up to the empty one */
 	C_STREAM,	/* sending /stream chunks; requests wait */
+	C_BIG,		/* sending the /big body; requests wait */
 	C_ECHO,		/* upgraded: echo everything */
 	C_DEAD,		/* unparsable or closing: record only */
 };
@@ -90,6 +96,7 @@ enum mode {
 	M_CLOSE,
 	M_EARLY,
 	M_BADCHUNK,
+	M_BIG,
 };
 
 struct conn {
@@ -107,6 +114,7 @@ struct conn {
 	int		 head_req;
 	int		 close_after;	/* close once out is flushed */
 	int		 nstream;
+	uint64_t	 big_left;	/* /big body bytes not yet queued */
 	struct timespec	 next;
 };
 
@@ -275,6 +283,7 @@ target_mode(const char *t)
 		{ "upgrade", M_UPGRADE },
 		{ "no-upgrade", M_NOUPGRADE },
 		{ "stream", M_STREAM },
+		{ "big", M_BIG },
 		{ "close", M_CLOSE },
 		{ "early", M_EARLY },
 		{ "badchunk", M_BADCHUNK },
@@ -362,6 +371,25 @@ badchunk(struct conn *c)
 	c->close_after = 1;
 }
 
+/* Queue the next piece of the /big body while little is queued. */
+static void
+big_fill(struct conn *c)
+{
+	static char	 piece[BIG_PIECE];
+	size_t		 n;
+
+	if (c->state != C_BIG || c->outlen >= BIG_PIECE)
+		return;
+	if (c->big_left == 0) {
+		c->state = C_HEAD;
+		return;
+	}
+	memset(piece, 'x', sizeof(piece));
+	n = c->big_left < BIG_PIECE ? c->big_left : BIG_PIECE;
+	append(&c->out, &c->outlen, piece, n);
+	c->big_left -= n;
+}
+
 static void
 respond(struct conn *c)
 {
@@ -398,6 +426,14 @@ respond(struct conn *c)
 		return;
 	case M_BADCHUNK:
 		badchunk(c);
+		return;
+	case M_BIG:
+		send_str(c, "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/octet-stream\r\n"
+		    "Content-Length: 268435456\r\n\r\n");
+		c->state = C_BIG;
+		c->big_left = BIG_BODY;
+		big_fill(c);
 		return;
 	case M_CLOSE:
 		send_str(c, ok);
@@ -574,6 +610,7 @@ conn_write(struct conn *c)
 	}
 	memmove(c->out, c->out + n, c->outlen - n);
 	c->outlen -= n;
+	big_fill(c);
 	if (c->outlen == 0 && c->close_after)
 		conn_close(c);
 }

@@ -214,3 +214,95 @@ t_bounds_per_uid() {
 	    'uid=0: more than 3 connections from this uid' "the log line"
 	pass
 }
+
+# The process of ours titled $1 ("policy", "relay"), child of the parent.
+_bd_child() {
+	ps -o pid=,args= --ppid "$MOATD_PID" 2>/dev/null |
+	    awk -v t="$1" '$2 == "moatd:" && index($3, t) == 1 { print $1; exit }'
+}
+
+t_bounds_policy_stalled() {
+	tid "a policy worker that does not answer: 503 after timeout head"
+	local out pol
+
+	_bd_start 'timeout head 1\n' -rules 'GET %API_PREFIX_EVENTS%'
+	pol=$(_bd_child policy)
+	[ -n "$pol" ] || fail "no policy worker"
+	kill -STOP "$pol"
+	on_exit kill -CONT "$pol"
+	out=$(_to_raw -S -t 6 "127.0.0.1:$BD_PORT" \
+	    'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n')
+	kill -CONT "$pol"
+	expect_match "$out" '^R 503 ct=application/json body=\{"message":"moatd: policy worker did not answer"\}' \
+	    "the answer while the worker is stopped"
+	expect_match "$out" 'E eof' "the connection is closed"
+	expect_status 200 "http://127.0.0.1:$BD_PORT/_ping"
+	expect_match "$(cat "$MOATD_LOG")" 'no verdict from the policy worker in 1 s' \
+	    "the log line"
+	pass
+}
+
+t_bounds_parent_stalled() {
+	tid "a parent that passes no Docker connection: 503 after timeout head"
+	local out
+
+	_bd_start 'timeout head 1\n' -rules 'GET %API_PREFIX_EVENTS%'
+	# A fresh relay has no pooled connection: it must ask the parent.
+	kill -STOP "$MOATD_PID"
+	on_exit kill -CONT "$MOATD_PID"
+	out=$(_to_raw -S -t 6 "127.0.0.1:$BD_PORT" \
+	    'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n')
+	kill -CONT "$MOATD_PID"
+	expect_match "$out" '^R 503 ct=application/json body=\{"message":"moatd: no connection to the Docker daemon"\}' \
+	    "the answer while the parent is stopped"
+	# The connection the parent passes late is closed, not leaked.
+	expect_status 200 "http://127.0.0.1:$BD_PORT/_ping"
+	expect_match "$(cat "$MOATD_LOG")" 'no Docker connection from the parent in 1 s' \
+	    "the log line"
+	pass
+}
+
+t_bounds_unread_response() {
+	tid "a client that reads none of its answer is closed after timeout idle"
+	local conf=$SCRATCH/stall.conf out
+
+	printf 'timeout idle 2\n' >"$conf"
+	chmod 0644 "$conf"
+	BD_PORT=$(free_port)
+	_rf_fake fd
+	moatd_start -f "$conf" -prefork 1 \
+	    -frontend-addr "tcp://127.0.0.1:$BD_PORT" \
+	    -backend-addr "unix://$SCRATCH/fd.sock" -no-builtin-rules \
+	    -rules-file "$BD_ROOT/regress/http/rules"
+	# A 256 MiB answer to a client with a small window that reads
+	# nothing for 6 s, then everything it can.
+	out=$("${BD_PY[@]}" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /allowed?fake=big HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(6)
+s.settimeout(5)
+n, end = 0, "timeout"
+try:
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            end = "eof"
+            break
+        n += len(b)
+except ConnectionResetError:
+    end = "reset"
+except socket.timeout:
+    pass
+print(end, "full" if n >= 268435456 else "cut")
+' "$BD_PORT")
+	expect_match "$out" '^(eof|reset) cut$' "the stalled answer (end, size)"
+	expect_match "$(cat "$MOATD_LOG")" 'took nothing of its answer in 2 s; closed' \
+	    "the log line"
+	grep -qx 'close 1' "$SCRATCH/fd/events" ||
+	    fail "Docker's connection is not closed: $(cat "$SCRATCH/fd/events")"
+	expect_status 200 "http://127.0.0.1:$BD_PORT/_ping"
+	pass
+}

@@ -45,9 +45,12 @@ listen on "unix://$SCRATCH/m.sock" owner nobody group nogroup mode 0620
 timeout head 5
 timeout idle 60
 timeout drain 3
+timeout body 20
 limit head 4096
 limit line 1024
 limit headers 50
+limit connections per address 100
+limit connections per uid 50
 builtin rules no
 rules "GET /c
 	POST %API_PREFIX_BUILD%"
@@ -56,8 +59,8 @@ EOF
 	run_cmd "$MOATD" -n -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -f full.conf) exit status"
 	expect_eq "$ERR" "" "stderr of moatd -n -f full.conf"
-	expect_eq "$OUT" "full.conf:18 GET /c
-full.conf:19 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
+	expect_eq "$OUT" "full.conf:21 GET /c
+full.conf:22 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
 $SCRATCH/x.list:1 GET /x" "moatd -n -f full.conf"
 	run_cmd "$MOATD" -n -v -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -v -f full.conf) exit status"
@@ -75,9 +78,12 @@ listen on "unix://$SCRATCH/m.sock" owner "nobody" group "nogroup" mode 0620
 timeout head 5
 timeout idle 60
 timeout drain 3
+timeout body 20
 limit head 4096
 limit line 1024
 limit headers 50
+limit connections per address 100
+limit connections per uid 50
 
 builtin rules no
 rules "GET /c
