@@ -152,8 +152,7 @@ keys_commit(uint32_t gen)
  * scheme and the hash, and hands over a digest of that hash's size.  It
  * never gets a block put through the private key as it is (raw RSA):
  * that would decrypt anything encrypted to the key, RSA key exchange
- * recorded on the wire included, and forge any signature.  Decryption is
- * never done either.
+ * recorded on the wire included.  Decryption is never done either.
  *
  * The hashes are those a TLS 1.2 or 1.3 handshake can ask for from
  * OpenSSL 3 at its default security level: SHA-1 and MD5+SHA-1 need

@@ -226,13 +226,15 @@ pkey_rsa_sign(EVP_PKEY_CTX *ctx, unsigned char *sig, size_t *siglen,
 	rq.md = EVP_MD_get_type(md);
 	if (pad == RSA_PKCS1_PADDING)
 		rq.op = CA_OP_RSA_PKCS1;
-	else if (pad == RSA_PKCS1_PSS_PADDING &&
-	    rsa_pss_saltlen(ctx, md, &rq.saltlen) == 0)
-		rq.op = CA_OP_RSA_PSS;
-	else {
+	else if (pad != RSA_PKCS1_PSS_PADDING) {
 		log_warnx("RSA signature with padding %d; refused", pad);
 		return -1;
-	}
+	} else if (rsa_pss_saltlen(ctx, md, &rq.saltlen) == -1) {
+		log_warnx("RSA-PSS with an MGF1 hash or salt length TLS "
+		    "does not use; refused");
+		return -1;
+	} else
+		rq.op = CA_OP_RSA_PSS;
 	if (*siglen < (size_t)RSA_size(rsa) ||
 	    (n = ca_call(&rq, sig, RSA_size(rsa))) <= 0)
 		return -1;

@@ -22,8 +22,12 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -305,6 +309,184 @@ START_TEST(test_ca_codec)
 }
 END_TEST
 
+/*
+ * A ca on the other end of fd for key: what ca.c's answer() does, minus
+ * the key lookup.  Exits with the number of requests it refused.
+ */
+static void
+fake_ca(int fd, EVP_PKEY *key)
+{
+	struct msgbuf	 mb;
+	struct msg	 m;
+	struct mbuf	 out;
+	struct ca_req	 rq;
+	uint8_t		 sig[CA_INPUT_MAX];
+	size_t		 outlen;
+	const char	*why;
+	int		 ok, refused = 0;
+
+	msgbuf_init(&mb, fd, 0);
+	while (msgbuf_read(&mb) > 0) {
+		while (msg_get(&mb, &m) == 1) {
+			outlen = sizeof(sig);
+			ok = ca_req_decode(m.data, m.datalen, &rq) == 0 &&
+			    ca_sign(key, &rq, sig, &outlen, &why) == 0;
+			refused += !ok;
+			mbuf_init(&out);
+			mbuf_add_u32(&out, ok);
+			mbuf_add_data(&out, sig, ok ? outlen : 0);
+			if (msg_compose(&mb, MSG_CA_RES, m.hdr.peerid, -1,
+			    out.buf, out.len) == -1 ||
+			    msgbuf_flush_sync(&mb) == -1)
+				_exit(100);
+			mbuf_free(&out);
+			msg_free(&m);
+		}
+	}
+	_exit(refused);
+}
+
+/* key's proxy as a relay has it, its ca in a child; the child's pid. */
+static pid_t
+relay_proxy(EVP_PKEY *key, EVP_PKEY **proxy)
+{
+	EVP_PKEY	*pub;
+	pid_t		 pid;
+	int		 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(sv[0]);
+		fake_ca(sv[1], key);
+	}
+	close(sv[1]);
+	tls_key_init();
+	tls_key_set_ca(sv[0]);
+	pub = public_of(key);
+	ck_assert_ptr_nonnull(*proxy = tls_key_proxy(pub));
+	EVP_PKEY_free(pub);
+	return pid;
+}
+
+/* The number of requests the ca refused, once the relay hung up. */
+static int
+ca_refusals(pid_t pid)
+{
+	int	 st;
+
+	tls_key_set_ca(-1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/*
+ * A signature with signer as TLS makes it (EVP_DigestSign; pss: salt
+ * as long as the hash), checked with verifier: 1 if made and good.
+ */
+static int
+tls_sig(EVP_PKEY *signer, EVP_PKEY *verifier, const EVP_MD *md, int pad,
+    int saltlen)
+{
+	EVP_MD_CTX	*c, *v;
+	EVP_PKEY_CTX	*pc;
+	uint8_t		 sig[1024];
+	size_t		 siglen = sizeof(sig);
+	int		 ok;
+
+	c = EVP_MD_CTX_new();
+	v = EVP_MD_CTX_new();
+	ck_assert_int_eq(EVP_DigestSignInit(c, &pc, md, NULL, signer), 1);
+	if (pad != 0) {
+		ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(pc, pad), 1);
+		if (pad == RSA_PKCS1_PSS_PADDING)
+			ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc,
+			    saltlen), 1);
+	}
+	ok = EVP_DigestSign(c, sig, &siglen, (const void *)"abc", 3) == 1;
+	if (ok) {
+		ck_assert_int_eq(EVP_DigestVerifyInit(v, &pc, md, NULL,
+		    verifier), 1);
+		if (pad != 0) {
+			ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(pc,
+			    pad), 1);
+			if (pad == RSA_PKCS1_PSS_PADDING)
+				ck_assert_int_eq(
+				    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc,
+				    RSA_PSS_SALTLEN_AUTO), 1);
+		}
+		ok = EVP_DigestVerify(v, sig, siglen, (const void *)"abc",
+		    3) == 1;
+	}
+	EVP_MD_CTX_free(c);
+	EVP_MD_CTX_free(v);
+	return ok;
+}
+
+/* A block put through the key as it is: 1 if that was done. */
+static int
+raw_rsa(EVP_PKEY *key)
+{
+	EVP_PKEY_CTX	*pc;
+	uint8_t		 block[256], out[1024];
+	size_t		 outlen = sizeof(out);
+	int		 ok;
+
+	memset(block, 0x11, sizeof(block));
+	block[0] = 0;
+	ck_assert_ptr_nonnull(pc = EVP_PKEY_CTX_new(key, NULL));
+	ck_assert_int_eq(EVP_PKEY_sign_init(pc), 1);
+	ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(pc, RSA_NO_PADDING), 1);
+	ok = EVP_PKEY_sign(pc, out, &outlen, block, sizeof(block)) == 1;
+	EVP_PKEY_CTX_free(pc);
+	return ok;
+}
+
+/* The relay's side (tls_key.c) asks for signatures the ca gives. */
+START_TEST(test_ca_relay_rsa)
+{
+	EVP_PKEY	*proxy;
+	pid_t		 pid;
+
+	pid = relay_proxy(rsa, &proxy);
+	ck_assert(tls_sig(proxy, rsa, EVP_sha256(), RSA_PKCS1_PADDING, 0));
+	ck_assert(tls_sig(proxy, rsa, EVP_sha384(), RSA_PKCS1_PADDING, 0));
+	ck_assert(tls_sig(proxy, rsa, EVP_sha256(), RSA_PKCS1_PSS_PADDING,
+	    RSA_PSS_SALTLEN_DIGEST));
+	ck_assert(tls_sig(proxy, rsa, EVP_sha512(), RSA_PKCS1_PSS_PADDING,
+	    RSA_PSS_SALTLEN_DIGEST));
+	/* The ca refuses these (salt, hash): two refusals. */
+	ck_assert(!tls_sig(proxy, rsa, EVP_sha256(), RSA_PKCS1_PSS_PADDING,
+	    20));
+	ck_assert(!tls_sig(proxy, rsa, EVP_sha1(), RSA_PKCS1_PADDING, 0));
+	/* The relay does not even ask for these. */
+	ck_assert(!tls_sig(proxy, rsa, EVP_sha256(), RSA_PKCS1_PSS_PADDING,
+	    RSA_PSS_SALTLEN_MAX));
+	ck_assert(!raw_rsa(proxy));
+	EVP_PKEY_free(proxy);
+	ck_assert_int_eq(ca_refusals(pid), 2);
+	/* Keys that are not proxies sign as before, raw RSA included. */
+	ck_assert(raw_rsa(rsa));
+	ck_assert(tls_sig(rsa, rsa, EVP_sha256(), RSA_PKCS1_PADDING, 0));
+	ck_assert(tls_sig(rsa, rsa, EVP_sha256(), RSA_PKCS1_PSS_PADDING,
+	    RSA_PSS_SALTLEN_DIGEST));
+}
+END_TEST
+
+START_TEST(test_ca_relay_ec)
+{
+	EVP_PKEY	*proxy;
+	pid_t		 pid;
+
+	pid = relay_proxy(ec, &proxy);
+	ck_assert(tls_sig(proxy, ec, EVP_sha256(), 0, 0));
+	ck_assert(tls_sig(proxy, ec, EVP_sha384(), 0, 0));
+	EVP_PKEY_free(proxy);
+	ck_assert_int_eq(ca_refusals(pid), 0);
+}
+END_TEST
+
 Suite *
 ca_suite(void)
 {
@@ -318,6 +500,8 @@ ca_suite(void)
 	tcase_add_test(tc, test_ca_signs);
 	tcase_add_test(tc, test_ca_small_output);
 	tcase_add_test(tc, test_ca_codec);
+	tcase_add_test(tc, test_ca_relay_rsa);
+	tcase_add_test(tc, test_ca_relay_ec);
 	suite_add_tcase(s, tc);
 	return s;
 }
