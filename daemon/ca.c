@@ -148,30 +148,128 @@ keys_commit(uint32_t gen)
 }
 
 /*
- * RSA: the relay's RSA_METHOD hands over what RSA_private_encrypt()
- * would get: a PSS-encoded block (no padding) or a DigestInfo to pad as
- * PKCS#1 type 1.  Decryption (RSA key exchange) is never done: it is not
- * forward secret and the default ciphers do not offer it.
+ * The ca signs digests and does the padding itself: a relay names the
+ * scheme and the hash, and hands over a digest of that hash's size.  It
+ * never gets a block put through the private key as it is (raw RSA):
+ * that would decrypt anything encrypted to the key, RSA key exchange
+ * recorded on the wire included.  Decryption is never done either.
+ *
+ * The hashes are those a TLS 1.2 or 1.3 handshake can ask for from
+ * OpenSSL 3 at its default security level: SHA-1 and MD5+SHA-1 need
+ * level 0 (and TLS 1.1 or older for MD5+SHA-1), so they are refused.
+ * TLS defines PSS with SHA-256, -384 and -512 only, MGF1 with the same
+ * hash and a salt as long as the hash; nothing else is signed.
  */
-static int
-sign(EVP_PKEY *pkey, uint32_t op, uint32_t pad, const uint8_t *in,
-    size_t inlen, uint8_t *out, size_t *outlen)
-{
-	EVP_PKEY_CTX	*ctx;
-	int		 type = EVP_PKEY_get_base_id(pkey), rv = -1;
+static const struct {
+	int	 nid;
+	size_t	 len;
+	int	 pss;
+} ca_hashes[] = {
+	{ NID_sha224,	28,	0 },
+	{ NID_sha256,	32,	1 },
+	{ NID_sha384,	48,	1 },
+	{ NID_sha512,	64,	1 },
+};
+#define CA_NHASHES	(sizeof(ca_hashes) / sizeof(ca_hashes[0]))
 
-	if (op == CA_OP_RSA_PRIV_ENC && (type != EVP_PKEY_RSA ||
-	    (pad != RSA_PKCS1_PADDING && pad != RSA_NO_PADDING)))
+void
+ca_req_encode(struct mbuf *m, const struct ca_req *rq)
+{
+	mbuf_add_u32(m, rq->op);
+	mbuf_add_data(m, rq->keyid, TLS_KEYID_LEN);
+	mbuf_add_u32(m, rq->md);
+	mbuf_add_u32(m, rq->saltlen);
+	mbuf_add_data(m, rq->in, rq->inlen);
+}
+
+int
+ca_req_decode(const void *buf, size_t len, struct ca_req *rq)
+{
+	struct mbuf	 r;
+	const void	*id, *in;
+	size_t		 idlen;
+
+	memset(rq, 0, sizeof(*rq));
+	mbuf_reader(&r, buf, len);
+	if (mbuf_get_u32(&r, &rq->op) == -1 ||
+	    mbuf_get_data(&r, &id, &idlen) == -1 ||
+	    mbuf_get_u32(&r, &rq->md) == -1 ||
+	    mbuf_get_u32(&r, &rq->saltlen) == -1 ||
+	    mbuf_get_data(&r, &in, &rq->inlen) == -1 || mbuf_end(&r) == -1 ||
+	    idlen != TLS_KEYID_LEN)
 		return -1;
-	if (op == CA_OP_ECDSA_SIGN && (type != EVP_PKEY_EC || inlen > 64))
+	rq->keyid = id;
+	rq->in = in;
+	return 0;
+}
+
+/* What may be signed: the request is refused unless this says yes. */
+static const char *
+ca_check(EVP_PKEY *pkey, const struct ca_req *rq)
+{
+	size_t	 i;
+	int	 type = EVP_PKEY_get_base_id(pkey);
+
+	switch (rq->op) {
+	case CA_OP_ECDSA_SIGN:
+		if (type != EVP_PKEY_EC)
+			return "ECDSA with a key that is not EC";
+		/* ECDSA signs the digest, whichever hash made it. */
+		for (i = 0; i < CA_NHASHES; i++)
+			if (rq->inlen == ca_hashes[i].len)
+				return NULL;
+		return "ECDSA digest of no allowed hash's length";
+	case CA_OP_RSA_PKCS1:
+	case CA_OP_RSA_PSS:
+		break;
+	default:
+		return "not a signature over a digest (raw RSA?)";
+	}
+	if (type != EVP_PKEY_RSA)
+		return "RSA with a key that is not RSA";
+	for (i = 0; i < CA_NHASHES; i++)
+		if ((int)rq->md == ca_hashes[i].nid)
+			break;
+	if (i == CA_NHASHES)
+		return "a hash that is not allowed";
+	if (rq->op == CA_OP_RSA_PSS && !ca_hashes[i].pss)
+		return "PSS with a hash that is not allowed";
+	if (rq->inlen != ca_hashes[i].len)
+		return "a digest of the wrong length for its hash";
+	if (rq->op == CA_OP_RSA_PSS && rq->saltlen != rq->inlen)
+		return "PSS with a salt not as long as the hash";
+	return NULL;
+}
+
+int
+ca_sign(void *pkeyp, const struct ca_req *rq, uint8_t *out, size_t *outlen,
+    const char **why)
+{
+	EVP_PKEY	*pkey = pkeyp;
+	EVP_PKEY_CTX	*ctx;
+	const EVP_MD	*md = NULL;
+	int		 rsa, rv = -1;
+
+	if ((*why = ca_check(pkey, rq)) != NULL)
 		return -1;
-	if ((ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL)
+	*why = "signing failed";
+	rsa = rq->op != CA_OP_ECDSA_SIGN;
+	if (rsa && (md = EVP_get_digestbynid(rq->md)) == NULL)
 		return -1;
-	if (EVP_PKEY_sign_init(ctx) == 1 &&
-	    (op != CA_OP_RSA_PRIV_ENC ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, pad) == 1) &&
-	    EVP_PKEY_sign(ctx, out, outlen, in, inlen) == 1)
+	if ((size_t)EVP_PKEY_get_size(pkey) > *outlen ||
+	    (ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL)
+		return -1;
+	if (EVP_PKEY_sign_init(ctx) == 1 && (!rsa ||
+	    (EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+	    (rq->op == CA_OP_RSA_PKCS1 ?
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 :
+	    (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, rq->saltlen) == 1)))) &&
+	    EVP_PKEY_sign(ctx, out, outlen, rq->in, rq->inlen) == 1) {
+		*why = NULL;
 		rv = 0;
+	}
 	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return rv;
@@ -182,35 +280,30 @@ static void read_parent(void);
 static void
 answer(struct msg *m)
 {
-	struct mbuf	 r, out;
+	struct mbuf	 out;
+	struct ca_req	 rq;
 	struct ca_key	*k;
-	const void	*id, *in;
-	size_t		 idlen, inlen, outlen;
-	uint32_t	 op, pad;
+	const char	*why = NULL;
+	size_t		 outlen;
 	uint8_t		 sig[CA_INPUT_MAX];
 	int		 ok = 0;
 
-	mbuf_reader(&r, m->data, m->datalen);
-	if (mbuf_get_u32(&r, &op) == -1 ||
-	    mbuf_get_data(&r, &id, &idlen) == -1 ||
-	    mbuf_get_u32(&r, &pad) == -1 ||
-	    mbuf_get_data(&r, &in, &inlen) == -1 || mbuf_end(&r) == -1 ||
-	    idlen != TLS_KEYID_LEN || inlen == 0 || inlen > CA_INPUT_MAX ||
-	    (op != CA_OP_RSA_PRIV_ENC && op != CA_OP_ECDSA_SIGN)) {
+	if (ca_req_decode(m->data, m->datalen, &rq) == -1) {
 		log_warnx("relay[%d]: bad request, closing", ca->instance);
 		relay_close();
 		return;
 	}
 	/* A relay may have switched to a key we have not read yet. */
-	if ((k = key_find(id)) == NULL) {
+	if ((k = key_find(rq.keyid)) == NULL) {
 		read_parent();
-		k = key_find(id);
+		k = key_find(rq.keyid);
 	}
 	outlen = sizeof(sig);
 	if (k == NULL)
 		log_warnx("relay[%d]: no such key", ca->instance);
-	else if (sign(k->pkey, op, pad, in, inlen, sig, &outlen) == -1)
-		log_warnx("relay[%d]: signing failed", ca->instance);
+	else if (ca_sign(k->pkey, &rq, sig, &outlen, &why) == -1)
+		log_warnx("relay[%d]: not signed: %s (op %u, hash %u, "
+		    "%zu bytes)", ca->instance, why, rq.op, rq.md, rq.inlen);
 	else
 		ok = 1;
 	mbuf_init(&out);

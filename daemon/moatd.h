@@ -349,13 +349,40 @@ void	ident_logstr(const struct ident *, char *, size_t);
 
 /* ca.c: the process that holds the private keys */
 
+/*
+ * What a relay may ask of its ca: a signature over a digest, padded by
+ * the ca.  Op 1 was raw RSA (any block to the private exponent, which
+ * made the ca a decryption oracle); it and any other op are refused.
+ */
 enum ca_op {
-	CA_OP_RSA_PRIV_ENC = 1,	/* raw or PKCS#1 type 1 padded input */
-	CA_OP_ECDSA_SIGN,	/* a digest; DER ECDSA-Sig-Value back */
+	CA_OP_ECDSA_SIGN = 2,	/* a digest; DER ECDSA-Sig-Value back */
+	CA_OP_RSA_PKCS1,	/* a digest; RSASSA-PKCS1-v1_5 signature */
+	CA_OP_RSA_PSS,		/* a digest; RSASSA-PSS, MGF1 with its hash */
+};
+
+/* A MSG_CA_REQ, pointing into the message it was read from. */
+struct ca_req {
+	uint32_t	 op;		/* enum ca_op */
+	const uint8_t	*keyid;		/* TLS_KEYID_LEN bytes */
+	uint32_t	 md;		/* NID of the digest's hash; 0 for EC */
+	uint32_t	 saltlen;	/* PSS; 0 otherwise */
+	const uint8_t	*in;		/* the digest */
+	size_t		 inlen;
 };
 
 #define CA_TIMEOUT_MS	5000
-#define CA_INPUT_MAX	1024	/* RSA up to 8192 bits; digests */
+#define CA_INPUT_MAX	1024	/* signatures: RSA up to 8192 bits */
+#define CA_DIGEST_MAX	64	/* SHA-512 */
+
+void	ca_req_encode(struct mbuf *, const struct ca_req *);
+/* Strict: -1 for a malformed request. */
+int	ca_req_decode(const void *, size_t, struct ca_req *);
+/* The signature over req's digest with pkey (an EVP_PKEY) into out,
+ * *outlen its size on entry, the signature's length on return; or -1
+ * with *why saying what was refused or failed, and then no private key
+ * operation was done unless *why says the signing failed. */
+int	ca_sign(void *pkey, const struct ca_req *, uint8_t *out,
+	    size_t *outlen, const char **why);
 
 __attribute__((__noreturn__)) void	ca_main(const struct moat_config *,
 	    int instance);

@@ -283,6 +283,15 @@ t_tls_rsa_ecdsa() {
 			expect_match "$OUT" "ignature type: $sig" \
 			    "$k key, TLS $v, signature"
 		done
+		# PKCS#1 v1.5 (TLS 1.2 only), each hash the ca signs.
+		for v in SHA256 SHA384 SHA512; do
+			[ "$k" = rsa ] || break
+			_tl_sclient -tls1_2 -sigalgs "RSA+$v:ECDSA+SHA256"
+			expect_match "$OUT" "Signature type: RSA[^-]" \
+			    "rsa key, TLS 1.2, PKCS#1 $v"
+			expect_match "$OUT" "Hash used: $v" \
+			    "rsa key, TLS 1.2, PKCS#1 $v hash"
+		done
 		moatd_stop || fail "moatd did not stop"
 	done
 }

@@ -19,7 +19,7 @@
  * configuration file's words, consistency, loading and checking files,
  * what a reload keeps) and the client identity (daemon/ident.c).  The
  * handshakes themselves, the ca and the relays' key proxies are tested
- * end to end in regress/tests/tls.sh.
+ * end to end in regress/tests/tls.sh; what the ca signs in test_ca.c.
  */
 
 #include <sys/types.h>
