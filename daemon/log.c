@@ -56,12 +56,6 @@ log_setlevel(int level)
 	log_level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
-
 /*
  * Sandboxed children cannot reconnect to /dev/log once journald restarts,
  * so when not in the foreground they hand records to the parent instead.
@@ -169,16 +163,6 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(LOG_WARNING, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_notice(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_NOTICE, fmt, ap);
 	va_end(ap);
 }
 

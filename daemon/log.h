@@ -32,14 +32,11 @@ typedef void	(*log_sink_fn)(int, const char *);
 void	log_init(int foreground, int level, int facility);
 void	log_procinit(const char *);
 void	log_setlevel(int);
-int	log_getlevel(void);
 void	log_setsink(log_sink_fn);
 void	log_emit(int, const char *);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)
-	    __attribute__((__format__ (printf, 1, 2)));
-void	log_notice(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));

@@ -293,8 +293,7 @@ void	tls_config_free(struct moat_config *);
  */
 void	tls_config_keep_listeners(struct moat_config *nc,
 	    struct moat_config *old);
-/* Is any TLS configured at all; does any block have a private key. */
-int	tls_config_any(const struct moat_config *);
+/* How many TLS blocks have a private key. */
 int	tls_config_keys(const struct moat_config *);
 /* Parent -> relay: MSG_CFG_TLS{,_CA,_CRL} for every TLS block. */
 int	tls_config_send(struct msgbuf *, const struct moat_config *,

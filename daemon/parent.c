@@ -99,15 +99,6 @@ timer_in(struct event *ev, int secs, int usecs)
 	evtimer_add(ev, &tv);
 }
 
-static unsigned long long
-now_usec(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 static time_t
 now_mono(void)
 {
@@ -754,8 +745,7 @@ sighup_cb(int sig, short ev, void *arg)
 	log_setlevel(p->conf->log_level);
 	p->gen++;
 	p->reloading = 1;
-	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)now_usec());
+	sd_notify_reloading();
 	/* The cas first: a relay on the new keys asks for them at once. */
 	for (i = 0; i < p->nca; i++)
 		if (p->cas[i].ch.open)

@@ -260,17 +260,6 @@ tls_config_finish(struct moat_config *c)
 }
 
 int
-tls_config_any(const struct moat_config *c)
-{
-	size_t	 i;
-
-	for (i = 0; i < c->nlisteners; i++)
-		if (c->listeners[i].tls.enabled)
-			return 1;
-	return c->backend_tls.enabled;
-}
-
-int
 tls_config_keys(const struct moat_config *c)
 {
 	size_t	 i;

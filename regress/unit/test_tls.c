@@ -198,7 +198,6 @@ START_TEST(test_finish_frontend)
 	ck_assert_str_eq(c.listeners[2].tls.key, "/f.key");
 	ck_assert_str_eq(c.listeners[3].tls.cert, "/own.pem");
 	ck_assert_int_eq(c.backend_tls.enabled, 0);
-	ck_assert_int_eq(tls_config_any(&c), 1);
 	ck_assert_int_eq(tls_config_keys(&c), 3);
 	config_free(&c);
 
