@@ -75,14 +75,6 @@ int		 ruleset_match(struct ruleset *, const char *method,
 int		 rule_match(struct ruleset *, size_t idx, const char *method,
 		    const char *path, size_t pathlen);
 /*
- * The definition of a built-in variable (name without the %), or NULL: a
- * PCRE2 fragment that may name other %VARIABLES%; rules_expand() gives
- * the full expansion.
- */
-const char	*rules_variable(const char *name);
-/* Expand %NAME% in pattern; returns malloc'd string or NULL + why. */
-char		*rules_expand(const char *pattern, const char **why);
-/*
  * "source:line METHODS expanded-pattern" (for moatd -n) into buf, NUL
  * terminated and truncated to len; returns the full length, as snprintf.
  */

@@ -279,22 +279,3 @@ vars_expand(const struct rules_var *table, size_t n, const char *pattern,
 	}
 	return b.s;
 }
-
-const char *
-rules_variable(const char *name)
-{
-	return vars_lookup(rules_vars, rules_nvars, name, strlen(name));
-}
-
-char *
-rules_expand(const char *pattern, const char **why)
-{
-	struct vars_error	 err;
-	char			*s;
-
-	s = vars_expand(rules_vars, rules_nvars, pattern, strlen(pattern),
-	    &err);
-	if (s == NULL && why != NULL)
-		*why = err.why;
-	return s;
-}
