@@ -16,10 +16,10 @@
 
 /*
  * The parent: the only process that keeps root.  It opens the listening
- * sockets, spawns and supervises the policy worker and the relays, wires
- * their channels, hands them the configuration, and opens every
- * connection to the Docker socket on a relay's request.  It never reads a
- * byte a client sent.
+ * sockets, spawns and supervises the policy worker, the relays and the
+ * ca processes, wires their channels, hands them the configuration, and
+ * opens every connection to the Docker socket on a relay's request.  It
+ * never reads a byte a client sent.
  */
 
 #include <sys/resource.h>

@@ -4,8 +4,9 @@
 #   moatd -n [rule options]	one "source:line METHODS expanded" per rule,
 #				exit 0; or "file:line: why" on stderr, exit 1
 #   moatd -q 'METHOD TARGET' [rule options]
-#				"allow source:line" (0), "deny" (1) or
-#				"bad request: why" (2)
+#				"allow source:line" (0), "deny" (1),
+#				"bad request: why" (2), or nothing on
+#				stdout for invalid rules or configuration (3)
 
 # What %API_PREFIX% and %API_PREFIX_LIBPOD% expand to (CetusGuard's
 # definitions, each variable wrapped in its own group).
@@ -162,6 +163,24 @@ t_cli_invalid_rules() {
 	expect_eq "$RC" 1 "exit status for a missing file"
 	[[ $ERR == *missing.list* ]] ||
 	    fail "stderr does not name missing.list: [$ERR]"
+}
+
+t_cli_q_invalid_config() {
+	tid "-q with invalid rules or configuration: exit 3, never 1 (deny)"
+	printf '%s\n' 'GET /(unclosed' >bad.list
+	run_cmd "$MOATD" -q 'GET /_ping' -rules-file bad.list
+	expect_eq "$RC" 3 "exit status for an invalid rule (stderr: $ERR)"
+	expect_eq "$OUT" "" "stdout for an invalid rule"
+	run_cmd "$MOATD" -q 'GET /_ping' -rules-file missing.list
+	expect_eq "$RC" 3 "exit status for a missing rules file (stderr: $ERR)"
+	printf 'bogus keyword\n' >bad.conf
+	chmod 600 bad.conf
+	run_cmd "$MOATD" -f "$PWD/bad.conf" -q 'GET /_ping'
+	expect_eq "$RC" 3 "exit status for a bad moatd.conf (stderr: $ERR)"
+	[[ $ERR == *bad.conf:1:* ]] || fail "stderr does not name bad.conf:1: [$ERR]"
+	run_cmd "$MOATD" -q 'GET /_ping' -log-level 9
+	expect_eq "$RC" 3 "exit status for a bad option value (stderr: $ERR)"
+	pass
 }
 
 t_cli_re2_rules() {
