@@ -1040,6 +1040,9 @@ static void
 enter_pipe(struct session *s)
 {
 	s->state = S_PIPE;
+	/* A stream lasts as long as both ends want: a body's timer, when
+	 * the 101 came before the body ended, does not carry over. */
+	set_timer(s, 0);
 	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(s->b, EV_WRITE, 0, 0);
 	evbuffer_add_buffer(bufferevent_get_output(s->c),

@@ -36,6 +36,8 @@
  *	/early		as soon as the head is in, 404 with "Connection:
  *			close", then closes without reading the body: Go's
  *			server does that for a large body it will not read
+ *	/upgrade-early	as /upgrade, but the 101 goes out as soon as the
+ *			head is in, before the body: what follows is echoed
  *	/badchunk	a chunked 200 whose head is BADCHUNK_HEAD bytes long,
  *			then a chunk size that is not hex, and it closes: the
  *			head, with the proxy's "Connection: close", fills the
@@ -95,6 +97,7 @@ enum mode {
 	M_STREAM,
 	M_CLOSE,
 	M_EARLY,
+	M_UPGRADE_EARLY,
 	M_BADCHUNK,
 	M_BIG,
 };
@@ -286,6 +289,7 @@ target_mode(const char *t)
 		{ "big", M_BIG },
 		{ "close", M_CLOSE },
 		{ "early", M_EARLY },
+		{ "upgrade-early", M_UPGRADE_EARLY },
 		{ "badchunk", M_BADCHUNK },
 	};
 	const char	*q, *f;
@@ -507,6 +511,12 @@ step(struct conn *c)
 			return 0;
 		if (c->mode == M_EARLY) {
 			consume(c, c->inlen);
+			respond(c);
+			return 0;
+		}
+		/* The 101 before the body: what follows is the stream. */
+		if (c->mode == M_UPGRADE_EARLY && c->upgrade_asked) {
+			c->mode = M_UPGRADE;
 			respond(c);
 			return 0;
 		}

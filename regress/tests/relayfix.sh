@@ -252,3 +252,22 @@ t_relayfix_early_answer_docker() {
 $out
 "
 }
+
+t_relayfix_pipe_no_body_timer() {
+	tid "an upgrade answered before its body ended: the stream outlives \"timeout body\""
+	local out
+
+	printf 'timeout body 1\n' >moatd.conf
+	chmod 0644 moatd.conf
+	_rf_start -f moatd.conf
+	# fakedocker's upgrade-early sends its 101 at the head, before the
+	# 64-byte body is in; from then on bytes go raw both ways, and the
+	# body's timer (1 s) must not end the stream.
+	out=$(_rf_raw -S -t 6 -d 0.5 "127.0.0.1:$RF_PORT" \
+	    'POST /allowed?fake=upgrade-early HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 64\r\n\r\nab' \
+	    p1 p2 p3 p4 p5 p6 p7 'end\n')
+	expect_match "$out" '^R 101 ' "the 101"
+	expect_match "$out" 'p6p7end' "the stream after 3.5 s:
+$out
+"
+}
