@@ -121,6 +121,7 @@ struct session {
 	int			 b_pooled;
 	uint32_t		 b_gen;
 	int			 b_wfail;	/* Docker stopped taking the body */
+	size_t			 stall_out;	/* answer bytes queued at the stall */
 	struct event		*b_gone;	/* Docker closed: after its bytes */
 	struct event		*timer;
 	int			 head_timing;
@@ -450,6 +451,14 @@ session_timeout_cb(int fd, short ev, void *arg)
 		return;
 	}
 	if (s->state == S_FORWARD) {
+		struct evbuffer	*out = bufferevent_get_output(s->c);
+
+		/* A slow reader took some: it has another period. */
+		if (evbuffer_get_length(out) < s->stall_out) {
+			s->stall_out = evbuffer_get_length(out);
+			set_timer(s, r->cc.conf.idle_timeout);
+			return;
+		}
 		/* The response waits on a client that takes none of it. */
 		log_warnx("client=%s: took nothing of its answer in %d s; "
 		    "closed", s->peer, r->cc.conf.idle_timeout);
@@ -1205,8 +1214,10 @@ read_response(struct session *s)
 			bufferevent_disable(s->b, EV_READ);
 			/* A client that reads none of it has "timeout idle"
 			 * (client_write_cb disarms on progress). */
-			if (s->req_done)
+			if (s->req_done) {
+				s->stall_out = evbuffer_get_length(out);
 				set_timer(s, r->cc.conf.idle_timeout);
+			}
 			return;
 		}
 		if (s->resp.framing == RESP_EOF) {
