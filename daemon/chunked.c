@@ -52,18 +52,6 @@ enum {
 	CH_ERROR,
 };
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void
 chunked_init(struct chunked *ch)
 {
@@ -83,7 +71,7 @@ size_line(struct chunked *ch, uint8_t c)
 		return CH_ERROR;
 	switch (ch->state) {
 	case CH_SIZE:
-		if ((v = hexval(c)) != -1) {
+		if ((v = http_hexval(c)) != -1) {
 			/* check before the shift, as nginx does */
 			if (ch->ndigits == CHUNKED_DIGITS_MAX ||
 			    ch->remain > UINT64_MAX >> 4)

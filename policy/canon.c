@@ -40,18 +40,6 @@
 
 #include "policy.h"
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The byte a "%XX" at s[i] stands for, or -1 if it is not a valid escape. */
 static int
 pct_value(const char *s, size_t len, size_t i)
@@ -60,7 +48,8 @@ pct_value(const char *s, size_t len, size_t i)
 
 	if (len - i < 3)
 		return -1;
-	if ((hi = hexval(s[i + 1])) == -1 || (lo = hexval(s[i + 2])) == -1)
+	if ((hi = http_hexval(s[i + 1])) == -1 ||
+	    (lo = http_hexval(s[i + 2])) == -1)
 		return -1;
 	return hi << 4 | lo;
 }

@@ -191,6 +191,8 @@ size_t	http_head_length(const char *buf, size_t len);
 int	http_list_has(const char *value, size_t len, const char *token);
 /* RFC 9110 tchar; case-insensitive ASCII compare of a counted string. */
 int	http_tchar(unsigned char);
+/* The value of a hex digit (either case), or -1. */
+int	http_hexval(unsigned char);
 int	http_ieq(const char *, size_t, const char *);
 /* Digits only, no sign, no leading zero, <= HTTP_LENGTH_DIGITS: 0 or -1. */
 int	http_parse_length(const char *, size_t, uint64_t *);

@@ -87,18 +87,6 @@ re2_isalnum(int c)
 	    (c >= 'A' && c <= 'Z');
 }
 
-static int
-re2_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Length of the UTF-8 sequence at p[i] (the rules loader checked it). */
 static size_t
 re2_runelen(const char *p, size_t len, size_t i, uint32_t *cp)
@@ -195,7 +183,8 @@ re2_char_escape(struct re2_scan *s, uint32_t *cp)
 			*cp = 0;
 			for (n = 0, s->i++; s->i < s->len && s->p[s->i] != '}';
 			    s->i++, n++) {
-				if ((v = re2_hex((unsigned char)s->p[s->i])) < 0)
+				v = http_hexval(s->p[s->i]);
+				if (v < 0)
 					return re2_fail(s, at,
 					    "invalid \\x{...} escape");
 				*cp = *cp * 16 + (uint32_t)v;
@@ -211,12 +200,12 @@ re2_char_escape(struct re2_scan *s, uint32_t *cp)
 		}
 		/* Exactly two hex digits: PCRE2 takes fewer, RE2 not. */
 		if (s->len - s->i < 2 ||
-		    re2_hex((unsigned char)s->p[s->i]) < 0 ||
-		    re2_hex((unsigned char)s->p[s->i + 1]) < 0)
+		    http_hexval(s->p[s->i]) < 0 ||
+		    http_hexval(s->p[s->i + 1]) < 0)
 			return re2_fail(s, at, "\\x needs two hex digits "
 			    "or braces in RE2");
-		*cp = (uint32_t)(re2_hex((unsigned char)s->p[s->i]) << 4 |
-		    re2_hex((unsigned char)s->p[s->i + 1]));
+		*cp = (uint32_t)(http_hexval(s->p[s->i]) << 4 |
+		    http_hexval(s->p[s->i + 1]));
 		s->i += 2;
 		return 0;
 	case 'a':

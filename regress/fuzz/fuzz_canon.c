@@ -23,7 +23,7 @@
  * cleaning in the manner of Go's path.Clean, with a ".." at the root
  * refused.
  *
- * FUZZ_SOURCES: policy/canon.c
+ * FUZZ_SOURCES: policy/canon.c policy/http.c
  */
 
 #include <stdint.h>

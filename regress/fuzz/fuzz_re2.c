@@ -21,7 +21,7 @@
  * offset inside the pattern and a reason, and that the verdict does not
  * depend on bytes after the input (it is run on an exact-size copy).
  *
- * FUZZ_SOURCES: policy/re2.c
+ * FUZZ_SOURCES: policy/re2.c policy/http.c
  */
 
 #include <stdint.h>
