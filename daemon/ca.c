@@ -57,10 +57,14 @@ struct ca_key {
 	uint32_t	 gen;
 };
 
+/* Who may ask: the relay (TLS to clients), the forwarder (to Docker). */
+#define CA_CLIENTS	2
+static const char *client_names[CA_CLIENTS] = { "relay", "forwarder" };
+
 struct ca {
 	int		 instance;
 	struct msgbuf	 parent;
-	struct msgbuf	 relay;
+	struct msgbuf	 clients[CA_CLIENTS];	/* relay, forwarder */
 	struct ca_key	 keys[CA_KEYS_MAX];
 	size_t		 nkeys;
 	uint32_t	 gen;		/* of the last MSG_CFG_DONE */
@@ -75,13 +79,13 @@ ca_log(int pri, const char *msg)
 }
 
 static void
-relay_close(void)
+client_close(int c)
 {
-	if (ca->relay.fd == -1)
+	if (ca->clients[c].fd == -1)
 		return;
-	close(ca->relay.fd);
-	msgbuf_clear(&ca->relay);
-	ca->relay.fd = -1;
+	close(ca->clients[c].fd);
+	msgbuf_clear(&ca->clients[c]);
+	ca->clients[c].fd = -1;
 }
 
 static struct ca_key *
@@ -278,7 +282,7 @@ ca_sign(void *pkeyp, const struct ca_req *rq, uint8_t *out, size_t *outlen,
 static void read_parent(void);
 
 static void
-answer(struct msg *m)
+answer(int c, struct msg *m)
 {
 	struct mbuf	 out;
 	struct ca_req	 rq;
@@ -289,8 +293,9 @@ answer(struct msg *m)
 	int		 ok = 0;
 
 	if (ca_req_decode(m->data, m->datalen, &rq) == -1) {
-		log_warnx("relay[%d]: bad request, closing", ca->instance);
-		relay_close();
+		log_warnx("%s[%d]: bad request, closing", client_names[c],
+		    ca->instance);
+		client_close(c);
 		return;
 	}
 	/* A relay may have switched to a key we have not read yet. */
@@ -300,18 +305,20 @@ answer(struct msg *m)
 	}
 	outlen = sizeof(sig);
 	if (k == NULL)
-		log_warnx("relay[%d]: no such key", ca->instance);
+		log_warnx("%s[%d]: no such key", client_names[c],
+		    ca->instance);
 	else if (ca_sign(k->pkey, &rq, sig, &outlen, &why) == -1)
-		log_warnx("relay[%d]: not signed: %s (op %u, hash %u, "
-		    "%zu bytes)", ca->instance, why, rq.op, rq.md, rq.inlen);
+		log_warnx("%s[%d]: not signed: %s (op %u, hash %u, "
+		    "%zu bytes)", client_names[c], ca->instance, why, rq.op,
+		    rq.md, rq.inlen);
 	else
 		ok = 1;
 	mbuf_init(&out);
 	mbuf_add_u32(&out, ok);
 	mbuf_add_data(&out, sig, ok ? outlen : 0);
-	if (out.err || msg_compose(&ca->relay, MSG_CA_RES, m->hdr.peerid, -1,
-	    out.buf, out.len) == -1)
-		relay_close();
+	if (out.err || msg_compose(&ca->clients[c], MSG_CA_RES,
+	    m->hdr.peerid, -1, out.buf, out.len) == -1)
+		client_close(c);
 	mbuf_free(&out);
 }
 
@@ -320,10 +327,10 @@ parent_msg(struct msg *m)
 {
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
-		if (m->fd == -1)
-			fatalx("relay channel without a descriptor");
-		relay_close();
-		msgbuf_init(&ca->relay, m->fd, 0);
+		if (m->fd == -1 || m->hdr.peerid >= CA_CLIENTS)
+			fatalx("bad client channel from parent");
+		client_close(m->hdr.peerid);
+		msgbuf_init(&ca->clients[m->hdr.peerid], m->fd, 0);
 		m->fd = -1;
 		break;
 	case MSG_CFG_TLS_KEY:
@@ -363,48 +370,50 @@ read_parent(void)
 }
 
 static void
-read_relay(void)
+read_client(int c)
 {
+	struct msgbuf	*mb = &ca->clients[c];
 	struct msg	 m;
 	ssize_t		 n;
 	int		 rv = 0;
 
-	n = msgbuf_read(&ca->relay);
+	n = msgbuf_read(mb);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
-	while (ca->relay.fd != -1 && (rv = msg_get(&ca->relay, &m)) == 1) {
+	while (mb->fd != -1 && (rv = msg_get(mb, &m)) == 1) {
 		if (m.hdr.type == MSG_CA_REQ)
-			answer(&m);
+			answer(c, &m);
 		else {
-			log_warnx("relay[%d]: unexpected message %u",
-			    ca->instance, m.hdr.type);
+			log_warnx("%s[%d]: sent %s, which it may not",
+			    client_names[c], ca->instance,
+			    msg_type_name(m.hdr.type));
 			rv = -1;
 		}
 		msg_free(&m);
 		if (rv == -1)
 			break;
 	}
-	if (ca->relay.fd != -1 && (rv == -1 || n <= 0))
-		relay_close();
+	if (mb->fd != -1 && (rv == -1 || n <= 0))
+		client_close(c);
 }
 
 static void
 ca_loop(void)
 {
-	struct pollfd	 pfd[2];
-	int		 n;
+	struct pollfd	 pfd[1 + CA_CLIENTS];
+	int		 c;
 
 	for (;;) {
 		pfd[0].fd = ca->parent.fd;
 		pfd[0].events = POLLIN | (ca->parent.wqueued ? POLLOUT : 0);
-		n = 1;
-		if (ca->relay.fd != -1) {
-			pfd[1].fd = ca->relay.fd;
-			pfd[1].events = POLLIN |
-			    (ca->relay.wqueued ? POLLOUT : 0);
-			n = 2;
+		for (c = 0; c < CA_CLIENTS; c++) {
+			/* poll ignores a negative fd */
+			pfd[1 + c].fd = ca->clients[c].fd;
+			pfd[1 + c].events = POLLIN |
+			    (ca->clients[c].wqueued ? POLLOUT : 0);
+			pfd[1 + c].revents = 0;
 		}
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, 1 + CA_CLIENTS, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -412,12 +421,15 @@ ca_loop(void)
 		/* The parent first: new keys before requests for them. */
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_parent();
-		if (n == 2 && ca->relay.fd != -1 &&
-		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			read_relay();
-		if (ca->relay.fd != -1 && ca->relay.wqueued &&
-		    msgbuf_flush(&ca->relay) == -1)
-			relay_close();
+		for (c = 0; c < CA_CLIENTS; c++) {
+			if (ca->clients[c].fd != -1 && (pfd[1 + c].revents &
+			    (POLLIN | POLLHUP | POLLERR)))
+				read_client(c);
+			if (ca->clients[c].fd != -1 &&
+			    ca->clients[c].wqueued &&
+			    msgbuf_flush(&ca->clients[c]) == -1)
+				client_close(c);
+		}
 		if (ca->parent.wqueued && msgbuf_flush(&ca->parent) == -1)
 			exit(0);
 	}
@@ -435,7 +447,7 @@ ca_main(const struct moat_config *c, int instance)
 		fatal("%s", __func__);
 	ca->instance = instance;
 	msgbuf_init(&ca->parent, PARENT_FD, 1);
-	ca->relay.fd = -1;
+	ca->clients[0].fd = ca->clients[1].fd = -1;
 	log_setsink(ca_log);
 	sandbox_enter(SANDBOX_CA);
 	ca_loop();

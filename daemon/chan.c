@@ -140,3 +140,40 @@ chan_close(struct chan *ch)
 	if (fd != -1)
 		close(fd);
 }
+
+/* For the log: what a message is, by name. */
+const char *
+msg_type_name(uint32_t type)
+{
+	static const char *names[] = {
+		[MSG_NONE] = "NONE",
+		[MSG_CTL_PROCFD] = "CTL_PROCFD",
+		[MSG_CTL_DRAIN] = "CTL_DRAIN",
+		[MSG_CFG_GLOBAL] = "CFG_GLOBAL",
+		[MSG_CFG_RULES] = "CFG_RULES",
+		[MSG_CFG_LISTENER] = "CFG_LISTENER",
+		[MSG_CFG_DONE] = "CFG_DONE",
+		[MSG_POLICY_REQ] = "POLICY_REQ",
+		[MSG_POLICY_VERDICT] = "POLICY_VERDICT",
+		[MSG_BACKEND_REQ] = "BACKEND_REQ",
+		[MSG_BACKEND_FD] = "BACKEND_FD",
+		[MSG_BACKEND_ERR] = "BACKEND_ERR",
+		[MSG_LOG] = "LOG",
+		[MSG_CFG_TLS] = "CFG_TLS",
+		[MSG_CFG_TLS_CA] = "CFG_TLS_CA",
+		[MSG_CFG_TLS_CRL] = "CFG_TLS_CRL",
+		[MSG_CFG_TLS_KEY] = "CFG_TLS_KEY",
+		[MSG_CTL_CAFD] = "CTL_CAFD",
+		[MSG_CA_REQ] = "CA_REQ",
+		[MSG_CA_RES] = "CA_RES",
+		[MSG_CTL_FWDFD] = "CTL_FWDFD",
+		[MSG_FWD_KEY] = "FWD_KEY",
+		[MSG_FWD_OPEN] = "FWD_OPEN",
+		[MSG_FWD_STREAM] = "FWD_STREAM",
+		[MSG_FWD_ERR] = "FWD_ERR",
+	};
+
+	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)
+		return "an unknown message";
+	return names[type];
+}

@@ -145,3 +145,29 @@ chunked_feed(struct chunked *ch, const uint8_t *buf, size_t len, int *done)
 		return -1;
 	return (ssize_t)i;
 }
+
+/*
+ * Like chunked_feed, but stops where data and framing meet: the bytes
+ * consumed are all chunk-data (*isdata set) or all framing.  The relay
+ * hands the forwarder the data alone, and the forwarder frames it anew.
+ */
+ssize_t
+chunked_step(struct chunked *ch, const uint8_t *buf, size_t len, int *done,
+    int *isdata)
+{
+	size_t	 i;
+	ssize_t	 n;
+
+	*isdata = ch->state == CH_DATA;
+	if (*isdata)
+		return chunked_feed(ch, buf, len < ch->remain ? len :
+		    (size_t)ch->remain, done);
+	for (i = 0; i < len && ch->state != CH_DATA; i++) {
+		if ((n = chunked_feed(ch, buf + i, 1, done)) == -1)
+			return -1;
+		if (n == 0 || *done)
+			return i + n;
+	}
+	*done = ch->state == CH_DONE;
+	return i;
+}

@@ -611,6 +611,8 @@ main(int argc, char **argv)
 			policy_main(&conf);
 		if (strcmp(cl->role, "ca") == 0)
 			ca_main(&conf, cl->instance);
+		if (strcmp(cl->role, "forwarder") == 0)
+			fwd_main(&conf, cl->instance);
 		fatalx("unknown process role %s", cl->role);
 	}
 	/* With -q, 1 means deny: a configuration error must not. */

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "policy.h"
 #include "privsep.h"
+#include "fwd.h"
 
 #define PARENT_FD	3	/* a re-exec'd child's channel to the parent */
 
@@ -43,9 +44,9 @@ enum msg_type {
 	MSG_CFG_DONE,		/* parent -> child: generation; ack back */
 	MSG_POLICY_REQ,		/* relay -> policy: peerid = session id */
 	MSG_POLICY_VERDICT,	/* policy -> relay: peerid = session id */
-	MSG_BACKEND_REQ,	/* relay -> parent: peerid = session id */
-	MSG_BACKEND_FD,		/* parent -> relay: peerid = session id; fd */
-	MSG_BACKEND_ERR,	/* parent -> relay: peerid = session id */
+	MSG_BACKEND_REQ,	/* forwarder -> parent: peerid = session id */
+	MSG_BACKEND_FD,		/* parent -> forwarder: peerid = session; fd */
+	MSG_BACKEND_ERR,	/* parent -> forwarder: u32 errno */
 	MSG_LOG,		/* child -> parent: priority, text */
 	MSG_CFG_TLS,		/* parent -> relay: one TLS context, chain */
 	MSG_CFG_TLS_CA,		/* parent -> relay: its CA bundle */
@@ -54,6 +55,11 @@ enum msg_type {
 	MSG_CTL_CAFD,		/* parent -> relay: channel to its ca; fd */
 	MSG_CA_REQ,		/* relay -> ca: peerid = request id */
 	MSG_CA_RES,		/* ca -> relay: peerid = request id */
+	MSG_CTL_FWDFD,		/* parent -> relay: channel to its forwarder */
+	MSG_FWD_KEY,		/* parent -> policy, forwarder: relay's key */
+	MSG_FWD_OPEN,		/* relay -> forwarder: peerid = session id */
+	MSG_FWD_STREAM,		/* forwarder -> relay: session id; fd */
+	MSG_FWD_ERR,		/* forwarder -> relay: session id, u32 errno */
 	MSG_TYPE_MAX,
 };
 
@@ -78,6 +84,9 @@ void	chunked_init(struct chunked *);
  * Bytes after the end are not consumed.
  */
 ssize_t	chunked_feed(struct chunked *, const uint8_t *, size_t, int *done);
+/* The same, one run at a time: chunk-data only (*isdata) or framing only. */
+ssize_t	chunked_step(struct chunked *, const uint8_t *, size_t, int *done,
+	    int *isdata);
 
 /* response.c: the daemon's (trusted, still bounded) response heads */
 
@@ -295,8 +304,11 @@ void	tls_config_keep_listeners(struct moat_config *nc,
 	    struct moat_config *old);
 /* How many TLS blocks have a private key. */
 int	tls_config_keys(const struct moat_config *);
-/* Parent -> relay: MSG_CFG_TLS{,_CA,_CRL} for every TLS block. */
+/* Parent -> relay: MSG_CFG_TLS{,_CA,_CRL} for every listener's block. */
 int	tls_config_send(struct msgbuf *, const struct moat_config *,
+	    uint32_t gen);
+/* Parent -> forwarder: the same for the backend's block. */
+int	tls_config_send_backend(struct msgbuf *, const struct moat_config *,
 	    uint32_t gen);
 /* Parent -> ca: MSG_CFG_TLS_KEY per key, read now and wiped once queued. */
 int	tls_config_send_keys(struct msgbuf *, const struct moat_config *,
@@ -468,6 +480,8 @@ void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
 int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
 	    const void *, size_t);
 void	chan_close(struct chan *);
+/* The name of a message type, for logs ("an unknown message" if none). */
+const char	*msg_type_name(uint32_t);
 
 /* proc.c: spawning children, and what every child does first */
 
@@ -559,6 +573,15 @@ int	verdict_decode(struct mbuf *, struct verdict *);
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *);
+#ifdef MOATD_EVIL
+/* regress/evil.c: a relay taken over (build-evil/moatd-evil only) */
+void	evil_start(struct event_base *, struct chan *, struct chan *,
+	    struct chan *);
+int	evil_ca_raw(void);
+int	evil_ca_known(void);
+#endif
+/* forwarder.c */
+__attribute__((__noreturn__)) void	fwd_main(const struct moat_config *, int instance);
 /* Fill a fresh configuration as at start (file, environment, command
  * line); 0, or -1 with the errors logged. */
 typedef int	(*moat_reload_fn)(struct moat_config *);

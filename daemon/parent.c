@@ -16,10 +16,11 @@
 
 /*
  * The parent: the only process that keeps root.  It opens the listening
- * sockets, spawns and supervises the policy worker, the relays and the
- * ca processes, wires their channels, hands them the configuration, and
- * opens every connection to the Docker socket on a relay's request.  It
- * never reads a byte a client sent.
+ * sockets, spawns and supervises the policy worker, the relays, their
+ * forwarders and the ca processes, wires their channels, hands them the
+ * configuration, and opens every connection to the Docker socket on a
+ * forwarder's request (never a relay's).  It never reads a byte a client
+ * sent.
  */
 
 #include <sys/resource.h>
@@ -53,8 +54,16 @@
 
 enum child_role {
 	ROLE_POLICY,
-	ROLE_RELAY,
 	ROLE_CA,
+	ROLE_FWD,
+	ROLE_RELAY,
+};
+
+static const char *role_names[] = {
+	[ROLE_POLICY] = "policy",
+	[ROLE_CA] = "ca",
+	[ROLE_FWD] = "forwarder",
+	[ROLE_RELAY] = "relay",
 };
 
 struct child {
@@ -69,13 +78,23 @@ struct child {
 	int		 ready;
 };
 
+/*
+ * Every child in one array, in the order they start: the policy worker,
+ * the cas (only with TLS keys), the forwarders, the relays.  Relay i
+ * works with forwarder i and ca i.
+ */
+#define CHILDREN_MAX	(1 + 3 * MOAT_PREFORK_MAX)
+#define FOREACH_CHILD(c) \
+	for ((c) = p->children; (c) < p->children + p->nchildren; (c)++)
+
 struct parent {
 	struct moat_config	*conf;
 	struct event_base	*base;
-	struct child		 policy;
-	struct child		 relays[MOAT_PREFORK_MAX];
-	struct child		 cas[MOAT_PREFORK_MAX];	/* cas[i]: relays[i] */
+	struct child		 children[CHILDREN_MAX];
+	int			 nchildren;
 	int			 nca;	/* 0 without TLS keys */
+	/* relay i's approvals, shared by the policy worker and forwarder i */
+	uint8_t			 keys[MOAT_PREFORK_MAX][FWD_KEYLEN];
 	char			 self[PATH_MAX];
 	uint32_t		 gen;
 	int			 stopping;
@@ -90,6 +109,27 @@ static struct parent	*p;
 
 static void	child_start(struct child *);
 static void	all_ready_check(void);
+
+static struct child *
+child_find(enum child_role role, int instance)
+{
+	struct child	*c;
+
+	FOREACH_CHILD(c)
+		if (c->role == role && (role == ROLE_POLICY ||
+		    c->instance == instance))
+			return c;
+	return NULL;
+}
+
+/* The child is up and its channel open. */
+static struct child *
+child_up(enum child_role role, int instance)
+{
+	struct child	*c = child_find(role, instance);
+
+	return c != NULL && c->pid > 0 && c->ch.open ? c : NULL;
+}
 
 static void
 timer_in(struct event *ev, int secs, int usecs)
@@ -340,9 +380,9 @@ child_log(struct child *c, struct msg *m)
 }
 
 /*
- * What a child may send, as OpenSSH's monitor: a relay asks for backend
- * connections, acks configurations and logs; the policy worker only acks
- * and logs.  Anything else is a compromised or broken child: kill it.
+ * What a child may send, as OpenSSH's monitor: a forwarder asks for
+ * backend connections, acks configurations and logs; the others only ack
+ * and log.  Anything else is a compromised or broken child: kill it.
  */
 static void
 child_dispatch(struct chan *ch, struct msg *m, void *arg)
@@ -368,7 +408,7 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		}
 		return;
 	case MSG_BACKEND_REQ:
-		if (c->role != ROLE_RELAY || m->datalen != 0)
+		if (c->role != ROLE_FWD || m->datalen != 0)
 			break;
 		if ((fd = backend_connect(&err)) == -1) {
 			log_warnx("backend %s: %s", p->conf->backend.text,
@@ -380,8 +420,8 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 			    fd, NULL, 0);
 		return;
 	}
-	log_warnx("%s: unexpected message %u, killing it", c->name,
-	    m->hdr.type);
+	log_warnx("%s: sent %s, which it may not: killing it", c->name,
+	    msg_type_name(m->hdr.type));
 	kill(c->pid, SIGKILL);
 	chan_close(ch);
 }
@@ -389,15 +429,10 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 static int
 all_ready(void)
 {
-	int	 i;
+	struct child	*c;
 
-	if (p->policy.pid <= 0 || !p->policy.ready)
-		return 0;
-	for (i = 0; i < p->conf->prefork; i++)
-		if (p->relays[i].pid <= 0 || !p->relays[i].ready)
-			return 0;
-	for (i = 0; i < p->nca; i++)
-		if (p->cas[i].pid <= 0 || !p->cas[i].ready)
+	FOREACH_CHILD(c)
+		if (c->pid <= 0 || !c->ready)
 			return 0;
 	return 1;
 }
@@ -427,43 +462,81 @@ child_closed(struct chan *ch, void *arg)
 	log_debug("%s: channel closed", c->name);
 }
 
-/* Give relay r and the policy worker a fresh channel to each other. */
-static void
-wire_relay(struct child *r)
+static int
+channel_pair(int sp[2])
 {
-	int	 sp[2];
-
-	if (!p->policy.ch.open || !r->ch.open)
-		return;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sp) == -1) {
 		log_warn("%s: socketpair", __func__);
-		return;
+		return -1;
 	}
-	(void)chan_compose(&p->policy.ch, MSG_CTL_PROCFD, r->instance, sp[0],
-	    NULL, 0);
-	(void)chan_compose(&r->ch, MSG_CTL_PROCFD, r->instance, sp[1],
-	    NULL, 0);
+	return 0;
+}
+
+/* Give relay i and the policy worker a fresh channel to each other. */
+static void
+wire_policy(int i)
+{
+	struct child	*pw = child_up(ROLE_POLICY, -1);
+	struct child	*r = child_up(ROLE_RELAY, i);
+	int		 sp[2];
+
+	if (pw == NULL || r == NULL || channel_pair(sp) == -1)
+		return;
+	(void)chan_compose(&pw->ch, MSG_CTL_PROCFD, i, sp[0], NULL, 0);
+	(void)chan_compose(&r->ch, MSG_CTL_PROCFD, i, sp[1], NULL, 0);
 }
 
 /*
- * Give relay i and its ca a fresh channel to each other.  The relay gets
- * its end before its configuration, so no handshake can start without it.
+ * Give ca i a fresh channel to its relay (peerid 0) or forwarder (1).
+ * The client gets its end before its configuration, so no handshake can
+ * start without it.
  */
 static void
-wire_ca(int i)
+wire_ca(int i, enum child_role role)
 {
-	int	 sp[2];
+	struct child	*ca = child_up(ROLE_CA, i);
+	struct child	*c = child_up(role, i);
+	int		 sp[2];
 
-	if (i >= p->nca || !p->cas[i].ch.open || !p->relays[i].ch.open)
+	if (ca == NULL || c == NULL || channel_pair(sp) == -1)
 		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0, sp) == -1) {
-		log_warn("%s: socketpair", __func__);
+	(void)chan_compose(&ca->ch, MSG_CTL_PROCFD, role == ROLE_FWD, sp[0],
+	    NULL, 0);
+	(void)chan_compose(&c->ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
+}
+
+/* Tell the policy worker relay i's approval key. */
+static void
+send_key(int i)
+{
+	struct child	*pw = child_up(ROLE_POLICY, -1);
+
+	if (pw != NULL)
+		(void)chan_compose(&pw->ch, MSG_FWD_KEY, i, -1, p->keys[i],
+		    FWD_KEYLEN);
+}
+
+/*
+ * Give relay i and forwarder i a fresh channel, under a fresh key: an
+ * approval made for the relay or forwarder that was there before is good
+ * for nothing now.
+ */
+static void
+wire_fwd(int i)
+{
+	struct child	*f = child_up(ROLE_FWD, i);
+	struct child	*r = child_up(ROLE_RELAY, i);
+	int		 sp[2];
+
+	if (f == NULL || r == NULL || channel_pair(sp) == -1)
 		return;
-	}
-	(void)chan_compose(&p->cas[i].ch, MSG_CTL_PROCFD, i, sp[0], NULL, 0);
-	(void)chan_compose(&p->relays[i].ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
+	arc4random_buf(p->keys[i], FWD_KEYLEN);
+	send_key(i);
+	(void)chan_compose(&f->ch, MSG_FWD_KEY, i, -1, p->keys[i],
+	    FWD_KEYLEN);
+	(void)chan_compose(&f->ch, MSG_CTL_PROCFD, i, sp[0], NULL, 0);
+	(void)chan_compose(&r->ch, MSG_CTL_FWDFD, i, sp[1], NULL, 0);
 }
 
 /* A ca gets its keys and nothing else of the configuration. */
@@ -474,6 +547,13 @@ send_config(struct child *c, int listeners)
 	int	 fd;
 
 	c->ready = 0;
+	if (c->role == ROLE_FWD) {
+		/* The backend's TLS settings, nothing of the rules. */
+		if (tls_config_send_backend(&c->ch.mb, p->conf, p->gen) == -1)
+			log_warn("%s: TLS config", c->name);
+		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
+		return;
+	}
 	if (c->role == ROLE_CA) {
 		if (tls_config_send_keys(&c->ch.mb, p->conf, p->gen) == -1)
 			log_warnx("%s: not every key could be sent", c->name);
@@ -515,8 +595,7 @@ child_start(struct child *c)
 		fatal("socketpair");
 	memset(&a, 0, sizeof(a));
 	a.self = p->self;
-	a.role = c->role == ROLE_POLICY ? "policy" :
-	    c->role == ROLE_CA ? "ca" : "relay";
+	a.role = role_names[c->role];
 	a.instance = c->instance;
 	a.foreground = p->conf->foreground;
 	a.log_level = p->conf->log_level;
@@ -534,43 +613,55 @@ child_start(struct child *c)
 	 * peer channels; child_dispatch refuses any fd coming back. */
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
-	if (c->role == ROLE_RELAY)
-		wire_ca(c->instance);
-	send_config(c, 1);
-	if (c->role == ROLE_RELAY)
-		wire_relay(c);
-	else if (c->role == ROLE_CA)
-		wire_ca(c->instance);
-	else
-		for (i = 0; i < p->conf->prefork; i++)
-			wire_relay(&p->relays[i]);
+	switch (c->role) {
+	case ROLE_POLICY:
+		send_config(c, 1);
+		for (i = 0; i < p->conf->prefork; i++) {
+			if (child_up(ROLE_FWD, i) != NULL &&
+			    child_up(ROLE_RELAY, i) != NULL)
+				send_key(i);
+			wire_policy(i);
+		}
+		break;
+	case ROLE_CA:
+		send_config(c, 1);
+		wire_ca(c->instance, ROLE_RELAY);
+		wire_ca(c->instance, ROLE_FWD);
+		break;
+	case ROLE_FWD:
+		wire_ca(c->instance, ROLE_FWD);
+		send_config(c, 1);
+		wire_fwd(c->instance);
+		break;
+	case ROLE_RELAY:
+		wire_ca(c->instance, ROLE_RELAY);
+		send_config(c, 1);
+		wire_policy(c->instance);
+		wire_fwd(c->instance);
+		break;
+	}
 }
 
 static struct child *
 child_by_pid(pid_t pid)
 {
-	int	 i;
+	struct child	*c;
 
-	if (p->policy.pid == pid)
-		return &p->policy;
-	for (i = 0; i < p->conf->prefork; i++)
-		if (p->relays[i].pid == pid)
-			return &p->relays[i];
-	for (i = 0; i < p->nca; i++)
-		if (p->cas[i].pid == pid)
-			return &p->cas[i];
+	FOREACH_CHILD(c)
+		if (c->pid == pid)
+			return c;
 	return NULL;
 }
 
 static int
-children_alive(void)
+children_alive(enum child_role role)
 {
-	int	 i, n = p->policy.pid > 0;
+	struct child	*c;
+	int		 n = 0;
 
-	for (i = 0; i < p->conf->prefork; i++)
-		n += p->relays[i].pid > 0;
-	for (i = 0; i < p->nca; i++)
-		n += p->cas[i].pid > 0;
+	FOREACH_CHILD(c)
+		n += c->pid > 0 && (role == (enum child_role)-1 ||
+		    c->role == role);
 	return n;
 }
 
@@ -599,17 +690,14 @@ child_lost(struct child *c, int status)
 static void
 stop_done_check(void)
 {
-	int	 i, relays = 0;
+	struct child	*c;
 
-	for (i = 0; i < p->conf->prefork; i++)
-		relays += p->relays[i].pid > 0;
-	/* The policy worker and the cas go last: relays may still ask. */
-	if (relays == 0 && p->policy.pid > 0 && p->policy.ch.open)
-		chan_close(&p->policy.ch);
-	for (i = 0; relays == 0 && i < p->nca; i++)
-		if (p->cas[i].pid > 0 && p->cas[i].ch.open)
-			chan_close(&p->cas[i].ch);
-	if (children_alive() == 0)
+	/* The others go last: the relays may still ask them. */
+	if (children_alive(ROLE_RELAY) == 0)
+		FOREACH_CHILD(c)
+			if (c->pid > 0 && c->ch.open)
+				chan_close(&c->ch);
+	if (children_alive((enum child_role)-1) == 0)
 		event_base_loopbreak(p->base);
 }
 
@@ -631,24 +719,19 @@ sigchld_cb(int sig, short ev, void *arg)
 static void
 stop_timeout_cb(int fd, short ev, void *arg)
 {
-	int	 i;
+	struct child	*c;
 
 	log_warnx("children did not stop in time, killing them");
-	for (i = 0; i < p->conf->prefork; i++)
-		if (p->relays[i].pid > 0)
-			kill(p->relays[i].pid, SIGKILL);
-	if (p->policy.pid > 0)
-		kill(p->policy.pid, SIGKILL);
-	for (i = 0; i < p->nca; i++)
-		if (p->cas[i].pid > 0)
-			kill(p->cas[i].pid, SIGKILL);
+	FOREACH_CHILD(c)
+		if (c->pid > 0)
+			kill(c->pid, SIGKILL);
 }
 
 static void
 sigterm_cb(int sig, short ev, void *arg)
 {
 	uint32_t	 deadline = p->conf->drain_timeout;
-	int		 i;
+	struct child	*c;
 
 	if (p->stopping)
 		return;
@@ -656,14 +739,12 @@ sigterm_cb(int sig, short ev, void *arg)
 	sd_notify("STOPPING=1");
 	p->stopping = 1;
 	close_listeners(p->conf);
-	for (i = 0; i < p->conf->prefork; i++) {
-		evtimer_del(p->relays[i].restart);
-		(void)chan_compose(&p->relays[i].ch, MSG_CTL_DRAIN, 0, -1,
-		    &deadline, sizeof(deadline));
+	FOREACH_CHILD(c) {
+		evtimer_del(c->restart);
+		if (c->role == ROLE_RELAY)
+			(void)chan_compose(&c->ch, MSG_CTL_DRAIN, 0, -1,
+			    &deadline, sizeof(deadline));
 	}
-	evtimer_del(p->policy.restart);
-	for (i = 0; i < p->nca; i++)
-		evtimer_del(p->cas[i].restart);
 	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
 	timer_in(p->stop_timer, deadline + 2, 0);
 	stop_done_check();
@@ -706,7 +787,7 @@ sighup_cb(int sig, short ev, void *arg)
 {
 	struct moat_config	*nc;
 	struct ruleset		*rs;
-	int			 i;
+	struct child		*c;
 
 	if (p->stopping)
 		return;
@@ -746,21 +827,19 @@ sighup_cb(int sig, short ev, void *arg)
 	p->gen++;
 	p->reloading = 1;
 	sd_notify_reloading();
-	/* The cas first: a relay on the new keys asks for them at once. */
-	for (i = 0; i < p->nca; i++)
-		if (p->cas[i].ch.open)
-			send_config(&p->cas[i], 0);
-	if (p->policy.ch.open)
-		send_config(&p->policy, 0);
-	for (i = 0; i < p->conf->prefork; i++)
-		if (p->relays[i].ch.open)
-			send_config(&p->relays[i], 0);
+	/* In start order: the cas come before the relays and forwarders,
+	 * which ask for the new keys at once. */
+	FOREACH_CHILD(c)
+		if (c->ch.open)
+			send_config(c, 0);
 	all_ready_check();
 }
 
 static void
-child_setup(struct child *c, enum child_role role, int instance)
+child_setup(enum child_role role, int instance)
 {
+	struct child	*c = &p->children[p->nchildren++];
+
 	c->role = role;
 	c->instance = instance;
 	c->backoff = BACKOFF_MIN;
@@ -768,7 +847,7 @@ child_setup(struct child *c, enum child_role role, int instance)
 		strlcpy(c->name, "policy", sizeof(c->name));
 	else
 		snprintf(c->name, sizeof(c->name), "%s[%d]",
-		    role == ROLE_CA ? "ca" : "relay", instance);
+		    role_names[role], instance);
 	if ((c->restart = evtimer_new(p->base, restart_cb, c)) == NULL)
 		fatalx("evtimer_new");
 }
@@ -848,6 +927,7 @@ int
 parent_main(struct moat_config *c, moat_reload_fn reload)
 {
 	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
+	struct child	*ch;
 	int		 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -885,18 +965,18 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	evsignal_add(ev_chld, NULL);
 
 	p->gen = 1;
-	child_setup(&p->policy, ROLE_POLICY, -1);
-	for (i = 0; i < c->prefork; i++)
-		child_setup(&p->relays[i], ROLE_RELAY, i);
-	/* One ca per relay (see ca.c), started first: relays need them. */
+	/* In start order: a relay needs its ca and forwarder up. */
+	child_setup(ROLE_POLICY, -1);
+	/* One ca per relay (see ca.c), with TLS keys only. */
 	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
 	for (i = 0; i < p->nca; i++)
-		child_setup(&p->cas[i], ROLE_CA, i);
-	child_start(&p->policy);
-	for (i = 0; i < p->nca; i++)
-		child_start(&p->cas[i]);
+		child_setup(ROLE_CA, i);
 	for (i = 0; i < c->prefork; i++)
-		child_start(&p->relays[i]);
+		child_setup(ROLE_FWD, i);
+	for (i = 0; i < c->prefork; i++)
+		child_setup(ROLE_RELAY, i);
+	FOREACH_CHILD(ch)
+		child_start(ch);
 	log_info("moatd %s started: %d relays, backend %s", MOATD_VERSION,
 	    c->prefork, c->backend.text);
 

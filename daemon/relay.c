@@ -18,11 +18,15 @@
  * A relay: accepts clients on its copies of the listening sockets, sends
  * each request head to the policy worker as opaque bytes, re-checks the
  * verdict against its own copy of the rules, and moves bytes between the
- * client and a Docker connection it got from the parent.  It parses only
- * what it must: the end of a head (to hand it over), request bodies'
- * framing (to know where the next head starts), and the trusted daemon's
- * responses.  Each request on a connection gets its own verdict; bytes a
- * client pipelined wait in the buffer until their turn.
+ * client and a stream to its forwarder (forwarder.c), which holds the
+ * Docker connection: the relay holds none.  Up a stream go the approved
+ * head as the policy worker made it, with its proof, and the body's data
+ * in frames; down it come Docker's bytes.  The relay parses only what it
+ * must: the end of a head (to hand it over), request bodies' framing (to
+ * know where the next head starts and to hand over the data alone), and
+ * the trusted daemon's responses.  Each request on a connection gets its
+ * own verdict; bytes a client pipelined wait in the buffer until their
+ * turn.
  */
 
 #include <sys/types.h>
@@ -126,8 +130,7 @@ struct session {
 	struct event		*timer;
 	int			 head_timing;
 	struct verdict		*v;
-	char			*fwdhead;
-	size_t			 fwdheadlen;
+	uint64_t		 ctr;		/* this request's, for its proof */
 	int			 retried;
 	uint64_t		 req_remain;
 	struct chunked		 req_ch;
@@ -160,6 +163,8 @@ struct relay {
 	struct event_base	*base;
 	struct chan		 parent;
 	struct chan		 policy;
+	struct chan		 fwd;		/* to our forwarder */
+	uint64_t		 ctr;		/* requests sent for a verdict */
 	struct child_config	 cc;
 	struct listener		 listeners[MOAT_LISTENERS_MAX];
 	size_t			 nlisteners;
@@ -295,9 +300,6 @@ end_request(struct session *s)
 		free(s->v);
 		s->v = NULL;
 	}
-	free(s->fwdhead);
-	s->fwdhead = NULL;
-	s->fwdheadlen = 0;
 }
 
 static void	set_timer(struct session *, int);
@@ -718,17 +720,16 @@ deny(struct session *s)
 }
 
 /*
- * Ask the parent for a Docker connection.  The parent connects without
- * blocking, so an answer is due at once; "timeout head" bounds the wait
- * all the same (session_timeout_cb).
+ * Ask the forwarder for a stream to Docker; it asks the parent, which
+ * connects without blocking, so an answer is due at once; "timeout head"
+ * bounds the wait all the same (session_timeout_cb).
  */
 static void
 request_backend(struct session *s)
 {
 	set_timer(s, r->cc.conf.head_timeout);
-	if (chan_compose(&r->parent, MSG_BACKEND_REQ, s->id, -1, NULL,
-	    0) == -1)
-		reply_error(s, 503, "cannot reach the parent process");
+	if (chan_compose(&r->fwd, MSG_FWD_OPEN, s->id, -1, NULL, 0) == -1)
+		reply_error(s, 503, "the forwarder is unavailable");
 }
 
 static void
@@ -757,8 +758,14 @@ got_verdict(struct session *s, struct verdict *v)
 		deny(s);
 		return;
 	}
+	if (!v->hasmac) {
+		reply_error(s, 503, "the policy worker gave no approval");
+		return;
+	}
 	s->state = S_BACKEND;
-	if ((bev = pool_get()) != NULL) {
+	/* An upgrade goes on a fresh connection: the forwarder must know
+	 * that the first answer it sees is the upgrade's (forwarder.c). */
+	if (!v->hijack && (bev = pool_get()) != NULL) {
 		s->b_gen = r->cc.gen;
 		start_forward(s, bev, 1);
 		return;
@@ -820,6 +827,8 @@ send_head(struct session *s, const char *head, size_t hl)
 	mbuf_add_str(&m, s->peer);
 	ident_encode(s->ident, &m);
 	mbuf_add_data(&m, head, hl);
+	s->ctr = ++r->ctr;
+	mbuf_add_u64(&m, s->ctr);
 	/*
 	 * Reading stays on: what the client sends meanwhile waits in the
 	 * buffer (bounded by the read watermark) for its own verdict, and
@@ -895,27 +904,51 @@ try_head(struct session *s)
 	evbuffer_drain(in, hl);
 }
 
-static void
-serialize_head(struct session *s, struct evbuffer *out)
+/* The head frame: the bytes the policy worker approved, and its proof. */
+static int
+head_frame(struct session *s, struct evbuffer *out)
 {
 	struct verdict	*v = s->v;
-	char		 buf[VERDICT_TARGET_MAX + 512];
-	int		 n;
+	struct fwd_head	 h;
+	struct mbuf	 m;
+	uint8_t		 hdr[FWD_HDRLEN];
+	char		*head;
+	int		 rv = -1;
 
-	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: docker\r\n",
-	    v->method, v->target);
-	evbuffer_add(out, buf, n);
-	if (v->fieldslen > 0)
-		evbuffer_add(out, v->fields, v->fieldslen);
-	if (v->framing == FRAMING_LENGTH)
-		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)v->length);
-	else if (v->framing == FRAMING_CHUNKED)
-		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
-	if (v->hijack)
-		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
-		    "Upgrade: %s\r\n", v->upgrade_proto);
-	evbuffer_add(out, "\r\n", 2);
+	if ((head = verdict_head(v, &h.headlen)) == NULL)
+		return -1;
+	h.ctr = s->ctr;
+	h.framing = v->framing;
+	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
+	h.upgrade = v->hijack != 0;
+	h.head = head;
+	memcpy(h.mac, v->mac, FWD_MACLEN);
+	mbuf_init(&m);
+	if (fwd_head_encode(&m, &h) == 0 && m.len <= FWD_FRAME_MAX) {
+		fwd_frame_hdr(hdr, FWD_HEAD, m.len);
+		evbuffer_add(out, hdr, sizeof(hdr));
+		evbuffer_add(out, m.buf, m.len);
+		rv = 0;
+	}
+	mbuf_free(&m);
+	free(head);
+	return rv;
+}
+
+/* Move len bytes of in up the stream as data frames. */
+static void
+data_frames(struct evbuffer *in, struct evbuffer *out, size_t len)
+{
+	uint8_t	 hdr[FWD_HDRLEN];
+	size_t	 n;
+
+	while (len > 0) {
+		n = len < FWD_DATA_MAX ? len : FWD_DATA_MAX;
+		fwd_frame_hdr(hdr, FWD_DATA, n);
+		evbuffer_add(out, hdr, sizeof(hdr));
+		evbuffer_remove_buffer(in, out, n);
+		len -= n;
+	}
 }
 
 static void
@@ -930,7 +963,13 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	relay_tls_read_watermark(bev, RELAY_HIGH);
 	bufferevent_setwatermark(bev, EV_WRITE, RELAY_LOW, 0);
 	out = bufferevent_get_output(bev);
-	serialize_head(s, out);
+	if (head_frame(s, out) == -1) {
+		bufferevent_free(bev);
+		r->nfds--;
+		s->b = NULL;
+		reply_error(s, 500, "cannot frame the request");
+		return;
+	}
 	s->state = S_FORWARD;
 	s->req_remain = s->v->length;
 	chunked_init(&s->req_ch);
@@ -965,7 +1004,7 @@ complete(struct session *s)
 	if (!s->resp_done)
 		return;
 	log_request(s, "allow");
-	reusable = s->req_done && !s->resp.close &&
+	reusable = s->req_done && !s->resp.close && !s->v->hijack &&
 	    s->resp.framing != RESP_EOF && !s->b_eof && !s->b_wfail;
 	backend_release(s, reusable);
 	if (!s->req_done || !s->v->keepalive || s->c_eof || s->resp_closing) {
@@ -1004,7 +1043,8 @@ forward_body(struct session *s)
 	struct evbuffer_iovec	 vec;
 	size_t			 len;
 	ssize_t			 used;
-	int			 done = 0;
+	int			 done = 0, isdata;
+	uint8_t			 hdr[FWD_HDRLEN];
 
 	/* Docker takes no more: its answer, or its close, is on the way. */
 	if (s->b_wfail) {
@@ -1021,7 +1061,7 @@ forward_body(struct session *s)
 		if (s->v->framing == FRAMING_LENGTH) {
 			if (len > s->req_remain)
 				len = s->req_remain;
-			evbuffer_remove_buffer(in, out, len);
+			data_frames(in, out, len);
 			s->req_remain -= len;
 			s->req_done = s->req_remain == 0;
 			s->nin += len;
@@ -1029,13 +1069,21 @@ forward_body(struct session *s)
 		}
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
-		used = chunked_feed(&s->req_ch, vec.iov_base, vec.iov_len,
-		    &done);
+		/* The forwarder frames the data anew: it gets it alone. */
+		used = chunked_step(&s->req_ch, vec.iov_base, vec.iov_len,
+		    &done, &isdata);
 		if (used == -1) {
 			bad_body(s);
 			return;
 		}
-		evbuffer_remove_buffer(in, out, used);
+		if (isdata)
+			data_frames(in, out, used);
+		else
+			evbuffer_drain(in, used);
+		if (done) {
+			fwd_frame_hdr(hdr, FWD_END, 0);
+			evbuffer_add(out, hdr, sizeof(hdr));
+		}
 		s->nin += used;
 		s->req_done = done;
 	}
@@ -1056,8 +1104,8 @@ enter_pipe(struct session *s)
 	bufferevent_setwatermark(s->b, EV_WRITE, 0, 0);
 	evbuffer_add_buffer(bufferevent_get_output(s->c),
 	    bufferevent_get_input(s->b));
-	evbuffer_add_buffer(bufferevent_get_output(s->b),
-	    bufferevent_get_input(s->c));
+	data_frames(bufferevent_get_input(s->c), bufferevent_get_output(s->b),
+	    evbuffer_get_length(bufferevent_get_input(s->c)));
 	/* A client that half-closed while waiting for the 101 stays so. */
 	bufferevent_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
 	bufferevent_enable(s->b, EV_READ | EV_WRITE);
@@ -1071,11 +1119,13 @@ pipe_move(struct session *s, struct bufferevent *from, struct bufferevent *to)
 	struct evbuffer	*in = bufferevent_get_input(from);
 	size_t		 len = evbuffer_get_length(in);
 
-	if (from == s->c)
+	if (from == s->c) {
 		s->nin += len;
-	else
+		data_frames(in, bufferevent_get_output(to), len);
+	} else {
 		s->nout += len;
-	evbuffer_add_buffer(bufferevent_get_output(to), in);
+		evbuffer_add_buffer(bufferevent_get_output(to), in);
+	}
 	if (evbuffer_get_length(bufferevent_get_output(to)) >= RELAY_HIGH)
 		bufferevent_disable(from, EV_READ);
 }
@@ -1121,8 +1171,7 @@ copy_response_head(struct session *s, const char *head, size_t hl)
 	/* An answer before the end of the body: the rest of the body
 	 * cannot be framed for Docker any more, so this connection ends. */
 	closing = !s->v->keepalive || r->draining || !s->req_done ||
-	    (s->resp.framing == RESP_EOF && !s->resp.upgrade &&
-	    !(s->v->hijack && s->resp.raw_stream));
+	    (s->resp.framing == RESP_EOF && !s->resp.upgrade);
 	while ((end = memmem(line, head + hl - line, "\r\n", 2)) != NULL) {
 		len = end - line;
 		if (len == 0)
@@ -1204,8 +1253,8 @@ read_response(struct session *s)
 			return;
 		}
 	}
-	if (s->resp.upgrade || (s->v->hijack && s->resp.raw_stream &&
-	    s->resp.framing == RESP_EOF)) {
+	/* Only a 101: the forwarder passes raw bytes after nothing else. */
+	if (s->resp.upgrade) {
 		enter_pipe(s);
 		return;
 	}
@@ -1530,6 +1579,10 @@ backend_fd(uint32_t id, int fd, int err)
 			close(fd);
 		return;
 	}
+	if (fd == -1 && err == EPROTO) {
+		reply_error(s, 502, "TLS with the Docker daemon failed");
+		return;
+	}
 	if (fd == -1) {
 		log_warnx("backend: %s", strerror(err));
 		reply_error(s, err == EAGAIN || err == EMFILE ||
@@ -1537,10 +1590,11 @@ backend_fd(uint32_t id, int fd, int err)
 		    "cannot connect to the Docker daemon");
 		return;
 	}
-	if (relay_tls_backend(r->base, fd, &bev) == -1) {
-		reply_error(s, 502, "TLS to the Docker daemon is unusable");
-		return;
-	}
+	if ((bev = bufferevent_socket_new(r->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_set_max_single_read(bev, 64 * 1024);
+	bufferevent_set_max_single_write(bev, 64 * 1024);
 	r->nfds++;
 	s->b_gen = r->cc.gen;
 	start_forward(s, bev, 0);
@@ -1820,23 +1874,59 @@ drain(const struct msg *m)
 	evtimer_add(r->drain_timer, &tv);
 }
 
+/* Streams, or why there is none. */
 static void
-parent_dispatch(struct chan *ch, struct msg *m, void *arg)
+fwd_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
-	size_t	 i;
-	int	 err;
+	struct mbuf	 rd;
+	uint32_t	 err;
 
 	switch (m->hdr.type) {
-	case MSG_BACKEND_FD:
+	case MSG_FWD_STREAM:
 		/* fd -1: it did not fit in our table (msg.c). */
 		backend_fd(m->hdr.peerid, m->fd, EMFILE);
 		m->fd = -1;
 		return;
-	case MSG_BACKEND_ERR:
-		if (m->datalen != sizeof(err))
-			fatalx("bad backend error message");
-		memcpy(&err, m->data, sizeof(err));
-		backend_fd(m->hdr.peerid, -1, err);
+	case MSG_FWD_ERR:
+		mbuf_reader(&rd, m->data, m->datalen);
+		if (m->fd != -1 || mbuf_get_u32(&rd, &err) == -1 ||
+		    mbuf_end(&rd) == -1)
+			fatalx("bad stream error from the forwarder");
+		backend_fd(m->hdr.peerid, -1, (int)err);
+		return;
+	default:
+		fatalx("unexpected message %s from the forwarder",
+		    msg_type_name(m->hdr.type));
+	}
+}
+
+static void
+fwd_closed(struct chan *ch, void *arg)
+{
+	struct session	*s, *t;
+
+	log_warnx("forwarder channel closed; 503 until it is back");
+	pool_flush();
+	RB_FOREACH_SAFE(s, sessions, &r->sessions, t)
+		if (s->state == S_BACKEND)
+			reply_error(s, 503, "the forwarder is unavailable");
+}
+
+static void
+parent_dispatch(struct chan *ch, struct msg *m, void *arg)
+{
+	size_t	 i;
+
+	switch (m->hdr.type) {
+	case MSG_CTL_FWDFD:
+		if (m->fd == -1)
+			fatalx("forwarder channel without a descriptor");
+		/* Streams of a forwarder that is gone are gone too. */
+		pool_flush();
+		chan_close(&r->fwd);
+		chan_init(&r->fwd, r->base, m->fd, 1, "forwarder",
+		    fwd_dispatch, fwd_closed, NULL);
+		m->fd = -1;
 		return;
 	case MSG_CTL_PROCFD:
 		if (m->fd == -1)
@@ -1869,6 +1959,9 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		case 1:
 			pool_flush();
 			relay_tls_commit(r->cc.gen);
+#ifdef MOATD_EVIL
+			evil_start(r->base, &r->parent, &r->policy, &r->fwd);
+#endif
 			(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen,
 			    -1, NULL, 0);
 			for (i = 0; i < r->nlisteners && !r->draining; i++)

@@ -744,6 +744,13 @@ tls_config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 		    send_block(mb, &c->listeners[i].tls,
 		    c->listeners[i].id, gen) == -1)
 			return -1;
+	return 0;
+}
+
+int
+tls_config_send_backend(struct msgbuf *mb, const struct moat_config *c,
+    uint32_t gen)
+{
 	if (c->backend_tls.enabled &&
 	    send_block(mb, &c->backend_tls, TLS_TARGET_BACKEND, gen) == -1)
 		return -1;

@@ -54,6 +54,9 @@ static uint32_t		 nextid;
 static RSA_METHOD	*rsa_meth;
 static EC_KEY_METHOD	*ec_meth;
 static int		 rsa_idx = -1, ec_idx = -1;
+#ifdef MOATD_EVIL
+static const uint8_t	*evil_keyid;
+#endif
 static int		(*rsa_sign_orig)(EVP_PKEY_CTX *, unsigned char *,
 			    size_t *, const unsigned char *, size_t);
 
@@ -115,8 +118,9 @@ ca_reply(uint32_t id, uint8_t *out, size_t outmax, int *done)
 	return -1;
 }
 
+/* Send rq to the ca and wait for its answer: its length, or -1. */
 static int
-ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
+ca_exchange(const struct ca_req *rq, uint8_t *out, size_t outmax)
 {
 	struct timespec	 deadline;
 	struct pollfd	 pfd;
@@ -126,11 +130,6 @@ ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
 	long		 left;
 	int		 n, done = 0;
 
-	if (cab.fd == -1 || rq->keyid == NULL || rq->inlen > CA_DIGEST_MAX) {
-		log_warnx("private key operation: %s", cab.fd == -1 ?
-		    "no channel to the ca" : "bad request");
-		return -1;
-	}
 	id = ++nextid;
 	mbuf_init(&m);
 	ca_req_encode(&m, rq);
@@ -166,6 +165,49 @@ ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
 		}
 	}
 }
+
+static int
+ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
+{
+	if (cab.fd == -1 || rq->keyid == NULL || rq->inlen > CA_DIGEST_MAX) {
+		log_warnx("private key operation: %s", cab.fd == -1 ?
+		    "no channel to the ca" : "bad request");
+		return -1;
+	}
+#ifdef MOATD_EVIL
+	evil_keyid = rq->keyid;
+#endif
+	return ca_exchange(rq, out, outmax);
+}
+
+#ifdef MOATD_EVIL
+/*
+ * regress/evil.c: what the ca did with a raw RSA request (op 1, a whole
+ * block) for the last key used: -1 refused, 0 signed, -2 no key yet.
+ */
+int
+evil_ca_known(void)
+{
+	return evil_keyid != NULL;
+}
+
+int
+evil_ca_raw(void)
+{
+	struct ca_req	 rq;
+	uint8_t		 block[256], out[CA_INPUT_MAX];
+
+	if (evil_keyid == NULL || cab.fd == -1)
+		return -2;
+	memset(&rq, 0, sizeof(rq));
+	memset(block, 0x5a, sizeof(block));
+	rq.op = 1;
+	rq.keyid = evil_keyid;
+	rq.in = block;
+	rq.inlen = sizeof(block);
+	return ca_exchange(&rq, out, sizeof(out)) > 0 ? 0 : -1;
+}
+#endif
 
 /*
  * RSA signatures: the ca pads, so it gets the digest, the hash's name

@@ -226,6 +226,9 @@ struct verdict {
 	char			 upgrade_proto[32];
 	int			 expect_continue;
 	char			 why[128];	/* for 400s and the log */
+	/* ALLOW: the policy worker's proof for the forwarder (fwd.h) */
+	uint8_t			 mac[32];
+	int			 hasmac;
 };
 
 /*

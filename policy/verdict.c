@@ -43,6 +43,7 @@ verdict_encode(const struct verdict *v, struct mbuf *m)
 	mbuf_add_u32(m, v->expect_continue);
 	mbuf_add_str(m, v->upgrade_proto);
 	mbuf_add_str(m, v->why);
+	mbuf_add_data(m, v->mac, v->hasmac ? sizeof(v->mac) : 0);
 	return m->err ? -1 : 0;
 }
 
@@ -50,8 +51,8 @@ int
 verdict_decode(struct mbuf *m, struct verdict *v)
 {
 	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex;
-	const void	*fields;
-	size_t		 fieldslen;
+	const void	*fields, *mac;
+	size_t		 fieldslen, maclen;
 
 	memset(v, 0, sizeof(*v));
 	if (mbuf_get_u32(m, &kind) == -1 || mbuf_get_u32(m, &status) == -1 ||
@@ -66,8 +67,13 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	    mbuf_get_u32(m, &hj) == -1 || mbuf_get_u32(m, &ex) == -1 ||
 	    mbuf_get_str(m, v->upgrade_proto, sizeof(v->upgrade_proto)) == -1 ||
 	    mbuf_get_str(m, v->why, sizeof(v->why)) == -1 ||
+	    mbuf_get_data(m, &mac, &maclen) == -1 ||
 	    mbuf_end(m) == -1)
 		return -1;
+	if (maclen != 0 && maclen != sizeof(v->mac))
+		return -1;
+	v->hasmac = maclen != 0;
+	memcpy(v->mac, mac, maclen);
 	if (kind < VERDICT_ALLOW || kind > VERDICT_BAD ||
 	    framing > FRAMING_CHUNKED || minor > 1 || status > 599 ||
 	    fieldslen > VERDICT_FIELDS_MAX)

@@ -37,6 +37,9 @@
 struct worker {
 	struct msgbuf		 parent;
 	struct msgbuf		 relays[MOAT_PREFORK_MAX];
+	/* what relay i's forwarder checks approvals with (fwd.h) */
+	uint8_t			 keys[MOAT_PREFORK_MAX][FWD_KEYLEN];
+	int			 haskey[MOAT_PREFORK_MAX];
 	struct child_config	 cc;
 };
 
@@ -58,6 +61,31 @@ relay_close(int i)
 	w->relays[i].fd = -1;
 }
 
+/*
+ * An approval binds the exact head the relay will send, its framing and
+ * the relay's counter for this request, under relay i's key: the
+ * forwarder writes nothing to Docker without it.
+ */
+static int
+approve(int i, uint64_t ctr, struct verdict *v)
+{
+	struct fwd_head	 h;
+	char		*head;
+	int		 rv;
+
+	if (!w->haskey[i] || (head = verdict_head(v, &h.headlen)) == NULL)
+		return -1;
+	h.ctr = ctr;
+	h.framing = v->framing;
+	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
+	h.upgrade = v->hijack != 0;
+	h.head = head;
+	rv = fwd_mac(w->keys[i], &h, v->mac);
+	v->hasmac = rv == 0;
+	free(head);
+	return rv;
+}
+
 static void
 answer(int i, struct msg *m)
 {
@@ -66,6 +94,7 @@ answer(int i, struct msg *m)
 	const void	*head;
 	size_t		 headlen;
 	uint32_t	 listener;
+	uint64_t	 ctr;
 	char		 peer[256];
 	struct ident	 who;
 
@@ -81,7 +110,8 @@ answer(int i, struct msg *m)
 		relay_close(i);
 		return;
 	}
-	if (mbuf_get_data(&r, &head, &headlen) == -1 || mbuf_end(&r) == -1) {
+	if (mbuf_get_data(&r, &head, &headlen) == -1 ||
+	    mbuf_get_u64(&r, &ctr) == -1 || mbuf_end(&r) == -1) {
 		ident_clear(&who);
 		log_warnx("relay[%d]: bad policy request", i);
 		relay_close(i);
@@ -96,6 +126,15 @@ answer(int i, struct msg *m)
 		strlcpy(v.why, "no rules loaded", sizeof(v.why));
 	} else
 		policy_decide(w->cc.rs, &w->cc.conf.limits, head, headlen, &v);
+	if (v.kind == VERDICT_ALLOW && approve(i, ctr, &v) == -1) {
+		verdict_clear(&v);
+		memset(&v, 0, sizeof(v));
+		v.kind = VERDICT_BAD;
+		v.status = 503;
+		v.rule = -1;
+		strlcpy(v.why, "no key for this relay's forwarder",
+		    sizeof(v.why));
+	}
 	mbuf_init(&out);
 	if (verdict_encode(&v, &out) == -1 ||
 	    msg_compose(&w->relays[i], MSG_POLICY_VERDICT, m->hdr.peerid, -1,
@@ -120,6 +159,15 @@ parent_msg(struct msg *m)
 		relay_close(i);
 		msgbuf_init(&w->relays[i], m->fd, 0);
 		m->fd = -1;
+		break;
+	case MSG_FWD_KEY:
+		i = m->hdr.peerid;
+		if (i < 0 || i >= MOAT_PREFORK_MAX ||
+		    m->datalen != FWD_KEYLEN)
+			fatalx("bad key from parent");
+		memcpy(w->keys[i], m->data, FWD_KEYLEN);
+		explicit_bzero(m->data, m->datalen);
+		w->haskey[i] = 1;
 		break;
 	case MSG_CFG_GLOBAL:
 	case MSG_CFG_RULES:
@@ -232,6 +280,17 @@ worker_loop(void)
 	}
 }
 
+static void
+warm_up(void)
+{
+	struct fwd_head	 h;
+	uint8_t		 mac[FWD_MACLEN];
+
+	memset(&h, 0, sizeof(h));
+	h.head = "";
+	(void)fwd_mac(w->keys[0], &h, mac);
+}
+
 void
 policy_main(const struct moat_config *c)
 {
@@ -245,6 +304,8 @@ policy_main(const struct moat_config *c)
 	for (i = 0; i < MOAT_PREFORK_MAX; i++)
 		w->relays[i].fd = -1;
 	log_setsink(worker_log);
+	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */
+	warm_up();
 	sandbox_enter(SANDBOX_POLICY);
 	worker_loop();
 	exit(0);

@@ -146,6 +146,7 @@ enum sandbox_role {
 	SANDBOX_POLICY,
 	SANDBOX_RELAY,
 	SANDBOX_CA,		/* the key holder: the common list only */
+	SANDBOX_FORWARDER,	/* the Docker writer: a libevent loop */
 };
 
 /* Install the filter for role; fatal on failure.  In debug mode

@@ -174,6 +174,32 @@ static const struct sandbox_rule sandbox_common[] = {
 	R0(readlinkat, EACCESS),
 };
 
+/*
+ * The forwarder: a libevent (epoll) loop over Docker connections the
+ * parent opened and the socketpairs it makes for its relay.  No accept,
+ * no dup, no address lookups.
+ */
+static const struct sandbox_rule sandbox_forwarder[] = {
+	/* one stream per Docker connection, unix only */
+	EQ(socketpair, ALLOW, 0, AF_UNIX),
+	/* libevent reads and writes sockets with these; no address */
+	R0(recvfrom, ALLOW),
+	EQ(sendto, ALLOW, 4, 0),
+	/* half-close of upgraded streams, both ways */
+	R0(shutdown, ALLOW),
+	/* libevent's epoll backend; aarch64 has only epoll_pwait */
+	R0(epoll_create1, ALLOW),
+	R0(epoll_ctl, ALLOW),
+	R0(epoll_wait, ALLOW),
+	R0(epoll_pwait, ALLOW),
+	/* SO_ERROR of a TCP backend's connect; read-only */
+	R0(getsockopt, ALLOW),
+	/* evbuffer_read() sizes its reads with FIONREAD */
+	EQ(ioctl, ALLOW, 1, FIONREAD),
+	/* libevent restores handlers in event_del()/event_base_free() */
+	R0(rt_sigaction, ALLOW),
+};
+
 /* The relay: a libevent (epoll) loop over client, listener, docker fds. */
 static const struct sandbox_rule sandbox_relay[] = {
 	/* clients on the listeners dup'd to us (accept4 with CLOEXEC) */
@@ -380,6 +406,10 @@ sandbox_enter(enum sandbox_role role)
 	case SANDBOX_RELAY:
 		sandbox_add(ctx, sandbox_relay,
 		    sizeof(sandbox_relay) / sizeof(sandbox_relay[0]));
+		break;
+	case SANDBOX_FORWARDER:
+		sandbox_add(ctx, sandbox_forwarder,
+		    sizeof(sandbox_forwarder) / sizeof(sandbox_forwarder[0]));
 		break;
 	default:
 		fatalx("%s: unknown role %d", __func__, role);

@@ -1,0 +1,91 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * What a relay may say to its forwarder on a stream, and the proof that
+ * the policy worker approved a head: no I/O, no globals.
+ *
+ * A stream is a socketpair between a relay and its forwarder, one per
+ * Docker connection.  Docker's bytes come down it as they are; up it go
+ * frames, each a u32 type and a u32 length (big-endian), then the
+ * payload.  A head frame carries the exact bytes to write to Docker and
+ * an HMAC-SHA256 the policy worker made over them with the key it shares
+ * with this relay's forwarder (the relay never has it), a counter that
+ * makes it single-use, and how its body is framed.  Data frames carry
+ * body bytes, which the forwarder frames itself.
+ */
+
+#ifndef MOATD_FWD_H
+#define MOATD_FWD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FWD_KEYLEN	32
+#define FWD_MACLEN	32
+#define FWD_HDRLEN	8
+#define FWD_DATA_MAX	(64 * 1024)
+#define FWD_FRAME_MAX	(256 * 1024)
+/* Counters this far below the highest seen are refused as too old. */
+#define FWD_WINDOW	65536
+
+enum fwd_frame {
+	FWD_HEAD = 1,	/* an approved head: struct fwd_head */
+	FWD_DATA,	/* body bytes (1 to FWD_DATA_MAX) or, piped, raw */
+	FWD_END,	/* the end of a chunked body */
+};
+
+struct fwd_head {
+	uint64_t	 ctr;		/* relay's request counter, >= 1 */
+	uint32_t	 framing;	/* enum http_framing of the body */
+	uint64_t	 length;	/* FRAMING_LENGTH only */
+	uint32_t	 upgrade;	/* 1: an approved upgrade */
+	const char	*head;		/* the bytes Docker gets */
+	size_t		 headlen;
+	uint8_t		 mac[FWD_MACLEN];
+};
+
+struct fwd_window {
+	uint64_t	 top;		/* highest counter used, 0: none */
+	uint64_t	 bits[FWD_WINDOW / 64];
+};
+
+struct mbuf;
+struct verdict;
+
+/* The frame header; fwd_frame_parse(): 0, or -1 for a bad type or size. */
+void	fwd_frame_hdr(uint8_t hdr[FWD_HDRLEN], uint32_t type, uint32_t len);
+int	fwd_frame_parse(const uint8_t hdr[FWD_HDRLEN], uint32_t *type,
+	    uint32_t *len);
+/* A head frame's payload; decode points into buf.  0 or -1. */
+int	fwd_head_encode(struct mbuf *, const struct fwd_head *);
+int	fwd_head_decode(const void *buf, size_t len, struct fwd_head *);
+/* HMAC-SHA256 over everything in h but its mac.  0 or -1. */
+int	fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
+	    uint8_t out[FWD_MACLEN]);
+/* 1 when h->mac is right for key (constant time), else 0. */
+int	fwd_mac_ok(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h);
+/* Use counter ctr once: 0, or -1 when it is 0, used, or too old. */
+int	fwd_window_use(struct fwd_window *, uint64_t ctr);
+/*
+ * The head a verdict forwards, as Docker gets it: request line, Host,
+ * the policy's fields, our framing and upgrade fields, the empty line.
+ * Allocated (free it), *len set; NULL on allocation failure.
+ */
+char	*verdict_head(const struct verdict *, size_t *len);
+
+#endif /* MOATD_FWD_H */
