@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbuf.h"
+
 /* msg.c: imsg-like framing over a SOCK_STREAM socketpair */
 
 #define MSG_HDRSZ	16
@@ -90,35 +92,6 @@ int	msg_compose(struct msgbuf *, uint32_t type, uint32_t peerid, int fd,
 int	msgbuf_flush(struct msgbuf *);
 /* Block until everything is written (poll). 0 or -1. */
 int	msgbuf_flush_sync(struct msgbuf *);
-
-/*
- * Typed marshalling: build a payload, then parse one strictly.  Integers
- * are big-endian; data and strings are a u32 length and the bytes (no
- * NUL).  Any failure sets err and every later getter fails.
- */
-struct mbuf {
-	uint8_t		*buf;
-	size_t		 len;
-	size_t		 size;
-	size_t		 off;		/* read position */
-	int		 err;
-};
-
-void	mbuf_init(struct mbuf *);
-void	mbuf_free(struct mbuf *);
-void	mbuf_add_u32(struct mbuf *, uint32_t);
-void	mbuf_add_u64(struct mbuf *, uint64_t);
-void	mbuf_add_data(struct mbuf *, const void *, size_t); /* len-prefixed */
-void	mbuf_add_str(struct mbuf *, const char *);	/* len-prefixed */
-void	mbuf_reader(struct mbuf *, const void *, size_t);
-int	mbuf_get_u32(struct mbuf *, uint32_t *);
-int	mbuf_get_u64(struct mbuf *, uint64_t *);
-/* Points into the message; *len set.  -1 on short payload. */
-int	mbuf_get_data(struct mbuf *, const void **, size_t *);
-/* Copies into dst; -1 if short, too long, or contains a NUL. */
-int	mbuf_get_str(struct mbuf *, char *, size_t);
-/* 0 if every byte was consumed and no error happened, else -1. */
-int	mbuf_end(struct mbuf *);
 
 /* drop.c: demotion */
 
