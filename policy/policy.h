@@ -52,15 +52,17 @@ struct rule {
 	pcre2_code	*re;
 };
 
+/* Called once per error, with "source:line: message". */
+typedef void	(*rules_errfn)(void *, const char *);
+
 struct ruleset {
 	struct rule		*rules;
 	size_t			 nrules;
 	pcre2_match_context	*mctx;
 	pcre2_match_data	*md;
+	rules_errfn		 warn;		/* see ruleset_set_warn() */
+	void			*warnarg;
 };
-
-/* Called once per error, with "source:line: message". */
-typedef void	(*rules_errfn)(void *, const char *);
 
 /* Results of rule_match() and ruleset_match(). */
 #define RULE_NOMATCH	(-1)
@@ -69,6 +71,12 @@ typedef void	(*rules_errfn)(void *, const char *);
 
 struct ruleset	*ruleset_new(void);
 void		 ruleset_free(struct ruleset *);
+/*
+ * Where rule_match() tells the admin about a PCRE2 limit or error hit on
+ * a path, "source:line: METHOD \"path\" (n bytes): what, denied"; by
+ * default nowhere (the request is denied all the same).
+ */
+void		 ruleset_set_warn(struct ruleset *, rules_errfn, void *);
 /* Returns the number of errors; on errors nothing is added. */
 int		 ruleset_add_text(struct ruleset *, const char *source,
 		    const char *text, size_t len, rules_errfn, void *);
