@@ -255,6 +255,12 @@ config_add_rules_file(struct moat_config *c, const char *path)
 	return rv;
 }
 
+static void
+rules_log(void *arg, const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
 struct ruleset *
 config_ruleset(const struct moat_config *c, rules_errfn fn, void *arg)
 {
@@ -264,6 +270,7 @@ config_ruleset(const struct moat_config *c, rules_errfn fn, void *arg)
 
 	if ((rs = ruleset_new()) == NULL)
 		fatal("%s", __func__);
+	ruleset_set_warn(rs, rules_log, NULL);
 	for (i = 0; i < c->nsources; i++)
 		errors += ruleset_add_text(rs, c->sources[i].name,
 		    c->sources[i].text, c->sources[i].len, fn, arg);
@@ -311,12 +318,6 @@ config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 	return rv;
 }
 
-static void
-child_rules_err(void *arg, const char *msg)
-{
-	log_warnx("%s", msg);
-}
-
 static int
 recv_global(struct child_config *cc, struct msg *m)
 {
@@ -352,6 +353,7 @@ recv_global(struct child_config *cc, struct msg *m)
 		ruleset_free(cc->pending);
 	if ((cc->pending = ruleset_new()) == NULL)
 		fatal("%s", __func__);
+	ruleset_set_warn(cc->pending, rules_log, NULL);
 	cc->gen = m->hdr.peerid;
 	return 0;
 }
@@ -375,14 +377,14 @@ config_recv(struct child_config *cc, struct msg *m)
 		    mbuf_get_data(&r, &text, &len) == -1 || mbuf_end(&r) == -1)
 			return -1;
 		if (ruleset_add_text(cc->pending, name, text, len,
-		    child_rules_err, NULL) != 0)
+		    rules_log, NULL) != 0)
 			return -1;
 		return 0;
 	case MSG_CFG_DONE:
 		if (cc->pending == NULL || m->hdr.peerid != cc->gen)
 			return -1;
 		if (cc->conf.builtin && ruleset_add_builtin(cc->pending,
-		    child_rules_err, NULL) != 0)
+		    rules_log, NULL) != 0)
 			return -1;
 		if (cc->rs != NULL)
 			ruleset_free(cc->rs);

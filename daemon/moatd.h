@@ -15,8 +15,10 @@
  */
 
 /*
- * The private header of the daemon: messages between processes, the
- * configuration, and the relay-side helpers.
+ * The header of daemon/, the processes: the configuration, TLS, the ca,
+ * client identities, systemd, and each process's entry point.  Messages,
+ * channels and spawning are privsep.h's, logging log.h's, the parsers
+ * and codecs policy.h's (the layers: regress/layers.sh).
  */
 
 #ifndef MOATD_H
@@ -31,88 +33,6 @@
 #include "policy.h"
 #include "privsep.h"
 #include "fwd.h"
-
-#define PARENT_FD	3	/* a re-exec'd child's channel to the parent */
-
-enum msg_type {
-	MSG_NONE = 0,
-	MSG_CTL_PROCFD,		/* parent -> relay/policy: peer channel, fd */
-	MSG_CTL_DRAIN,		/* parent -> relays: stop accepting, finish */
-	MSG_CFG_GLOBAL,		/* parent -> children: limits, timeouts */
-	MSG_CFG_RULES,		/* parent -> children: one rule source */
-	MSG_CFG_LISTENER,	/* parent -> relay: listener id; fd */
-	MSG_CFG_DONE,		/* parent -> child: generation; ack back */
-	MSG_POLICY_REQ,		/* relay -> policy: peerid = session id */
-	MSG_POLICY_VERDICT,	/* policy -> relay: peerid = session id */
-	MSG_BACKEND_REQ,	/* forwarder -> parent: peerid = session id */
-	MSG_BACKEND_FD,		/* parent -> forwarder: peerid = session; fd */
-	MSG_BACKEND_ERR,	/* parent -> forwarder: u32 errno */
-	MSG_LOG,		/* child -> parent: priority, text */
-	MSG_CFG_TLS,		/* parent -> relay: one TLS context, chain */
-	MSG_CFG_TLS_CA,		/* parent -> relay: its CA bundle */
-	MSG_CFG_TLS_CRL,	/* parent -> relay: its CRLs */
-	MSG_CFG_TLS_KEY,	/* parent -> ca: one private key */
-	MSG_CTL_CAFD,		/* parent -> relay: channel to its ca; fd */
-	MSG_CA_REQ,		/* relay -> ca: peerid = request id */
-	MSG_CA_RES,		/* ca -> relay: peerid = request id */
-	MSG_CTL_FWDFD,		/* parent -> relay: channel to its forwarder */
-	MSG_FWD_KEY,		/* parent -> policy, forwarder: relay's key */
-	MSG_FWD_OPEN,		/* relay -> forwarder: peerid = session id */
-	MSG_FWD_STREAM,		/* forwarder -> relay: session id; fd */
-	MSG_FWD_ERR,		/* forwarder -> relay: session id, u32 errno */
-	MSG_TYPE_MAX,
-};
-
-/* chunked.c: a strict, incremental parser for chunked bodies */
-
-#define CHUNKED_DIGITS_MAX	16	/* hex digits in chunk-size: uint64 */
-#define CHUNKED_LINE_MAX	64	/* size line, extensions and CRLF */
-
-struct chunked {
-	int		 state;
-	uint64_t	 remain;	/* data bytes left in this chunk */
-	size_t		 linelen;	/* bytes in the current size/trailer line */
-	int		 ndigits;
-};
-
-void	chunked_init(struct chunked *);
-/*
- * Consume up to len bytes of a chunked body.  Returns how many bytes were
- * consumed (all of them belong to the body and may be forwarded as they
- * are), sets *done once the last chunk and the empty trailer line are
- * through, or returns -1 on a framing error (the connection must close).
- * Bytes after the end are not consumed.
- */
-ssize_t	chunked_feed(struct chunked *, const uint8_t *, size_t, int *done);
-/* The same, one run at a time: chunk-data only (*isdata) or framing only. */
-ssize_t	chunked_step(struct chunked *, const uint8_t *, size_t, int *done,
-	    int *isdata);
-
-/* response.c: the daemon's (trusted, still bounded) response heads */
-
-enum resp_framing {
-	RESP_NONE = 0,		/* no body (HEAD, 1xx, 204, 304) */
-	RESP_LENGTH,
-	RESP_CHUNKED,
-	RESP_EOF,		/* until the daemon closes */
-};
-
-struct http_response {
-	int			 status;
-	int			 minor;
-	enum resp_framing	 framing;
-	uint64_t		 length;
-	int			 close;		/* Connection: close or 1.0 */
-	int			 raw_stream;	/* vnd.docker.raw-stream/multiplexed */
-	int			 upgrade;	/* 101 */
-};
-
-/*
- * Parse a complete response head; head_request says the request was
- * HEAD.  0, or -1 if the daemon's answer cannot be framed.
- */
-int	http_parse_response(const char *, size_t, int head_request,
-	    struct http_response *);
 
 /* config.c: what the command line (and later the config file) says */
 
@@ -453,58 +373,6 @@ int	relay_tls_handshake_done(struct bufferevent *);
  * shutdown(SHUT_WR). */
 void	relay_tls_shutdown_write(struct bufferevent *);
 
-/* chan.c: a message channel on a libevent loop */
-
-struct event_base;
-struct event;
-struct chan;
-
-typedef void	(*chan_dispatch_fn)(struct chan *, struct msg *, void *);
-typedef void	(*chan_closed_fn)(struct chan *, void *);
-
-struct chan {
-	struct msgbuf		 mb;
-	struct event		*rev;
-	struct event		*wev;
-	struct event		*fev;		/* flush at the end of a pass */
-	chan_dispatch_fn	 dispatch;
-	chan_closed_fn		 closed;
-	void			*arg;
-	const char		*name;
-	int			 open;
-};
-
-void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
-	    const char *name, chan_dispatch_fn, chan_closed_fn, void *);
-/* Queue and try to send at once; fd is closed once sent.  0 or -1. */
-int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
-	    const void *, size_t);
-void	chan_close(struct chan *);
-/* The name of a message type, for logs ("an unknown message" if none). */
-const char	*msg_type_name(uint32_t);
-
-/* proc.c: spawning children, and what every child does first */
-
-struct moat_child_args {
-	const char	*self;		/* absolute path of our executable */
-	const char	*role;
-	int		 instance;
-	int		 foreground;
-	int		 log_level;
-	const char	*user;
-	const char	*chroot;
-};
-
-/* fork, put chanfd on PARENT_FD, close the rest, re-exec self. */
-pid_t	proc_spawn(const struct moat_child_args *, int chanfd);
-/* In the child: title, logging to the parent, privilege drop. */
-void	proc_child_init(const char *title, int instance, int foreground,
-	    const char *user, const char *chroot);
-/* Route log records to the parent over this channel (not foreground). */
-void	proc_log_to(struct chan *);
-/* The same for a poll-loop child (policy, ca): queue one on mb. */
-void	proc_log_send(struct msgbuf *, int, const char *);
-
 /* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
 
 struct sd_socket {
@@ -565,10 +433,6 @@ int	sd_notify_reloading(void);
 /* True when started by systemd (NOTIFY_SOCKET or INVOCATION_ID set): the
  * parent must then never daemonise. */
 int	sd_under_systemd(void);
-
-/* verdict.c: the verdict on the wire */
-int	verdict_encode(const struct verdict *, struct mbuf *);
-int	verdict_decode(struct mbuf *, struct verdict *);
 
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);

@@ -25,8 +25,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "mbuf.h"
 #include "policy.h"
-#include "privsep.h"
 #include "fwd.h"
 
 static void

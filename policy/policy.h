@@ -15,15 +15,20 @@
  */
 
 /*
- * The policy engine: everything that interprets bytes a client sent.
- * These modules are pure (no I/O, no globals but constant tables) so they
- * can be unit-tested and fuzzed, and they run in the sandboxed policy
- * worker.  The relays link rules.c too, to re-check each verdict.
+ * The pure library, the lowest layer: everything that interprets bytes a
+ * client sent (head parser, canonicaliser, rules, decision), the framing
+ * of bodies and of Docker's answers, and the verdict codec (payloads:
+ * mbuf.h).  No I/O, no globals but constant tables, no logging but
+ * through a caller's callback, no header from privsep/ or daemon/
+ * (regress/layers.sh checks all of it), so that every module can be
+ * unit-tested and fuzzed alone.  The policy worker and the relays link
+ * them.
  */
 
 #ifndef MOATD_POLICY_H
 #define MOATD_POLICY_H
 
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,15 +52,17 @@ struct rule {
 	pcre2_code	*re;
 };
 
+/* Called once per error, with "source:line: message". */
+typedef void	(*rules_errfn)(void *, const char *);
+
 struct ruleset {
 	struct rule		*rules;
 	size_t			 nrules;
 	pcre2_match_context	*mctx;
 	pcre2_match_data	*md;
+	rules_errfn		 warn;		/* see ruleset_set_warn() */
+	void			*warnarg;
 };
-
-/* Called once per error, with "source:line: message". */
-typedef void	(*rules_errfn)(void *, const char *);
 
 /* Results of rule_match() and ruleset_match(). */
 #define RULE_NOMATCH	(-1)
@@ -64,6 +71,12 @@ typedef void	(*rules_errfn)(void *, const char *);
 
 struct ruleset	*ruleset_new(void);
 void		 ruleset_free(struct ruleset *);
+/*
+ * Where rule_match() tells the admin about a PCRE2 limit or error hit on
+ * a path, "source:line: METHOD \"path\" (n bytes): what, denied"; by
+ * default nowhere (the request is denied all the same).
+ */
+void		 ruleset_set_warn(struct ruleset *, rules_errfn, void *);
 /* Returns the number of errors; on errors nothing is added. */
 int		 ruleset_add_text(struct ruleset *, const char *source,
 		    const char *text, size_t len, rules_errfn, void *);
@@ -244,5 +257,63 @@ struct verdict {
 void	policy_decide(struct ruleset *, const struct http_limits *,
 	    const char *head, size_t len, struct verdict *);
 void	verdict_clear(struct verdict *);
+
+/* chunked.c: a strict, incremental parser for chunked bodies */
+
+#define CHUNKED_DIGITS_MAX	16	/* hex digits in chunk-size: uint64 */
+#define CHUNKED_LINE_MAX	64	/* size line, extensions and CRLF */
+
+struct chunked {
+	int		 state;
+	uint64_t	 remain;	/* data bytes left in this chunk */
+	size_t		 linelen;	/* bytes in the current size/trailer line */
+	int		 ndigits;
+};
+
+void	chunked_init(struct chunked *);
+/*
+ * Consume up to len bytes of a chunked body.  Returns how many bytes were
+ * consumed (all of them belong to the body and may be forwarded as they
+ * are), sets *done once the last chunk and the empty trailer line are
+ * through, or returns -1 on a framing error (the connection must close).
+ * Bytes after the end are not consumed.
+ */
+ssize_t	chunked_feed(struct chunked *, const uint8_t *, size_t, int *done);
+/* The same, one run at a time: chunk-data only (*isdata) or framing only. */
+ssize_t	chunked_step(struct chunked *, const uint8_t *, size_t, int *done,
+	    int *isdata);
+
+/* response.c: the daemon's (trusted, still bounded) response heads */
+
+enum resp_framing {
+	RESP_NONE = 0,		/* no body (HEAD, 1xx, 204, 304) */
+	RESP_LENGTH,
+	RESP_CHUNKED,
+	RESP_EOF,		/* until the daemon closes */
+};
+
+struct http_response {
+	int			 status;
+	int			 minor;
+	enum resp_framing	 framing;
+	uint64_t		 length;
+	int			 close;		/* Connection: close or 1.0 */
+	int			 raw_stream;	/* vnd.docker.raw-stream/multiplexed */
+	int			 upgrade;	/* 101 */
+};
+
+/*
+ * Parse a complete response head; head_request says the request was
+ * HEAD.  0, or -1 if the daemon's answer cannot be framed.
+ */
+int	http_parse_response(const char *, size_t, int head_request,
+	    struct http_response *);
+
+/* verdict.c: the verdict on the wire */
+
+struct mbuf;
+
+int	verdict_encode(const struct verdict *, struct mbuf *);
+int	verdict_decode(struct mbuf *, struct verdict *);
 
 #endif /* MOATD_POLICY_H */

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "policy.h"
 #include "vars.h"
 
@@ -386,6 +385,13 @@ ruleset_new(void)
 }
 
 void
+ruleset_set_warn(struct ruleset *rs, rules_errfn fn, void *arg)
+{
+	rs->warn = fn;
+	rs->warnarg = arg;
+}
+
+void
 ruleset_free(struct ruleset *rs)
 {
 	size_t	 i;
@@ -481,7 +487,7 @@ rule_match(struct ruleset *rs, size_t idx, const char *method,
 {
 	struct rule	*r;
 	PCRE2_UCHAR	 msg[128];
-	char		 q[RULES_QUOTE_SIZE];
+	char		 q[RULES_QUOTE_SIZE], line[RULES_QUOTE_SIZE + 512];
 	int		 rc;
 
 	if (idx >= rs->nrules)
@@ -495,11 +501,16 @@ rule_match(struct ruleset *rs, size_t idx, const char *method,
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
-		(void)strlcpy((char *)msg, "unknown error", sizeof(msg));
-	rules_quote(q, sizeof(q), path, pathlen);
-	log_warnx("%s:%u: %s %s (%zu bytes): %s, denied", r->source,
-	    r->line, method, q, pathlen, (char *)msg);
+	if (rs->warn != NULL) {
+		if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+			(void)strlcpy((char *)msg, "unknown error",
+			    sizeof(msg));
+		rules_quote(q, sizeof(q), path, pathlen);
+		(void)snprintf(line, sizeof(line),
+		    "%s:%u: %s %s (%zu bytes): %s, denied", r->source,
+		    r->line, method, q, pathlen, (char *)msg);
+		rs->warn(rs->warnarg, line);
+	}
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 	    rc == PCRE2_ERROR_HEAPLIMIT)
 		return RULE_LIMIT;

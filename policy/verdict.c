@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "moatd.h"
+#include "mbuf.h"
+#include "policy.h"
 
 int
 verdict_encode(const struct verdict *v, struct mbuf *m)

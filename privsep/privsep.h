@@ -15,8 +15,10 @@
  */
 
 /*
- * Privilege separation: the message layer between processes, fd passing,
- * the process table, privilege drop and the seccomp sandbox.
+ * Privilege separation, the layer between policy/ and daemon/: the
+ * messages between processes and their framing, fd passing, channels on
+ * a libevent loop, spawning children, privilege drop and the seccomp
+ * sandbox (logging: log.h).  It may use policy/, never daemon/.
  */
 
 #ifndef MOATD_PRIVSEP_H
@@ -25,6 +27,40 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mbuf.h"
+
+#define PARENT_FD	3	/* a re-exec'd child's channel to the parent */
+
+/* What a message is (msg_hdr.type), between which processes. */
+enum msg_type {
+	MSG_NONE = 0,
+	MSG_CTL_PROCFD,		/* parent -> relay/policy: peer channel, fd */
+	MSG_CTL_DRAIN,		/* parent -> relays: stop accepting, finish */
+	MSG_CFG_GLOBAL,		/* parent -> children: limits, timeouts */
+	MSG_CFG_RULES,		/* parent -> children: one rule source */
+	MSG_CFG_LISTENER,	/* parent -> relay: listener id; fd */
+	MSG_CFG_DONE,		/* parent -> child: generation; ack back */
+	MSG_POLICY_REQ,		/* relay -> policy: peerid = session id */
+	MSG_POLICY_VERDICT,	/* policy -> relay: peerid = session id */
+	MSG_BACKEND_REQ,	/* forwarder -> parent: peerid = session id */
+	MSG_BACKEND_FD,		/* parent -> forwarder: peerid = session; fd */
+	MSG_BACKEND_ERR,	/* parent -> forwarder: u32 errno */
+	MSG_LOG,		/* child -> parent: priority, text */
+	MSG_CFG_TLS,		/* parent -> relay: one TLS context, chain */
+	MSG_CFG_TLS_CA,		/* parent -> relay: its CA bundle */
+	MSG_CFG_TLS_CRL,	/* parent -> relay: its CRLs */
+	MSG_CFG_TLS_KEY,	/* parent -> ca: one private key */
+	MSG_CTL_CAFD,		/* parent -> relay: channel to its ca; fd */
+	MSG_CA_REQ,		/* relay -> ca: peerid = request id */
+	MSG_CA_RES,		/* ca -> relay: peerid = request id */
+	MSG_CTL_FWDFD,		/* parent -> relay: channel to its forwarder */
+	MSG_FWD_KEY,		/* parent -> policy, forwarder: relay's key */
+	MSG_FWD_OPEN,		/* relay -> forwarder: peerid = session id */
+	MSG_FWD_STREAM,		/* forwarder -> relay: session id; fd */
+	MSG_FWD_ERR,		/* forwarder -> relay: session id, u32 errno */
+	MSG_TYPE_MAX,
+};
 
 /* msg.c: imsg-like framing over a SOCK_STREAM socketpair */
 
@@ -91,35 +127,6 @@ int	msgbuf_flush(struct msgbuf *);
 /* Block until everything is written (poll). 0 or -1. */
 int	msgbuf_flush_sync(struct msgbuf *);
 
-/*
- * Typed marshalling: build a payload, then parse one strictly.  Integers
- * are big-endian; data and strings are a u32 length and the bytes (no
- * NUL).  Any failure sets err and every later getter fails.
- */
-struct mbuf {
-	uint8_t		*buf;
-	size_t		 len;
-	size_t		 size;
-	size_t		 off;		/* read position */
-	int		 err;
-};
-
-void	mbuf_init(struct mbuf *);
-void	mbuf_free(struct mbuf *);
-void	mbuf_add_u32(struct mbuf *, uint32_t);
-void	mbuf_add_u64(struct mbuf *, uint64_t);
-void	mbuf_add_data(struct mbuf *, const void *, size_t); /* len-prefixed */
-void	mbuf_add_str(struct mbuf *, const char *);	/* len-prefixed */
-void	mbuf_reader(struct mbuf *, const void *, size_t);
-int	mbuf_get_u32(struct mbuf *, uint32_t *);
-int	mbuf_get_u64(struct mbuf *, uint64_t *);
-/* Points into the message; *len set.  -1 on short payload. */
-int	mbuf_get_data(struct mbuf *, const void **, size_t *);
-/* Copies into dst; -1 if short, too long, or contains a NUL. */
-int	mbuf_get_str(struct mbuf *, char *, size_t);
-/* 0 if every byte was consumed and no error happened, else -1. */
-int	mbuf_end(struct mbuf *);
-
 /* drop.c: demotion */
 
 struct moat_user {
@@ -153,5 +160,57 @@ enum sandbox_role {
  * (MOATD_SECCOMP_DEBUG set at start) a blocked call is reported by name
  * before the process exits; otherwise the kernel kills the process. */
 void	sandbox_enter(enum sandbox_role);
+
+/* chan.c: a message channel on a libevent loop */
+
+struct event_base;
+struct event;
+struct chan;
+
+typedef void	(*chan_dispatch_fn)(struct chan *, struct msg *, void *);
+typedef void	(*chan_closed_fn)(struct chan *, void *);
+
+struct chan {
+	struct msgbuf		 mb;
+	struct event		*rev;
+	struct event		*wev;
+	struct event		*fev;		/* flush at the end of a pass */
+	chan_dispatch_fn	 dispatch;
+	chan_closed_fn		 closed;
+	void			*arg;
+	const char		*name;
+	int			 open;
+};
+
+void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
+	    const char *name, chan_dispatch_fn, chan_closed_fn, void *);
+/* Queue and try to send at once; fd is closed once sent.  0 or -1. */
+int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
+	    const void *, size_t);
+void	chan_close(struct chan *);
+/* The name of a message type, for logs ("an unknown message" if none). */
+const char	*msg_type_name(uint32_t);
+
+/* proc.c: spawning children, and what every child does first */
+
+struct moat_child_args {
+	const char	*self;		/* absolute path of our executable */
+	const char	*role;
+	int		 instance;
+	int		 foreground;
+	int		 log_level;
+	const char	*user;
+	const char	*chroot;
+};
+
+/* fork, put chanfd on PARENT_FD, close the rest, re-exec self. */
+pid_t	proc_spawn(const struct moat_child_args *, int chanfd);
+/* In the child: title, logging to the parent, privilege drop. */
+void	proc_child_init(const char *title, int instance, int foreground,
+	    const char *user, const char *chroot);
+/* Route log records to the parent over this channel (not foreground). */
+void	proc_log_to(struct chan *);
+/* The same for a poll-loop child (policy, ca): queue one on mb. */
+void	proc_log_send(struct msgbuf *, int, const char *);
 
 #endif /* MOATD_PRIVSEP_H */

@@ -38,7 +38,8 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#include "moatd.h"
+#include "log.h"
+#include "privsep.h"
 
 #ifdef MOATD_SANITIZE
 static void	proc_sanitize_env(void);

@@ -20,14 +20,14 @@
  * same end, and that outcome must agree with a plain whole-buffer parser
  * of the grammar written from the comment in chunked.c.
  *
- * FUZZ_SOURCES: daemon/chunked.c policy/http.c
+ * FUZZ_SOURCES: policy/chunked.c policy/http.c
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "moatd.h"
+#include "policy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

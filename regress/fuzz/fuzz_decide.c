@@ -21,16 +21,14 @@
  * canonical encoding of that path plus a query (canon_verify), and the forwarded fields are well-formed lines that never carry
  * framing, Host or hop-by-hop fields.
  *
- * FUZZ_SOURCES: policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c daemon/log.c
+ * FUZZ_SOURCES: policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <syslog.h>
 
-#include "log.h"
 #include "policy.h"
 
 #define CHECK(x)	do { if (!(x)) abort(); } while (0)
@@ -90,7 +88,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 pl;
 
 	if (rs == NULL) {
-		log_init(1, LOG_CRIT, LOG_DAEMON);	/* no limit warnings */
 		if ((rs = ruleset_new()) == NULL)
 			abort();
 		if (ruleset_add_text(rs, "fuzz", rules_text,

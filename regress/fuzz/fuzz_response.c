@@ -15,18 +15,18 @@
  */
 
 /*
- * libFuzzer target for daemon/response.c: Docker is trusted, but the
+ * libFuzzer target for policy/response.c: Docker is trusted, but the
  * parser must stay inside the bytes it is given and only ever report a
  * framing the relay can follow.
  *
- * FUZZ_SOURCES: daemon/response.c policy/http.c
+ * FUZZ_SOURCES: policy/response.c policy/http.c
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "moatd.h"
+#include "policy.h"
 
 #define CHECK(x)	do { if (!(x)) abort(); } while (0)
 

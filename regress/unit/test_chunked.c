@@ -1,10 +1,10 @@
-/* Unit tests for daemon/chunked.c: strict incremental chunked framing. */
+/* Unit tests for policy/chunked.c: strict incremental chunked framing. */
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
-#include "moatd.h"
+#include "policy.h"
 
 enum outcome { MORE, DONE, ERR };
 

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/log.c: level filtering and the parent sink. */
+/* Unit tests for privsep/log.c: level filtering and the parent sink. */
 
 #include <string.h>
 #include <syslog.h>

@@ -16,7 +16,7 @@
 
 /*
  * Unit tests for privsep/msg.c: framing over a socketpair, fd passing,
- * short reads and writes, limits, and the mbuf marshalling.
+ * short reads and writes, limits, and the mbuf marshalling (policy/mbuf.c).
  */
 
 #include <sys/types.h>

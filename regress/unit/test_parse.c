@@ -10,6 +10,7 @@
  * directory's name is taken out of every message before it is compared.
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -465,6 +466,70 @@ START_TEST(test_rules_lines)
 }
 END_TEST
 
+/*
+ * rules.c warns only through a ruleset's callback: every ruleset the
+ * daemon builds (config_ruleset() in the parent and for -q, config_recv()
+ * in the relays and the policy worker) sends a PCRE2 limit to the log.
+ */
+#define LIMIT_PATH	"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabc"
+#define LIMIT_LOG	"rules.list:1: GET \"" LIMIT_PATH "\" (43 bytes): " \
+	    "match limit exceeded, denied\n"
+
+START_TEST(test_rules_limit_logged)
+{
+	struct moat_config	 c;
+	struct child_config	 cc;
+	struct ruleset		*rs;
+	struct msgbuf		 w, r;
+	struct msg		 m;
+	int			 sv[2], rc, done = 0;
+
+	config_defaults(&c);
+	c.builtin = 0;
+	ck_assert_int_eq(config_add_rules_text(&c, "rules.list",
+	    "GET /(a+)+b"), 0);
+	ck_assert_ptr_nonnull(rs = config_ruleset(&c, rules_err, NULL));
+	capture_start();
+	ck_assert_int_eq(ruleset_match(rs, "GET", LIMIT_PATH,
+	    strlen(LIMIT_PATH)), RULE_LIMIT);
+	capture_end();
+	ck_assert_int_eq(nlogs, 1);
+	ck_assert_str_eq(logbuf, LIMIT_LOG);
+	ruleset_free(rs);
+
+	/* the same rules as a child receives them */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	msgbuf_init(&w, sv[0], 0);
+	msgbuf_init(&r, sv[1], 0);
+	ck_assert_int_eq(config_send(&w, &c, 7), 0);
+	ck_assert_int_eq(msg_compose(&w, MSG_CFG_DONE, 7, -1, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&w), 0);
+	memset(&cc, 0, sizeof(cc));
+	config_defaults(&cc.conf);
+	while (!done) {
+		ck_assert_int_gt(msgbuf_read(&r), 0);
+		while (!done && (rc = msg_get(&r, &m)) == 1) {
+			done = config_recv(&cc, &m) == 1;
+			msg_free(&m);
+		}
+		ck_assert_int_ne(rc, -1);
+	}
+	capture_start();
+	ck_assert_int_eq(ruleset_match(cc.rs, "GET", LIMIT_PATH,
+	    strlen(LIMIT_PATH)), RULE_LIMIT);
+	capture_end();
+	ck_assert_int_eq(nlogs, 1);
+	ck_assert_str_eq(logbuf, LIMIT_LOG);
+	ruleset_free(cc.rs);
+	config_free(&cc.conf);
+	msgbuf_clear(&w);
+	msgbuf_clear(&r);
+	close(sv[0]);
+	close(sv[1]);
+	config_free(&c);
+}
+END_TEST
+
 /* parse, print, parse the printed text, print again: the same bytes. */
 START_TEST(test_round_trip)
 {
@@ -916,6 +981,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_macros);
 	tcase_add_test(tc, test_include_order);
 	tcase_add_test(tc, test_rules_lines);
+	tcase_add_test(tc, test_rules_limit_logged);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_bad_files);
 	tcase_add_test(tc, test_missing_file);

@@ -15,14 +15,14 @@
  */
 
 /*
- * Unit tests for daemon/response.c, with the heads Docker really writes
+ * Unit tests for policy/response.c, with the heads Docker really writes
  * (net/http, and moby's hand-written hijack answers).
  */
 
 #include <string.h>
 
 #include "unit.h"
-#include "moatd.h"
+#include "policy.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #define R(s)		s, sizeof(s) - 1

@@ -7,11 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 
 #include "unit.h"
-#include "log.h"
 #include "policy.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -611,13 +609,12 @@ END_TEST
 static int	 warned;
 static char	 warning[512];
 
+/* rule_match() warns only through the ruleset's callback. */
 static void
-sink(int pri, const char *msg)
+sink(void *arg, const char *msg)
 {
-	if (pri == LOG_WARNING) {
-		warned++;
-		(void)strlcpy(warning, msg, sizeof(warning));
-	}
+	warned++;
+	(void)strlcpy(warning, msg, sizeof(warning));
 }
 
 START_TEST(test_rules_utf8)
@@ -628,15 +625,14 @@ START_TEST(test_rules_utf8)
 	ck_assert_int_eq(match(rs, "GET", "/caf\xc3\xa9/\xe2\x82\xac"), 0);
 	ck_assert_int_eq(match(rs, "GET", "/caf\xc3\xa9/ab"), RULE_NOMATCH);
 	/* canon.c lets none through, but a bad path must not match */
-	log_init(0, LOG_WARNING, LOG_DAEMON);
-	log_setsink(sink);
 	warned = 0;
+	ck_assert_int_eq(match(rs, "GET", "/caf\xc3\xa9/\xff"), RULE_ERROR);
+	ck_assert_int_eq(warned, 0);	/* no callback: silent */
+	ruleset_set_warn(rs, sink, NULL);
 	ck_assert_int_eq(match(rs, "GET", "/caf\xc3\xa9/\xff"), RULE_ERROR);
 	ck_assert_int_eq(warned, 1);
 	ck_assert_str_eq(warning, "rules.list:1: GET \"/caf\\xc3\\xa9/\\xff\" "
 	    "(8 bytes): UTF-8 error: illegal byte (0xfe or 0xff), denied");
-	log_setsink(NULL);
-	log_init(1, LOG_INFO, LOG_DAEMON);
 	ruleset_free(rs);
 }
 END_TEST
@@ -675,9 +671,8 @@ START_TEST(test_rules_limit)
 	struct timespec	 t0;
 	char		*path;
 
-	log_init(0, LOG_WARNING, LOG_DAEMON);
-	log_setsink(sink);
 	rs = load("! bad\nGET /(a+)+b\nGET /.*");
+	ruleset_set_warn(rs, sink, NULL);
 
 	path = repeat('a', 40, "/", "bc");
 	warned = 0;
@@ -717,6 +712,7 @@ START_TEST(test_rules_limit)
 	 * (a|b)* is fine.
 	 */
 	rs = load("GET /(?<x>a|b)*\nGET /(a|b)*");
+	ruleset_set_warn(rs, sink, NULL);
 	path = repeat('a', 4000, "/", "");
 	ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
 	ck_assert_int_eq(rule_match(rs, 0, "GET", path, strlen(path)),
@@ -730,9 +726,6 @@ START_TEST(test_rules_limit)
 	ck_assert_int_eq(warned, 3);
 	free(path);
 	ruleset_free(rs);
-
-	log_setsink(NULL);
-	log_init(1, LOG_INFO, LOG_DAEMON);
 }
 END_TEST
 

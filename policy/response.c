@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "moatd.h"
+#include "policy.h"
 
 #define ISOWS(c)	((c) == ' ' || (c) == '\t')
 

@@ -26,7 +26,8 @@
 
 #include <event2/event.h>
 
-#include "moatd.h"
+#include "log.h"
+#include "privsep.h"
 
 static void
 chan_shut(struct chan *ch)

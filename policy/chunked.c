@@ -34,7 +34,7 @@
 #include <sys/types.h>
 #include <stdint.h>
 
-#include "moatd.h"
+#include "policy.h"
 
 enum {
 	CH_SIZE = 0,	/* hex digits of chunk-size */
