@@ -146,11 +146,26 @@ enum sandbox_role {
 	SANDBOX_POLICY,
 	SANDBOX_RELAY,
 	SANDBOX_CA,		/* the key holder: the common list only */
+	SANDBOX_NROLES
 };
 
 /* Install the filter for role; fatal on failure.  In debug mode
  * (MOATD_SECCOMP_DEBUG set at start) a blocked call is reported by name
  * before the process exits; otherwise the kernel kills the process. */
 void	sandbox_enter(enum sandbox_role);
+
+/* One entry of a role's allow-list, as moatd(8) prints it. */
+struct sandbox_entry {
+	const char	*list;		/* the list it is part of: "common" */
+	const char	*sys;		/* the system call */
+	int		 nr;		/* its number here; negative: none */
+	int		 errnum;	/* 0: allowed; else it fails so */
+	const char	*cond;		/* the argument test; NULL: any */
+};
+
+/* The role's name ("relay"), or NULL past the last role. */
+const char	*sandbox_role_name(enum sandbox_role);
+/* Entry n of role's list into *e: 0, or -1 past its end. */
+int		 sandbox_entry(enum sandbox_role, size_t, struct sandbox_entry *);
 
 #endif /* MOATD_PRIVSEP_H */
