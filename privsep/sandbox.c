@@ -28,18 +28,19 @@
  * so that moatd(8) can print it: regress/unit/test_sandbox.c renders every
  * list into the SANDBOX section of man/moatd.8 and fails when the page
  * says anything else, and it makes every allowed call under each role's
- * filter.  To add a role: a value in enum sandbox_role (privsep.h), a
- * list of what it needs beyond the common one, its sandbox_roles[] entry,
- * its column in test_sandbox.c's calls[] table, and the page's text,
- * which the test prints when it differs.
+ * filter.  To add a role: a value in enum sandbox_role (privsep.h) before
+ * SANDBOX_NROLES, a list of what it needs beyond the common one (or
+ * instead of it), its sandbox_roles[] entry, its column in test_sandbox.c's
+ * calls[] table (a column left out means KILL), and the page's text, which
+ * "MOATD_UNIT_MAN_UPDATE=1 make check-unit" writes.
  *
  * The entries were derived with strace -f over moatd running the
- * integration suite (regress/run.sh: plain and TLS listeners, RSA and
- * ECDSA keys through the ca, SIGHUP reloads, stderr a file, a pipe, a tty
- * and /dev/null, and syslog), taking only the calls each role made after
- * sandbox_enter(); every entry says where it comes from.  Re-derive them
- * after glibc, libevent or OpenSSL updates; MOATD_SECCOMP_DEBUG=1 names a
- * call that is missing.
+ * integration suite (regress/sandbox_trace.sh: plain and TLS listeners,
+ * RSA and ECDSA keys through the ca, SIGHUP reloads, syslog, stderr a
+ * file) and by hand with stderr a pipe, a tty and /dev/null, taking only
+ * the calls each role made after sandbox_enter(); every entry says where
+ * it comes from.  Re-derive them after glibc, libevent or OpenSSL
+ * updates; MOATD_SECCOMP_DEBUG=1 names a call that is missing.
  *
  * Initialize, then lock: everything that needs a file (tzset, openlog,
  * OpenSSL configuration, the event base and its epoll descriptor) must
