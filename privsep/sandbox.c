@@ -149,7 +149,7 @@ static const struct sandbox_rule sandbox_common[] = {
 	ANY(brk),
 	WITHOUT(mmap, 2, "prot", PROT_EXEC),
 	ANY(munmap),
-	ANY(mremap),
+	IS(mremap, 3, "flags", MREMAP_MAYMOVE),
 	/* malloc, when GLIBC_TUNABLES has glibc.malloc.hugetlb=1 */
 	IS(madvise, 2, "advice", MADV_HUGEPAGE),
 	/*

@@ -243,7 +243,9 @@ static const struct call calls[] = {
 	{ "mmap", SYS_mmap, { 0, 8192, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 }, ALL(OK) },
 	{ "munmap", SYS_munmap, { 0, 0 }, ALL(EINVAL) },
-	{ "mremap", SYS_mremap, { 0, 0, 0, 0 }, ALL(EINVAL) },
+	{ "mremap", SYS_mremap, { 0, 0, 0, MREMAP_MAYMOVE }, ALL(EINVAL) },
+	{ "mremap-fixed", SYS_mremap, { 0, 0, 0, MREMAP_MAYMOVE |
+	    MREMAP_FIXED, 0 }, ALL(KILL) },
 	{ "madvise-hugepage", SYS_madvise, { A_PAGE, 4096, MADV_HUGEPAGE },
 	    ALL(ANY) },
 	{ "futex-wake", SYS_futex, { A_BUF, FUTEX_WAKE_PRIVATE, 1 },
