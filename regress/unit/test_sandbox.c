@@ -18,8 +18,10 @@
  * Unit tests for privsep/sandbox.c (as root).  Each case runs in a
  * re-executed child (child.h) that demotes itself and enters a role's
  * filter: a table of system calls says what each role must survive and
- * what must kill it, and two loops shaped like the policy and the relay
- * show that the libraries they use get by.
+ * what must kill it (and covers every entry of every list), loops shaped
+ * like the policy and the relay and the ca's own signing show that the
+ * libraries they use get by, abort() still aborts, and the lists moatd(8)
+ * prints are sandbox.c's.
  */
 
 #include <sys/types.h>
