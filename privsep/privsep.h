@@ -154,6 +154,7 @@ enum sandbox_role {
 	SANDBOX_RELAY,
 	SANDBOX_CA,		/* the key holder: the common list only */
 	SANDBOX_FORWARDER,	/* the Docker writer: a libevent loop */
+	SANDBOX_NROLES
 };
 
 /* Install the filter for role; fatal on failure.  In debug mode
@@ -212,5 +213,19 @@ void	proc_child_init(const char *title, int instance, int foreground,
 void	proc_log_to(struct chan *);
 /* The same for a poll-loop child (policy, ca): queue one on mb. */
 void	proc_log_send(struct msgbuf *, int, const char *);
+
+/* One entry of a role's allow-list, as moatd(8) prints it. */
+struct sandbox_entry {
+	const char	*list;		/* the list it is part of: "common" */
+	const char	*sys;		/* the system call */
+	int		 nr;		/* its number here; negative: none */
+	int		 errnum;	/* 0: allowed; else it fails so */
+	const char	*cond;		/* the argument test; NULL: any */
+};
+
+/* The role's name ("relay"), or NULL past the last role. */
+const char	*sandbox_role_name(enum sandbox_role);
+/* Entry n of role's list into *e: 0, or -1 past its end. */
+int		 sandbox_entry(enum sandbox_role, size_t, struct sandbox_entry *);
 
 #endif /* MOATD_PRIVSEP_H */

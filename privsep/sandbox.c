@@ -18,23 +18,33 @@
  * seccomp-bpf allow-lists, one per role, built with libseccomp.
  *
  * Anything not listed kills the whole process (SECCOMP_RET_KILL_PROCESS).
- * Calls that open or look up paths fail with EACCES instead, so a library
- * probing for a file degrades rather than dies (OpenSSH does the same);
- * the chroot is empty anyway.  Memory may never become executable.
+ * Calls that open or look up paths fail with EACCES instead, so that a
+ * library probing for a file degrades rather than dies (OpenSSH does the
+ * same); the chroot is empty anyway.  Memory may never become executable.
  *
- * The lists were derived with strace -f over a relay-shaped libevent
- * program (accept on TCP and unix listeners, bufferevents, fds received
- * over a msg channel, timers, signal events, logging to stderr, clean
- * event_base_free), a TLS 1.3 handshake with OpenSSL 3 over a socket, and
- * the policy's poll/msg loop, taking only the calls made after
- * initialization, with stderr a file, a pipe, a tty and /dev/null.
- * regress/unit/test_sandbox.c runs both loops under the real filters.
- * Every entry says where it comes from; re-derive after glibc, libevent
- * or OpenSSL updates, with MOATD_SECCOMP_DEBUG=1 naming what is missing.
+ * The lists are data: a role's list is the lists its sandbox_roles[]
+ * entry names, and each entry is one system call, what happens when it is
+ * made, and the argument it may be made with, spelled by the macros below
+ * so that moatd(8) can print it: regress/unit/test_sandbox.c renders every
+ * list into the SANDBOX section of man/moatd.8 and fails when the page
+ * says anything else, and it makes every allowed call under each role's
+ * filter.  To add a role: a value in enum sandbox_role (privsep.h) before
+ * SANDBOX_NROLES, a list of what it needs beyond the common one (or
+ * instead of it), its sandbox_roles[] entry, its column in test_sandbox.c's
+ * calls[] table (a column left out means KILL), and the page's text, which
+ * "MOATD_UNIT_MAN_UPDATE=1 make check-unit" writes.
+ *
+ * The entries were derived with strace -f over moatd running the
+ * integration suite (regress/sandbox_trace.sh: plain and TLS listeners,
+ * RSA and ECDSA keys through the ca, SIGHUP reloads, syslog, stderr a
+ * file) and by hand with stderr a pipe, a tty and /dev/null, taking only
+ * the calls each role made after sandbox_enter(); every entry says where
+ * it comes from.  Re-derive them after glibc, libevent or OpenSSL
+ * updates; MOATD_SECCOMP_DEBUG=1 names a call that is missing.
  *
  * Initialize, then lock: everything that needs a file (tzset, openlog,
- * OpenSSL configuration, PCRE2 compilation without JIT, the event base)
- * must happen before sandbox_enter().
+ * OpenSSL configuration, the event base and its epoll descriptor) must
+ * happen before sandbox_enter().
  */
 
 #include <sys/types.h>
@@ -47,13 +57,11 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -67,111 +75,128 @@
 #error "moatd's seccomp filters are written for x86_64 and aarch64 only"
 #endif
 
+/*
+ * One system call: allowed or failed with EACCES, with any arguments or
+ * with one (or two) compared.  Entries for the same call are alternatives.
+ * cond is the comparison in words, made by the macros from the very
+ * names they compare with.
+ */
 struct sandbox_rule {
+	const char		*sys;
 	int			 nr;
-	uint32_t		 action;
+	int			 errnum;	/* 0: allowed */
 	unsigned int		 argc;
 	struct scmp_arg_cmp	 arg[2];
+	int			 self;	/* arg 0 is our pid (set at entry) */
+	const char		*cond;	/* NULL: any arguments */
 };
 
-#define ALLOW		SCMP_ACT_ALLOW
-#define EACCESS		SCMP_ACT_ERRNO(EACCES)
-#define R0(sys, act)	{ SCMP_SYS(sys), (act), 0, { { 0 }, { 0 } } }
-#define R1(sys, act, n, op, a, b) \
-	{ SCMP_SYS(sys), (act), 1, { { (n), (op), (a), (b) }, { 0 } } }
-#define R2(sys, act, n1, a1, n2, a2) \
-	{ SCMP_SYS(sys), (act), 2, { { (n1), SCMP_CMP_EQ, (a1), 0 }, \
-	    { (n2), SCMP_CMP_EQ, (a2), 0 } } }
-#define EQ(sys, act, n, a)	R1(sys, act, n, SCMP_CMP_EQ, (a), 0)
-#define MASKED(sys, act, n, m, a) R1(sys, act, n, SCMP_CMP_MASKED_EQ, (m), (a))
+#define NOARG		{ 0, 0, 0, 0 }
+#define CMP(n, op, a, b) { (n), (op), (scmp_datum_t)(a), (scmp_datum_t)(b) }
+#define RULE(sys, e, c, a0, a1, self, cond) \
+	{ #sys, SCMP_SYS(sys), (e), (c), { a0, a1 }, (self), (cond) }
 
-/* The futex op without its PRIVATE and CLOCK_REALTIME flag bits. */
-#define FUTEX_OP_MASK	((uint32_t)FUTEX_CMD_MASK)
+/* Any arguments. */
+#define ANY(sys)	RULE(sys, 0, 0, NOARG, NOARG, 0, NULL)
+/* Fails with EACCES, whatever the arguments. */
+#define FAILS(sys)	RULE(sys, EACCES, 0, NOARG, NOARG, 0, NULL)
+/* Argument n, called name in the call's manual, is v. */
+#define IS(sys, n, name, v) \
+	RULE(sys, 0, 1, CMP(n, SCMP_CMP_EQ, v, 0), NOARG, 0, name " " #v)
+/* Argument n, a set of flags, does not have flag f. */
+#define WITHOUT(sys, n, name, f) \
+	RULE(sys, 0, 1, CMP(n, SCMP_CMP_MASKED_EQ, f, 0), NOARG, 0, \
+	    name " without " #f)
+/* futex(2) operation op, whatever its PRIVATE and CLOCK_REALTIME bits. */
+#define FUTEX(op) \
+	RULE(futex, 0, 1, CMP(1, SCMP_CMP_MASKED_EQ, FUTEX_CMD_MASK, op), \
+	    NOARG, 0, "futex_op " #op)
+/* Socket option level/name, for get- or setsockopt(2). */
+#define SOCKOPT(sys, level, name) \
+	RULE(sys, 0, 2, CMP(1, SCMP_CMP_EQ, level, 0), \
+	    CMP(2, SCMP_CMP_EQ, name, 0), 0, "level " #level ", optname " #name)
+/* The caller itself: argument 0 is its own pid. */
+#define SELF(sys, name) \
+	RULE(sys, 0, 1, CMP(0, SCMP_CMP_EQ, 0, 0), NOARG, 1, \
+	    name " the caller's own")
 
-/* Both roles: channel I/O, malloc, stdio, abort, and path lookups. */
+/* Every role: its channels, logging, malloc, clocks, abort(). */
 static const struct sandbox_rule sandbox_common[] = {
-	/* msg.c channels; stdio and log.c write(2) to stderr */
-	R0(read, ALLOW),
-	R0(write, ALLOW),
-	R0(readv, ALLOW),
-	R0(writev, ALLOW),
-	R0(recvmsg, ALLOW),
-	R0(sendmsg, ALLOW),
-	/* msgbuf_flush_sync(), the policy's loop */
-	R0(poll, ALLOW),
-	R0(ppoll, ALLOW),
-	R0(close, ALLOW),
-	/* malloc; never executable memory (no PCRE2 JIT) */
-	R0(brk, ALLOW),
-	MASKED(mmap, ALLOW, 2, PROT_EXEC, 0),
-	MASKED(mprotect, ALLOW, 2, PROT_EXEC, 0),
-	R0(munmap, ALLOW),
-	R0(mremap, ALLOW),
+	/* msg.c channels, with the fds they carry */
+	ANY(recvmsg),
+	ANY(sendmsg),
 	/*
-	 * malloc trimming, and GLIBC_TUNABLES=glibc.malloc.hugetlb=1;
-	 * nothing that changes more than our own pages
+	 * the policy's and the ca's loops (worker.c, ca.c), a relay waiting
+	 * for its ca's signature (tls_key.c), msgbuf_flush_sync(); aarch64
+	 * has only ppoll
 	 */
-	EQ(madvise, ALLOW, 2, MADV_NORMAL),
-	EQ(madvise, ALLOW, 2, MADV_DONTNEED),
-	EQ(madvise, ALLOW, 2, MADV_FREE),
-	EQ(madvise, ALLOW, 2, MADV_HUGEPAGE),
-	/* glibc and OpenSSL locks (pthread_once); no PI or wake-op */
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAIT),
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAKE),
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_REQUEUE),
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_CMP_REQUEUE),
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAIT_BITSET),
-	MASKED(futex, ALLOW, 1, FUTEX_OP_MASK, FUTEX_WAKE_BITSET),
-	/* OpenSSL RAND, arc4random, malloc's first-use randomization */
-	R0(getrandom, ALLOW),
-	/* qsort() over 1 KiB asks sysconf(_SC_PHYS_PAGES) */
-	R0(sysinfo, ALLOW),
-	/* libevent's monotonic clock, OpenSSL's time(), without the vDSO */
-	R0(clock_gettime, ALLOW),
-	R0(gettimeofday, ALLOW),
-	R0(time, ALLOW),
-	R0(exit, ALLOW),
-	R0(exit_group, ALLOW),
-	/* return from signal handlers (libevent's evsig handler) */
-	R0(rt_sigreturn, ALLOW),
-	/* abort() and raise() mask signals around tgkill */
-	R0(rt_sigprocmask, ALLOW),
+	ANY(poll),
+	ANY(ppoll),
 	/* a poll interrupted by SIGSTOP/SIGCONT resumes through this */
-	R0(restart_syscall, ALLOW),
+	ANY(restart_syscall),
 	/*
-	 * abort(): raise() asks getpid() and signals itself (see below);
-	 * OpenSSL checks getpid() for forks on every handshake
+	 * log.c: one write(2) to stderr per line (a file, a pipe, a tty or
+	 * /dev/null alike); libevent's warnings (fprintf to the unbuffered
+	 * stderr); a relay's OpenSSL socket BIO
 	 */
-	R0(getpid, ALLOW),
+	ANY(write),
+	/* spent sessions' sockets, a closed peer channel */
+	ANY(close),
 	/*
-	 * dprintf() to stderr: fstat via newfstatat(fd, "", AT_EMPTY_PATH)
-	 * (a path with AT_EMPTY_PATH still resolves, but only inside the
-	 * empty chroot), lseek(fd, 0, SEEK_CUR) to find the position, and
-	 * isatty's TCGETS when stderr is a character device like /dev/null.
+	 * malloc: brk; mmap, munmap and mremap for blocks of 128 KiB and
+	 * more, like msg.c's buffers for messages up to MSG_MAXSZ
 	 */
-	R0(fstat, ALLOW),
-	MASKED(newfstatat, ALLOW, 3, AT_EMPTY_PATH, AT_EMPTY_PATH),
-	R0(lseek, ALLOW),
-	EQ(ioctl, SCMP_ACT_ERRNO(ENOTTY), 1, TCGETS),
-	/* O_NONBLOCK and FD_CLOEXEC on fds received from the parent */
-	EQ(fcntl, ALLOW, 1, F_GETFL),
-	EQ(fcntl, ALLOW, 1, F_SETFL),
-	EQ(fcntl, ALLOW, 1, F_GETFD),
-	EQ(fcntl, ALLOW, 1, F_SETFD),
-	/* path lookups: fail, do not kill (library probes, tz, NSS) */
-	R0(open, EACCESS),
-	R0(openat, EACCESS),
-	R0(openat2, EACCESS),
-	R0(creat, EACCESS),
-	R0(stat, EACCESS),
-	R0(lstat, EACCESS),
-	MASKED(newfstatat, EACCESS, 3, AT_EMPTY_PATH, 0),
-	R0(statx, EACCESS),
-	R0(access, EACCESS),
-	R0(faccessat, EACCESS),
-	R0(faccessat2, EACCESS),
-	R0(readlink, EACCESS),
-	R0(readlinkat, EACCESS),
+	ANY(brk),
+	WITHOUT(mmap, 2, "prot", PROT_EXEC),
+	ANY(munmap),
+	IS(mremap, 3, "flags", MREMAP_MAYMOVE),
+	/* malloc, when GLIBC_TUNABLES has glibc.malloc.hugetlb=1 */
+	IS(madvise, 2, "advice", MADV_HUGEPAGE),
+	/*
+	 * OpenSSL's and glibc's locks when they unlock; nothing waits in
+	 * these single-threaded processes
+	 */
+	FUTEX(FUTEX_WAKE),
+	/* OpenSSL's RAND: handshakes, the keys' blinding in the ca */
+	ANY(getrandom),
+	/*
+	 * OpenSSL checks getpid() for forks on every handshake and
+	 * signature; abort() asks it before signalling itself
+	 */
+	ANY(getpid),
+	/*
+	 * abort(), from libevent's and OpenSSL's assertions and rules.c:
+	 * it masks signals around tgkill at itself, its thread id from
+	 * gettid
+	 */
+	ANY(rt_sigprocmask),
+	ANY(gettid),
+	SELF(tgkill, "tgid"),
+	/*
+	 * libevent's monotonic clock, OpenSSL's time(): through the vDSO,
+	 * these are the kernel's fallback when it maps none
+	 */
+	ANY(clock_gettime),
+	ANY(gettimeofday),
+	ANY(time),
+	ANY(exit_group),
+	/*
+	 * path lookups: no role makes one today; a library that probes for
+	 * a file (tz, NSS, OpenSSL) gets EACCES rather than a kill
+	 */
+	FAILS(open),
+	FAILS(openat),
+	FAILS(openat2),
+	FAILS(creat),
+	FAILS(stat),
+	FAILS(lstat),
+	FAILS(newfstatat),
+	FAILS(statx),
+	FAILS(access),
+	FAILS(faccessat),
+	FAILS(faccessat2),
+	FAILS(readlink),
+	FAILS(readlinkat),
 };
 
 /*
@@ -180,90 +205,150 @@ static const struct sandbox_rule sandbox_common[] = {
  * no dup, no address lookups.
  */
 static const struct sandbox_rule sandbox_forwarder[] = {
-	/* one stream per Docker connection, unix only */
-	EQ(socketpair, ALLOW, 0, AF_UNIX),
-	/* libevent reads and writes sockets with these; no address */
-	R0(recvfrom, ALLOW),
-	EQ(sendto, ALLOW, 4, 0),
-	/* half-close of upgraded streams, both ways */
-	R0(shutdown, ALLOW),
-	/* libevent's epoll backend; aarch64 has only epoll_pwait */
-	R0(epoll_create1, ALLOW),
-	R0(epoll_ctl, ALLOW),
-	R0(epoll_wait, ALLOW),
-	R0(epoll_pwait, ALLOW),
-	/* SO_ERROR of a TCP backend's connect; read-only */
-	R0(getsockopt, ALLOW),
+	/* one stream per Docker connection, unix only (forwarder.c) */
+	IS(socketpair, 0, "domain", AF_UNIX),
+	/* evbuffer_read() and evbuffer_write(); OpenSSL's socket BIO reads */
+	ANY(readv),
+	ANY(writev),
+	ANY(read),
 	/* evbuffer_read() sizes its reads with FIONREAD */
-	EQ(ioctl, ALLOW, 1, FIONREAD),
-	/* libevent restores handlers in event_del()/event_base_free() */
-	R0(rt_sigaction, ALLOW),
+	IS(ioctl, 1, "request", FIONREAD),
+	/* libevent's epoll backend; aarch64 has only epoll_pwait */
+	ANY(epoll_ctl),
+	ANY(epoll_wait),
+	ANY(epoll_pwait),
+	/*
+	 * an upgraded stream's half-close, either way; Docker that stopped
+	 * reading a body makes the relay's writes fail (SHUT_RD)
+	 */
+	IS(shutdown, 1, "how", SHUT_WR),
+	IS(shutdown, 1, "how", SHUT_RD),
+	/* OpenSSL sorts the backend's CA bundle (see the relay's) */
+	ANY(sysinfo),
 };
 
 /* The relay: a libevent (epoll) loop over client, listener, docker fds. */
 static const struct sandbox_rule sandbox_relay[] = {
-	/* clients on the listeners dup'd to us (accept4 with CLOEXEC) */
-	R0(accept, ALLOW),
-	R0(accept4, ALLOW),
-	/*
-	 * send()/recv() are these on Linux; MSG_NOSIGNAL writes.  send()
-	 * passes no address: a relay sends to no one its sockets are not
-	 * connected to (it holds no /dev/log socket either, see log.c).
-	 * sendmsg(2) stays open for the channels: its address is behind a
-	 * pointer seccomp cannot follow, and a relay's sockets are all
-	 * connected streams, which refuse or ignore one.
-	 */
-	R0(recvfrom, ALLOW),
-	EQ(sendto, ALLOW, 4, 0),
-	/* half-close of hijacked streams, and of refused TLS clients */
-	R0(shutdown, ALLOW),
-	/* a refused TLS client's socket outlives its session (relay_tls.c) */
-	R0(dup, ALLOW),
-	/* libevent's epoll backend; aarch64 has only epoll_pwait */
-	R0(epoll_create1, ALLOW),
-	R0(epoll_ctl, ALLOW),
-	R0(epoll_wait, ALLOW),
-	R0(epoll_pwait, ALLOW),
-	/* SO_PEERCRED of unix clients, SO_ERROR; read-only */
-	R0(getsockopt, ALLOW),
-	/* latency and liveness of long streams, nothing else */
-	R2(setsockopt, ALLOW, 1, IPPROTO_TCP, 2, TCP_NODELAY),
-	R2(setsockopt, ALLOW, 1, SOL_SOCKET, 2, SO_KEEPALIVE),
-	R2(setsockopt, ALLOW, 1, IPPROTO_TCP, 2, TCP_KEEPIDLE),
-	R2(setsockopt, ALLOW, 1, IPPROTO_TCP, 2, TCP_KEEPINTVL),
-	R2(setsockopt, ALLOW, 1, IPPROTO_TCP, 2, TCP_KEEPCNT),
-	/* peer and listener addresses for logs */
-	R0(getsockname, ALLOW),
-	R0(getpeername, ALLOW),
+	/* clients on the listeners the parent passed (relay.c) */
+	IS(accept4, 3, "flags", SOCK_NONBLOCK | SOCK_CLOEXEC),
+	/* evbuffer_read() and evbuffer_write(); OpenSSL's socket BIO reads */
+	ANY(readv),
+	ANY(writev),
+	ANY(read),
 	/* evbuffer_read() sizes its reads with FIONREAD */
-	EQ(ioctl, ALLOW, 1, FIONREAD),
-	/* libevent restores handlers in event_del()/event_base_free() */
-	R0(rt_sigaction, ALLOW),
+	IS(ioctl, 1, "request", FIONREAD),
+	/* libevent's epoll backend; aarch64 has only epoll_pwait */
+	ANY(epoll_ctl),
+	ANY(epoll_wait),
+	ANY(epoll_pwait),
+	/* half-close of hijacked streams, and of refused TLS clients */
+	IS(shutdown, 1, "how", SHUT_WR),
+	/* a refused TLS client's socket outlives its session (relay_tls.c) */
+	ANY(dup),
+	/* the client's address and a unix client's credentials, for logs */
+	ANY(getpeername),
+	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
+	/* latency of every client connection */
+	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
+	/*
+	 * OpenSSL sorts an X509_STORE (a CA bundle to verify clients
+	 * against) with qsort(), which asks sysconf(_SC_PHYS_PAGES) for
+	 * arrays over 1 KiB
+	 */
+	ANY(sysinfo),
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define LIST(a)		{ #a + sizeof("sandbox_") - 1, (a), NITEMS(a) }
+
+struct sandbox_list {
+	const char			*name;
+	const struct sandbox_rule	*rules;
+	size_t				 nrules;
+};
+
+static const struct sandbox_list sandbox_lcommon = LIST(sandbox_common);
+static const struct sandbox_list sandbox_lrelay = LIST(sandbox_relay);
+static const struct sandbox_list sandbox_lforwarder =
+    LIST(sandbox_forwarder);
+
+/* Each role's lists, in order; a role's name as moatd(8) prints it. */
+#define SANDBOX_MAXLISTS	3
+static const struct sandbox_role_def {
+	const char			*name;
+	const struct sandbox_list	*lists[SANDBOX_MAXLISTS];
+} sandbox_roles[SANDBOX_NROLES] = {
+	[SANDBOX_POLICY] =	{ "policy", { &sandbox_lcommon } },
+	[SANDBOX_RELAY] =	{ "relay", { &sandbox_lcommon,
+				    &sandbox_lrelay } },
+	[SANDBOX_CA] =		{ "ca", { &sandbox_lcommon } },
+	[SANDBOX_FORWARDER] =	{ "forwarder", { &sandbox_lcommon,
+				    &sandbox_lforwarder } },
 };
 
 #define SANDBOX_NNAMES	512
 static char	sandbox_names[SANDBOX_NNAMES][32];
 
-static void	sandbox_add(scmp_filter_ctx, const struct sandbox_rule *,
-		    size_t);
+static void	sandbox_add(scmp_filter_ctx, const struct sandbox_list *);
 static void	sandbox_debug_init(void);
 static void	sandbox_sigsys(int, siginfo_t *, void *);
 
 static void
-sandbox_add(scmp_filter_ctx ctx, const struct sandbox_rule *r, size_t n)
+sandbox_add(scmp_filter_ctx ctx, const struct sandbox_list *l)
 {
-	size_t	 i;
-	int	 rc;
+	const struct sandbox_rule	*r;
+	struct scmp_arg_cmp		 arg[2];
+	uint32_t			 action;
+	size_t				 i;
+	int				 rc;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < l->nrules; i++) {
+		r = &l->rules[i];
+		action = r->errnum ? SCMP_ACT_ERRNO(r->errnum) : SCMP_ACT_ALLOW;
+		memcpy(arg, r->arg, sizeof(arg));
+		if (r->self)
+			arg[0].datum_a = (scmp_datum_t)getpid();
 		/* A call this arch lacks (open on aarch64) never matches. */
-		rc = seccomp_rule_add_array(ctx, r[i].action, r[i].nr,
-		    r[i].argc, r[i].arg);
+		rc = seccomp_rule_add_array(ctx, action, r->nr, r->argc, arg);
 		if (rc < 0) {
 			errno = -rc;
-			fatal("%s: rule for syscall %d", __func__, r[i].nr);
+			fatal("%s: %s list: rule for %s", __func__, l->name,
+			    r->sys);
 		}
 	}
+}
+
+const char *
+sandbox_role_name(enum sandbox_role role)
+{
+	if ((unsigned int)role >= SANDBOX_NROLES)
+		return NULL;
+	return sandbox_roles[role].name;
+}
+
+int
+sandbox_entry(enum sandbox_role role, size_t n, struct sandbox_entry *e)
+{
+	const struct sandbox_list	*l;
+	size_t				 i;
+
+	if ((unsigned int)role >= SANDBOX_NROLES)
+		return -1;
+	for (i = 0; i < SANDBOX_MAXLISTS; i++) {
+		if ((l = sandbox_roles[role].lists[i]) == NULL)
+			break;
+		if (n >= l->nrules) {
+			n -= l->nrules;
+			continue;
+		}
+		e->list = l->name;
+		e->sys = l->rules[n].sys;
+		e->nr = l->rules[n].nr;
+		e->errnum = l->rules[n].errnum;
+		e->cond = l->rules[n].cond;
+		return 0;
+	}
+	return -1;
 }
 
 /*
@@ -336,8 +421,8 @@ void
 sandbox_enter(enum sandbox_role role)
 {
 	scmp_filter_ctx		 ctx;
-	struct scmp_arg_cmp	 self;
 	uint32_t		 deflt = SCMP_ACT_KILL_PROCESS;
+	size_t			 i;
 	int			 debug, rc;
 
 	if (seccomp_arch_native() != SANDBOX_ARCH)
@@ -386,34 +471,11 @@ sandbox_enter(enum sandbox_role role)
 		log_debug("%s: libseccomp cannot optimize the filter",
 		    __func__);
 
-	sandbox_add(ctx, sandbox_common,
-	    sizeof(sandbox_common) / sizeof(sandbox_common[0]));
-	/* tgkill only at ourselves: abort() */
-	self.arg = 0;
-	self.op = SCMP_CMP_EQ;
-	self.datum_a = (scmp_datum_t)getpid();
-	self.datum_b = 0;
-	if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
-	    SCMP_SYS(tgkill), 1, &self)) < 0) {
-		errno = -rc;
-		fatal("%s: tgkill rule", __func__);
-	}
-	switch (role) {
-	case SANDBOX_POLICY:
-	case SANDBOX_CA:
-		/* poll(2) loops over their channels: nothing beyond */
-		break;
-	case SANDBOX_RELAY:
-		sandbox_add(ctx, sandbox_relay,
-		    sizeof(sandbox_relay) / sizeof(sandbox_relay[0]));
-		break;
-	case SANDBOX_FORWARDER:
-		sandbox_add(ctx, sandbox_forwarder,
-		    sizeof(sandbox_forwarder) / sizeof(sandbox_forwarder[0]));
-		break;
-	default:
+	if ((unsigned int)role >= SANDBOX_NROLES)
 		fatalx("%s: unknown role %d", __func__, role);
-	}
+	for (i = 0; i < SANDBOX_MAXLISTS; i++)
+		if (sandbox_roles[role].lists[i] != NULL)
+			sandbox_add(ctx, sandbox_roles[role].lists[i]);
 	if ((rc = seccomp_load(ctx)) < 0) {
 		errno = -rc;
 		fatal("%s: seccomp_load", __func__);

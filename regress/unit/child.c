@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -56,10 +57,19 @@ say(const char *fmt, ...)
 void
 hear(const char *want)
 {
-	char	 buf[64];
-	ssize_t	 n;
+	struct iovec	 iov;
+	struct msghdr	 mh;
+	char		 buf[64];
+	ssize_t		 n;
 
-	if ((n = read(cfd, buf, sizeof(buf) - 1)) <= 0)
+	/* recvmsg(2): every role's filter allows it, read(2) and recv(2)
+	 * (recvfrom) not */
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf) - 1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if ((n = recvmsg(cfd, &mh, 0)) <= 0)
 		_exit(92);
 	buf[n] = '\0';
 	if (strcmp(buf, want) != 0)
@@ -82,6 +92,8 @@ static const struct scenario {
 	int		(*run)(const char *);
 } scenarios[] = {
 	{ "deny", sc_deny },
+	{ "abort", sc_abort },
+	{ "caloop", sc_ca_loop },
 	{ "allowed", sc_allowed },
 	{ "drop", sc_drop },
 	{ "nnp", sc_nnp },

@@ -50,6 +50,8 @@ int	sc_badchroot(const char *);
 int	sc_rootuser(const char *);
 int	sc_ctrunc(const char *);
 int	sc_deny(const char *);
+int	sc_abort(const char *);
+int	sc_ca_loop(const char *);
 int	sc_allowed(const char *);
 int	sc_nnp(const char *);
 int	sc_debug(const char *);
