@@ -226,12 +226,14 @@ _moatd:x:$IMAGE_UID:" "/etc/group"
 	    rig_docker inspect -f '{{.Id}}' "$ct"; } | grep . | LC_ALL=C sort)" \
 	    "containers after the denied docker run"
 
-	# The parent is root; the policy worker and both relays are its
-	# children, demoted to the image's user and chrooted.
+	# The parent is root; the policy worker, both forwarders and both
+	# relays are its children, demoted to the image's user and chrooted.
 	procs=$(_image_procs "$ct")
 	expect_eq "$(awk '{ $1 = $2 = ""; print }' <<<"$procs" |
 	    sed 's/^ *//' | LC_ALL=C sort)" \
 "0 0 moatd: parent
+$IMAGE_UID $IMAGE_UID moatd: forwarder[0]
+$IMAGE_UID $IMAGE_UID moatd: forwarder[1]
 $IMAGE_UID $IMAGE_UID moatd: policy
 $IMAGE_UID $IMAGE_UID moatd: relay[0]
 $IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
@@ -245,7 +247,7 @@ $IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
 		_image_check_child "$pid" "${line##* }"
 		n=$((n + 1))
 	done < <(awk '$6 != "parent" { print $1, $2, $6 }' <<<"$procs")
-	expect_eq "$n" 3 "children checked"
+	expect_eq "$n" 5 "children checked"
 
 	# Nothing died on the way, and SIGTERM (docker stop) ends it cleanly.
 	run_cmd rig_docker logs "$ct"

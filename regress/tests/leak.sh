@@ -91,7 +91,8 @@ t_leak_rss() {
 		    bad+="$role: VmRSS $kb kB -> $kb2 kB; "
 		[ "$fds2" = "$fds" ] || bad+="$role: $fds fds -> $fds2; "
 	done <<<"$before"
-	expect_eq "$n" 3 "processes measured (parent, policy, relay[0])"
+	expect_eq "$n" 4 \
+	    "processes measured (parent, policy, forwarder[0], relay[0])"
 	[ -z "$bad" ] || fail "$bad"$'\n'"before:"$'\n'"$before"$'\n'"after:\
 "$'\n'"$after"
 }

@@ -39,7 +39,7 @@ _ps_log_has() {
 
 t_privsep_compromised_relay() {
 	tid "a relay taken over gets nothing its rules do not give"
-	local port log raw events
+	local port log raw events n
 
 	[ -x "$PS_EVIL" ] || fail "$PS_EVIL: not built (make build-evil/moatd-evil)"
 	_tl_certs
@@ -108,11 +108,11 @@ t_privsep_compromised_relay() {
 	*evil-smuggled*) fail "the long body's extra bytes reached Docker" ;;
 	*evil-raw*) fail "raw bytes after the 200 reached Docker" ;;
 	esac
-	# The long body's request never completed (the stream closed with
-	# its head still queued, or after it): Docker saw one whole request
-	# there, the chunked one.
-	expect_eq "$(grep -c ' POST /containers/evil/wait$' <<<"$events")" 1 \
-	    "whole requests to the approved body endpoint"
+	# The chunked request, and the long body's approved head if it left
+	# before the stream closed (its body never did: no evil-smuggled).
+	n=$(grep -c ' POST /containers/evil/wait$' <<<"$events")
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ] ||
+	    fail "$n requests to the approved body endpoint:"$'\n'"$events"
 	# The forwarder's own chunk line (0x2c: 44 bytes) frames it as data.
 	grep -q $'2c\r\n0\r\n\r\nGET /evil-chunked' "$SCRATCH/fd/all.raw" ||
 	    fail "the chunk did not go as one chunk of data"$'\n'"$raw"
