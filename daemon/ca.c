@@ -16,16 +16,18 @@
 
 /*
  * The ca: holds the private keys and does nothing but sign for its relay
- * (relayd's design).  A relay that is taken over can ask for signatures
- * while it lives, but cannot carry the key away or use it after a
- * restart.
+ * (the listeners' keys) and its relay's forwarder (the backend's client
+ * key), relayd's design.  A relay that is taken over can ask for
+ * signatures while it lives, but cannot carry the key away or use it
+ * after a restart.
  *
  * One ca per relay, not one shared: a relay waits for each signature
  * synchronously (tls_key.c), so with a shared ca every full handshake of
  * every relay would queue behind the others' on one core, and a stuck or
  * slow relay channel would stall them all.  The cost is a few hundred
  * KiB per relay.  Like the policy worker it runs a plain poll(2) loop
- * under the strictest seccomp filter: two channels, no other descriptor.
+ * under the strictest seccomp filter: three channels (parent, relay,
+ * forwarder), no other descriptor.
  *
  * Keys are found by the SHA-256 of their public half, which the relay
  * computes from its certificate, so no numbering has to agree between
