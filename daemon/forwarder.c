@@ -424,14 +424,8 @@ stream_give(struct stream *st)
 static void
 open_fail(uint32_t sid, int err)
 {
-	struct mbuf	 m;
-
-	mbuf_init(&m);
-	mbuf_add_u32(&m, (uint32_t)err);
-	if (m.err || chan_compose(&f->relay, MSG_FWD_ERR, sid, -1, m.buf,
-	    m.len) == -1)
+	if (chan_compose_u32(&f->relay, MSG_FWD_ERR, sid, err) == -1)
 		log_warnx("relay[%d]: cannot answer", f->instance);
-	mbuf_free(&m);
 }
 
 /* The relay asks for a Docker connection: ask the parent to open one. */
@@ -501,7 +495,6 @@ stream_new(uint32_t sid, int fd)
 static void
 backend_answer(struct msg *m)
 {
-	struct mbuf	 rd;
 	uint32_t	 err;
 
 	if (f->nopening > 0)
@@ -515,8 +508,7 @@ backend_answer(struct msg *m)
 		m->fd = -1;
 		return;
 	}
-	mbuf_reader(&rd, m->data, m->datalen);
-	if (mbuf_get_u32(&rd, &err) == -1 || mbuf_end(&rd) == -1)
+	if (msg_get_u32(m, &err) == -1)
 		fatalx("bad backend error message");
 	open_fail(m->hdr.peerid, (int)err);
 }

@@ -97,38 +97,6 @@ ident_clear(struct ident *id)
 	memset(id, 0, sizeof(*id));
 }
 
-void
-ident_encode(const struct ident *id, struct mbuf *m)
-{
-	size_t	 i, n = id == NULL ? 0 : id->n;
-
-	mbuf_add_u32(m, n);
-	for (i = 0; i < n; i++) {
-		mbuf_add_str(m, id->a[i].key);
-		mbuf_add_str(m, id->a[i].value);
-	}
-}
-
-int
-ident_decode(struct mbuf *m, struct ident *id)
-{
-	char		 key[IDENT_KEY_MAX], value[IDENT_VALUE_MAX];
-	uint32_t	 n, i;
-
-	memset(id, 0, sizeof(*id));
-	if (mbuf_get_u32(m, &n) == -1 || n > IDENT_ATTRS_MAX)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (mbuf_get_str(m, key, sizeof(key)) == -1 ||
-		    mbuf_get_str(m, value, sizeof(value)) == -1 ||
-		    ident_add(id, key, value) == -1) {
-			ident_clear(id);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Append key="value" with " and \ escaped; values are printable. */
 static void
 log_quoted(char *buf, size_t sz, const char *key, const char *value)

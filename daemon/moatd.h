@@ -271,9 +271,6 @@ int	ident_add(struct ident *, const char *key, const char *value);
 /* The value of the first attribute called key, or NULL. */
 const char	*ident_get(const struct ident *, const char *key);
 void	ident_clear(struct ident *);
-void	ident_encode(const struct ident *, struct mbuf *);
-/* Strict: a bad count, key or value is -1 (and *id left empty). */
-int	ident_decode(struct mbuf *, struct ident *);
 /* " cert_subject=\"...\" cert_san=\"...\" cert_sha256=..." for the
  * request log line, or "" if there is no certificate. */
 void	ident_logstr(const struct ident *, char *, size_t);

@@ -413,8 +413,8 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		if ((fd = backend_connect(&err)) == -1) {
 			log_warnx("backend %s: %s", p->conf->backend.text,
 			    strerror(err));
-			(void)chan_compose(ch, MSG_BACKEND_ERR, m->hdr.peerid,
-			    -1, &err, sizeof(err));
+			(void)chan_compose_u32(ch, MSG_BACKEND_ERR,
+			    m->hdr.peerid, err);
 		} else
 			(void)chan_compose(ch, MSG_BACKEND_FD, m->hdr.peerid,
 			    fd, NULL, 0);
@@ -742,8 +742,8 @@ sigterm_cb(int sig, short ev, void *arg)
 	FOREACH_CHILD(c) {
 		evtimer_del(c->restart);
 		if (c->role == ROLE_RELAY)
-			(void)chan_compose(&c->ch, MSG_CTL_DRAIN, 0, -1,
-			    &deadline, sizeof(deadline));
+			(void)chan_compose_u32(&c->ch, MSG_CTL_DRAIN, 0,
+			    deadline);
 	}
 	p->stop_timer = evtimer_new(p->base, stop_timeout_cb, NULL);
 	timer_in(p->stop_timer, deadline + 2, 0);

@@ -823,12 +823,8 @@ send_head(struct session *s, const char *head, size_t hl)
 		return;
 	}
 	mbuf_init(&m);
-	mbuf_add_u32(&m, s->lid);
-	mbuf_add_str(&m, s->peer);
-	ident_encode(s->ident, &m);
-	mbuf_add_data(&m, head, hl);
 	s->ctr = ++r->ctr;
-	mbuf_add_u64(&m, s->ctr);
+	(void)policy_req_encode(&m, head, hl, s->ctr);
 	/*
 	 * Reading stays on: what the client sends meanwhile waits in the
 	 * buffer (bounded by the read watermark) for its own verdict, and
@@ -1854,9 +1850,8 @@ drain(const struct msg *m)
 	uint32_t	 deadline;
 	size_t		 i;
 
-	if (m->datalen != sizeof(deadline))
+	if (msg_get_u32(m, &deadline) == -1)
 		fatalx("bad drain message");
-	memcpy(&deadline, m->data, sizeof(deadline));
 	r->draining = 1;
 	for (i = 0; i < r->nlisteners; i++) {
 		event_del(r->listeners[i].ev);
@@ -1878,7 +1873,6 @@ drain(const struct msg *m)
 static void
 fwd_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
-	struct mbuf	 rd;
 	uint32_t	 err;
 
 	switch (m->hdr.type) {
@@ -1888,9 +1882,7 @@ fwd_dispatch(struct chan *ch, struct msg *m, void *arg)
 		m->fd = -1;
 		return;
 	case MSG_FWD_ERR:
-		mbuf_reader(&rd, m->data, m->datalen);
-		if (m->fd != -1 || mbuf_get_u32(&rd, &err) == -1 ||
-		    mbuf_end(&rd) == -1)
+		if (m->fd != -1 || msg_get_u32(m, &err) == -1)
 			fatalx("bad stream error from the forwarder");
 		backend_fd(m->hdr.peerid, -1, (int)err);
 		return;

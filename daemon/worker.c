@@ -89,35 +89,18 @@ approve(int i, uint64_t ctr, struct verdict *v)
 static void
 answer(int i, struct msg *m)
 {
-	struct mbuf	 r, out;
+	struct mbuf	 out;
 	struct verdict	 v;
 	const void	*head;
 	size_t		 headlen;
-	uint32_t	 listener;
 	uint64_t	 ctr;
-	char		 peer[256];
-	struct ident	 who;
 
-	/*
-	 * who: the client's verified identity (TLS), for rules to come
-	 * that select by it; decoded strictly today, used by no rule yet.
-	 */
-	mbuf_reader(&r, m->data, m->datalen);
-	if (mbuf_get_u32(&r, &listener) == -1 ||
-	    mbuf_get_str(&r, peer, sizeof(peer)) == -1 ||
-	    ident_decode(&r, &who) == -1) {
+	if (policy_req_decode(m->data, m->datalen, &head, &headlen, &ctr) ==
+	    -1) {
 		log_warnx("relay[%d]: bad policy request", i);
 		relay_close(i);
 		return;
 	}
-	if (mbuf_get_data(&r, &head, &headlen) == -1 ||
-	    mbuf_get_u64(&r, &ctr) == -1 || mbuf_end(&r) == -1) {
-		ident_clear(&who);
-		log_warnx("relay[%d]: bad policy request", i);
-		relay_close(i);
-		return;
-	}
-	ident_clear(&who);
 	if (w->cc.rs == NULL) {
 		memset(&v, 0, sizeof(v));
 		v.kind = VERDICT_BAD;

@@ -315,5 +315,10 @@ struct mbuf;
 
 int	verdict_encode(const struct verdict *, struct mbuf *);
 int	verdict_decode(struct mbuf *, struct verdict *);
+/* MSG_POLICY_REQ: the head and the relay's counter.  0 or -1. */
+int	policy_req_encode(struct mbuf *, const char *head, size_t len,
+	    uint64_t ctr);
+int	policy_req_decode(const void *, size_t, const void **head,
+	    size_t *headlen, uint64_t *ctr);
 
 #endif /* MOATD_POLICY_H */

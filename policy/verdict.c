@@ -95,3 +95,30 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	v->fieldslen = fieldslen;
 	return 0;
 }
+
+/*
+ * MSG_POLICY_REQ, relay to policy worker: the head as the client sent it
+ * and the relay's counter for it (the approval's, fwd.h).  Nothing else:
+ * the worker decides on the head alone.
+ */
+int
+policy_req_encode(struct mbuf *m, const char *head, size_t len,
+    uint64_t ctr)
+{
+	mbuf_add_data(m, head, len);
+	mbuf_add_u64(m, ctr);
+	return m->err ? -1 : 0;
+}
+
+int
+policy_req_decode(const void *buf, size_t len, const void **head,
+    size_t *headlen, uint64_t *ctr)
+{
+	struct mbuf	 m;
+
+	mbuf_reader(&m, buf, len);
+	if (mbuf_get_data(&m, head, headlen) == -1 ||
+	    mbuf_get_u64(&m, ctr) == -1 || mbuf_end(&m) == -1)
+		return -1;
+	return 0;
+}

@@ -142,6 +142,31 @@ chan_close(struct chan *ch)
 		close(fd);
 }
 
+/* A message whose payload is one u32 (an errno, a deadline). */
+int
+chan_compose_u32(struct chan *ch, uint32_t type, uint32_t peerid,
+    uint32_t v)
+{
+	struct mbuf	 m;
+	int		 rv;
+
+	mbuf_init(&m);
+	mbuf_add_u32(&m, v);
+	rv = m.err ? -1 : chan_compose(ch, type, peerid, -1, m.buf, m.len);
+	mbuf_free(&m);
+	return rv;
+}
+
+/* Its reader: 0, or -1 when the payload is not exactly one u32. */
+int
+msg_get_u32(const struct msg *msg, uint32_t *v)
+{
+	struct mbuf	 m;
+
+	mbuf_reader(&m, msg->data, msg->datalen);
+	return mbuf_get_u32(&m, v) == -1 || mbuf_end(&m) == -1 ? -1 : 0;
+}
+
 /* For the log: what a message is, by name. */
 const char *
 msg_type_name(uint32_t type)

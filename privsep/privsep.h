@@ -189,6 +189,11 @@ void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
 int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
 	    const void *, size_t);
 void	chan_close(struct chan *);
+/* A message of one u32 (MSG_BACKEND_ERR, MSG_FWD_ERR, MSG_CTL_DRAIN), and
+ * its reader: 0, or -1 for any other payload. */
+int	chan_compose_u32(struct chan *, uint32_t type, uint32_t peerid,
+	    uint32_t);
+int	msg_get_u32(const struct msg *, uint32_t *);
 /* The name of a message type, for logs ("an unknown message" if none). */
 const char	*msg_type_name(uint32_t);
 

@@ -93,18 +93,12 @@ approval(const char *head, uint64_t *ctr, struct verdict *v)
 {
 	struct mbuf	 m, rd;
 	struct msg	 ans;
-	struct ident	 id;
 	uint32_t	 sid = ++e_sid;
 	int		 rv = -1;
 
-	memset(&id, 0, sizeof(id));
 	*ctr = ++e_ctr;
 	mbuf_init(&m);
-	mbuf_add_u32(&m, 0);
-	mbuf_add_str(&m, "evil");
-	ident_encode(&id, &m);
-	mbuf_add_data(&m, head, strlen(head));
-	mbuf_add_u64(&m, *ctr);
+	(void)policy_req_encode(&m, head, strlen(head), *ctr);
 	if (!m.err && send_msg(e_policy, MSG_POLICY_REQ, sid, m.buf,
 	    m.len) == 0 && wait_msg(e_policy, MSG_POLICY_VERDICT, sid, &ans,
 	    WAIT_MS) == 0) {
