@@ -81,6 +81,7 @@ struct stream {
 	int			 d_eof;
 	int			 u_eof;
 	int			 d_shut;	/* our write side to Docker shut */
+	int			 d_wfail;	/* Docker takes no more */
 	int			 u_shut;
 	int			 connecting;	/* TLS: handshake first */
 	int			 relay_fd;	/* its end, until sent */
@@ -225,6 +226,11 @@ stream_up(struct stream *st)
 	uint32_t	 type, len;
 	void		*p;
 
+	if (st->d_wfail) {
+		/* The relay learns it from its failing writes (d_event_cb). */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (evbuffer_get_length(in) >= FWD_HDRLEN) {
 		if (evbuffer_get_length(bufferevent_get_output(st->d)) >=
 		    FWD_HIGH) {
@@ -316,20 +322,33 @@ stream_down(struct stream *st)
 		bufferevent_disable(st->d, EV_READ);
 }
 
+/* Bytes came in on one side: move them to the other. */
 static void
-u_read_cb(struct bufferevent *bev, void *arg)
-{
-	stream_up(arg);
-}
-
-static void
-u_write_cb(struct bufferevent *bev, void *arg)
+read_cb(struct bufferevent *bev, void *arg)
 {
 	struct stream	*st = arg;
 
-	if (!st->d_eof)
-		bufferevent_enable(st->d, EV_READ);
-	stream_down(st);
+	if (bev == st->u)
+		stream_up(st);
+	else
+		stream_down(st);
+}
+
+/* Room on one side: the other may read again. */
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct stream	*st = arg;
+
+	if (bev == st->u) {
+		if (!st->d_eof)
+			bufferevent_enable(st->d, EV_READ);
+		stream_down(st);
+	} else {
+		if (!st->u_eof)
+			bufferevent_enable(st->u, EV_READ);
+		stream_up(st);
+	}
 	shut_check(st);
 }
 
@@ -344,23 +363,6 @@ u_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	st->u_eof = 1;
-	stream_up(st);
-	shut_check(st);
-}
-
-static void
-d_read_cb(struct bufferevent *bev, void *arg)
-{
-	stream_down(arg);
-}
-
-static void
-d_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct stream	*st = arg;
-
-	if (!st->u_eof)
-		bufferevent_enable(st->u, EV_READ);
 	stream_up(st);
 	shut_check(st);
 }
@@ -390,6 +392,7 @@ d_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * sending the body.  The answer comes on the read side.
 		 */
 		st->up = UP_DEAD;
+		st->d_wfail = 1;
 		evbuffer_drain(bufferevent_get_output(st->d),
 		    evbuffer_get_length(bufferevent_get_output(st->d)));
 		bufferevent_disable(st->u, EV_READ);
@@ -476,8 +479,8 @@ stream_new(uint32_t sid, int fd)
 	f->nfds += 3;
 	bufferevent_set_max_single_read(st->u, 64 * 1024);
 	bufferevent_set_max_single_write(st->u, 64 * 1024);
-	bufferevent_setcb(st->d, d_read_cb, d_write_cb, d_event_cb, st);
-	bufferevent_setcb(st->u, u_read_cb, u_write_cb, u_event_cb, st);
+	bufferevent_setcb(st->d, read_cb, write_cb, d_event_cb, st);
+	bufferevent_setcb(st->u, read_cb, write_cb, u_event_cb, st);
 	/* Room for one whole frame, never more than two. */
 	bufferevent_setwatermark(st->u, EV_READ, 0,
 	    2 * (FWD_HDRLEN + FWD_FRAME_MAX));
