@@ -93,29 +93,27 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	return 0;
 }
 
-/* Printable ASCII, no space: an Upgrade token, a method. */
+/* CetusGuard's method syntax, 1*%x41-5A: all the head parser takes. */
 static int
-is_token(const char *p)
+is_upper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* Not empty, and every byte ok: a method, an Upgrade token. */
+static int
+all_of(const char *p, int (*ok)(unsigned char))
 {
 	if (*p == '\0')
 		return 0;
 	for (; *p != '\0'; p++)
-		if (!http_tchar(*p))
+		if (!ok(*p))
 			return 0;
 	return 1;
 }
 
-/* 1 + 'A'-'Z' (CetusGuard's method syntax, all the head parser takes). */
-static int
-is_method(const char *m)
-{
-	if (*m == '\0')
-		return 0;
-	for (; *m != '\0'; m++)
-		if (*m < 'A' || *m > 'Z')
-			return 0;
-	return 1;
-}
+#define is_method(m)	all_of((m), is_upper)
+#define is_token(t)	all_of((t), http_tchar)
 
 /* Printed in the log and in a 4xx/5xx body: visible ASCII and space. */
 static int
