@@ -31,7 +31,10 @@
  *  - DENY: status 403; BAD: status 400-599, no keep-alive; neither
  *    carries a rule, fields or an upgrade.
  * The seeds in corpus/verdict/ are verdict_encode() of policy_decide()
- * over a few heads (allow, deny, bad, upgrade, chunked, fields).
+ * over the heads in seeds[] (allow, deny, bad, upgrade, chunked,
+ * fields); when the wire format changes, write them again with
+ *	FUZZ_VERDICT_SEEDS=regress/fuzz/corpus/verdict \
+ *	    regress/fuzz/out/bin/fuzz_verdict -runs=0
  *
  * FUZZ_SOURCES: policy/verdict.c privsep/msg.c policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c daemon/log.c
  */
@@ -47,6 +50,7 @@
 
 #define CHECK(x)	do { if (!(x)) abort(); } while (0)
 
+int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* The built-ins, plus what a docker ps / start / stop / attach needs. */
@@ -79,6 +83,75 @@ setup(void)
 		abort();
 	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
 		abort();
+}
+
+static const struct {
+	const char	*name;
+	const char	*head;
+} seeds[] = {
+	{ "ping", "GET /_ping HTTP/1.1\r\nHost: d\r\n"
+	    "User-Agent: Docker-Client/24\r\n\r\n" },
+	{ "ps", "GET /v1.43/containers/json?all=1 HTTP/1.1\r\nHost: d\r\n"
+	    "Accept: application/json\r\n\r\n" },
+	{ "start", "POST /v1.43/containers/web%2D1/start HTTP/1.1\r\n"
+	    "Host: d\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n" },
+	{ "attach", "POST /v1.43/containers/abc123/attach?stream=1&stdin=1 "
+	    "HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\n"
+	    "Upgrade: tcp\r\n\r\n" },
+	{ "ws", "GET /containers/abc/attach/ws HTTP/1.1\r\nHost: d\r\n"
+	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n" },
+	{ "archive", "PUT /containers/abc/archive?path=/tmp HTTP/1.1\r\n"
+	    "Host: d\r\nContent-Type: application/x-tar\r\n"
+	    "Transfer-Encoding: chunked\r\nX-Registry-Auth: e30=\r\n\r\n" },
+	{ "deny", "POST /containers/create HTTP/1.1\r\nHost: d\r\n"
+	    "Content-Length: 10\r\n\r\n" },
+	{ "deny10", "DELETE /containers/a%20b HTTP/1.0\r\n"
+	    "Connection: keep-alive\r\n\r\n" },
+	{ "bad", "GET /a/../.. HTTP/1.1\r\nHost: d\r\n\r\n" },
+	{ "bad501", "get / HTTP/1.1\r\nHost: d\r\n\r\n" },
+};
+
+/* Write the seed corpus into dir: honest verdicts that pass the check. */
+static void
+write_seeds(const char *dir)
+{
+	struct verdict	 v;
+	struct mbuf	 m;
+	char		 fn[1024];
+	FILE		*f;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		policy_decide(rs, NULL, seeds[i].head, strlen(seeds[i].head),
+		    &v);
+		CHECK(verdict_check(&v, rs) == 1);
+		mbuf_init(&m);
+		CHECK(verdict_encode(&v, &m) == 0);
+		snprintf(fn, sizeof(fn), "%s/%s", dir, seeds[i].name);
+		CHECK((f = fopen(fn, "w")) != NULL);
+		CHECK(fwrite(m.buf, 1, m.len, f) == m.len);
+		CHECK(fclose(f) == 0);
+		mbuf_free(&m);
+		verdict_clear(&v);
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char	*dir;
+
+	(void)argc;
+	(void)argv;
+	setup();
+	if ((dir = getenv("FUZZ_VERDICT_SEEDS")) != NULL) {
+		write_seeds(dir);
+		exit(0);
+	}
+	return 0;
 }
 
 /* The rule's own method list and regular expression, not rule_match(). */
@@ -235,8 +308,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct verdict	 v;
 	struct mbuf		 m;
 
-	if (rs == NULL)
-		setup();
 	mbuf_reader(&m, data, size);
 	if (verdict_decode(&m, &v) == -1) {
 		verdict_clear(&v);
