@@ -625,79 +625,6 @@ session_free(struct session *s)
 		exit(0);
 }
 
-static int
-visible(const char *p, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Header lines from the policy: "Name: value\r\n", nothing we write. */
-static int
-fields_valid(const char *f, size_t len)
-{
-	static const char *ours[] = { "host", "content-length",
-	    "transfer-encoding", "connection", "upgrade", "keep-alive",
-	    "te", "trailer" };
-	const char	*end, *colon, *p;
-	size_t		 i, nl;
-
-	while (len > 0) {
-		if ((end = memmem(f, len, "\r\n", 2)) == NULL)
-			return 0;
-		if ((colon = memchr(f, ':', end - f)) == NULL || colon == f)
-			return 0;
-		nl = colon - f;
-		for (p = f; p < colon; p++)
-			if (!http_tchar(*p))
-				return 0;
-		for (p = colon + 1; p < end; p++)
-			if (((unsigned char)*p < 0x20 && *p != '\t') ||
-			    *p == 0x7f)
-				return 0;
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-			if (strlen(ours[i]) == nl &&
-			    strncasecmp(f, ours[i], nl) == 0)
-				return 0;
-		len -= end + 2 - f;
-		f = end + 2;
-	}
-	return 1;
-}
-
-/*
- * The monitor principle: a compromised policy worker can approve only
- * what the rules already allow.  The rule it names must exist here, list
- * the method and match the decoded canonical path, and the target we
- * forward must be the canonical encoding of that path (plus a clean
- * query), which Docker decodes back to exactly the path matched.
- */
-static int
-verdict_verify(const struct verdict *v)
-{
-	size_t	 pl = strlen(v->path);
-	int	 i;
-
-	if (r->cc.rs == NULL || v->rule < 0 ||
-	    (size_t)v->rule >= r->cc.rs->nrules)
-		return 0;
-	for (i = 0; v->method[i] != '\0'; i++)
-		if (v->method[i] < 'A' || v->method[i] > 'Z')
-			return 0;
-	if (i == 0 || !canon_verify(v->path, v->target))
-		return 0;
-	if (v->hijack && (v->upgrade_proto[0] == '\0' ||
-	    !visible(v->upgrade_proto, strlen(v->upgrade_proto))))
-		return 0;
-	if (!fields_valid(v->fields, v->fieldslen))
-		return 0;
-	return rule_match(r->cc.rs, v->rule, v->method, v->path, pl) == 1;
-}
-
 static void
 deny(struct session *s)
 {
@@ -737,26 +664,32 @@ got_verdict(struct session *s, struct verdict *v)
 {
 	struct bufferevent	*bev;
 	char			 path[CANON_PATH_MAX];
+	char			 method[3 * RULE_METHOD_MAX];
 
 	s->v = v;
+	/* The monitor principle, and a refusal is a 4xx/5xx (verdict.c). */
+	if (!verdict_check(v, r->cc.rs)) {
+		(void)canon_path_encode(v->method, method, sizeof(method));
+		(void)canon_path_encode(v->path, path, sizeof(path));
+		log_warnx("client=%s: verdict for %s %s failed the relay's "
+		    "check; denied", s->peer, method, path);
+		/* Nothing unchecked in the log line, and no reuse. */
+		strlcpy(v->method, method, sizeof(v->method));
+		v->why[0] = '\0';
+		v->rule = -1;
+		v->keepalive = 0;
+		deny(s);
+		return;
+	}
 	switch (v->kind) {
 	case VERDICT_BAD:
-		reply_error(s, v->status ? v->status : 400,
-		    v->why[0] ? v->why : "bad request");
+		reply_error(s, v->status, v->why[0] ? v->why : "bad request");
 		return;
 	case VERDICT_DENY:
 		deny(s);
 		return;
 	case VERDICT_ALLOW:
 		break;
-	}
-	if (!verdict_verify(v)) {
-		(void)canon_path_encode(v->path, path, sizeof(path));
-		log_warnx("client=%s: verdict for %s %s failed the relay's "
-		    "check; denied", s->peer, v->method, path);
-		v->rule = -1;
-		deny(s);
-		return;
 	}
 	if (!v->hasmac) {
 		reply_error(s, 503, "the policy worker gave no approval");

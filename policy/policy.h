@@ -85,8 +85,8 @@ int		 ruleset_add_builtin(struct ruleset *, rules_errfn, void *);
 int		 ruleset_match(struct ruleset *, const char *method,
 		    const char *path, size_t pathlen);
 /* 1 when rule idx lists method and matches path, 0 if not, or < 0. */
-int		 rule_match(struct ruleset *, size_t idx, const char *method,
-		    const char *path, size_t pathlen);
+int		 rule_match(const struct ruleset *, size_t idx,
+		    const char *method, const char *path, size_t pathlen);
 /*
  * "source:line METHODS expanded-pattern" (for moatd -n) into buf, NUL
  * terminated and truncated to len; returns the full length, as snprintf.
@@ -320,5 +320,7 @@ int	policy_req_encode(struct mbuf *, const char *head, size_t len,
 	    uint64_t ctr);
 int	policy_req_decode(const void *, size_t, const void **head,
 	    size_t *headlen, uint64_t *ctr);
+/* verdict.c: the relay's re-check of a verdict (see there); 1 if good. */
+int	verdict_check(const struct verdict *, const struct ruleset *);
 
 #endif /* MOATD_POLICY_H */

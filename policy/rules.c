@@ -482,13 +482,13 @@ rule_has_method(const struct rule *r, const char *method)
  * tell the admin which rule is too expensive for which path.
  */
 int
-rule_match(struct ruleset *rs, size_t idx, const char *method,
+rule_match(const struct ruleset *rs, size_t idx, const char *method,
     const char *path, size_t pathlen)
 {
-	struct rule	*r;
-	PCRE2_UCHAR	 msg[128];
-	char		 q[RULES_QUOTE_SIZE], line[RULES_QUOTE_SIZE + 512];
-	int		 rc;
+	const struct rule	*r;
+	PCRE2_UCHAR		 msg[128];
+	char			 q[RULES_QUOTE_SIZE], line[RULES_QUOTE_SIZE + 512];
+	int			 rc;
 
 	if (idx >= rs->nrules)
 		return RULE_ERROR;

@@ -15,13 +15,17 @@
  */
 
 /*
- * The verdict on the wire, policy worker to relay.  The relay trusts
- * none of it blindly: it re-checks the rule and the target (relay.c), and
- * every string is length-checked and NUL-free here.
+ * The verdict on the wire, policy worker to relay, and the relay's
+ * re-check of it.  The relay trusts none of it blindly: every string is
+ * length-checked and NUL-free after verdict_decode(), and
+ * verdict_check() holds it to what the rules allow and to what an honest
+ * policy_decide() can produce.
  */
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mbuf.h"
 #include "policy.h"
@@ -77,7 +81,7 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	memcpy(v->mac, mac, maclen);
 	if (kind < VERDICT_ALLOW || kind > VERDICT_BAD ||
 	    framing > FRAMING_CHUNKED || minor > 1 || status > 599 ||
-	    fieldslen > VERDICT_FIELDS_MAX)
+	    rule > INT_MAX || fieldslen > VERDICT_FIELDS_MAX)
 		return -1;
 	v->kind = kind;
 	v->status = status;
@@ -120,5 +124,179 @@ policy_req_decode(const void *buf, size_t len, const void **head,
 	if (mbuf_get_data(&m, head, headlen) == -1 ||
 	    mbuf_get_u64(&m, ctr) == -1 || mbuf_end(&m) == -1)
 		return -1;
+	return 0;
+}
+
+/* CetusGuard's method syntax, 1*%x41-5A: all the head parser takes. */
+static int
+is_upper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* Not empty, and every byte ok: a method, an Upgrade token. */
+static int
+all_of(const char *p, int (*ok)(unsigned char))
+{
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!ok(*p))
+			return 0;
+	return 1;
+}
+
+#define is_method(m)	all_of((m), is_upper)
+#define is_token(t)	all_of((t), http_tchar)
+
+/* Printed in the log and in a 4xx/5xx body: visible ASCII and space. */
+static int
+is_text(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* NUL-terminated within its array (verdict_decode() ensures it). */
+#define TERMINATED(a)	(memchr((a), '\0', sizeof(a)) != NULL)
+
+/*
+ * Header lines from the policy: "Name: value\r\n" each, the name a
+ * token, the value without CTLs (HTAB aside), and never a field the
+ * relay writes itself or a hop-by-hop one.  Expect (100-continue only)
+ * only when the verdict says so.
+ */
+static int
+fields_valid(const char *f, size_t len, int expect_continue)
+{
+	static const char *const ours[] = { "host", "content-length",
+	    "transfer-encoding", "connection", "upgrade", "keep-alive",
+	    "te", "trailer", "proxy-connection", "proxy-authorization",
+	    "proxy-authenticate" };
+	const char	*end, *colon, *p;
+	size_t		 i, nl;
+
+	if ((f == NULL) != (len == 0) || len > VERDICT_FIELDS_MAX)
+		return 0;
+	while (len > 0) {
+		if ((end = memmem(f, len, "\r\n", 2)) == NULL)
+			return 0;
+		if ((colon = memchr(f, ':', end - f)) == NULL || colon == f)
+			return 0;
+		nl = colon - f;
+		for (p = f; p < colon; p++)
+			if (!http_tchar(*p))
+				return 0;
+		for (p = colon + 1; p < end; p++)
+			if (((unsigned char)*p < 0x20 && *p != '\t') ||
+			    *p == 0x7f)
+				return 0;
+		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			if (strlen(ours[i]) == nl &&
+			    strncasecmp(f, ours[i], nl) == 0)
+				return 0;
+		if (nl == 6 && strncasecmp(f, "expect", nl) == 0 &&
+		    !expect_continue)
+			return 0;
+		len -= end + 2 - f;
+		f = end + 2;
+	}
+	return 1;
+}
+
+/* What every kind shares: the framing the relay reads the body by. */
+static int
+common_valid(const struct verdict *v)
+{
+	if (!TERMINATED(v->method) || !TERMINATED(v->path) ||
+	    !TERMINATED(v->target) || !TERMINATED(v->upgrade_proto) ||
+	    !TERMINATED(v->why) || !is_text(v->why))
+		return 0;
+	if (v->minor != 0 && v->minor != 1)
+		return 0;
+	switch (v->framing) {
+	case FRAMING_NONE:
+		return v->length == 0;
+	case FRAMING_LENGTH:
+		/* http_parse_length(): at most HTTP_LENGTH_DIGITS digits */
+		return v->length < 1000000000000000000ULL;
+	case FRAMING_CHUNKED:
+		/* Transfer-Encoding on HTTP/1.0 is refused */
+		return v->length == 0 && v->minor == 1;
+	}
+	return 0;
+}
+
+static int
+allow_valid(const struct verdict *v, const struct ruleset *rs)
+{
+	if (v->status != 0 || rs == NULL || v->rule < 0 ||
+	    (size_t)v->rule >= rs->nrules)
+		return 0;
+	if (!is_method(v->method) || !canon_verify(v->path, v->target))
+		return 0;
+	/* Upgrade only with a token to put on the Upgrade line, and only
+	 * on HTTP/1.1; the token is there exactly when it is asked for. */
+	if (v->hijack != (v->upgrade_proto[0] != '\0'))
+		return 0;
+	if (v->hijack && (!is_token(v->upgrade_proto) || v->minor != 1))
+		return 0;
+	if (v->expect_continue && v->minor != 1)
+		return 0;
+	if (!fields_valid(v->fields, v->fieldslen, v->expect_continue))
+		return 0;
+	return rule_match(rs, v->rule, v->method, v->path,
+	    strlen(v->path)) == 1;
+}
+
+/* A refusal: nothing in it may reach Docker. */
+static int
+refusal_valid(const struct verdict *v)
+{
+	if (v->rule != -1 || v->hijack || v->fields != NULL ||
+	    v->fieldslen != 0)
+		return 0;
+	if (v->upgrade_proto[0] != '\0' && !is_token(v->upgrade_proto))
+		return 0;
+	if (v->kind == VERDICT_DENY)
+		return v->status == 403 && is_method(v->method) &&
+		    canon_verify(v->path, v->target);
+	/* BAD: method and path only as far as they were parsed (logged);
+	 * the connection closes after the answer. */
+	if (v->status < 400 || v->status > 599 || v->keepalive)
+		return 0;
+	if (v->method[0] != '\0' && !is_method(v->method))
+		return 0;
+	return v->path[0] == '\0' || (v->path[0] == '/' && is_text(v->path));
+}
+
+/*
+ * The monitor principle: a compromised policy worker can get only what
+ * the rules already allow.  An ALLOW names a rule that exists in rs,
+ * lists the method and matches the decoded canonical path, and the target
+ * forwarded is the canonical encoding of that path (plus a clean query),
+ * which Docker decodes back to exactly the path matched; its fields,
+ * framing and upgrade are consistent and carry nothing the relay writes
+ * itself.  A DENY or BAD carries nothing that could be forwarded.  A
+ * refusal's status is 403 for DENY and 400-599 for BAD: any other (a
+ * 0, 1xx, 2xx, 3xx or 6xx) fails the check, so the relay never sends a
+ * refusal that a client could take for success (the relay then answers
+ * 403 and closes, as for any verdict that fails).  Pure: no globals, no
+ * I/O (rule_match() only logs a PCRE2 limit).  1 when v passes, else 0.
+ */
+int
+verdict_check(const struct verdict *v, const struct ruleset *rs)
+{
+	if (!common_valid(v))
+		return 0;
+	switch (v->kind) {
+	case VERDICT_ALLOW:
+		return allow_valid(v, rs);
+	case VERDICT_DENY:
+	case VERDICT_BAD:
+		return refusal_valid(v);
+	}
 	return 0;
 }
