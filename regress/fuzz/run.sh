@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 CC=${FUZZ_CC:-clang}
 pkgs="libbsd-overlay libssl libcrypto libpcre2-8 libevent_core libseccomp"
 # fuzz_parse links the generated parser.
-make -s daemon/parse.c || exit 1
+make -s build/gen/parse.c || exit 1
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Idaemon -Iprivsep -Ipolicy -DMOATD_VERSION=\"0\" \
