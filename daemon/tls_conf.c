@@ -692,6 +692,23 @@ tls_config_keep_listeners(struct moat_config *nc, struct moat_config *old)
 	nc->nlisteners = old->nlisteners;
 }
 
+/* A block's CA bundle or CRL: its own message, after MSG_CFG_TLS. */
+static int
+send_pem(struct msgbuf *mb, uint32_t type, uint32_t target, uint32_t gen,
+    const void *pem, size_t len)
+{
+	struct mbuf	 m;
+	int		 rv = 0;
+
+	mbuf_init(&m);
+	mbuf_add_u32(&m, target);
+	mbuf_add_data(&m, pem, len);
+	if (m.err || msg_compose(mb, type, gen, -1, m.buf, m.len) == -1)
+		rv = -1;
+	mbuf_free(&m);
+	return rv;
+}
+
 static int
 send_block(struct msgbuf *mb, const struct moat_tls *t, uint32_t target,
     uint32_t gen)
@@ -713,24 +730,12 @@ send_block(struct msgbuf *mb, const struct moat_tls *t, uint32_t target,
 	if (m.err || msg_compose(mb, MSG_CFG_TLS, gen, -1, m.buf, m.len) == -1)
 		rv = -1;
 	mbuf_free(&m);
-	if (rv == 0 && t->ca_len > 0) {
-		mbuf_init(&m);
-		mbuf_add_u32(&m, target);
-		mbuf_add_data(&m, t->ca_pem, t->ca_len);
-		if (m.err || msg_compose(mb, MSG_CFG_TLS_CA, gen, -1, m.buf,
-		    m.len) == -1)
-			rv = -1;
-		mbuf_free(&m);
-	}
-	if (rv == 0 && t->crl_len > 0) {
-		mbuf_init(&m);
-		mbuf_add_u32(&m, target);
-		mbuf_add_data(&m, t->crl_pem, t->crl_len);
-		if (m.err || msg_compose(mb, MSG_CFG_TLS_CRL, gen, -1, m.buf,
-		    m.len) == -1)
-			rv = -1;
-		mbuf_free(&m);
-	}
+	if (rv == 0 && t->ca_len > 0)
+		rv = send_pem(mb, MSG_CFG_TLS_CA, target, gen, t->ca_pem,
+		    t->ca_len);
+	if (rv == 0 && t->crl_len > 0)
+		rv = send_pem(mb, MSG_CFG_TLS_CRL, target, gen, t->crl_pem,
+		    t->crl_len);
 	return rv;
 }
 
