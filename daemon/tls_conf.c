@@ -276,9 +276,7 @@ static int
 read_file(const char *path, char **bufp, size_t *lenp)
 {
 	struct stat	 st;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
+	const char	*why;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -292,24 +290,13 @@ read_file(const char *path, char **bufp, size_t *lenp)
 		close(fd);
 		return -1;
 	}
-	if ((buf = malloc(st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s: read", path);
-			freezero(buf, st.st_size + 1);
-			close(fd);
-			return -1;
-		}
-		off += n;
+	if (read_fd_all(fd, st.st_size, bufp, &why) == -1) {
+		log_warnx("%s: read: %s", path, why);
+		close(fd);
+		return -1;
 	}
 	close(fd);
-	buf[off] = '\0';
-	*bufp = buf;
-	*lenp = off;
+	*lenp = st.st_size;
 	return 0;
 }
 
