@@ -196,6 +196,36 @@ config_add_rules_text(struct moat_config *c, const char *name,
 }
 
 /*
+ * The size bytes of the regular file open on fd, NUL-terminated, in a
+ * new *bufp.  0, or -1 with *why set.
+ */
+int
+read_fd_all(int fd, size_t size, char **bufp, const char **why)
+{
+	char		*buf;
+	ssize_t		 n;
+	size_t		 off = 0;
+
+	if ((buf = malloc(size + 1)) == NULL)
+		fatal("%s", __func__);
+	while (off < size) {
+		n = read(fd, buf + off, size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*why = n == 0 ? "file shrank while read" :
+			    strerror(errno);
+			freezero(buf, size + 1);
+			return -1;
+		}
+		off += n;
+	}
+	buf[off] = '\0';
+	*bufp = buf;
+	return 0;
+}
+
+/*
  * Read a rules file from an open descriptor (the caller may have checked
  * who owns it first); the source is named name.  0, or -1 with *why set.
  */
@@ -206,8 +236,6 @@ config_add_rules_fd(struct moat_config *c, int fd, const char *name,
 	static char	 toobig[64];
 	struct stat	 st;
 	char		*buf;
-	ssize_t		 n;
-	size_t		 off = 0;
 
 	if (fstat(fd, &st) == -1) {
 		*why = strerror(errno);
@@ -219,22 +247,9 @@ config_add_rules_fd(struct moat_config *c, int fd, const char *name,
 		*why = toobig;
 		return -1;
 	}
-	if ((buf = malloc(st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*why = n == 0 ? "file shrank while read" :
-			    strerror(errno);
-			free(buf);
-			return -1;
-		}
-		off += n;
-	}
-	buf[off] = '\0';
-	if (add_source(c, name, buf, off, 1) == -1)
+	if (read_fd_all(fd, st.st_size, &buf, why) == -1)
+		return -1;
+	if (add_source(c, name, buf, st.st_size, 1) == -1)
 		fatal("%s", __func__);
 	return 0;
 }

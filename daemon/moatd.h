@@ -141,6 +141,7 @@ int	config_add_rules_text(struct moat_config *, const char *name,
 	    const char *text);
 int	config_add_rules_file(struct moat_config *, const char *path);
 /* Read rules from an open file named name: 0, or -1 with *why set. */
+int	read_fd_all(int, size_t, char **, const char **);
 int	config_add_rules_fd(struct moat_config *, int fd, const char *name,
 	    const char **why);
 /* Compile every source into a new ruleset; NULL (errors logged) if any

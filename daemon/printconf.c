@@ -83,6 +83,17 @@ print_string(FILE *fp, const char *keyword, const char *s)
 	fputc('\n', fp);
 }
 
+/* A user or group by name when it has one, else by number. */
+static void
+print_id(FILE *fp, const char *keyword, const char *name, unsigned long id)
+{
+	if (name != NULL) {
+		fprintf(fp, " %s ", keyword);
+		print_quoted(fp, name);
+	} else
+		fprintf(fp, " %s %lu", keyword, id);
+}
+
 static void
 print_unix_perms(FILE *fp, const struct moat_listener *l)
 {
@@ -90,18 +101,14 @@ print_unix_perms(FILE *fp, const struct moat_listener *l)
 	struct group	*gr;
 
 	if (l->owner_set) {
-		if ((pw = getpwuid(l->owner)) != NULL) {
-			fputs(" owner ", fp);
-			print_quoted(fp, pw->pw_name);
-		} else
-			fprintf(fp, " owner %lu", (unsigned long)l->owner);
+		pw = getpwuid(l->owner);
+		print_id(fp, "owner", pw != NULL ? pw->pw_name : NULL,
+		    l->owner);
 	}
 	if (l->group_set) {
-		if ((gr = getgrgid(l->group)) != NULL) {
-			fputs(" group ", fp);
-			print_quoted(fp, gr->gr_name);
-		} else
-			fprintf(fp, " group %lu", (unsigned long)l->group);
+		gr = getgrgid(l->group);
+		print_id(fp, "group", gr != NULL ? gr->gr_name : NULL,
+		    l->group);
 	}
 	fprintf(fp, " mode %04o", (unsigned int)l->mode);
 }

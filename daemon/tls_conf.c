@@ -276,9 +276,7 @@ static int
 read_file(const char *path, char **bufp, size_t *lenp)
 {
 	struct stat	 st;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
+	const char	*why;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -292,24 +290,13 @@ read_file(const char *path, char **bufp, size_t *lenp)
 		close(fd);
 		return -1;
 	}
-	if ((buf = malloc(st.st_size + 1)) == NULL)
-		fatal("%s", __func__);
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s: read", path);
-			freezero(buf, st.st_size + 1);
-			close(fd);
-			return -1;
-		}
-		off += n;
+	if (read_fd_all(fd, st.st_size, bufp, &why) == -1) {
+		log_warnx("%s: read: %s", path, why);
+		close(fd);
+		return -1;
 	}
 	close(fd);
-	buf[off] = '\0';
-	*bufp = buf;
-	*lenp = off;
+	*lenp = st.st_size;
 	return 0;
 }
 
@@ -692,6 +679,23 @@ tls_config_keep_listeners(struct moat_config *nc, struct moat_config *old)
 	nc->nlisteners = old->nlisteners;
 }
 
+/* A block's CA bundle or CRL: its own message, after MSG_CFG_TLS. */
+static int
+send_pem(struct msgbuf *mb, uint32_t type, uint32_t target, uint32_t gen,
+    const void *pem, size_t len)
+{
+	struct mbuf	 m;
+	int		 rv = 0;
+
+	mbuf_init(&m);
+	mbuf_add_u32(&m, target);
+	mbuf_add_data(&m, pem, len);
+	if (m.err || msg_compose(mb, type, gen, -1, m.buf, m.len) == -1)
+		rv = -1;
+	mbuf_free(&m);
+	return rv;
+}
+
 static int
 send_block(struct msgbuf *mb, const struct moat_tls *t, uint32_t target,
     uint32_t gen)
@@ -713,24 +717,12 @@ send_block(struct msgbuf *mb, const struct moat_tls *t, uint32_t target,
 	if (m.err || msg_compose(mb, MSG_CFG_TLS, gen, -1, m.buf, m.len) == -1)
 		rv = -1;
 	mbuf_free(&m);
-	if (rv == 0 && t->ca_len > 0) {
-		mbuf_init(&m);
-		mbuf_add_u32(&m, target);
-		mbuf_add_data(&m, t->ca_pem, t->ca_len);
-		if (m.err || msg_compose(mb, MSG_CFG_TLS_CA, gen, -1, m.buf,
-		    m.len) == -1)
-			rv = -1;
-		mbuf_free(&m);
-	}
-	if (rv == 0 && t->crl_len > 0) {
-		mbuf_init(&m);
-		mbuf_add_u32(&m, target);
-		mbuf_add_data(&m, t->crl_pem, t->crl_len);
-		if (m.err || msg_compose(mb, MSG_CFG_TLS_CRL, gen, -1, m.buf,
-		    m.len) == -1)
-			rv = -1;
-		mbuf_free(&m);
-	}
+	if (rv == 0 && t->ca_len > 0)
+		rv = send_pem(mb, MSG_CFG_TLS_CA, target, gen, t->ca_pem,
+		    t->ca_len);
+	if (rv == 0 && t->crl_len > 0)
+		rv = send_pem(mb, MSG_CFG_TLS_CRL, target, gen, t->crl_pem,
+		    t->crl_len);
 	return rv;
 }
 

@@ -92,10 +92,18 @@ raw_reject(int c, int inquery)
 	    "invalid character in path";
 }
 
-/* Why an escape in the path is refused, or NULL if it is acceptable. */
+/*
+ * Why an escape is refused, or NULL if it is acceptable.  The query is
+ * data for Docker's form parser, which decodes it: refuse what decodes
+ * to a control byte.  Encoded non-ASCII (%80-%FF) stays allowed there:
+ * label values may be UTF-8.
+ */
 static const char *
-path_escape_reject(int v)
+escape_reject(int v, int inquery)
 {
+	if (inquery)
+		return v < 0x20 || v == 0x7f ?
+		    "encoded control byte in query" : NULL;
 	if (v == '/')
 		return "encoded slash in path";
 	if (v == '\\')
@@ -109,60 +117,43 @@ path_escape_reject(int v)
 	return NULL;
 }
 
-/* Every byte of the path, removed segments included, must be valid. */
+/* A byte the path (or query) takes as it is. */
 static int
-path_check(const char *p, size_t len, const char **why)
+plain_byte(int c, int inquery)
+{
+	if (c == '/' || is_pchar(c))
+		return 1;
+	/* Brackets: IPv6 literals in image references. */
+	if (inquery)
+		return c == '?';
+	return c == '[' || c == ']';
+}
+
+/*
+ * Every byte of the path (removed segments included) or of the query
+ * must be valid: refuse what no client of the API needs.
+ */
+static int
+target_check(const char *p, size_t len, int inquery, const char **why)
 {
 	size_t	 i;
 	int	 c, v;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)p[i];
-		/* Brackets: IPv6 literals in image references. */
-		if (c == '/' || c == '[' || c == ']' || is_pchar(c))
+		if (plain_byte(c, inquery))
 			continue;
 		if (c != '%') {
-			*why = raw_reject(c, 0);
+			*why = raw_reject(c, inquery);
 			return -1;
 		}
 		if ((v = pct_value(p, len, i)) == -1) {
-			*why = "invalid percent-escape in path";
+			*why = inquery ? "invalid percent-escape in query" :
+			    "invalid percent-escape in path";
 			return -1;
 		}
-		if ((*why = path_escape_reject(v)) != NULL)
+		if ((*why = escape_reject(v, inquery)) != NULL)
 			return -1;
-		i += 2;
-	}
-	return 0;
-}
-
-/*
- * The query is data for Docker's form parser, which decodes it: refuse
- * what no client of the API needs and what decodes to a control byte.
- * Encoded non-ASCII (%80-%FF) stays allowed: label values may be UTF-8.
- */
-static int
-query_check(const char *q, size_t len, const char **why)
-{
-	size_t	 i;
-	int	 c, v;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)q[i];
-		if (c == '/' || c == '?' || is_pchar(c))
-			continue;
-		if (c != '%') {
-			*why = raw_reject(c, 1);
-			return -1;
-		}
-		if ((v = pct_value(q, len, i)) == -1) {
-			*why = "invalid percent-escape in query";
-			return -1;
-		}
-		if (v < 0x20 || v == 0x7f) {
-			*why = "encoded control byte in query";
-			return -1;
-		}
 		i += 2;
 	}
 	return 0;
@@ -328,9 +319,9 @@ canon_target(const char *target, size_t len, char *path, size_t pathsz,
 		q++;
 	} else
 		plen = len;
-	if (path_check(target, plen, why) == -1)
+	if (target_check(target, plen, 0, why) == -1)
 		return -1;
-	if (q != NULL && query_check(q, qlen, why) == -1)
+	if (q != NULL && target_check(q, qlen, 1, why) == -1)
 		return -1;
 	if (qlen >= querysz) {
 		*why = "query too long";

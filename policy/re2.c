@@ -528,6 +528,24 @@ re2_end_alt(struct re2_scan *s)
 	s->lastrepeat = 0;
 }
 
+/* PCRE2's "(?" forms RE2 lacks, by the byte after "(?". */
+static const struct {
+	const char	*after;
+	const char	*why;
+} pcre_groups[] = {
+	{ "=!*", "lookahead is not RE2 syntax" },
+	{ "<", "lookbehind is not RE2 syntax" },
+	{ ">", "atomic group is not RE2 syntax" },
+	{ "|", "branch reset group is not RE2 syntax" },
+	{ "#", "comment group is not RE2 syntax" },
+	{ "(", "conditional group is not RE2 syntax" },
+	{ "C", "callout is not RE2 syntax" },
+	{ "R&+0123456789",
+	    "recursion or subroutine call is not RE2 syntax" },
+	{ "P", "(?P=name) backreference or (?P>name) call is not RE2 syntax" },
+	{ "'", "(?'name') group is not RE2 syntax (write (?P<name>...))" },
+};
+
 /* "(?" forms: named groups, flags, non-capturing groups; the rest is
  * PCRE2's.  Advances past the prefix; returns 2 for a named group, 1 for
  * a non-capturing one, 0 for a flag change, or -1. */
@@ -536,6 +554,7 @@ re2_perl_group(struct re2_scan *s, int *fold)
 {
 	size_t		 at = s->i, j;
 	const char	*p = s->p;
+	size_t		 k;
 	int		 c, neg = 0, saw = 0;
 
 	*fold = s->fold;
@@ -560,33 +579,10 @@ re2_perl_group(struct re2_scan *s, int *fold)
 		s->i++;
 		return 2;
 	}
-	switch (c) {
-	case '=': case '!': case '*':
-		return re2_fail(s, at, "lookahead is not RE2 syntax");
-	case '<':
-		return re2_fail(s, at, "lookbehind is not RE2 syntax");
-	case '>':
-		return re2_fail(s, at, "atomic group is not RE2 syntax");
-	case '|':
-		return re2_fail(s, at, "branch reset group is not RE2 syntax");
-	case '#':
-		return re2_fail(s, at, "comment group is not RE2 syntax");
-	case '(':
-		return re2_fail(s, at, "conditional group is not RE2 syntax");
-	case 'C':
-		return re2_fail(s, at, "callout is not RE2 syntax");
-	case 'R': case '&': case '+':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		return re2_fail(s, at, "recursion or subroutine call is not "
-		    "RE2 syntax");
-	case 'P':
-		return re2_fail(s, at, "(?P=name) backreference or (?P>name) "
-		    "call is not RE2 syntax");
-	case '\'':
-		return re2_fail(s, at, "(?'name') group is not RE2 syntax "
-		    "(write (?P<name>...))");
-	}
+	for (k = 0; c != 0 && k < sizeof(pcre_groups) / sizeof(pcre_groups[0]);
+	    k++)
+		if (strchr(pcre_groups[k].after, c) != NULL)
+			return re2_fail(s, at, pcre_groups[k].why);
 	for (j = s->i + 2; j < s->len; j++) {
 		c = (unsigned char)p[j];
 		switch (c) {

@@ -202,6 +202,16 @@ drop_privileges(const struct moat_user *u, const char *chrootdir)
 }
 
 /* Prove the drop is permanent, as uidswap.c does: try to undo it. */
+/* The real, effective and saved ids are all want, or we die. */
+static void
+drop_verify_ids(const char *what, unsigned long r, unsigned long e,
+    unsigned long s, unsigned long want)
+{
+	if (r != want || e != want || s != want)
+		fatalx("drop_verify: %s %lu/%lu/%lu after setres%.3s %lu",
+		    what, r, e, s, what, want);
+}
+
 static void
 drop_verify(const struct moat_user *u)
 {
@@ -211,16 +221,10 @@ drop_verify(const struct moat_user *u)
 
 	if (getresuid(&ruid, &euid, &suid) == -1)
 		fatal("%s: getresuid", __func__);
-	if (ruid != u->uid || euid != u->uid || suid != u->uid)
-		fatalx("%s: uids %lu/%lu/%lu after setresuid %lu", __func__,
-		    (unsigned long)ruid, (unsigned long)euid,
-		    (unsigned long)suid, (unsigned long)u->uid);
+	drop_verify_ids("uids", ruid, euid, suid, u->uid);
 	if (getresgid(&rgid, &egid, &sgid) == -1)
 		fatal("%s: getresgid", __func__);
-	if (rgid != u->gid || egid != u->gid || sgid != u->gid)
-		fatalx("%s: gids %lu/%lu/%lu after setresgid %lu", __func__,
-		    (unsigned long)rgid, (unsigned long)egid,
-		    (unsigned long)sgid, (unsigned long)u->gid);
+	drop_verify_ids("gids", rgid, egid, sgid, u->gid);
 	n = getgroups(2, groups);
 	if (n != 1 || groups[0] != u->gid)
 		fatalx("%s: supplementary groups not just %lu", __func__,

@@ -200,13 +200,9 @@ static const struct sandbox_rule sandbox_common[] = {
 };
 
 /*
- * The forwarder: a libevent (epoll) loop over Docker connections the
- * parent opened and the socketpairs it makes for its relay.  No accept,
- * no dup, no address lookups.
+ * A libevent (epoll) loop over streams: the relay's and the forwarder's.
  */
-static const struct sandbox_rule sandbox_forwarder[] = {
-	/* one stream per Docker connection, unix only (forwarder.c) */
-	IS(socketpair, 0, "domain", AF_UNIX),
+static const struct sandbox_rule sandbox_evloop[] = {
 	/* evbuffer_read() and evbuffer_write(); OpenSSL's socket BIO reads */
 	ANY(readv),
 	ANY(writev),
@@ -218,31 +214,37 @@ static const struct sandbox_rule sandbox_forwarder[] = {
 	ANY(epoll_wait),
 	ANY(epoll_pwait),
 	/*
-	 * an upgraded stream's half-close, either way; Docker that stopped
-	 * reading a body makes the relay's writes fail (SHUT_RD)
+	 * half-close of hijacked and upgraded streams, and of refused TLS
+	 * clients
 	 */
 	IS(shutdown, 1, "how", SHUT_WR),
-	IS(shutdown, 1, "how", SHUT_RD),
-	/* OpenSSL sorts the backend's CA bundle (see the relay's) */
+	/*
+	 * OpenSSL sorts an X509_STORE (a CA bundle to verify clients or the
+	 * backend against) with qsort(), which asks sysconf(_SC_PHYS_PAGES)
+	 * for arrays over 1 KiB
+	 */
 	ANY(sysinfo),
 };
 
-/* The relay: a libevent (epoll) loop over client, listener, docker fds. */
+/*
+ * The forwarder: its loop is over Docker connections the parent opened
+ * and the socketpairs it makes for its relay.  No accept, no dup, no
+ * address lookups.
+ */
+static const struct sandbox_rule sandbox_forwarder[] = {
+	/* one stream per Docker connection, unix only (forwarder.c) */
+	IS(socketpair, 0, "domain", AF_UNIX),
+	/*
+	 * an upgraded stream's half-close the other way: Docker that
+	 * stopped reading a body makes the relay's writes fail
+	 */
+	IS(shutdown, 1, "how", SHUT_RD),
+};
+
+/* The relay: its loop is over client, listener and docker fds. */
 static const struct sandbox_rule sandbox_relay[] = {
 	/* clients on the listeners the parent passed (relay.c) */
 	IS(accept4, 3, "flags", SOCK_NONBLOCK | SOCK_CLOEXEC),
-	/* evbuffer_read() and evbuffer_write(); OpenSSL's socket BIO reads */
-	ANY(readv),
-	ANY(writev),
-	ANY(read),
-	/* evbuffer_read() sizes its reads with FIONREAD */
-	IS(ioctl, 1, "request", FIONREAD),
-	/* libevent's epoll backend; aarch64 has only epoll_pwait */
-	ANY(epoll_ctl),
-	ANY(epoll_wait),
-	ANY(epoll_pwait),
-	/* half-close of hijacked streams, and of refused TLS clients */
-	IS(shutdown, 1, "how", SHUT_WR),
 	/* a refused TLS client's socket outlives its session (relay_tls.c) */
 	ANY(dup),
 	/* the client's address and a unix client's credentials, for logs */
@@ -250,12 +252,6 @@ static const struct sandbox_rule sandbox_relay[] = {
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
 	/* latency of every client connection */
 	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
-	/*
-	 * OpenSSL sorts an X509_STORE (a CA bundle to verify clients
-	 * against) with qsort(), which asks sysconf(_SC_PHYS_PAGES) for
-	 * arrays over 1 KiB
-	 */
-	ANY(sysinfo),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -268,6 +264,7 @@ struct sandbox_list {
 };
 
 static const struct sandbox_list sandbox_lcommon = LIST(sandbox_common);
+static const struct sandbox_list sandbox_levloop = LIST(sandbox_evloop);
 static const struct sandbox_list sandbox_lrelay = LIST(sandbox_relay);
 static const struct sandbox_list sandbox_lforwarder =
     LIST(sandbox_forwarder);
@@ -280,10 +277,10 @@ static const struct sandbox_role_def {
 } sandbox_roles[SANDBOX_NROLES] = {
 	[SANDBOX_POLICY] =	{ "policy", { &sandbox_lcommon } },
 	[SANDBOX_RELAY] =	{ "relay", { &sandbox_lcommon,
-				    &sandbox_lrelay } },
+				    &sandbox_levloop, &sandbox_lrelay } },
 	[SANDBOX_CA] =		{ "ca", { &sandbox_lcommon } },
 	[SANDBOX_FORWARDER] =	{ "forwarder", { &sandbox_lcommon,
-				    &sandbox_lforwarder } },
+				    &sandbox_levloop, &sandbox_lforwarder } },
 };
 
 #define SANDBOX_NNAMES	512
