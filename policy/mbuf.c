@@ -75,24 +75,29 @@ mbuf_reserve(struct mbuf *mb, size_t n)
 	return p;
 }
 
+/* n bytes of v, most significant first. */
+static void
+add_be(struct mbuf *mb, uint64_t v, size_t n)
+{
+	uint8_t	*p;
+	size_t	 i;
+
+	if ((p = mbuf_reserve(mb, n)) == NULL)
+		return;
+	for (i = n; i > 0; i--, v >>= 8)
+		p[i - 1] = v & 0xff;
+}
+
 void
 mbuf_add_u32(struct mbuf *mb, uint32_t v)
 {
-	uint8_t	*p;
-
-	v = htobe32(v);
-	if ((p = mbuf_reserve(mb, sizeof(v))) != NULL)
-		memcpy(p, &v, sizeof(v));
+	add_be(mb, v, 4);
 }
 
 void
 mbuf_add_u64(struct mbuf *mb, uint64_t v)
 {
-	uint8_t	*p;
-
-	v = htobe64(v);
-	if ((p = mbuf_reserve(mb, sizeof(v))) != NULL)
-		memcpy(p, &v, sizeof(v));
+	add_be(mb, v, 8);
 }
 
 void
@@ -141,30 +146,34 @@ mbuf_take(struct mbuf *mb, size_t n)
 	return p;
 }
 
+static int
+get_be(struct mbuf *mb, uint64_t *v, size_t n)
+{
+	const uint8_t	*p;
+	size_t		 i;
+
+	if ((p = mbuf_take(mb, n)) == NULL)
+		return -1;
+	for (*v = 0, i = 0; i < n; i++)
+		*v = *v << 8 | p[i];
+	return 0;
+}
+
 int
 mbuf_get_u32(struct mbuf *mb, uint32_t *v)
 {
-	const uint8_t	*p;
-	uint32_t	 x;
+	uint64_t	 x;
 
-	if ((p = mbuf_take(mb, sizeof(x))) == NULL)
+	if (get_be(mb, &x, 4) == -1)
 		return -1;
-	memcpy(&x, p, sizeof(x));
-	*v = be32toh(x);
+	*v = (uint32_t)x;
 	return 0;
 }
 
 int
 mbuf_get_u64(struct mbuf *mb, uint64_t *v)
 {
-	const uint8_t	*p;
-	uint64_t	 x;
-
-	if ((p = mbuf_take(mb, sizeof(x))) == NULL)
-		return -1;
-	memcpy(&x, p, sizeof(x));
-	*v = be64toh(x);
-	return 0;
+	return get_be(mb, v, 8);
 }
 
 int
