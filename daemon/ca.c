@@ -327,6 +327,7 @@ answer(int c, struct msg *m)
 static void
 parent_msg(struct msg *m)
 {
+	proc_recv_check(PROC_CA, m);
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		if (m->fd == -1 || m->hdr.peerid >= CA_CLIENTS)
@@ -451,7 +452,7 @@ ca_main(const struct moat_config *c, int instance)
 	msgbuf_init(&ca->parent, PARENT_FD, 1);
 	ca->clients[0].fd = ca->clients[1].fd = -1;
 	log_setsink(ca_log);
-	sandbox_enter(SANDBOX_CA);
+	sandbox_enter(PROC_CA);
 	ca_loop();
 	exit(0);
 }

@@ -134,6 +134,7 @@ parent_msg(struct msg *m)
 {
 	int	 i;
 
+	proc_recv_check(PROC_POLICY, m);
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		i = m->hdr.peerid;
@@ -275,7 +276,7 @@ warm_up(void)
 }
 
 void
-policy_main(const struct moat_config *c)
+policy_main(const struct moat_config *c, int instance)
 {
 	int	 i;
 
@@ -289,7 +290,7 @@ policy_main(const struct moat_config *c)
 	log_setsink(worker_log);
 	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */
 	warm_up();
-	sandbox_enter(SANDBOX_POLICY);
+	sandbox_enter(PROC_POLICY);
 	worker_loop();
 	exit(0);
 }
