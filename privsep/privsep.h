@@ -242,6 +242,36 @@ void	proc_log_to(struct chan *);
 /* The same for a poll-loop child (policy, ca): queue one on mb. */
 void	proc_log_send(struct msgbuf *, int, const char *);
 
+/*
+ * ploop.c: the poll(2) loop of a child without libevent (the policy
+ * worker, the ca), whose seccomp list allows poll and no epoll: its
+ * channel to the parent and a fixed number of peer channel slots.  Each
+ * pass reads the parent's channel first (configuration and keys before
+ * requests that need them), then each peer's, then writes what is
+ * queued.  When the parent's channel closes, fails or breaks the
+ * protocol, the process exits: the parent is gone or broken.  A peer's
+ * channel that does is closed, and its slot waits for the next.
+ */
+struct ploop;
+
+/* slot -1 is the parent; a callback may close any slot, even its own. */
+typedef void	(*ploop_dispatch_fn)(struct ploop *, int slot, struct msg *,
+		    void *);
+
+/* A loop over the parent channel on fd (fd passing on) and nslots peers. */
+struct ploop	*ploop_new(int fd, int nslots, ploop_dispatch_fn, void *);
+/* Put a peer channel (no fd passing) in slot, closing what was there. */
+void		 ploop_add(struct ploop *, int slot, int fd,
+		    ploop_dispatch_fn, void *);
+void		 ploop_close(struct ploop *, int slot);
+/* The channel of slot (-1: the parent) to queue on, or NULL if closed. */
+struct msgbuf	*ploop_chan(struct ploop *, int slot);
+/* Dispatch what the parent sent so far, without waiting (a ca asked for
+ * a key that may be on its way). */
+void		 ploop_read_parent(struct ploop *);
+/* Run until the parent goes, then exit(0). */
+__attribute__((__noreturn__)) void	ploop_run(struct ploop *);
+
 /* One entry of a role's allow-list, as moatd(8) prints it. */
 struct sandbox_entry {
 	const char	*list;		/* the list it is part of: "common" */

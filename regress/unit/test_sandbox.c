@@ -459,11 +459,27 @@ sc_nnp(const char *arg)
 	return 0;
 }
 
-/* The policy's shape: poll over msg channels, one received from above. */
+/*
+ * The policy's and the ca's shape: privsep/ploop.c's loop over the parent
+ * channel and peer channels, one received from above, answering through
+ * the loop's own writes (a 200000-byte answer takes several passes).
+ */
 
-static int
-loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
+static void	loop_parent(struct ploop *, int, struct msg *, void *);
+
+static void
+loop_peer(struct ploop *pl, int slot, struct msg *m, void *arg)
 {
+	/* from the peer channel: echo */
+	if (m->hdr.type != 7 || msg_compose(ploop_chan(pl, slot), 8,
+	    m->hdr.peerid, -1, m->data, m->datalen) == -1)
+		_exit(22);
+}
+
+static void
+loop_parent(struct ploop *pl, int slot, struct msg *m, void *arg)
+{
+	struct msgbuf	*mb = ploop_chan(pl, -1);
 	struct mbuf	 r, w;
 	char		 s[64];
 	uint32_t	 k;
@@ -475,7 +491,7 @@ loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
 		mbuf_reader(&r, m->data, m->datalen);
 		if (mbuf_get_u32(&r, &k) == -1 ||
 		    mbuf_get_str(&r, s, sizeof(s)) == -1 || mbuf_end(&r) == -1)
-			return -1;
+			_exit(21);
 		for (i = 0; s[i] != '\0'; i++)
 			if (s[i] >= 'a' && s[i] <= 'z')
 				s[i] -= 'a' - 'A';
@@ -484,101 +500,51 @@ loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
 		mbuf_add_str(&w, s);
 		if (w.err || msg_compose(mb, 2, m->hdr.peerid, -1, w.buf,
 		    w.len) == -1)
-			return -1;
+			_exit(21);
 		mbuf_free(&w);
 		break;
 	case 3:
-		if (peer == NULL || m->fd == -1 || peer->fd != -1)
-			return -1;
-		msgbuf_init(peer, m->fd, 0);
+		if (m->fd == -1 || ploop_chan(pl, 0) != NULL)
+			_exit(21);
+		ploop_add(pl, 0, m->fd, loop_peer, NULL);
 		m->fd = -1;
 		if (msg_compose(mb, 4, 0, -1, NULL, 0) == -1)
-			return -1;
+			_exit(21);
 		break;
 	case 5:
 		/* Big enough for malloc to mmap and munmap. */
 		if ((big = malloc(200000)) == NULL)
-			return -1;
+			_exit(21);
 		memset(big, 'b', 200000);
 		if (msg_compose(mb, 6, 0, -1, big, 200000) == -1)
-			return -1;
+			_exit(21);
 		free(big);
 		break;
-	case 7:
-		/* from the peer channel: echo */
-		if (msg_compose(mb, 8, m->hdr.peerid, -1, m->data,
-		    m->datalen) == -1)
-			return -1;
-		break;
 	default:
-		return -1;
+		_exit(21);
 	}
 	log_debug("policy: message %u answered", m->hdr.type);
-	return msgbuf_flush_sync(mb);
 }
 
-/* 1 more to come, 0 EOF, -1 error */
-static int
-loop_read(struct msgbuf *mb, struct msgbuf *peer)
+static void
+loop_done(void)
 {
-	struct msg	 m;
-	ssize_t		 n;
-	int		 r;
-
-	if ((n = msgbuf_read(mb)) == 0)
-		return 0;
-	if (n == -1)
-		return errno == EAGAIN ? 1 : -1;
-	while ((r = msg_get(mb, &m)) == 1) {
-		r = loop_reply(mb, &m, peer);
-		msg_free(&m);
-		if (r == -1)
-			return -1;
-	}
-	return r == 0 ? 1 : -1;
+	log_info("policy loop done");
 }
 
 int
 sc_policy_loop(const char *arg)
 {
-	struct msgbuf	 parent, peer;
-	struct pollfd	 pfd[2];
-	int		 r;
+	struct ploop	*pl;
 
 	log_setlevel(LOG_DEBUG);
 	log_procinit("policy");
 	demote();
+	pl = ploop_new(cfd, 1, loop_parent, NULL);
+	atexit(loop_done);
 	sandbox_enter(PROC_POLICY);
-	msgbuf_init(&parent, cfd, 1);
-	msgbuf_init(&peer, -1, 0);
-	for (;;) {
-		pfd[0].fd = parent.fd;
-		pfd[1].fd = peer.fd;
-		pfd[0].events = pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			return 20;
-		}
-		if (pfd[0].revents) {
-			if ((r = loop_read(&parent, &peer)) == 0)
-				break;
-			if (r == -1)
-				return 21;
-		}
-		if (peer.fd != -1 && pfd[1].revents) {
-			if ((r = loop_read(&peer, NULL)) == -1)
-				return 22;
-			if (r == 0) {
-				close(peer.fd);
-				msgbuf_clear(&peer);
-				peer.fd = -1;
-			}
-		}
-	}
-	msgbuf_clear(&parent);
-	log_info("policy loop done");
-	return 0;
+	/* exit(0) once the parent channel ends */
+	ploop_run(pl);
 }
 
 /* The relay's shape: libevent over listeners and fds from the parent. */
