@@ -37,8 +37,6 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +63,7 @@ static const char *client_names[CA_CLIENTS] = { "relay", "forwarder" };
 
 struct ca {
 	int		 instance;
-	struct msgbuf	 parent;
-	struct msgbuf	 clients[CA_CLIENTS];	/* relay, forwarder */
+	struct ploop	*pl;		/* slots: relay, forwarder */
 	struct ca_key	 keys[CA_KEYS_MAX];
 	size_t		 nkeys;
 	uint32_t	 gen;		/* of the last MSG_CFG_DONE */
@@ -77,17 +74,7 @@ static struct ca	*ca;
 static void
 ca_log(int pri, const char *msg)
 {
-	proc_log_send(&ca->parent, pri, msg);
-}
-
-static void
-client_close(int c)
-{
-	if (ca->clients[c].fd == -1)
-		return;
-	close(ca->clients[c].fd);
-	msgbuf_clear(&ca->clients[c]);
-	ca->clients[c].fd = -1;
+	proc_log_send(ploop_chan(ca->pl, -1), pri, msg);
 }
 
 static struct ca_key *
@@ -281,8 +268,6 @@ ca_sign(void *pkeyp, const struct ca_req *rq, uint8_t *out, size_t *outlen,
 	return rv;
 }
 
-static void read_parent(void);
-
 static void
 answer(int c, struct msg *m)
 {
@@ -297,12 +282,12 @@ answer(int c, struct msg *m)
 	if (ca_req_decode(m->data, m->datalen, &rq) == -1) {
 		log_warnx("%s[%d]: bad request, closing", client_names[c],
 		    ca->instance);
-		client_close(c);
+		ploop_close(ca->pl, c);
 		return;
 	}
 	/* A relay may have switched to a key we have not read yet. */
 	if ((k = key_find(rq.keyid)) == NULL) {
-		read_parent();
+		ploop_read_parent(ca->pl);
 		k = key_find(rq.keyid);
 	}
 	outlen = sizeof(sig);
@@ -318,21 +303,33 @@ answer(int c, struct msg *m)
 	mbuf_init(&out);
 	mbuf_add_u32(&out, ok);
 	mbuf_add_data(&out, sig, ok ? outlen : 0);
-	if (out.err || msg_compose(&ca->clients[c], MSG_CA_RES,
+	if (out.err || msg_compose(ploop_chan(ca->pl, c), MSG_CA_RES,
 	    m->hdr.peerid, -1, out.buf, out.len) == -1)
-		client_close(c);
+		ploop_close(ca->pl, c);
 	mbuf_free(&out);
 }
 
 static void
-parent_msg(struct msg *m)
+client_msg(struct ploop *pl, int c, struct msg *m, void *arg)
 {
+	if (m->hdr.type == MSG_CA_REQ) {
+		answer(c, m);
+		return;
+	}
+	log_warnx("%s[%d]: sent %s, which it may not", client_names[c],
+	    ca->instance, msg_type_name(m->hdr.type));
+	ploop_close(pl, c);
+}
+
+static void
+parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
+{
+	proc_recv_check(PROC_CA, m);
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		if (m->fd == -1 || m->hdr.peerid >= CA_CLIENTS)
 			fatalx("bad client channel from parent");
-		client_close(m->hdr.peerid);
-		msgbuf_init(&ca->clients[m->hdr.peerid], m->fd, 0);
+		ploop_add(pl, m->hdr.peerid, m->fd, client_msg, NULL);
 		m->fd = -1;
 		break;
 	case MSG_CFG_TLS_KEY:
@@ -340,101 +337,16 @@ parent_msg(struct msg *m)
 		break;
 	case MSG_CFG_DONE:
 		keys_commit(m->hdr.peerid);
-		if (msg_compose(&ca->parent, MSG_CFG_DONE, m->hdr.peerid, -1,
-		    NULL, 0) == -1)
+		if (msg_compose(ploop_chan(pl, -1), MSG_CFG_DONE,
+		    m->hdr.peerid, -1, NULL, 0) == -1)
 			fatal("ack");
 		break;
-	default:
-		fatalx("unexpected message %u from parent", m->hdr.type);
+	default:	/* allowed by the table, but not handled here */
+		fatalx("%s from parent: not handled",
+		    msg_type_name(m->hdr.type));
 	}
-}
-
-static void
-read_parent(void)
-{
-	struct msg	 m;
-	ssize_t		 n;
-	int		 rv;
-
-	n = msgbuf_read(&ca->parent);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		n = 1;		/* nothing new; what is buffered counts */
-	while ((rv = msg_get(&ca->parent, &m)) == 1) {
-		parent_msg(&m);
-		if (m.data != NULL)
-			explicit_bzero(m.data, m.datalen);
-		msg_free(&m);
-	}
-	if (rv == -1)
-		fatalx("protocol error on the parent channel");
-	if (n <= 0)
-		exit(0);	/* the parent is gone: so are we */
-}
-
-static void
-read_client(int c)
-{
-	struct msgbuf	*mb = &ca->clients[c];
-	struct msg	 m;
-	ssize_t		 n;
-	int		 rv = 0;
-
-	n = msgbuf_read(mb);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	while (mb->fd != -1 && (rv = msg_get(mb, &m)) == 1) {
-		if (m.hdr.type == MSG_CA_REQ)
-			answer(c, &m);
-		else {
-			log_warnx("%s[%d]: sent %s, which it may not",
-			    client_names[c], ca->instance,
-			    msg_type_name(m.hdr.type));
-			rv = -1;
-		}
-		msg_free(&m);
-		if (rv == -1)
-			break;
-	}
-	if (mb->fd != -1 && (rv == -1 || n <= 0))
-		client_close(c);
-}
-
-static void
-ca_loop(void)
-{
-	struct pollfd	 pfd[1 + CA_CLIENTS];
-	int		 c;
-
-	for (;;) {
-		pfd[0].fd = ca->parent.fd;
-		pfd[0].events = POLLIN | (ca->parent.wqueued ? POLLOUT : 0);
-		for (c = 0; c < CA_CLIENTS; c++) {
-			/* poll ignores a negative fd */
-			pfd[1 + c].fd = ca->clients[c].fd;
-			pfd[1 + c].events = POLLIN |
-			    (ca->clients[c].wqueued ? POLLOUT : 0);
-			pfd[1 + c].revents = 0;
-		}
-		if (poll(pfd, 1 + CA_CLIENTS, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		/* The parent first: new keys before requests for them. */
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-			read_parent();
-		for (c = 0; c < CA_CLIENTS; c++) {
-			if (ca->clients[c].fd != -1 && (pfd[1 + c].revents &
-			    (POLLIN | POLLHUP | POLLERR)))
-				read_client(c);
-			if (ca->clients[c].fd != -1 &&
-			    ca->clients[c].wqueued &&
-			    msgbuf_flush(&ca->clients[c]) == -1)
-				client_close(c);
-		}
-		if (ca->parent.wqueued && msgbuf_flush(&ca->parent) == -1)
-			exit(0);
-	}
+	if (m->data != NULL)
+		explicit_bzero(m->data, m->datalen);
 }
 
 void
@@ -448,10 +360,8 @@ ca_main(const struct moat_config *c, int instance)
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		fatal("%s", __func__);
 	ca->instance = instance;
-	msgbuf_init(&ca->parent, PARENT_FD, 1);
-	ca->clients[0].fd = ca->clients[1].fd = -1;
+	ca->pl = ploop_new(PARENT_FD, CA_CLIENTS, parent_msg, NULL);
 	log_setsink(ca_log);
-	sandbox_enter(SANDBOX_CA);
-	ca_loop();
-	exit(0);
+	sandbox_enter(PROC_CA);
+	ploop_run(ca->pl);
 }

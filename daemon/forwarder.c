@@ -553,6 +553,7 @@ set_key(struct msg *m)
 static void
 parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
+	proc_recv_check(PROC_FORWARDER, m);
 	switch (m->hdr.type) {
 	case MSG_BACKEND_FD:
 	case MSG_BACKEND_ERR:
@@ -626,7 +627,7 @@ fwd_main(const struct moat_config *c, int instance)
 	memset(&h, 0, sizeof(h));
 	h.head = "";
 	(void)fwd_mac(f->key, &h, warm);
-	sandbox_enter(SANDBOX_FORWARDER);
+	sandbox_enter(PROC_FORWARDER);
 	event_base_dispatch(f->base);
 	exit(0);
 }

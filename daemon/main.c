@@ -537,6 +537,21 @@ query(const struct moat_config *c, const char *q)
 	return rv;
 }
 
+/*
+ * The entry point of each role of the process table (privsep/proc.c),
+ * by its enum: the table lives in privsep/, which may not know daemon/'s
+ * functions or struct moat_config, so daemon/ keeps this column.  A
+ * constant array rather than a registration at run time: nothing to
+ * forget to call, and the compiler checks each entry's type.
+ */
+typedef void	(*role_main_fn)(const struct moat_config *, int);
+static const role_main_fn role_mains[PROC_NROLES] = {
+	[PROC_POLICY] = policy_main,
+	[PROC_RELAY] = relay_main,
+	[PROC_CA] = ca_main,
+	[PROC_FORWARDER] = fwd_main,
+};
+
 static struct cmdline	*cmdline;
 static struct sd_socket	 sdsocks[MOAT_LISTENERS_MAX];
 static int		 nsdsocks;
@@ -586,7 +601,7 @@ main(int argc, char **argv)
 {
 	struct moat_config	 conf;
 	struct cmdline		*cl;
-	int			 rv;
+	int			 role, rv;
 
 	/* libbsd's setproctitle() needs the original argv and environ. */
 	setproctitle_init(argc, argv, environ);
@@ -605,15 +620,11 @@ main(int argc, char **argv)
 		config_defaults(&conf);
 		if (apply_layer(&conf, &cl->args) == -1)
 			exit(1);
-		if (strcmp(cl->role, "relay") == 0)
-			relay_main(&conf, cl->instance);
-		if (strcmp(cl->role, "policy") == 0)
-			policy_main(&conf);
-		if (strcmp(cl->role, "ca") == 0)
-			ca_main(&conf, cl->instance);
-		if (strcmp(cl->role, "forwarder") == 0)
-			fwd_main(&conf, cl->instance);
-		fatalx("unknown process role %s", cl->role);
+		if ((role = proc_role_lookup(cl->role)) == -1 ||
+		    role_mains[role] == NULL)
+			fatalx("unknown process role %s", cl->role);
+		role_mains[role](&conf, cl->instance);
+		exit(1);	/* not reached: entry points do not return */
 	}
 	/* With -q, 1 means deny: a configuration error must not. */
 	if (load_config(&conf) == -1)

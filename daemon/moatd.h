@@ -434,7 +434,8 @@ int	sd_under_systemd(void);
 
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
-__attribute__((__noreturn__)) void	policy_main(const struct moat_config *);
+__attribute__((__noreturn__)) void	policy_main(const struct moat_config *,
+	    int instance);
 #ifdef MOATD_EVIL
 /* regress/evil.c: a relay taken over (build-evil/moatd-evil only) */
 void	evil_start(struct event_base *, struct chan *, struct chan *,

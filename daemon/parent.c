@@ -52,22 +52,8 @@
 #define BACKOFF_MAX	30
 #define STABLE_AFTER	60	/* a child up this long resets its back-off */
 
-enum child_role {
-	ROLE_POLICY,
-	ROLE_CA,
-	ROLE_FWD,
-	ROLE_RELAY,
-};
-
-static const char *role_names[] = {
-	[ROLE_POLICY] = "policy",
-	[ROLE_CA] = "ca",
-	[ROLE_FWD] = "forwarder",
-	[ROLE_RELAY] = "relay",
-};
-
 struct child {
-	enum child_role	 role;
+	enum proc_role	 role;
 	int		 instance;
 	pid_t		 pid;
 	struct chan	 ch;
@@ -84,6 +70,9 @@ struct child {
  * works with forwarder i and ca i.
  */
 #define CHILDREN_MAX	(1 + 3 * MOAT_PREFORK_MAX)
+static const enum proc_role start_order[] = {
+	PROC_POLICY, PROC_CA, PROC_FORWARDER, PROC_RELAY
+};
 #define FOREACH_CHILD(c) \
 	for ((c) = p->children; (c) < p->children + p->nchildren; (c)++)
 
@@ -111,12 +100,12 @@ static void	child_start(struct child *);
 static void	all_ready_check(void);
 
 static struct child *
-child_find(enum child_role role, int instance)
+child_find(enum proc_role role, int instance)
 {
 	struct child	*c;
 
 	FOREACH_CHILD(c)
-		if (c->role == role && (role == ROLE_POLICY ||
+		if (c->role == role && (!proc_per_relay(role) ||
 		    c->instance == instance))
 			return c;
 	return NULL;
@@ -124,7 +113,7 @@ child_find(enum child_role role, int instance)
 
 /* The child is up and its channel open. */
 static struct child *
-child_up(enum child_role role, int instance)
+child_up(enum proc_role role, int instance)
 {
 	struct child	*c = child_find(role, instance);
 
@@ -379,10 +368,20 @@ child_log(struct child *c, struct msg *m)
 	log_emit(pri, text);
 }
 
+/* A compromised or broken child: kill it. */
+static void
+child_kill(struct child *c, const char *what)
+{
+	log_warnx("%s: sent %s, which it may not: killing it", c->name, what);
+	kill(c->pid, SIGKILL);
+	chan_close(&c->ch);
+}
+
 /*
- * What a child may send, as OpenSSH's monitor: a forwarder asks for
- * backend connections, acks configurations and logs; the others only ack
- * and log.  Anything else is a compromised or broken child: kill it.
+ * What a child may send, as OpenSSH's monitor, is the process table's
+ * say (proc_may_send): a forwarder asks for backend connections, acks
+ * configurations and logs; the others only ack and log; none sends a
+ * descriptor.
  */
 static void
 child_dispatch(struct chan *ch, struct msg *m, void *arg)
@@ -390,10 +389,9 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 	struct child	*c = arg;
 	int		 fd, err = 0;
 
-	if (m->fd != -1) {
-		log_warnx("%s: sent a descriptor, killing it", c->name);
-		kill(c->pid, SIGKILL);
-		chan_close(ch);
+	if (!proc_may_send(c->role, m->hdr.type, m->fd != -1)) {
+		child_kill(c, m->fd != -1 ? "a descriptor" :
+		    msg_type_name(m->hdr.type));
 		return;
 	}
 	switch (m->hdr.type) {
@@ -408,7 +406,7 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		}
 		return;
 	case MSG_BACKEND_REQ:
-		if (c->role != ROLE_FWD || m->datalen != 0)
+		if (m->datalen != 0)
 			break;
 		if ((fd = backend_connect(&err)) == -1) {
 			log_warnx("backend %s: %s", p->conf->backend.text,
@@ -420,10 +418,8 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 			    fd, NULL, 0);
 		return;
 	}
-	log_warnx("%s: sent %s, which it may not: killing it", c->name,
-	    msg_type_name(m->hdr.type));
-	kill(c->pid, SIGKILL);
-	chan_close(ch);
+	/* allowed, but not as it came (a payload where none goes) */
+	child_kill(c, msg_type_name(m->hdr.type));
 }
 
 static int
@@ -477,8 +473,8 @@ channel_pair(int sp[2])
 static void
 wire_policy(int i)
 {
-	struct child	*pw = child_up(ROLE_POLICY, -1);
-	struct child	*r = child_up(ROLE_RELAY, i);
+	struct child	*pw = child_up(PROC_POLICY, -1);
+	struct child	*r = child_up(PROC_RELAY, i);
 	int		 sp[2];
 
 	if (pw == NULL || r == NULL || channel_pair(sp) == -1)
@@ -493,16 +489,16 @@ wire_policy(int i)
  * start without it.
  */
 static void
-wire_ca(int i, enum child_role role)
+wire_ca(int i, enum proc_role role)
 {
-	struct child	*ca = child_up(ROLE_CA, i);
+	struct child	*ca = child_up(PROC_CA, i);
 	struct child	*c = child_up(role, i);
 	int		 sp[2];
 
 	if (ca == NULL || c == NULL || channel_pair(sp) == -1)
 		return;
-	(void)chan_compose(&ca->ch, MSG_CTL_PROCFD, role == ROLE_FWD, sp[0],
-	    NULL, 0);
+	(void)chan_compose(&ca->ch, MSG_CTL_PROCFD, role == PROC_FORWARDER,
+	    sp[0], NULL, 0);
 	(void)chan_compose(&c->ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
 }
 
@@ -510,7 +506,7 @@ wire_ca(int i, enum child_role role)
 static void
 send_key(int i)
 {
-	struct child	*pw = child_up(ROLE_POLICY, -1);
+	struct child	*pw = child_up(PROC_POLICY, -1);
 
 	if (pw != NULL)
 		(void)chan_compose(&pw->ch, MSG_FWD_KEY, i, -1, p->keys[i],
@@ -525,8 +521,8 @@ send_key(int i)
 static void
 wire_fwd(int i)
 {
-	struct child	*f = child_up(ROLE_FWD, i);
-	struct child	*r = child_up(ROLE_RELAY, i);
+	struct child	*f = child_up(PROC_FORWARDER, i);
+	struct child	*r = child_up(PROC_RELAY, i);
 	int		 sp[2];
 
 	if (f == NULL || r == NULL || channel_pair(sp) == -1)
@@ -547,14 +543,14 @@ send_config(struct child *c, int listeners)
 	int	 fd;
 
 	c->ready = 0;
-	if (c->role == ROLE_FWD) {
+	if (c->role == PROC_FORWARDER) {
 		/* The backend's TLS settings, nothing of the rules. */
 		if (tls_config_send_backend(&c->ch.mb, p->conf, p->gen) == -1)
 			log_warn("%s: TLS config", c->name);
 		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
 		return;
 	}
-	if (c->role == ROLE_CA) {
+	if (c->role == PROC_CA) {
 		if (tls_config_send_keys(&c->ch.mb, p->conf, p->gen) == -1)
 			log_warnx("%s: not every key could be sent", c->name);
 		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
@@ -562,10 +558,10 @@ send_config(struct child *c, int listeners)
 	}
 	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: config", c->name);
-	if (c->role == ROLE_RELAY &&
+	if (c->role == PROC_RELAY &&
 	    tls_config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: TLS config", c->name);
-	if (c->role == ROLE_RELAY && listeners) {
+	if (c->role == PROC_RELAY && listeners) {
 		for (i = 0; i < p->conf->nlisteners; i++) {
 			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
 				fatal("dup");
@@ -595,7 +591,7 @@ child_start(struct child *c)
 		fatal("socketpair");
 	memset(&a, 0, sizeof(a));
 	a.self = p->self;
-	a.role = role_names[c->role];
+	a.role = c->role;
 	a.instance = c->instance;
 	a.foreground = p->conf->foreground;
 	a.log_level = p->conf->log_level;
@@ -614,31 +610,33 @@ child_start(struct child *c)
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
 	    child_closed, c);
 	switch (c->role) {
-	case ROLE_POLICY:
+	case PROC_POLICY:
 		send_config(c, 1);
 		for (i = 0; i < p->conf->prefork; i++) {
-			if (child_up(ROLE_FWD, i) != NULL &&
-			    child_up(ROLE_RELAY, i) != NULL)
+			if (child_up(PROC_FORWARDER, i) != NULL &&
+			    child_up(PROC_RELAY, i) != NULL)
 				send_key(i);
 			wire_policy(i);
 		}
 		break;
-	case ROLE_CA:
+	case PROC_CA:
 		send_config(c, 1);
-		wire_ca(c->instance, ROLE_RELAY);
-		wire_ca(c->instance, ROLE_FWD);
+		wire_ca(c->instance, PROC_RELAY);
+		wire_ca(c->instance, PROC_FORWARDER);
 		break;
-	case ROLE_FWD:
-		wire_ca(c->instance, ROLE_FWD);
+	case PROC_FORWARDER:
+		wire_ca(c->instance, PROC_FORWARDER);
 		send_config(c, 1);
 		wire_fwd(c->instance);
 		break;
-	case ROLE_RELAY:
-		wire_ca(c->instance, ROLE_RELAY);
+	case PROC_RELAY:
+		wire_ca(c->instance, PROC_RELAY);
 		send_config(c, 1);
 		wire_policy(c->instance);
 		wire_fwd(c->instance);
 		break;
+	case PROC_NROLES:
+		fatalx("%s: no role", __func__);
 	}
 }
 
@@ -654,13 +652,13 @@ child_by_pid(pid_t pid)
 }
 
 static int
-children_alive(enum child_role role)
+children_alive(enum proc_role role)
 {
 	struct child	*c;
 	int		 n = 0;
 
 	FOREACH_CHILD(c)
-		n += c->pid > 0 && (role == (enum child_role)-1 ||
+		n += c->pid > 0 && (role == (enum proc_role)-1 ||
 		    c->role == role);
 	return n;
 }
@@ -693,11 +691,11 @@ stop_done_check(void)
 	struct child	*c;
 
 	/* The others go last: the relays may still ask them. */
-	if (children_alive(ROLE_RELAY) == 0)
+	if (children_alive(PROC_RELAY) == 0)
 		FOREACH_CHILD(c)
 			if (c->pid > 0 && c->ch.open)
 				chan_close(&c->ch);
-	if (children_alive((enum child_role)-1) == 0)
+	if (children_alive((enum proc_role)-1) == 0)
 		event_base_loopbreak(p->base);
 }
 
@@ -741,7 +739,7 @@ sigterm_cb(int sig, short ev, void *arg)
 	close_listeners(p->conf);
 	FOREACH_CHILD(c) {
 		evtimer_del(c->restart);
-		if (c->role == ROLE_RELAY)
+		if (c->role == PROC_RELAY)
 			(void)chan_compose_u32(&c->ch, MSG_CTL_DRAIN, 0,
 			    deadline);
 	}
@@ -836,18 +834,18 @@ sighup_cb(int sig, short ev, void *arg)
 }
 
 static void
-child_setup(enum child_role role, int instance)
+child_setup(enum proc_role role, int instance)
 {
 	struct child	*c = &p->children[p->nchildren++];
 
 	c->role = role;
 	c->instance = instance;
 	c->backoff = BACKOFF_MIN;
-	if (role == ROLE_POLICY)
-		strlcpy(c->name, "policy", sizeof(c->name));
+	if (instance < 0)
+		strlcpy(c->name, proc_role_name(role), sizeof(c->name));
 	else
 		snprintf(c->name, sizeof(c->name), "%s[%d]",
-		    role_names[role], instance);
+		    proc_role_name(role), instance);
 	if ((c->restart = evtimer_new(p->base, restart_cb, c)) == NULL)
 		fatalx("evtimer_new");
 }
@@ -928,6 +926,8 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 {
 	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	struct child	*ch;
+	enum proc_role	 role;
+	size_t		 r;
 	int		 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -965,16 +965,19 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	evsignal_add(ev_chld, NULL);
 
 	p->gen = 1;
-	/* In start order: a relay needs its ca and forwarder up. */
-	child_setup(ROLE_POLICY, -1);
 	/* One ca per relay (see ca.c), with TLS keys only. */
 	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
-	for (i = 0; i < p->nca; i++)
-		child_setup(ROLE_CA, i);
-	for (i = 0; i < c->prefork; i++)
-		child_setup(ROLE_FWD, i);
-	for (i = 0; i < c->prefork; i++)
-		child_setup(ROLE_RELAY, i);
+	/* In start order: a relay needs its ca and forwarder up.  A role
+	 * the table runs once is instance -1, the others one per relay. */
+	for (r = 0; r < sizeof(start_order) / sizeof(start_order[0]); r++) {
+		role = start_order[r];
+		if (!proc_per_relay(role))
+			child_setup(role, -1);
+		else
+			for (i = 0; i < (role == PROC_CA ? p->nca :
+			    c->prefork); i++)
+				child_setup(role, i);
+	}
 	FOREACH_CHILD(ch)
 		child_start(ch);
 	log_info("moatd %s started: %d relays, backend %s", MOATD_VERSION,

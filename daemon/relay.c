@@ -1842,6 +1842,7 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
 	size_t	 i;
 
+	proc_recv_check(PROC_RELAY, m);
 	switch (m->hdr.type) {
 	case MSG_CTL_FWDFD:
 		if (m->fd == -1)
@@ -1930,7 +1931,7 @@ relay_main(const struct moat_config *c, int instance)
 	    parent_dispatch, parent_closed, NULL);
 	proc_log_to(&r->parent);
 	relay_tls_init();
-	sandbox_enter(SANDBOX_RELAY);
+	sandbox_enter(PROC_RELAY);
 	event_base_dispatch(r->base);
 	exit(0);
 }

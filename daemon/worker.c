@@ -25,8 +25,6 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +33,7 @@
 #include "moatd.h"
 
 struct worker {
-	struct msgbuf		 parent;
-	struct msgbuf		 relays[MOAT_PREFORK_MAX];
+	struct ploop		*pl;	/* slot i: relay i's channel */
 	/* what relay i's forwarder checks approvals with (fwd.h) */
 	uint8_t			 keys[MOAT_PREFORK_MAX][FWD_KEYLEN];
 	int			 haskey[MOAT_PREFORK_MAX];
@@ -48,17 +45,7 @@ static struct worker	*w;
 static void
 worker_log(int pri, const char *msg)
 {
-	proc_log_send(&w->parent, pri, msg);
-}
-
-static void
-relay_close(int i)
-{
-	if (w->relays[i].fd == -1)
-		return;
-	close(w->relays[i].fd);
-	msgbuf_clear(&w->relays[i]);
-	w->relays[i].fd = -1;
+	proc_log_send(ploop_chan(w->pl, -1), pri, msg);
 }
 
 /*
@@ -98,7 +85,7 @@ answer(int i, struct msg *m)
 	if (policy_req_decode(m->data, m->datalen, &head, &headlen, &ctr) ==
 	    -1) {
 		log_warnx("relay[%d]: bad policy request", i);
-		relay_close(i);
+		ploop_close(w->pl, i);
 		return;
 	}
 	if (w->cc.rs == NULL) {
@@ -120,27 +107,38 @@ answer(int i, struct msg *m)
 	}
 	mbuf_init(&out);
 	if (verdict_encode(&v, &out) == -1 ||
-	    msg_compose(&w->relays[i], MSG_POLICY_VERDICT, m->hdr.peerid, -1,
-	    out.buf, out.len) == -1) {
+	    msg_compose(ploop_chan(w->pl, i), MSG_POLICY_VERDICT, m->hdr.peerid,
+	    -1, out.buf, out.len) == -1) {
 		log_warnx("relay[%d]: cannot queue verdict", i);
-		relay_close(i);
+		ploop_close(w->pl, i);
 	}
 	mbuf_free(&out);
 	verdict_clear(&v);
 }
 
 static void
-parent_msg(struct msg *m)
+relay_msg(struct ploop *pl, int i, struct msg *m, void *arg)
+{
+	if (m->hdr.type == MSG_POLICY_REQ) {
+		answer(i, m);
+		return;
+	}
+	log_warnx("relay[%d]: unexpected message %u", i, m->hdr.type);
+	ploop_close(pl, i);
+}
+
+static void
+parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 {
 	int	 i;
 
+	proc_recv_check(PROC_POLICY, m);
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		i = m->hdr.peerid;
 		if (i < 0 || i >= MOAT_PREFORK_MAX || m->fd == -1)
 			fatalx("bad relay channel from parent");
-		relay_close(i);
-		msgbuf_init(&w->relays[i], m->fd, 0);
+		ploop_add(pl, i, m->fd, relay_msg, NULL);
 		m->fd = -1;
 		break;
 	case MSG_FWD_KEY:
@@ -159,107 +157,17 @@ parent_msg(struct msg *m)
 		case -1:
 			fatalx("bad configuration from parent");
 		case 1:
-			if (msg_compose(&w->parent, MSG_CFG_DONE, w->cc.gen,
-			    -1, NULL, 0) == -1)
+			if (msg_compose(ploop_chan(pl, -1), MSG_CFG_DONE,
+			    w->cc.gen, -1, NULL, 0) == -1)
 				fatal("ack");
 			log_debug("configuration %u loaded, %zu rules",
 			    w->cc.gen, w->cc.rs->nrules);
 			break;
 		}
 		break;
-	default:
-		fatalx("unexpected message %u from parent", m->hdr.type);
-	}
-}
-
-static void
-read_parent(void)
-{
-	struct msg	 m;
-	ssize_t		 n;
-	int		 rv;
-
-	n = msgbuf_read(&w->parent);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	while ((rv = msg_get(&w->parent, &m)) == 1) {
-		parent_msg(&m);
-		msg_free(&m);
-	}
-	if (rv == -1)
-		fatalx("protocol error on the parent channel");
-	if (n <= 0)
-		exit(0);	/* the parent is gone: so are we */
-}
-
-static void
-read_relay(int i)
-{
-	struct msg	 m;
-	ssize_t		 n;
-	int		 rv;
-
-	n = msgbuf_read(&w->relays[i]);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	while (w->relays[i].fd != -1 &&
-	    (rv = msg_get(&w->relays[i], &m)) == 1) {
-		if (m.hdr.type == MSG_POLICY_REQ)
-			answer(i, &m);
-		else {
-			log_warnx("relay[%d]: unexpected message %u", i,
-			    m.hdr.type);
-			rv = -1;
-		}
-		msg_free(&m);
-		if (rv == -1)
-			break;
-	}
-	if (w->relays[i].fd != -1 && (rv == -1 || n <= 0))
-		relay_close(i);
-}
-
-static void
-worker_loop(void)
-{
-	struct pollfd	 pfd[MOAT_PREFORK_MAX + 1];
-	int		 map[MOAT_PREFORK_MAX + 1];
-	int		 i, n;
-
-	for (;;) {
-		pfd[0].fd = w->parent.fd;
-		pfd[0].events = POLLIN | (w->parent.wqueued ? POLLOUT : 0);
-		n = 1;
-		for (i = 0; i < MOAT_PREFORK_MAX; i++) {
-			if (w->relays[i].fd == -1)
-				continue;
-			pfd[n].fd = w->relays[i].fd;
-			pfd[n].events = POLLIN |
-			    (w->relays[i].wqueued ? POLLOUT : 0);
-			map[n++] = i;
-		}
-		if (poll(pfd, n, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		if (pfd[0].revents & POLLOUT &&
-		    msgbuf_flush(&w->parent) == -1)
-			exit(0);
-		for (i = 1; i < n; i++) {
-			if (w->relays[map[i]].fd == -1)
-				continue;
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				read_relay(map[i]);
-			if (w->relays[map[i]].fd != -1 &&
-			    w->relays[map[i]].wqueued &&
-			    msgbuf_flush(&w->relays[map[i]]) == -1)
-				relay_close(map[i]);
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-			read_parent();
-		if (w->parent.wqueued && msgbuf_flush(&w->parent) == -1)
-			exit(0);
+	default:	/* allowed by the table, but not handled here */
+		fatalx("%s from parent: not handled",
+		    msg_type_name(m->hdr.type));
 	}
 }
 
@@ -275,21 +183,16 @@ warm_up(void)
 }
 
 void
-policy_main(const struct moat_config *c)
+policy_main(const struct moat_config *c, int instance)
 {
-	int	 i;
-
 	log_init(c->foreground, c->log_level, LOG_DAEMON);
 	proc_child_init("policy", -1, c->foreground, c->user, c->chroot);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("%s", __func__);
-	msgbuf_init(&w->parent, PARENT_FD, 1);
-	for (i = 0; i < MOAT_PREFORK_MAX; i++)
-		w->relays[i].fd = -1;
+	w->pl = ploop_new(PARENT_FD, MOAT_PREFORK_MAX, parent_msg, NULL);
 	log_setsink(worker_log);
 	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */
 	warm_up();
-	sandbox_enter(SANDBOX_POLICY);
-	worker_loop();
-	exit(0);
+	sandbox_enter(PROC_POLICY);
+	ploop_run(w->pl);
 }

@@ -147,20 +147,43 @@ int	drop_check_chroot(const char *dir, int create);
  * failure.  Then rlimits and no_new_privs. */
 void	drop_privileges(const struct moat_user *, const char *chrootdir);
 
-/* sandbox.c: seccomp-bpf, one allow-list per role */
-
-enum sandbox_role {
-	SANDBOX_POLICY,
-	SANDBOX_RELAY,
-	SANDBOX_CA,		/* the key holder: the common list only */
-	SANDBOX_FORWARDER,	/* the Docker writer: a libevent loop */
-	SANDBOX_NROLES
+/*
+ * proc.c: the process table.  Every child process has a role; the table
+ * says per role its name (-P name), how many run (one, or one per relay),
+ * and what crosses its channel to the parent: the messages it may send
+ * there (anything else, or any descriptor, and the parent kills it), and
+ * those it may receive from there, with or without a descriptor
+ * (anything else is fatal in the child).  Its seccomp allow-list is
+ * sandbox.c's, indexed by the same role; its entry point is daemon/'s
+ * (main.c).  Values are in moatd(8)'s SANDBOX order.
+ */
+enum proc_role {
+	PROC_POLICY,
+	PROC_RELAY,
+	PROC_CA,		/* the key holder: the common list only */
+	PROC_FORWARDER,		/* the Docker writer: a libevent loop */
+	PROC_NROLES
 };
+
+/* The role's name ("relay"), or NULL past the last role. */
+const char	*proc_role_name(enum proc_role);
+/* The role of that name, or -1. */
+int		 proc_role_lookup(const char *);
+/* 1 if one runs per relay (instances 0 to prefork - 1), 0 if one only. */
+int		 proc_per_relay(enum proc_role);
+/* 1 if a process of role may send the parent type (with an fd if has_fd). */
+int		 proc_may_send(enum proc_role, uint32_t type, int has_fd);
+/* 1 if the parent may send role type (with an fd if has_fd). */
+int		 proc_may_recv(enum proc_role, uint32_t type, int has_fd);
+/* In a child: fatal unless the parent may send it m (proc_may_recv). */
+void		 proc_recv_check(enum proc_role, const struct msg *);
+
+/* sandbox.c: seccomp-bpf, one allow-list per role */
 
 /* Install the filter for role; fatal on failure.  In debug mode
  * (MOATD_SECCOMP_DEBUG set at start) a blocked call is reported by name
  * before the process exits; otherwise the kernel kills the process. */
-void	sandbox_enter(enum sandbox_role);
+void	sandbox_enter(enum proc_role);
 
 /* chan.c: a message channel on a libevent loop */
 
@@ -201,7 +224,7 @@ const char	*msg_type_name(uint32_t);
 
 struct moat_child_args {
 	const char	*self;		/* absolute path of our executable */
-	const char	*role;
+	enum proc_role	 role;
 	int		 instance;
 	int		 foreground;
 	int		 log_level;
@@ -219,6 +242,36 @@ void	proc_log_to(struct chan *);
 /* The same for a poll-loop child (policy, ca): queue one on mb. */
 void	proc_log_send(struct msgbuf *, int, const char *);
 
+/*
+ * ploop.c: the poll(2) loop of a child without libevent (the policy
+ * worker, the ca), whose seccomp list allows poll and no epoll: its
+ * channel to the parent and a fixed number of peer channel slots.  Each
+ * pass reads the parent's channel first (configuration and keys before
+ * requests that need them), then each peer's, then writes what is
+ * queued.  When the parent's channel closes, fails or breaks the
+ * protocol, the process exits: the parent is gone or broken.  A peer's
+ * channel that does is closed, and its slot waits for the next.
+ */
+struct ploop;
+
+/* slot -1 is the parent; a callback may close any slot, even its own. */
+typedef void	(*ploop_dispatch_fn)(struct ploop *, int slot, struct msg *,
+		    void *);
+
+/* A loop over the parent channel on fd (fd passing on) and nslots peers. */
+struct ploop	*ploop_new(int fd, int nslots, ploop_dispatch_fn, void *);
+/* Put a peer channel (no fd passing) in slot, closing what was there. */
+void		 ploop_add(struct ploop *, int slot, int fd,
+		    ploop_dispatch_fn, void *);
+void		 ploop_close(struct ploop *, int slot);
+/* The channel of slot (-1: the parent) to queue on, or NULL if closed. */
+struct msgbuf	*ploop_chan(struct ploop *, int slot);
+/* Dispatch what the parent sent so far, without waiting (a ca asked for
+ * a key that may be on its way). */
+void		 ploop_read_parent(struct ploop *);
+/* Run until the parent goes, then exit(0). */
+__attribute__((__noreturn__)) void	ploop_run(struct ploop *);
+
 /* One entry of a role's allow-list, as moatd(8) prints it. */
 struct sandbox_entry {
 	const char	*list;		/* the list it is part of: "common" */
@@ -228,9 +281,8 @@ struct sandbox_entry {
 	const char	*cond;		/* the argument test; NULL: any */
 };
 
-/* The role's name ("relay"), or NULL past the last role. */
-const char	*sandbox_role_name(enum sandbox_role);
 /* Entry n of role's list into *e: 0, or -1 past its end. */
-int		 sandbox_entry(enum sandbox_role, size_t, struct sandbox_entry *);
+int		 sandbox_entry(enum proc_role, size_t,
+		    struct sandbox_entry *);
 
 #endif /* MOATD_PRIVSEP_H */

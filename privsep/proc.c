@@ -19,7 +19,9 @@
  * fd 3, close everything else, and re-exec ourselves with -P role -I n so
  * that each child starts from a fresh address space holding nothing but
  * what the parent then sends it.  What every child does first is here
- * too: name itself, route its logs, and give up root.
+ * too: name itself, route its logs, and give up root.  And the process
+ * table: what each role is called, how many run, and what may cross its
+ * channel to the parent, which both ends check against it.
  */
 
 #include <sys/prctl.h>
@@ -48,6 +50,112 @@ const char	*__ubsan_default_options(void);
 
 static struct chan	*log_chan;
 
+#define M(t)		(UINT64_C(1) << (t))
+_Static_assert(MSG_TYPE_MAX <= 64, "message types must fit a uint64_t");
+
+/*
+ * The process table.  sends: what the role may send the parent (never
+ * with a descriptor); recvs: what the parent may send the role, fds: of
+ * those, the ones that carry a descriptor (always: the others never do).
+ */
+static const struct proc_def {
+	const char	*name;
+	int		 per_relay;
+	uint64_t	 sends;
+	uint64_t	 recvs;
+	uint64_t	 fds;
+} proc_table[PROC_NROLES] = {
+	[PROC_POLICY] = { "policy", 0,
+	    M(MSG_LOG) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_PROCFD) | M(MSG_FWD_KEY) | M(MSG_CFG_GLOBAL) |
+	    M(MSG_CFG_RULES) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_PROCFD) },
+	[PROC_RELAY] = { "relay", 1,
+	    M(MSG_LOG) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_FWDFD) | M(MSG_CTL_PROCFD) | M(MSG_CFG_LISTENER) |
+	    M(MSG_CTL_DRAIN) | M(MSG_CFG_TLS) | M(MSG_CFG_TLS_CA) |
+	    M(MSG_CFG_TLS_CRL) | M(MSG_CTL_CAFD) | M(MSG_CFG_GLOBAL) |
+	    M(MSG_CFG_RULES) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_FWDFD) | M(MSG_CTL_PROCFD) | M(MSG_CFG_LISTENER) |
+	    M(MSG_CTL_CAFD) },
+	[PROC_CA] = { "ca", 1,
+	    M(MSG_LOG) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_PROCFD) | M(MSG_CFG_TLS_KEY) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_PROCFD) },
+	[PROC_FORWARDER] = { "forwarder", 1,
+	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_BACKEND_REQ),
+	    M(MSG_BACKEND_FD) | M(MSG_BACKEND_ERR) | M(MSG_FWD_KEY) |
+	    M(MSG_CTL_PROCFD) | M(MSG_CFG_TLS) | M(MSG_CFG_TLS_CA) |
+	    M(MSG_CFG_TLS_CRL) | M(MSG_CTL_CAFD) | M(MSG_CFG_DONE),
+	    M(MSG_BACKEND_FD) | M(MSG_CTL_PROCFD) | M(MSG_CTL_CAFD) },
+};
+
+static const struct proc_def *
+proc_def(enum proc_role role)
+{
+	if ((unsigned int)role >= PROC_NROLES)
+		return NULL;
+	return &proc_table[role];
+}
+
+const char *
+proc_role_name(enum proc_role role)
+{
+	const struct proc_def	*d = proc_def(role);
+
+	return d == NULL ? NULL : d->name;
+}
+
+int
+proc_role_lookup(const char *name)
+{
+	int	 r;
+
+	for (r = 0; r < PROC_NROLES; r++)
+		if (strcmp(proc_table[r].name, name) == 0)
+			return r;
+	return -1;
+}
+
+int
+proc_per_relay(enum proc_role role)
+{
+	const struct proc_def	*d = proc_def(role);
+
+	return d != NULL && d->per_relay;
+}
+
+int
+proc_may_send(enum proc_role role, uint32_t type, int has_fd)
+{
+	const struct proc_def	*d = proc_def(role);
+
+	if (d == NULL || type >= MSG_TYPE_MAX || has_fd)
+		return 0;
+	return (d->sends & M(type)) != 0;
+}
+
+/* A descriptor comes with exactly the types that carry one; a message
+ * whose fd the kernel dropped (msg_get: fd -1) is for its reader. */
+int
+proc_may_recv(enum proc_role role, uint32_t type, int has_fd)
+{
+	const struct proc_def	*d = proc_def(role);
+
+	if (d == NULL || type >= MSG_TYPE_MAX || !(d->recvs & M(type)))
+		return 0;
+	return !has_fd || (d->fds & M(type)) != 0;
+}
+
+void
+proc_recv_check(enum proc_role role, const struct msg *m)
+{
+	if (!proc_may_recv(role, m->hdr.type, m->fd != -1))
+		fatalx("unexpected message %s%s from parent",
+		    msg_type_name(m->hdr.type),
+		    m->fd != -1 ? " with a descriptor" : "");
+}
+
 pid_t
 proc_spawn(const struct moat_child_args *a, int chanfd)
 {
@@ -60,7 +168,7 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 	snprintf(level, sizeof(level), "%d", a->log_level);
 	argv[argc++] = "moatd";
 	argv[argc++] = "-P";
-	argv[argc++] = (char *)a->role;
+	argv[argc++] = (char *)proc_role_name(a->role);
 	argv[argc++] = "-I";
 	argv[argc++] = inst;
 	argv[argc++] = "-u";

@@ -28,8 +28,8 @@
  * so that moatd(8) can print it: regress/unit/test_sandbox.c renders every
  * list into the SANDBOX section of man/moatd.8 and fails when the page
  * says anything else, and it makes every allowed call under each role's
- * filter.  To add a role: a value in enum sandbox_role (privsep.h) before
- * SANDBOX_NROLES, a list of what it needs beyond the common one (or
+ * filter.  To add a role: its entry in the process table (enum proc_role
+ * in privsep.h, proc.c), a list of what it needs beyond the common one (or
  * instead of it), its sandbox_roles[] entry, its column in test_sandbox.c's
  * calls[] table (a column left out means KILL), and the page's text, which
  * "MOATD_UNIT_MAN_UPDATE=1 make check-unit" writes.
@@ -269,18 +269,17 @@ static const struct sandbox_list sandbox_lrelay = LIST(sandbox_relay);
 static const struct sandbox_list sandbox_lforwarder =
     LIST(sandbox_forwarder);
 
-/* Each role's lists, in order; a role's name as moatd(8) prints it. */
+/* Each role's lists, in order (its name: proc_role_name()). */
 #define SANDBOX_MAXLISTS	3
 static const struct sandbox_role_def {
-	const char			*name;
 	const struct sandbox_list	*lists[SANDBOX_MAXLISTS];
-} sandbox_roles[SANDBOX_NROLES] = {
-	[SANDBOX_POLICY] =	{ "policy", { &sandbox_lcommon } },
-	[SANDBOX_RELAY] =	{ "relay", { &sandbox_lcommon,
-				    &sandbox_levloop, &sandbox_lrelay } },
-	[SANDBOX_CA] =		{ "ca", { &sandbox_lcommon } },
-	[SANDBOX_FORWARDER] =	{ "forwarder", { &sandbox_lcommon,
-				    &sandbox_levloop, &sandbox_lforwarder } },
+} sandbox_roles[PROC_NROLES] = {
+	[PROC_POLICY] =		{ { &sandbox_lcommon } },
+	[PROC_RELAY] =		{ { &sandbox_lcommon, &sandbox_levloop,
+				    &sandbox_lrelay } },
+	[PROC_CA] =		{ { &sandbox_lcommon } },
+	[PROC_FORWARDER] =	{ { &sandbox_lcommon, &sandbox_levloop,
+				    &sandbox_lforwarder } },
 };
 
 #define SANDBOX_NNAMES	512
@@ -315,21 +314,13 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_list *l)
 	}
 }
 
-const char *
-sandbox_role_name(enum sandbox_role role)
-{
-	if ((unsigned int)role >= SANDBOX_NROLES)
-		return NULL;
-	return sandbox_roles[role].name;
-}
-
 int
-sandbox_entry(enum sandbox_role role, size_t n, struct sandbox_entry *e)
+sandbox_entry(enum proc_role role, size_t n, struct sandbox_entry *e)
 {
 	const struct sandbox_list	*l;
 	size_t				 i;
 
-	if ((unsigned int)role >= SANDBOX_NROLES)
+	if ((unsigned int)role >= PROC_NROLES)
 		return -1;
 	for (i = 0; i < SANDBOX_MAXLISTS; i++) {
 		if ((l = sandbox_roles[role].lists[i]) == NULL)
@@ -415,7 +406,7 @@ sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 }
 
 void
-sandbox_enter(enum sandbox_role role)
+sandbox_enter(enum proc_role role)
 {
 	scmp_filter_ctx		 ctx;
 	uint32_t		 deflt = SCMP_ACT_KILL_PROCESS;
@@ -468,7 +459,7 @@ sandbox_enter(enum sandbox_role role)
 		log_debug("%s: libseccomp cannot optimize the filter",
 		    __func__);
 
-	if ((unsigned int)role >= SANDBOX_NROLES)
+	if ((unsigned int)role >= PROC_NROLES)
 		fatalx("%s: unknown role %d", __func__, role);
 	for (i = 0; i < SANDBOX_MAXLISTS; i++)
 		if (sandbox_roles[role].lists[i] != NULL)

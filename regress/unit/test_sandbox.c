@@ -96,7 +96,7 @@ struct call {
 	const char	*name;
 	long		 nr;
 	long		 a[6];
-	int		 want[SANDBOX_NROLES];	/* by enum sandbox_role */
+	int		 want[PROC_NROLES];	/* by enum proc_role */
 };
 
 /* Columns: policy, relay, ca, forwarder. */
@@ -282,7 +282,7 @@ static pid_t	 cpid, cppid;		/* child: taken before the filter */
 static char	 page[4096] __attribute__((aligned(4096)));
 
 /* "relay" or "relay:..." */
-static enum sandbox_role
+static enum proc_role
 role_of(const char *s)
 {
 	const char	*n;
@@ -290,7 +290,7 @@ role_of(const char *s)
 	int		 r;
 
 	len = strcspn(s, ":");
-	for (r = 0; (n = sandbox_role_name(r)) != NULL; r++)
+	for (r = 0; (n = proc_role_name(r)) != NULL; r++)
 		if (strlen(n) == len && strncmp(s, n, len) == 0)
 			return r;
 	_exit(95);
@@ -397,7 +397,7 @@ cmp(const void *a, const void *b)
 int
 sc_allowed(const char *arg)
 {
-	enum sandbox_role	 role = role_of(arg);
+	enum proc_role	 role = role_of(arg);
 	struct sockaddr_in	 sin;
 	char			 bad[400] = "";
 	int			 ints[1000];
@@ -453,17 +453,33 @@ sc_nnp(const char *arg)
 {
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
 		return 10;
-	sandbox_enter(SANDBOX_POLICY);
+	sandbox_enter(PROC_POLICY);
 	say("ready");
 	hear("go");
 	return 0;
 }
 
-/* The policy's shape: poll over msg channels, one received from above. */
+/*
+ * The policy's and the ca's shape: privsep/ploop.c's loop over the parent
+ * channel and peer channels, one received from above, answering through
+ * the loop's own writes (a 200000-byte answer takes several passes).
+ */
 
-static int
-loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
+static void	loop_parent(struct ploop *, int, struct msg *, void *);
+
+static void
+loop_peer(struct ploop *pl, int slot, struct msg *m, void *arg)
 {
+	/* from the peer channel: echo */
+	if (m->hdr.type != 7 || msg_compose(ploop_chan(pl, slot), 8,
+	    m->hdr.peerid, -1, m->data, m->datalen) == -1)
+		_exit(22);
+}
+
+static void
+loop_parent(struct ploop *pl, int slot, struct msg *m, void *arg)
+{
+	struct msgbuf	*mb = ploop_chan(pl, -1);
 	struct mbuf	 r, w;
 	char		 s[64];
 	uint32_t	 k;
@@ -475,7 +491,7 @@ loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
 		mbuf_reader(&r, m->data, m->datalen);
 		if (mbuf_get_u32(&r, &k) == -1 ||
 		    mbuf_get_str(&r, s, sizeof(s)) == -1 || mbuf_end(&r) == -1)
-			return -1;
+			_exit(21);
 		for (i = 0; s[i] != '\0'; i++)
 			if (s[i] >= 'a' && s[i] <= 'z')
 				s[i] -= 'a' - 'A';
@@ -484,101 +500,51 @@ loop_reply(struct msgbuf *mb, struct msg *m, struct msgbuf *peer)
 		mbuf_add_str(&w, s);
 		if (w.err || msg_compose(mb, 2, m->hdr.peerid, -1, w.buf,
 		    w.len) == -1)
-			return -1;
+			_exit(21);
 		mbuf_free(&w);
 		break;
 	case 3:
-		if (peer == NULL || m->fd == -1 || peer->fd != -1)
-			return -1;
-		msgbuf_init(peer, m->fd, 0);
+		if (m->fd == -1 || ploop_chan(pl, 0) != NULL)
+			_exit(21);
+		ploop_add(pl, 0, m->fd, loop_peer, NULL);
 		m->fd = -1;
 		if (msg_compose(mb, 4, 0, -1, NULL, 0) == -1)
-			return -1;
+			_exit(21);
 		break;
 	case 5:
 		/* Big enough for malloc to mmap and munmap. */
 		if ((big = malloc(200000)) == NULL)
-			return -1;
+			_exit(21);
 		memset(big, 'b', 200000);
 		if (msg_compose(mb, 6, 0, -1, big, 200000) == -1)
-			return -1;
+			_exit(21);
 		free(big);
 		break;
-	case 7:
-		/* from the peer channel: echo */
-		if (msg_compose(mb, 8, m->hdr.peerid, -1, m->data,
-		    m->datalen) == -1)
-			return -1;
-		break;
 	default:
-		return -1;
+		_exit(21);
 	}
 	log_debug("policy: message %u answered", m->hdr.type);
-	return msgbuf_flush_sync(mb);
 }
 
-/* 1 more to come, 0 EOF, -1 error */
-static int
-loop_read(struct msgbuf *mb, struct msgbuf *peer)
+static void
+loop_done(void)
 {
-	struct msg	 m;
-	ssize_t		 n;
-	int		 r;
-
-	if ((n = msgbuf_read(mb)) == 0)
-		return 0;
-	if (n == -1)
-		return errno == EAGAIN ? 1 : -1;
-	while ((r = msg_get(mb, &m)) == 1) {
-		r = loop_reply(mb, &m, peer);
-		msg_free(&m);
-		if (r == -1)
-			return -1;
-	}
-	return r == 0 ? 1 : -1;
+	log_info("policy loop done");
 }
 
 int
 sc_policy_loop(const char *arg)
 {
-	struct msgbuf	 parent, peer;
-	struct pollfd	 pfd[2];
-	int		 r;
+	struct ploop	*pl;
 
 	log_setlevel(LOG_DEBUG);
 	log_procinit("policy");
 	demote();
-	sandbox_enter(SANDBOX_POLICY);
-	msgbuf_init(&parent, cfd, 1);
-	msgbuf_init(&peer, -1, 0);
-	for (;;) {
-		pfd[0].fd = parent.fd;
-		pfd[1].fd = peer.fd;
-		pfd[0].events = pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			return 20;
-		}
-		if (pfd[0].revents) {
-			if ((r = loop_read(&parent, &peer)) == 0)
-				break;
-			if (r == -1)
-				return 21;
-		}
-		if (peer.fd != -1 && pfd[1].revents) {
-			if ((r = loop_read(&peer, NULL)) == -1)
-				return 22;
-			if (r == 0) {
-				close(peer.fd);
-				msgbuf_clear(&peer);
-				peer.fd = -1;
-			}
-		}
-	}
-	msgbuf_clear(&parent);
-	log_info("policy loop done");
-	return 0;
+	pl = ploop_new(cfd, 1, loop_parent, NULL);
+	atexit(loop_done);
+	sandbox_enter(PROC_POLICY);
+	/* exit(0) once the parent channel ends */
+	ploop_run(pl);
 }
 
 /* The relay's shape: libevent over listeners and fds from the parent. */
@@ -711,7 +677,7 @@ sc_relay_loop(const char *arg)
 	if (event_add(chan, NULL) == -1 || event_add(tick, &tv) == -1)
 		return 31;
 	demote();
-	sandbox_enter(SANDBOX_RELAY);
+	sandbox_enter(PROC_RELAY);
 	msg_compose(&rl.chan, 100, 0, -1, NULL, 0);
 	msgbuf_flush(&rl.chan);
 
@@ -735,7 +701,7 @@ int
 sc_debug(const char *arg)
 {
 	demote();
-	sandbox_enter(SANDBOX_RELAY);
+	sandbox_enter(PROC_RELAY);
 	say("ready");
 	hear("go");
 	socket(AF_UNIX, SOCK_STREAM, 0);
@@ -791,23 +757,23 @@ START_TEST(test_deny)
 
 	/* The table holds what must never be allowed. */
 	for (i = 0; i < sizeof(relay_kills) / sizeof(relay_kills[0]); i++)
-		ck_assert_int_eq(lookup(relay_kills[i])->want[SANDBOX_RELAY],
+		ck_assert_int_eq(lookup(relay_kills[i])->want[PROC_RELAY],
 		    KILL);
 	for (i = 0; i < sizeof(policy_kills) / sizeof(policy_kills[0]); i++) {
-		ck_assert_int_eq(lookup(policy_kills[i])->want[SANDBOX_POLICY],
+		ck_assert_int_eq(lookup(policy_kills[i])->want[PROC_POLICY],
 		    KILL);
-		ck_assert_int_eq(lookup(policy_kills[i])->want[SANDBOX_CA],
+		ck_assert_int_eq(lookup(policy_kills[i])->want[PROC_CA],
 		    KILL);
 	}
 	snprintf(ready, sizeof(ready), "ready open=%d", EACCES);
 	make_root();
 	for (i = 0; i < NCALLS; i++) {
 		k = &calls[i];
-		for (r = 0; r < SANDBOX_NROLES; r++) {
+		for (r = 0; r < PROC_NROLES; r++) {
 			if (k->want[r] != KILL)
 				continue;
 			snprintf(scen, sizeof(scen), "deny:%s:%s",
-			    sandbox_role_name(r), k->name);
+			    proc_role_name(r), k->name);
 			child_start(&c, scen, 0, 0);
 			child_hear(&c, buf, sizeof(buf));
 			ck_assert_str_eq(buf, ready);
@@ -838,8 +804,8 @@ START_TEST(test_table_covers_lists)
 	size_t			 i, j, n;
 	int			 r, found;
 
-	for (r = 0; sandbox_role_name(r) != NULL; r++) {
-		ck_assert_int_lt(r, SANDBOX_NROLES);
+	for (r = 0; proc_role_name(r) != NULL; r++) {
+		ck_assert_int_lt(r, PROC_NROLES);
 		for (n = 0; sandbox_entry(r, n, &e) == 0; n++) {
 			ck_assert_ptr_nonnull(e.sys);
 			ck_assert_ptr_nonnull(e.list);
@@ -858,12 +824,12 @@ START_TEST(test_table_covers_lists)
 			ck_assert_msg(found, "%s list: %s%s%s is tried by no "
 			    "row of calls[] for the %s", e.list, e.sys,
 			    e.cond ? " with " : "", e.cond ? e.cond : "",
-			    sandbox_role_name(r));
+			    proc_role_name(r));
 		}
 		ck_assert_uint_gt(n, 0);
 	}
-	ck_assert_int_eq(r, SANDBOX_NROLES);
-	ck_assert_int_eq(sandbox_entry(SANDBOX_NROLES, 0, &e), -1);
+	ck_assert_int_eq(r, PROC_NROLES);
+	ck_assert_int_eq(sandbox_entry(PROC_NROLES, 0, &e), -1);
 }
 END_TEST
 
@@ -1134,8 +1100,8 @@ START_TEST(test_abort)
 	int		 r;
 
 	make_root();
-	for (r = 0; r < SANDBOX_NROLES; r++) {
-		snprintf(scen, sizeof(scen), "abort:%s", sandbox_role_name(r));
+	for (r = 0; r < PROC_NROLES; r++) {
+		snprintf(scen, sizeof(scen), "abort:%s", proc_role_name(r));
 		child_start(&c, scen, 0, 1);
 		child_hear(&c, buf, sizeof(buf));
 		ck_assert_str_eq(buf, "ready");
@@ -1244,7 +1210,7 @@ sc_ca_loop(const char *arg)
 	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
 		return 40;
 	demote();
-	sandbox_enter(SANDBOX_CA);
+	sandbox_enter(PROC_CA);
 	msgbuf_init(&mb, cfd, 1);
 	rsapem = ca_key_recv(&mb, 1);
 	ecpem = ca_key_recv(&mb, 2);
@@ -1314,7 +1280,7 @@ man_render(void)
 
 	ck_assert_ptr_nonnull(f = open_memstream(&buf, &len));
 	fputs(".Bl -tag -width Ds\n", f);
-	for (r = 0; r < SANDBOX_NROLES; r++) {
+	for (r = 0; r < PROC_NROLES; r++) {
 		for (n = 0, nl = 0; sandbox_entry(r, n, &e) == 0; n++) {
 			if (strlen(e.sys) > width)
 				width = strlen(e.sys);
@@ -1330,7 +1296,7 @@ man_render(void)
 				seen[nseen++] = e.list;
 			}
 		}
-		fprintf(f, ".It %s\nThe ", sandbox_role_name(r));
+		fprintf(f, ".It %s\nThe ", proc_role_name(r));
 		for (i = 0; i < nl; i++)
 			fprintf(f, "%s%s", i == 0 ? "" : i + 1 == nl ?
 			    " and " : ", ", lists[i]);
@@ -1341,7 +1307,7 @@ man_render(void)
 		fprintf(f, ".Ss The %s list\n", seen[j]);
 		fprintf(f, ".Bl -column %-*s argument -compact\n", (int)width,
 		    "restart_syscall");
-		for (r = 0; r < SANDBOX_NROLES; r++) {
+		for (r = 0; r < PROC_NROLES; r++) {
 			for (n = 0, i = 0; sandbox_entry(r, n, &e) == 0; n++) {
 				if (strcmp(e.list, seen[j]) != 0)
 					continue;
