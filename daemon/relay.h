@@ -168,29 +168,29 @@ extern struct relay	*r;
 RB_PROTOTYPE(sessions, session, entry, session_cmp)
 
 /* session.c */
-void	 log_request(struct session *, const char *);
-void	 end_request(struct session *);
-void	 close_after_flush(struct session *);
-void	 reply_error(struct session *, int, const char *);
-void	 set_timer(struct session *, int);
-void	 next_request(struct session *);
-void	 session_free(struct session *);
-void	 request_backend(struct session *);
-void	 got_verdict(struct session *, struct verdict *);
-void	 session_new(struct listener *, int);
+void	log_request(struct session *, const char *);
+void	end_request(struct session *);
+void	close_after_flush(struct session *);
+void	reply_error(struct session *, int, const char *);
+void	set_timer(struct session *, int);
+void	next_request(struct session *);
+void	session_free(struct session *);
+void	request_backend(struct session *);
+void	got_verdict(struct session *, struct verdict *);
+void	session_new(struct listener *, int);
 
 /* forward.c */
-void	 pool_event_cb(struct bufferevent *, short, void *);
-struct bufferevent *pool_get(void);
-void	 pool_flush(void);
-void	 backend_release(struct session *, int);
-void	 start_forward(struct session *, struct bufferevent *, int);
-void	 forward_body(struct session *);
-void	 read_response(struct session *);
-void	 pipe_move(struct session *, struct bufferevent *,
+void	pool_event_cb(struct bufferevent *, short, void *);
+struct bufferevent	*pool_get(void);
+void	pool_flush(void);
+void	backend_release(struct session *, int);
+void	start_forward(struct session *, struct bufferevent *, int);
+void	forward_body(struct session *);
+void	read_response(struct session *);
+void	pipe_move(struct session *, struct bufferevent *,
 	    struct bufferevent *);
-void	 pipe_shutdown_check(struct session *);
-void	 backend_gone_cb(int, short, void *);
-void	 backend_fd(uint32_t, int, int);
+void	pipe_shutdown_check(struct session *);
+void	backend_gone_cb(int, short, void *);
+void	backend_fd(uint32_t, int, int);
 
 #endif /* RELAY_H */
