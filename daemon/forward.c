@@ -1,0 +1,686 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Moving the bytes of an allowed request (relay.c says what the relay
+ * does, session.c how a request gets here): the stream to the forwarder,
+ * its head frame and the body's data frames, the pool of idle streams,
+ * the response read and copied to the client, and the pipe after a 101
+ * with its half-closes.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "relay.h"
+
+static void	backend_ended(struct session *);
+static void	backend_read_cb(struct bufferevent *, void *);
+static void	backend_write_cb(struct bufferevent *, void *);
+static void	backend_event_cb(struct bufferevent *, short, void *);
+
+/* Docker connections: reuse only after a cleanly framed response. */
+void
+pool_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct backend	*be = arg;
+
+	TAILQ_REMOVE(&r->pool, be, entry);
+	r->npool--;
+	bufferevent_free(be->bev);
+	r->nfds--;
+	free(be);
+}
+
+static void
+pool_read_cb(struct bufferevent *bev, void *arg)
+{
+	/* An idle connection must say nothing: drop it. */
+	pool_event_cb(bev, BEV_EVENT_ERROR, arg);
+}
+
+static void
+pool_put(struct bufferevent *bev, uint32_t gen)
+{
+	struct backend	*be;
+
+	if (r->npool >= POOL_MAX || r->draining || gen != r->cc.gen ||
+	    evbuffer_get_length(bufferevent_get_input(bev)) != 0 ||
+	    (be = calloc(1, sizeof(*be))) == NULL) {
+		bufferevent_free(bev);
+		r->nfds--;
+		return;
+	}
+	be->bev = bev;
+	be->gen = gen;
+	bufferevent_setcb(bev, pool_read_cb, NULL, pool_event_cb, be);
+	bufferevent_enable(bev, EV_READ);
+	TAILQ_INSERT_HEAD(&r->pool, be, entry);
+	r->npool++;
+}
+
+/* A connection made under the configuration in effect, if any. */
+struct bufferevent *
+pool_get(void)
+{
+	struct backend		*be;
+	struct bufferevent	*bev;
+
+	while ((be = TAILQ_FIRST(&r->pool)) != NULL && be->gen != r->cc.gen)
+		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+	if (be == NULL)
+		return NULL;
+	TAILQ_REMOVE(&r->pool, be, entry);
+	r->npool--;
+	bev = be->bev;
+	free(be);
+	return bev;
+}
+
+/*
+ * A new configuration may name another daemon, or other TLS settings for
+ * it: the idle connections to the old one go, and connections in use now
+ * are not pooled after their request (their generation is old).
+ */
+void
+pool_flush(void)
+{
+	struct backend	*be;
+
+	while ((be = TAILQ_FIRST(&r->pool)) != NULL)
+		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+}
+
+void
+backend_release(struct session *s, int reusable)
+{
+	if (s->b == NULL)
+		return;
+	event_del(s->b_gone);
+	if (reusable) {
+		pool_put(s->b, s->b_gen);
+	} else {
+		bufferevent_free(s->b);
+		r->nfds--;
+	}
+	s->b = NULL;
+}
+
+/* The head frame: the bytes the policy worker approved, and its proof. */
+static int
+head_frame(struct session *s, struct evbuffer *out)
+{
+	struct verdict	*v = s->v;
+	struct fwd_head	 h;
+	struct mbuf	 m;
+	uint8_t		 hdr[FWD_HDRLEN];
+	char		*head;
+	int		 rv = -1;
+
+	if ((head = verdict_head(v, &h.headlen)) == NULL)
+		return -1;
+	h.ctr = s->ctr;
+	h.framing = v->framing;
+	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
+	h.upgrade = v->hijack != 0;
+	h.head = head;
+	memcpy(h.mac, v->mac, FWD_MACLEN);
+	mbuf_init(&m);
+	if (fwd_head_encode(&m, &h) == 0 && m.len <= FWD_FRAME_MAX) {
+		fwd_frame_hdr(hdr, FWD_HEAD, m.len);
+		evbuffer_add(out, hdr, sizeof(hdr));
+		evbuffer_add(out, m.buf, m.len);
+		rv = 0;
+	}
+	mbuf_free(&m);
+	free(head);
+	return rv;
+}
+
+/* Move len bytes of in up the stream as data frames. */
+static void
+data_frames(struct evbuffer *in, struct evbuffer *out, size_t len)
+{
+	uint8_t	 hdr[FWD_HDRLEN];
+	size_t	 n;
+
+	while (len > 0) {
+		n = len < FWD_DATA_MAX ? len : FWD_DATA_MAX;
+		fwd_frame_hdr(hdr, FWD_DATA, n);
+		evbuffer_add(out, hdr, sizeof(hdr));
+		evbuffer_remove_buffer(in, out, n);
+		len -= n;
+	}
+}
+
+void
+start_forward(struct session *s, struct bufferevent *bev, int pooled)
+{
+	struct evbuffer	*out;
+
+	s->b = bev;
+	s->b_pooled = pooled;
+	bufferevent_setcb(bev, backend_read_cb, backend_write_cb,
+	    backend_event_cb, s);
+	relay_tls_read_watermark(bev, RELAY_HIGH);
+	bufferevent_setwatermark(bev, EV_WRITE, RELAY_LOW, 0);
+	out = bufferevent_get_output(bev);
+	if (head_frame(s, out) == -1) {
+		bufferevent_free(bev);
+		r->nfds--;
+		s->b = NULL;
+		reply_error(s, 500, "cannot frame the request");
+		return;
+	}
+	s->state = S_FORWARD;
+	s->req_remain = s->v->length;
+	chunked_init(&s->req_ch);
+	s->req_done = s->v->framing == FRAMING_NONE ||
+	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
+	s->resp_started = s->resp_done = s->resp_closing = 0;
+	s->b_eof = s->b_wfail = 0;
+	/* A body has its timeout; an answer may take as long as Docker
+	 * needs (wait, events, pull). */
+	set_timer(s, s->req_done ? 0 : r->cc.conf.body_timeout);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (s->c_eof) {
+		/* The client half-closed while its head was being judged:
+		 * an upgrade passes that on in the pipe; anyone else left. */
+		if (s->v->hijack && s->req_done)
+			return;
+		s->status = 499;
+		log_request(s, "allow");
+		session_free(s);
+		return;
+	}
+	bufferevent_enable(s->c, EV_READ);
+	if (!s->req_done)
+		forward_body(s);
+}
+
+static void
+complete(struct session *s)
+{
+	int	 reusable;
+
+	if (!s->resp_done)
+		return;
+	log_request(s, "allow");
+	reusable = s->req_done && !s->resp.close && !s->v->hijack &&
+	    s->resp.framing != RESP_EOF && !s->b_eof && !s->b_wfail;
+	backend_release(s, reusable);
+	if (!s->req_done || !s->v->keepalive || s->c_eof || s->resp_closing) {
+		/* The daemon answered before the body ended, or the client
+		 * asked to close or has: nothing more can be framed. */
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	next_request(s);
+}
+
+/*
+ * A malformed chunked body: the daemon got the bytes before the bad
+ * ones and will never see an end, so that connection goes.  The client
+ * still gets its 400 when the daemon has not answered yet.
+ */
+static void
+bad_body(struct session *s)
+{
+	backend_release(s, 0);
+	if (s->resp_started) {
+		s->status = 400;
+		log_request(s, "bad");
+		session_free(s);
+		return;
+	}
+	reply_error(s, 400, "bad chunked body");
+}
+
+void
+forward_body(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->c);
+	struct evbuffer		*out = bufferevent_get_output(s->b);
+	struct evbuffer_iovec	 vec;
+	size_t			 len;
+	ssize_t			 used;
+	int			 done = 0, isdata;
+	uint8_t			 hdr[FWD_HDRLEN];
+
+	/* Docker takes no more: its answer, or its close, is on the way. */
+	if (s->b_wfail) {
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
+	if (!s->req_done && evbuffer_get_length(in) > 0)
+		set_timer(s, r->cc.conf.body_timeout);
+	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) >= RELAY_HIGH) {
+			bufferevent_disable(s->c, EV_READ);
+			return;
+		}
+		if (s->v->framing == FRAMING_LENGTH) {
+			if (len > s->req_remain)
+				len = s->req_remain;
+			data_frames(in, out, len);
+			s->req_remain -= len;
+			s->req_done = s->req_remain == 0;
+			s->nin += len;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		/* The forwarder frames the data anew: it gets it alone. */
+		used = chunked_step(&s->req_ch, vec.iov_base, vec.iov_len,
+		    &done, &isdata);
+		if (used == -1) {
+			bad_body(s);
+			return;
+		}
+		if (isdata)
+			data_frames(in, out, used);
+		else
+			evbuffer_drain(in, used);
+		if (done) {
+			fwd_frame_hdr(hdr, FWD_END, 0);
+			evbuffer_add(out, hdr, sizeof(hdr));
+		}
+		s->nin += used;
+		s->req_done = done;
+	}
+	if (s->req_done) {
+		set_timer(s, 0);
+		complete(s);
+	}
+}
+
+static void
+enter_pipe(struct session *s)
+{
+	s->state = S_PIPE;
+	/* A stream lasts as long as both ends want: a body's timer, when
+	 * the 101 came before the body ended, does not carry over. */
+	set_timer(s, 0);
+	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(s->b, EV_WRITE, 0, 0);
+	evbuffer_add_buffer(bufferevent_get_output(s->c),
+	    bufferevent_get_input(s->b));
+	data_frames(bufferevent_get_input(s->c), bufferevent_get_output(s->b),
+	    evbuffer_get_length(bufferevent_get_input(s->c)));
+	/* A client that half-closed while waiting for the 101 stays so. */
+	bufferevent_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
+	bufferevent_enable(s->b, EV_READ | EV_WRITE);
+	log_request(s, "allow");
+	pipe_shutdown_check(s);
+}
+
+void
+pipe_move(struct session *s, struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer	*in = bufferevent_get_input(from);
+	size_t		 len = evbuffer_get_length(in);
+
+	if (from == s->c) {
+		s->nin += len;
+		data_frames(in, bufferevent_get_output(to), len);
+	} else {
+		s->nout += len;
+		evbuffer_add_buffer(bufferevent_get_output(to), in);
+	}
+	if (evbuffer_get_length(bufferevent_get_output(to)) >= RELAY_HIGH)
+		bufferevent_disable(from, EV_READ);
+}
+
+/* Half-close: pass a side's EOF on once its bytes are through. */
+void
+pipe_shutdown_check(struct session *s)
+{
+	if (s->c_eof == 1 &&
+	    evbuffer_get_length(bufferevent_get_output(s->b)) == 0) {
+		relay_tls_shutdown_write(s->b);
+		s->c_eof = 2;
+	}
+	if (s->b_eof == 1 &&
+	    evbuffer_get_length(bufferevent_get_output(s->c)) == 0) {
+		relay_tls_shutdown_write(s->c);
+		s->b_eof = 2;
+	}
+	if (s->c_eof == 2 && s->b_eof == 2)
+		session_free(s);
+}
+
+static int
+field_is(const char *line, size_t len, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/*
+ * The daemon's head goes out as it came, but for its hop-by-hop fields:
+ * whether the client's connection stays open is ours to say.
+ */
+static size_t
+copy_response_head(struct session *s, const char *head, size_t hl)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->c);
+	const char	*line = head, *end;
+	size_t		 len, n = 0;
+	int		 closing;
+
+	/* An answer before the end of the body: the rest of the body
+	 * cannot be framed for Docker any more, so this connection ends. */
+	closing = !s->v->keepalive || r->draining || !s->req_done ||
+	    (s->resp.framing == RESP_EOF && !s->resp.upgrade);
+	while ((end = memmem(line, head + hl - line, "\r\n", 2)) != NULL) {
+		len = end - line;
+		if (len == 0)
+			break;
+		if (line != head && !s->resp.upgrade &&
+		    (field_is(line, len, "Connection") ||
+		    field_is(line, len, "Keep-Alive"))) {
+			line = end + 2;
+			continue;
+		}
+		evbuffer_add(out, line, len + 2);
+		n += len + 2;
+		line = end + 2;
+	}
+	if (closing && s->resp.status >= 200 && !s->resp.upgrade) {
+		evbuffer_add(out, "Connection: close\r\n", 19);
+		n += 19;
+		s->resp_closing = 1;
+	}
+	evbuffer_add(out, "\r\n", 2);
+	return n + 2;
+}
+
+static int
+response_head(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->b);
+	size_t		 len = evbuffer_get_length(in), n, hl;
+	char		*p;
+
+	n = len < RESP_HEAD_MAX ? len : RESP_HEAD_MAX;
+	p = (char *)evbuffer_pullup(in, n);
+	if ((hl = http_head_length(p, n)) == 0) {
+		if (len >= RESP_HEAD_MAX) {
+			log_warnx("backend response head too large");
+			return -1;
+		}
+		return 0;
+	}
+	if (http_parse_response(p, hl, strcmp(s->v->method, "HEAD") == 0,
+	    &s->resp) == -1) {
+		log_warnx("backend sent an unparsable response head");
+		return -1;
+	}
+	if (s->resp.upgrade && !s->v->hijack) {
+		log_warnx("backend upgraded a request that did not ask");
+		return -1;
+	}
+	s->status = s->resp.status;
+	s->nout += copy_response_head(s, p, hl);
+	evbuffer_drain(in, hl);
+	if (s->resp.status >= 100 && s->resp.status < 200 &&
+	    !s->resp.upgrade)
+		return 2;	/* interim (100 Continue): another follows */
+	s->resp_started = 1;
+	s->resp_remain = s->resp.length;
+	chunked_init(&s->resp_ch);
+	s->resp_done = s->resp.framing == RESP_NONE ||
+	    (s->resp.framing == RESP_LENGTH && s->resp.length == 0);
+	return 1;
+}
+
+void
+read_response(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->b);
+	struct evbuffer		*out = bufferevent_get_output(s->c);
+	struct evbuffer_iovec	 vec;
+	size_t			 len;
+	ssize_t			 used;
+	int			 rv, done = 0;
+
+	while (!s->resp_started) {
+		if ((rv = response_head(s)) == 0)
+			return;
+		if (rv == -1) {
+			backend_release(s, 0);
+			reply_error(s, 502, "bad response from the backend");
+			return;
+		}
+	}
+	/* Only a 101: the forwarder passes raw bytes after nothing else. */
+	if (s->resp.upgrade) {
+		enter_pipe(s);
+		return;
+	}
+	while (!s->resp_done && (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) >= RELAY_HIGH) {
+			bufferevent_disable(s->b, EV_READ);
+			/* A client that reads none of it has "timeout idle"
+			 * (client_write_cb disarms on progress). */
+			if (s->req_done) {
+				s->stall_out = evbuffer_get_length(out);
+				set_timer(s, r->cc.conf.idle_timeout);
+			}
+			return;
+		}
+		if (s->resp.framing == RESP_EOF) {
+			evbuffer_remove_buffer(in, out, len);
+			s->nout += len;
+			continue;
+		}
+		if (s->resp.framing == RESP_LENGTH) {
+			if (len > s->resp_remain)
+				len = s->resp_remain;
+			evbuffer_remove_buffer(in, out, len);
+			s->resp_remain -= len;
+			s->resp_done = s->resp_remain == 0;
+			s->nout += len;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		used = chunked_feed(&s->resp_ch, vec.iov_base, vec.iov_len,
+		    &done);
+		if (used == -1) {
+			log_warnx("backend sent a bad chunked body");
+			session_free(s);
+			return;
+		}
+		evbuffer_remove_buffer(in, out, used);
+		s->nout += used;
+		s->resp_done = done;
+	}
+	if (s->resp_done)
+		complete(s);
+	else if (s->b_eof && evbuffer_get_length(in) == 0)
+		backend_ended(s);
+}
+
+static void
+backend_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_PIPE)
+		pipe_move(s, s->b, s->c);
+	else if (s->state == S_FORWARD)
+		read_response(s);
+}
+
+static void
+backend_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_FORWARD && !s->req_done) {
+		bufferevent_enable(s->c, EV_READ);
+		forward_body(s);
+	} else if (s->state == S_PIPE) {
+		if (!s->c_eof)
+			bufferevent_enable(s->c, EV_READ);
+		pipe_shutdown_check(s);
+	}
+}
+
+static void
+retry_backend(struct session *s)
+{
+	backend_release(s, 0);
+	s->retried = 1;
+	s->state = S_BACKEND;
+	request_backend(s);
+}
+
+/*
+ * Docker closed after the response began, and everything it sent before
+ * has been passed on.  read_response() calls this last: nothing may use
+ * the session after it.
+ */
+static void
+backend_ended(struct session *s)
+{
+	if (s->resp.framing == RESP_EOF) {
+		s->resp_done = 1;
+		log_request(s, "allow");
+		backend_release(s, 0);
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	/* The response was cut short: the client cannot be told. */
+	log_warnx("client=%s: backend closed mid-response", s->peer);
+	session_free(s);
+}
+
+/*
+ * Docker closed or reset the connection.  This runs after what it sent
+ * before has gone through backend_read_cb: libevent's TLS bufferevent
+ * reports the close before it hands over the bytes of the same read.
+ */
+void
+backend_gone_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state != S_FORWARD || s->b == NULL || !s->b_eof)
+		return;
+	if (s->resp_started) {
+		read_response(s);
+		return;
+	}
+	/* A pooled connection the daemon closed while idle. */
+	if (s->b_pooled && !s->retried && s->v->framing == FRAMING_NONE &&
+	    evbuffer_get_length(bufferevent_get_input(s->b)) == 0) {
+		retry_backend(s);
+		return;
+	}
+	backend_release(s, 0);
+	log_warnx("backend %s closed before answering", "connection");
+	reply_error(s, 502, "the Docker daemon closed the connection");
+}
+
+static void
+backend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	struct evbuffer	*cout = bufferevent_get_output(s->c);
+	char		 why[512];
+
+	why[0] = '\0';
+	if (relay_tls_backend_event(bev, what, why, sizeof(why)))
+		return;
+	if (s->state == S_PIPE) {
+		pipe_move(s, s->b, s->c);
+		s->b_eof = 1;
+		if (what & BEV_EVENT_ERROR)
+			s->c_eof = 2;
+		pipe_shutdown_check(s);
+		return;
+	}
+	if (why[0] != '\0') {
+		backend_release(s, 0);
+		reply_error(s, 502, "TLS with the Docker daemon failed");
+		return;
+	}
+	if ((what & BEV_EVENT_WRITING) && !s->b_eof) {
+		/*
+		 * Docker stopped reading: it may well have answered (Go's
+		 * server answers a body it will not read, then closes).  The
+		 * body goes no further; the answer, or the close, comes on
+		 * the read side, which a TLS bufferevent needs rearmed.
+		 */
+		s->b_wfail = 1;
+		evbuffer_drain(bufferevent_get_output(bev),
+		    evbuffer_get_length(bufferevent_get_output(bev)));
+		bufferevent_disable(s->c, EV_READ);
+		if (!s->resp_started || evbuffer_get_length(cout) < RELAY_HIGH)
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	s->b_eof = 1;
+	event_active(s->b_gone, EV_TIMEOUT, 1);
+}
+
+void
+backend_fd(uint32_t id, int fd, int err)
+{
+	struct session		 key, *s;
+	struct bufferevent	*bev;
+
+	key.id = id;
+	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
+	    s->state != S_BACKEND) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1 && err == EPROTO) {
+		reply_error(s, 502, "TLS with the Docker daemon failed");
+		return;
+	}
+	if (fd == -1) {
+		log_warnx("backend: %s", strerror(err));
+		reply_error(s, err == EAGAIN || err == EMFILE ||
+		    err == ENFILE ? 503 : 502,
+		    "cannot connect to the Docker daemon");
+		return;
+	}
+	if ((bev = bufferevent_socket_new(r->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_set_max_single_read(bev, 64 * 1024);
+	bufferevent_set_max_single_write(bev, 64 * 1024);
+	r->nfds++;
+	s->b_gen = r->cc.gen;
+	start_forward(s, bev, 0);
+}

@@ -1,0 +1,196 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The relay's private header: what relay.c (the process: channels,
+ * listeners, accept, descriptors, drain), session.c (a client's
+ * connection, request by request: heads, verdicts, answers of our own,
+ * timers, closing) and forward.c (the bytes: the streams to the
+ * forwarder, bodies, responses, the pipe after a 101) share.
+ */
+
+#ifndef RELAY_H
+#define RELAY_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+/* libbsd's tree.h marks generated functions __unused, glibc lacks it. */
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
+#include <sys/tree.h>
+
+#include <time.h>
+
+#include "moatd.h"
+
+
+#define RELAY_HIGH	(64 * 1024)	/* per direction, then backpressure */
+#define RELAY_LOW	(16 * 1024)
+#define RESP_HEAD_MAX	(64 * 1024)
+#define POOL_MAX	64		/* idle Docker connections kept */
+/*
+ * Descriptors kept free: what the process holds beyond our count (epoll,
+ * the policy and ca channels, the log socket) and relay_tls.c's lingering
+ * refused clients (LINGER_MAX).  On top of it every session reserves one
+ * for its Docker connection.
+ */
+#define FD_RESERVE	48
+/*
+ * Closing as HTTP servers do: once the last answer is out, the write side
+ * is shut and what the client still sends (the rest of a body nobody
+ * wants) is read and dropped, for LINGER_SECS and LINGER_MAX bytes at
+ * most.  Closing on unread bytes sends a reset, and a reset can reach the
+ * client before it has read the answer.
+ */
+#define LINGER_SECS	2
+#define LINGER_MAX	(4 * 1024 * 1024)
+/*
+ * One connection per wakeup: every relay wakes on a new connection, and
+ * the one that took it leaves the next to whichever is free first, so a
+ * burst is shared out instead of landing on one relay.
+ */
+#define ACCEPT_BATCH	1
+
+enum sstate {
+	S_HEAD,		/* reading a request head */
+	S_POLICY,	/* waiting for the verdict */
+	S_BACKEND,	/* waiting for a Docker connection */
+	S_FORWARD,	/* request body up, response down */
+	S_PIPE,		/* hijacked: raw bytes both ways */
+	S_CLOSING,	/* flushing a last answer */
+	S_LINGER,	/* answer out, write side shut: dropping input */
+};
+
+struct backend {
+	TAILQ_ENTRY(backend)	 entry;
+	struct bufferevent	*bev;
+	struct relay		*r;
+	uint32_t		 gen;	/* configuration it was made under */
+};
+TAILQ_HEAD(backends, backend);
+
+struct peer {
+	RB_ENTRY(peer)		 entry;
+	char			 key[80];	/* "1.2.3.4", "[::1]", "uid=0" */
+	unsigned int		 n;		/* sessions */
+};
+RB_HEAD(peers, peer);
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 idle_entry;
+	int			 idle;		/* on r->idle */
+	uint32_t		 id;
+	struct relay		*r;
+	int			 lid;
+	char			 peer[80];
+	struct peer		*pc;
+	struct ident		*ident;		/* TLS: who, once verified */
+	enum sstate		 state;
+	struct bufferevent	*c;
+	struct bufferevent	*b;
+	int			 b_pooled;
+	uint32_t		 b_gen;
+	int			 b_wfail;	/* Docker stopped taking the body */
+	size_t			 stall_out;	/* answer bytes queued at the stall */
+	struct event		*b_gone;	/* Docker closed: after its bytes */
+	struct event		*timer;
+	int			 head_timing;
+	struct verdict		*v;
+	uint64_t		 ctr;		/* this request's, for its proof */
+	int			 retried;
+	uint64_t		 req_remain;
+	struct chunked		 req_ch;
+	int			 req_done;
+	int			 resp_started;
+	int			 resp_closing;	/* we said Connection: close */
+	struct http_response	 resp;
+	uint64_t		 resp_remain;
+	struct chunked		 resp_ch;
+	int			 resp_done;
+	int			 c_eof;
+	int			 b_eof;
+	uint64_t		 nin;
+	uint64_t		 nout;
+	uint64_t		 dropped;	/* read and dropped, closing */
+	struct timespec		 t0;
+	int			 status;
+};
+RB_HEAD(sessions, session);
+
+struct listener {
+	int		 id;
+	int		 fd;
+	struct event	*ev;
+	struct event	*pause;
+};
+
+struct relay {
+	int			 instance;
+	struct event_base	*base;
+	struct chan		 parent;
+	struct chan		 policy;
+	struct chan		 fwd;		/* to our forwarder */
+	uint64_t		 ctr;		/* requests sent for a verdict */
+	struct child_config	 cc;
+	struct listener		 listeners[MOAT_LISTENERS_MAX];
+	size_t			 nlisteners;
+	struct sessions		 sessions;
+	size_t			 nsessions;
+	/* kept alive after a request, oldest first */
+	TAILQ_HEAD(, session)	 idle;
+	struct peers		 peers;
+	struct backends		 pool;
+	size_t			 npool;
+	uint32_t		 nextid;
+	int			 nfds;
+	int			 maxfds;
+	int			 draining;
+	struct event		*drain_timer;
+};
+
+extern struct relay	*r;
+
+RB_PROTOTYPE(sessions, session, entry, session_cmp)
+
+/* session.c */
+void	log_request(struct session *, const char *);
+void	end_request(struct session *);
+void	close_after_flush(struct session *);
+void	reply_error(struct session *, int, const char *);
+void	set_timer(struct session *, int);
+void	next_request(struct session *);
+void	session_free(struct session *);
+void	request_backend(struct session *);
+void	got_verdict(struct session *, struct verdict *);
+void	session_new(struct listener *, int);
+
+/* forward.c */
+void	pool_event_cb(struct bufferevent *, short, void *);
+struct bufferevent	*pool_get(void);
+void	pool_flush(void);
+void	backend_release(struct session *, int);
+void	start_forward(struct session *, struct bufferevent *, int);
+void	forward_body(struct session *);
+void	read_response(struct session *);
+void	pipe_move(struct session *, struct bufferevent *,
+	    struct bufferevent *);
+void	pipe_shutdown_check(struct session *);
+void	backend_gone_cb(int, short, void *);
+void	backend_fd(uint32_t, int, int);
+
+#endif /* RELAY_H */

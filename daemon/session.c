@@ -1,0 +1,823 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * A client's connection, request by request (relay.c says what the relay
+ * does): its head read and sent to the policy worker, the verdict checked,
+ * answers of our own (denials, errors), the timers, keep-alive and the
+ * close; forward.c moves the bytes of what was allowed.  Per-peer
+ * connection limits are counted here too.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "relay.h"
+
+static int
+session_cmp(struct session *a, struct session *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(sessions, session, entry, session_cmp)
+
+static int
+peer_cmp(struct peer *a, struct peer *b)
+{
+	return strcmp(a->key, b->key);
+}
+RB_GENERATE_STATIC(peers, peer, entry, peer_cmp)
+
+static void	try_head(struct session *);
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 408: return "Request Timeout";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+static void
+json_escape(char *dst, size_t dstsz, const char *src)
+{
+	size_t	 o = 0;
+
+	for (; *src != '\0' && o + 7 < dstsz; src++) {
+		if (*src == '"' || *src == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = *src;
+		} else if ((unsigned char)*src < 0x20 ||
+		    (unsigned char)*src >= 0x7f)
+			o += snprintf(dst + o, dstsz - o, "\\u%04x",
+			    (unsigned char)*src);
+		else
+			dst[o++] = *src;
+	}
+	dst[o] = '\0';
+}
+
+static double
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One line per request, key=value, at info; denials at warning. */
+void
+log_request(struct session *s, const char *verdict)
+{
+	struct verdict	*v = s->v;
+	char		 rule[300], who[3 * IDENT_VALUE_MAX];
+	char		 path[CANON_PATH_MAX];
+	int		 pri;
+
+	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
+	    (size_t)v->rule < r->cc.rs->nrules)
+		snprintf(rule, sizeof(rule), "%s:%u",
+		    r->cc.rs->rules[v->rule].source,
+		    r->cc.rs->rules[v->rule].line);
+	else
+		strlcpy(rule, "-", sizeof(rule));
+	/* The decoded path may hold spaces: log its encoding. */
+	if (v != NULL && v->path[0] != '\0')
+		(void)canon_path_encode(v->path, path, sizeof(path));
+	else
+		strlcpy(path, "-", sizeof(path));
+	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
+	ident_logstr(s->ident, who, sizeof(who));
+	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
+	    "status=%d in=%llu out=%llu ms=%.3f%s%s", s->peer, who,
+	    v != NULL && v->method[0] ? v->method : "-", path, verdict, rule,
+	    s->status,
+	    (unsigned long long)s->nin, (unsigned long long)s->nout,
+	    elapsed_ms(&s->t0), v != NULL && v->why[0] ? " why=" : "",
+	    v != NULL && v->why[0] ? v->why : "");
+}
+
+void
+end_request(struct session *s)
+{
+	if (s->v != NULL) {
+		verdict_clear(s->v);
+		free(s->v);
+		s->v = NULL;
+	}
+}
+
+/*
+ * Drop what a closing client sent; 0 once LINGER_MAX is reached: a
+ * lingering session then ends, one still flushing stops reading.
+ */
+static int
+drop_input(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->c);
+	size_t		 len = evbuffer_get_length(in);
+
+	evbuffer_drain(in, len);
+	s->dropped += len;
+	if (s->dropped < LINGER_MAX)
+		return 1;
+	if (s->state == S_LINGER) {
+		session_free(s);
+		return 0;
+	}
+	bufferevent_disable(s->c, EV_READ);
+	return 0;
+}
+
+/* The last answer is out: shut the write side, then read out the rest. */
+static void
+linger(struct session *s)
+{
+	if (s->c_eof) {
+		session_free(s);
+		return;
+	}
+	s->state = S_LINGER;
+	relay_tls_shutdown_write(s->c);
+	set_timer(s, LINGER_SECS);
+	(void)drop_input(s);
+}
+
+/*
+ * Write a last answer and close once it is out.  The client may take
+ * "timeout idle" for it; what it sends meanwhile is dropped.
+ */
+void
+close_after_flush(struct session *s)
+{
+	s->state = S_CLOSING;
+	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	set_timer(s, r->cc.conf.idle_timeout);
+	if (s->c_eof)
+		bufferevent_disable(s->c, EV_READ);
+	else if (drop_input(s))
+		bufferevent_enable(s->c, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+		linger(s);
+}
+
+static void
+reply(struct session *s, int status, const char *msg, int keep)
+{
+	char	 esc[1024], body[1200];
+	int	 n;
+
+	json_escape(esc, sizeof(esc), msg);
+	n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}\n", esc);
+	evbuffer_add_printf(bufferevent_get_output(s->c),
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %d\r\n%s\r\n%s", status, status_text(status), n,
+	    keep ? "" : "Connection: close\r\n", body);
+	s->status = status;
+	s->nout += n;
+}
+
+void
+reply_error(struct session *s, int status, const char *why)
+{
+	char	 msg[300];
+
+	snprintf(msg, sizeof(msg), "moatd: %s", why);
+	reply(s, status, msg, 0);
+	log_request(s, status >= 500 ? "error" : "bad");
+	end_request(s);
+	close_after_flush(s);
+}
+
+void
+set_timer(struct session *s, int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+
+	if (secs <= 0)
+		evtimer_del(s->timer);
+	else
+		evtimer_add(s->timer, &tv);
+}
+
+/*
+ * No byte of the request body for "timeout body" seconds: the Docker
+ * connection goes.  The client gets a 408 if Docker has not answered yet.
+ */
+static void
+body_timeout(struct session *s)
+{
+	if (s->b != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(s->b)) >= RELAY_HIGH) {
+		/* Docker is the slow one: keep waiting. */
+		set_timer(s, r->cc.conf.body_timeout);
+		return;
+	}
+	backend_release(s, 0);
+	if (!s->resp_started) {
+		reply_error(s, 408, "request body timeout");
+		return;
+	}
+	s->status = 408;
+	log_request(s, "allow");
+	session_free(s);
+}
+
+static void
+session_timeout_cb(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_HEAD && s->head_timing) {
+		/* A 408 would wait behind the handshake for good. */
+		if (!relay_tls_handshake_done(s->c)) {
+			log_info("client=%s: TLS handshake not done in %d s; "
+			    "closed", s->peer, r->cc.conf.head_timeout);
+			session_free(s);
+			return;
+		}
+		reply_error(s, 408, "request head timeout");
+		return;
+	}
+	if (s->state == S_FORWARD && !s->req_done) {
+		body_timeout(s);
+		return;
+	}
+	if (s->state == S_POLICY) {
+		log_warnx("client=%s: no verdict from the policy worker in "
+		    "%d s", s->peer, r->cc.conf.head_timeout);
+		reply_error(s, 503, "policy worker did not answer");
+		return;
+	}
+	if (s->state == S_BACKEND) {
+		log_warnx("client=%s: no Docker connection from the parent "
+		    "in %d s", s->peer, r->cc.conf.head_timeout);
+		reply_error(s, 503, "no connection to the Docker daemon");
+		return;
+	}
+	if (s->state == S_FORWARD) {
+		struct evbuffer	*out = bufferevent_get_output(s->c);
+
+		/* A slow reader took some: it has another period. */
+		if (evbuffer_get_length(out) < s->stall_out) {
+			s->stall_out = evbuffer_get_length(out);
+			set_timer(s, r->cc.conf.idle_timeout);
+			return;
+		}
+		/* The response waits on a client that takes none of it. */
+		log_warnx("client=%s: took nothing of its answer in %d s; "
+		    "closed", s->peer, r->cc.conf.idle_timeout);
+		s->status = s->status ? s->status : 499;
+		log_request(s, "allow");
+	}
+	session_free(s);
+}
+
+/* Ready for the next head on this connection. */
+void
+next_request(struct session *s)
+{
+	end_request(s);
+	s->state = S_HEAD;
+	s->head_timing = 0;
+	s->resp_started = s->resp_done = s->req_done = 0;
+	s->resp_closing = 0;
+	s->nin = s->nout = 0;
+	s->status = 0;
+	s->retried = 0;
+	if (r->draining) {
+		session_free(s);
+		return;
+	}
+	if (!s->idle) {
+		TAILQ_INSERT_TAIL(&r->idle, s, idle_entry);
+		s->idle = 1;
+	}
+	set_timer(s, r->cc.conf.idle_timeout);
+	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
+	bufferevent_enable(s->c, EV_READ);
+	try_head(s);
+}
+
+static void
+idle_del(struct session *s)
+{
+	if (s->idle) {
+		TAILQ_REMOVE(&r->idle, s, idle_entry);
+		s->idle = 0;
+	}
+}
+
+static void
+peer_put(struct peer *pc)
+{
+	if (pc == NULL || --pc->n > 0)
+		return;
+	RB_REMOVE(peers, &r->peers, pc);
+	free(pc);
+}
+
+void
+session_free(struct session *s)
+{
+	RB_REMOVE(sessions, &r->sessions, s);
+	r->nsessions--;
+	idle_del(s);
+	peer_put(s->pc);
+	backend_release(s, 0);
+	end_request(s);
+	if (s->c != NULL) {
+		bufferevent_free(s->c);
+		r->nfds--;
+	}
+	if (s->ident != NULL) {
+		ident_clear(s->ident);
+		free(s->ident);
+	}
+	event_free(s->timer);
+	event_free(s->b_gone);
+	free(s);
+	if (r->draining && r->nsessions == 0)
+		exit(0);
+}
+
+static void
+deny(struct session *s)
+{
+	char	 msg[CANON_PATH_MAX + 64];
+	int	 keep;
+
+	snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed",
+	    s->v->method, s->v->path);
+	/* Keep the connection only when no body is left to skip. */
+	keep = s->v->framing == FRAMING_NONE && s->v->keepalive &&
+	    !r->draining;
+	reply(s, 403, msg, keep);
+	log_request(s, "deny");
+	if (keep)
+		next_request(s);
+	else {
+		end_request(s);
+		close_after_flush(s);
+	}
+}
+
+/*
+ * Ask the forwarder for a stream to Docker; it asks the parent, which
+ * connects without blocking, so an answer is due at once; "timeout head"
+ * bounds the wait all the same (session_timeout_cb).
+ */
+void
+request_backend(struct session *s)
+{
+	set_timer(s, r->cc.conf.head_timeout);
+	if (chan_compose(&r->fwd, MSG_FWD_OPEN, s->id, -1, NULL, 0) == -1)
+		reply_error(s, 503, "the forwarder is unavailable");
+}
+
+void
+got_verdict(struct session *s, struct verdict *v)
+{
+	struct bufferevent	*bev;
+	char			 path[CANON_PATH_MAX];
+	char			 method[3 * RULE_METHOD_MAX];
+
+	s->v = v;
+	/* The monitor principle, and a refusal is a 4xx/5xx (verdict.c). */
+	if (!verdict_check(v, r->cc.rs)) {
+		(void)canon_path_encode(v->method, method, sizeof(method));
+		(void)canon_path_encode(v->path, path, sizeof(path));
+		log_warnx("client=%s: verdict for %s %s failed the relay's "
+		    "check; denied", s->peer, method, path);
+		/* Nothing unchecked in the log line, and no reuse. */
+		strlcpy(v->method, method, sizeof(v->method));
+		v->why[0] = '\0';
+		v->rule = -1;
+		v->keepalive = 0;
+		deny(s);
+		return;
+	}
+	switch (v->kind) {
+	case VERDICT_BAD:
+		reply_error(s, v->status, v->why[0] ? v->why : "bad request");
+		return;
+	case VERDICT_DENY:
+		deny(s);
+		return;
+	case VERDICT_ALLOW:
+		break;
+	}
+	if (!v->hasmac) {
+		reply_error(s, 503, "the policy worker gave no approval");
+		return;
+	}
+	s->state = S_BACKEND;
+	/* An upgrade goes on a fresh connection: the forwarder must know
+	 * that the first answer it sees is the upgrade's (forwarder.c). */
+	if (!v->hijack && (bev = pool_get()) != NULL) {
+		s->b_gen = r->cc.gen;
+		start_forward(s, bev, 1);
+		return;
+	}
+	request_backend(s);
+}
+
+static void
+send_head(struct session *s, const char *head, size_t hl)
+{
+	struct mbuf	 m;
+
+	if (!r->policy.open) {
+		reply_error(s, 503, "policy worker unavailable");
+		return;
+	}
+	mbuf_init(&m);
+	s->ctr = ++r->ctr;
+	(void)policy_req_encode(&m, head, hl, s->ctr);
+	/*
+	 * Reading stays on: what the client sends meanwhile waits in the
+	 * buffer (bounded by the read watermark) for its own verdict, and
+	 * not toggling costs two epoll_ctl calls less per request.
+	 */
+	s->state = S_POLICY;
+	idle_del(s);
+	/* The worker answers at once or not at all: bound the wait. */
+	set_timer(s, r->cc.conf.head_timeout);
+	if (m.err || chan_compose(&r->policy, MSG_POLICY_REQ, s->id, -1,
+	    m.buf, m.len) == -1)
+		reply_error(s, 503, "policy worker unavailable");
+	mbuf_free(&m);
+}
+
+/*
+ * A TLS record (a ClientHello: 0x16, then version 3.x) where a request
+ * should start: a client set up for TLS on a plain listener.  It could not
+ * read an answer; it is told at once, by the close, not after the head
+ * timeout, and the log says why.
+ */
+static int
+tls_on_plain(struct session *s, struct evbuffer *in, size_t len)
+{
+	unsigned char	 b[2];
+
+	if (len < 2 || evbuffer_copyout(in, b, 2) != 2 || b[0] != 0x16 ||
+	    b[1] != 0x03)
+		return 0;
+	log_warnx("client=%s: TLS handshake on a plain listener, closed: "
+	    "the client speaks TLS (https://, DOCKER_TLS_VERIFY) to a "
+	    "listener without it", s->peer);
+	session_free(s);
+	return 1;
+}
+
+static void
+try_head(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->c);
+	size_t		 len, n, hl, max = r->cc.conf.limits.head_max;
+	char		*p;
+
+	if (s->state != S_HEAD || (len = evbuffer_get_length(in)) == 0)
+		return;
+	if (!relay_tls_is_tls(s->c) && tls_on_plain(s, in, len))
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(s->c)) >= RELAY_HIGH) {
+		/* The client does not read its answers: judge nothing more
+		 * until they drain (client_write_cb). */
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	n = len < max ? len : max;
+	p = (char *)evbuffer_pullup(in, n);
+	if ((hl = http_head_length(p, n)) == 0) {
+		if (len >= max) {
+			if (memchr(p, '\n', n < r->cc.conf.limits.line_max ?
+			    n : r->cc.conf.limits.line_max) == NULL)
+				reply_error(s, 414, "request line too long");
+			else
+				reply_error(s, 431, "request head too large");
+			return;
+		}
+		if (!s->head_timing) {
+			s->head_timing = 1;
+			set_timer(s, r->cc.conf.head_timeout);
+		}
+		return;
+	}
+	send_head(s, p, hl);
+	evbuffer_drain(in, hl);
+}
+
+/*
+ * Bytes that wait for their turn (a pipelined request while this one is
+ * judged or answered) are bounded in every state: the read watermark does
+ * it on plain connections, this on TLS ones (see relay_tls.c).  Reading
+ * resumes when the session moves on (start_forward, next_request).  The
+ * openssl bufferevent has decrypted every pending record by the time the
+ * callback runs, so nothing is left in OpenSSL to stall on.
+ */
+static void
+client_hold(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_input(s->c)) >= RELAY_HIGH)
+		bufferevent_disable(s->c, EV_READ);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_HEAD:
+		try_head(s);
+		break;
+	case S_FORWARD:
+		/* Bytes after the body wait for their own verdict; reading
+		 * on lets us see the client leave a long response. */
+		if (!s->req_done)
+			forward_body(s);
+		else
+			client_hold(s);
+		break;
+	case S_PIPE:
+		pipe_move(s, s->c, s->b);
+		break;
+	case S_CLOSING:
+	case S_LINGER:
+		(void)drop_input(s);
+		break;
+	default:
+		client_hold(s);
+		break;
+	}
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_HEAD:
+		/* Below the low mark again: judge what was held back. */
+		if (!s->c_eof)
+			bufferevent_enable(s->c, EV_READ);
+		try_head(s);
+		break;
+	case S_CLOSING:
+		if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+			linger(s);
+		break;
+	case S_FORWARD:
+		if (!s->resp_started || s->resp_done || s->b == NULL)
+			break;
+		if (s->req_done)
+			set_timer(s, 0);	/* the client reads: no stall */
+		/* Below the mark again: what Docker sent meanwhile (maybe
+		 * all of it, and its close) waits in the input buffer. */
+		if (!s->b_eof)
+			bufferevent_enable(s->b, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_input(s->b)) > 0 ||
+		    s->b_eof)
+			read_response(s);
+		break;
+	case S_PIPE:
+		bufferevent_enable(s->b, EV_READ);
+		pipe_shutdown_check(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	/* TLS: the handshake is through (who it is), or it failed. */
+	if (relay_tls_client_event(bev, what, s->peer, &s->ident))
+		return;
+	/* Closing: a client that has read its answer and closed is done;
+	 * one that only stopped sending still gets the rest of it (not
+	 * over a TLS handshake that never finished: none can go out). */
+	if (s->state == S_CLOSING && (what & BEV_EVENT_EOF) &&
+	    !(what & BEV_EVENT_ERROR) &&
+	    (s->ident != NULL || !relay_tls_is_tls(s->c))) {
+		s->c_eof = 1;
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
+	if (s->state == S_CLOSING || s->state == S_LINGER) {
+		session_free(s);
+		return;
+	}
+	if (s->state == S_PIPE && (what & BEV_EVENT_EOF)) {
+		pipe_move(s, s->c, s->b);
+		s->c_eof = 1;
+		pipe_shutdown_check(s);
+		return;
+	}
+	/*
+	 * EOF while the response is under way: a hijack request may
+	 * half-close before the 101 (its EOF is passed on in the pipe);
+	 * any other client has gone, as Go's server sees it, and so must
+	 * its Docker connection (events, logs -f, wait).
+	 */
+	if (((s->state == S_FORWARD && s->req_done && s->v->hijack) ||
+	    s->state == S_POLICY || s->state == S_BACKEND) &&
+	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		s->c_eof = 1;
+		bufferevent_disable(s->c, EV_READ);
+		return;
+	}
+	if (s->state == S_FORWARD || s->state == S_PIPE) {
+		s->status = s->status ? s->status : 499;
+		log_request(s, "allow");
+	}
+	/* A client that half-closed still gets what we owe it. */
+	if (s->state == S_HEAD && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(s->c)) > 0) {
+		s->c_eof = 1;
+		end_request(s);
+		close_after_flush(s);
+		return;
+	}
+	session_free(s);
+}
+
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct ucred		 cred;
+	socklen_t		 cl = sizeof(cred);
+	char			 host[INET6_ADDRSTRLEN];
+
+	strlcpy(buf, "-", len);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+		snprintf(buf, len, "unix:pid=%d,uid=%u", (int)cred.pid,
+		    (unsigned)cred.uid);
+}
+
+/*
+ * The peer's share of this relay: its source address, or its uid on a
+ * unix socket.  NULL (nothing counted) if it has its limit already.
+ */
+static struct peer *
+peer_get(const char *peer, int *cap)
+{
+	struct peer	 key, *pc;
+	const char	*p;
+	char		*colon;
+
+	if ((p = strstr(peer, ",uid=")) != NULL) {
+		strlcpy(key.key, p + 1, sizeof(key.key));
+		*cap = r->cc.conf.conn_per_uid;
+	} else {
+		strlcpy(key.key, peer, sizeof(key.key));
+		if ((colon = strrchr(key.key, ':')) != NULL)
+			*colon = '\0';		/* the port */
+		*cap = r->cc.conf.conn_per_addr;
+	}
+	if ((pc = RB_FIND(peers, &r->peers, &key)) == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			fatal("%s", __func__);
+		strlcpy(pc->key, key.key, sizeof(pc->key));
+		RB_INSERT(peers, &r->peers, pc);
+	}
+	if (*cap > 0 && pc->n >= (unsigned int)*cap) {
+		if (pc->n == 0) {
+			RB_REMOVE(peers, &r->peers, pc);
+			free(pc);
+		}
+		return NULL;
+	}
+	pc->n++;
+	return pc;
+}
+
+/* Over its limit: a plain client is told so, a TLS one just closed. */
+static void
+peer_refuse(struct listener *l, int fd, const char *peer, int cap)
+{
+	char	 body[160], buf[400];
+	int	 n, len;
+
+	log_warnx("client=%s: more than %d connections from this %s to "
+	    "this relay; refused", peer, cap,
+	    strstr(peer, ",uid=") != NULL ? "uid" : "address");
+	if (!relay_tls_listener(l->id)) {
+		n = snprintf(body, sizeof(body), "{\"message\":\"moatd: too "
+		    "many connections from this client\"}\n");
+		len = snprintf(buf, sizeof(buf), "HTTP/1.1 503 %s\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+		    "Connection: close\r\n\r\n%s", status_text(503), n, body);
+		if (write(fd, buf, len) == len)
+			(void)shutdown(fd, SHUT_WR);
+	}
+	close(fd);
+}
+
+void
+session_new(struct listener *l, int fd)
+{
+	struct session	*s;
+	char		 peer[80];
+	struct peer	*pc;
+	int		 on = 1, cap;
+
+	peer_name(fd, peer, sizeof(peer));
+	if ((pc = peer_get(peer, &cap)) == NULL) {
+		peer_refuse(l, fd, peer, cap);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		peer_put(pc);
+		close(fd);
+		return;
+	}
+	r->nfds++;
+	s->r = r;
+	s->lid = l->id;
+	s->id = ++r->nextid;
+	s->pc = pc;
+	strlcpy(s->peer, peer, sizeof(s->peer));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (relay_tls_client(r->base, l->id, fd, &s->c) == -1) {
+		r->nfds--;	/* a TLS listener without TLS: refused */
+		peer_put(pc);
+		free(s);
+		return;
+	}
+	s->timer = evtimer_new(r->base, session_timeout_cb, s);
+	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
+	if (s->timer == NULL || s->b_gone == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_setcb(s->c, client_read_cb, client_write_cb,
+	    client_event_cb, s);
+	relay_tls_read_watermark(s->c, RELAY_HIGH);
+	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
+	RB_INSERT(sessions, &r->sessions, s);
+	r->nsessions++;
+	s->state = S_HEAD;
+	s->head_timing = 1;
+	set_timer(s, r->cc.conf.head_timeout);
+	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+}
