@@ -286,40 +286,64 @@ conf_listen_begin(char *s)
 		lst_ok = 1;
 }
 
-void
-conf_listen_owner(char *name, int64_t id)
+/* The id of user or group name (kind "user" or "group"): 0 or -1. */
+static int
+name_id(const char *kind, const char *name, unsigned int *id)
 {
 	struct passwd	*pw;
+	struct group	*gr;
 
-	if (lst.owner_set)
-		conf_error("listen on: owner given twice");
+	if (strcmp(kind, "user") == 0) {
+		if ((pw = getpwnam(name)) == NULL)
+			return -1;
+		*id = pw->pw_uid;
+	} else {
+		if ((gr = getgrnam(name)) == NULL)
+			return -1;
+		*id = gr->gr_gid;
+	}
+	return 0;
+}
+
+/*
+ * A listener's owner or group (what): by name (looked up as a kind, "user"
+ * or "group") or by number.  *set says it was given; the id goes in *out.
+ */
+static void
+listen_id(const char *what, const char *kind, char *name, int64_t id,
+    int *set, unsigned int *out)
+{
+	unsigned int	 v;
+
+	if (*set)
+		conf_error("listen on: %s given twice", what);
 	else if (name == NULL && (id < 0 || id > ID_MAX))
-		conf_error("owner %lld: not a user id", (long long)id);
-	else if (name != NULL && (pw = getpwnam(name)) == NULL)
-		conf_error("owner \"%s\": no such user", name);
+		conf_error("%s %lld: not a %s id", what, (long long)id, kind);
+	else if (name != NULL && name_id(kind, name, &v) == -1)
+		conf_error("%s \"%s\": no such %s", what, name, kind);
 	else {
-		lst.owner_set = 1;
-		lst.owner = name == NULL ? (uid_t)id : pw->pw_uid;
+		*set = 1;
+		*out = name == NULL ? (unsigned int)id : v;
 	}
 	free(name);
 }
 
 void
+conf_listen_owner(char *name, int64_t id)
+{
+	unsigned int	 v = lst.owner;
+
+	listen_id("owner", "user", name, id, &lst.owner_set, &v);
+	lst.owner = v;
+}
+
+void
 conf_listen_group(char *name, int64_t id)
 {
-	struct group	*gr;
+	unsigned int	 v = lst.group;
 
-	if (lst.group_set)
-		conf_error("listen on: group given twice");
-	else if (name == NULL && (id < 0 || id > ID_MAX))
-		conf_error("group %lld: not a group id", (long long)id);
-	else if (name != NULL && (gr = getgrnam(name)) == NULL)
-		conf_error("group \"%s\": no such group", name);
-	else {
-		lst.group_set = 1;
-		lst.group = name == NULL ? (gid_t)id : gr->gr_gid;
-	}
-	free(name);
+	listen_id("group", "group", name, id, &lst.group_set, &v);
+	lst.group = v;
 }
 
 /* The number was read in decimal; its digits are the octal mode. */

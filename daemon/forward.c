@@ -246,6 +246,17 @@ complete(struct session *s)
  * ones and will never see an end, so that connection goes.  The client
  * still gets its 400 when the daemon has not answered yet.
  */
+/* Of len bytes there, how many a Content-Length body still takes. */
+static size_t
+take_length(uint64_t *remain, size_t len, int *done)
+{
+	if (len > *remain)
+		len = (size_t)*remain;
+	*remain -= len;
+	*done = *remain == 0;
+	return len;
+}
+
 static void
 bad_body(struct session *s)
 {
@@ -283,11 +294,8 @@ forward_body(struct session *s)
 			return;
 		}
 		if (s->v->framing == FRAMING_LENGTH) {
-			if (len > s->req_remain)
-				len = s->req_remain;
+			len = take_length(&s->req_remain, len, &s->req_done);
 			data_frames(in, out, len);
-			s->req_remain -= len;
-			s->req_done = s->req_remain == 0;
 			s->nin += len;
 			continue;
 		}
@@ -499,11 +507,8 @@ read_response(struct session *s)
 			continue;
 		}
 		if (s->resp.framing == RESP_LENGTH) {
-			if (len > s->resp_remain)
-				len = s->resp_remain;
+			len = take_length(&s->resp_remain, len, &s->resp_done);
 			evbuffer_remove_buffer(in, out, len);
-			s->resp_remain -= len;
-			s->resp_done = s->resp_remain == 0;
 			s->nout += len;
 			continue;
 		}

@@ -554,6 +554,8 @@ static void
 parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
 	proc_recv_check(PROC_FORWARDER, m);
+	if (relay_tls_take(m))
+		return;
 	switch (m->hdr.type) {
 	case MSG_BACKEND_FD:
 	case MSG_BACKEND_ERR:
@@ -563,22 +565,11 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		set_key(m);
 		return;
 	case MSG_CTL_PROCFD:
-		if (m->fd == -1)
-			fatalx("relay channel without a descriptor");
-		chan_close(&f->relay);
 		relay_closed(&f->relay, NULL);
 		/* Fd passing on: streams go to the relay, and any fd that
 		 * comes back is refused (relay_dispatch). */
-		chan_init(&f->relay, f->base, m->fd, 1, "relay",
-		    relay_dispatch, relay_closed, NULL);
-		m->fd = -1;
-		return;
-	case MSG_CFG_TLS:
-	case MSG_CFG_TLS_CA:
-	case MSG_CFG_TLS_CRL:
-	case MSG_CTL_CAFD:
-		if (relay_tls_msg(m) == -1)
-			fatalx("bad TLS configuration from parent");
+		chan_replace(&f->relay, f->base, m, 1, "relay",
+		    relay_dispatch, relay_closed);
 		return;
 	case MSG_CFG_DONE:
 		relay_tls_commit(m->hdr.peerid);
@@ -592,36 +583,20 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	}
 }
 
-static void
-parent_closed(struct chan *ch, void *arg)
-{
-	exit(0);
-}
-
 void
 fwd_main(const struct moat_config *c, int instance)
 {
-	struct rlimit	 rl;
 	uint8_t		 warm[FWD_MACLEN];
 	struct fwd_head	 h;
 
-	log_init(c->foreground, c->log_level, LOG_DAEMON);
-	signal(SIGPIPE, SIG_IGN);
-	proc_child_init("forwarder", instance, c->foreground, c->user,
-	    c->chroot);
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		fatal("%s", __func__);
 	f->instance = instance;
 	TAILQ_INIT(&f->streams);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
-	f->maxfds = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
+	f->maxfds = proc_event_child("forwarder", instance, c->foreground,
+	    c->log_level, c->user, c->chroot, &f->base, &f->parent,
+	    parent_dispatch);
 	f->nfds = 5;	/* stdio, the parent and relay channels */
-	if ((f->base = event_base_new()) == NULL)
-		fatalx("event_base_new");
-	chan_init(&f->parent, f->base, PARENT_FD, 1, "parent",
-	    parent_dispatch, parent_closed, NULL);
-	proc_log_to(&f->parent);
 	relay_tls_init();
 	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */
 	memset(&h, 0, sizeof(h));

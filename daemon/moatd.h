@@ -335,6 +335,8 @@ struct event_base;
 void	relay_tls_init(void);
 /* MSG_CFG_TLS*, MSG_CTL_CAFD: 0, or -1 on a bad message. */
 int	relay_tls_msg(struct msg *);
+/* The same for any parent message: 1 if it was TLS's (bad: fatal). */
+int	relay_tls_take(struct msg *);
 /* MSG_CFG_DONE: the contexts built for gen replace the current ones;
  * sessions keep the context they started with. */
 void	relay_tls_commit(uint32_t gen);

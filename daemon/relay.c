@@ -272,24 +272,18 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	size_t	 i;
 
 	proc_recv_check(PROC_RELAY, m);
+	if (relay_tls_take(m))
+		return;
 	switch (m->hdr.type) {
 	case MSG_CTL_FWDFD:
-		if (m->fd == -1)
-			fatalx("forwarder channel without a descriptor");
 		/* Streams of a forwarder that is gone are gone too. */
 		pool_flush();
-		chan_close(&r->fwd);
-		chan_init(&r->fwd, r->base, m->fd, 1, "forwarder",
-		    fwd_dispatch, fwd_closed, NULL);
-		m->fd = -1;
+		chan_replace(&r->fwd, r->base, m, 1, "forwarder",
+		    fwd_dispatch, fwd_closed);
 		return;
 	case MSG_CTL_PROCFD:
-		if (m->fd == -1)
-			fatalx("policy channel without a descriptor");
-		chan_close(&r->policy);
-		chan_init(&r->policy, r->base, m->fd, 0, "policy",
-		    policy_dispatch, policy_closed, NULL);
-		m->fd = -1;
+		chan_replace(&r->policy, r->base, m, 0, "policy",
+		    policy_dispatch, policy_closed);
 		return;
 	case MSG_CFG_LISTENER:
 		add_listener(m->hdr.peerid, m->fd);
@@ -297,13 +291,6 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		return;
 	case MSG_CTL_DRAIN:
 		drain(m);
-		return;
-	case MSG_CFG_TLS:
-	case MSG_CFG_TLS_CA:
-	case MSG_CFG_TLS_CRL:
-	case MSG_CTL_CAFD:
-		if (relay_tls_msg(m) == -1)
-			fatalx("bad TLS configuration from parent");
 		return;
 	case MSG_CFG_GLOBAL:
 	case MSG_CFG_RULES:
@@ -329,20 +316,9 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	}
 }
 
-static void
-parent_closed(struct chan *ch, void *arg)
-{
-	exit(0);
-}
-
 void
 relay_main(const struct moat_config *c, int instance)
 {
-	struct rlimit	 rl;
-
-	log_init(c->foreground, c->log_level, LOG_DAEMON);
-	signal(SIGPIPE, SIG_IGN);
-	proc_child_init("relay", instance, c->foreground, c->user, c->chroot);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("%s", __func__);
 	r->instance = instance;
@@ -350,15 +326,10 @@ relay_main(const struct moat_config *c, int instance)
 	RB_INIT(&r->peers);
 	TAILQ_INIT(&r->idle);
 	TAILQ_INIT(&r->pool);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
-	r->maxfds = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
+	r->maxfds = proc_event_child("relay", instance, c->foreground,
+	    c->log_level, c->user, c->chroot, &r->base, &r->parent,
+	    parent_dispatch);
 	r->nfds = 4;	/* stdio and the parent channel */
-	if ((r->base = event_base_new()) == NULL)
-		fatalx("event_base_new");
-	chan_init(&r->parent, r->base, PARENT_FD, 1, "parent",
-	    parent_dispatch, parent_closed, NULL);
-	proc_log_to(&r->parent);
 	relay_tls_init();
 	sandbox_enter(PROC_RELAY);
 	event_base_dispatch(r->base);

@@ -19,7 +19,7 @@
  * backend, built from the bytes the parent sent (the relay is chrooted
  * and opens no file), with private keys that live in the ca (tls_key.c).
  * libevent's openssl bufferevents take the place of the socket ones, so
- * relay.c moves bytes the same way over both.
+ * forward.c moves bytes the same way over both.
  *
  * A reload builds new contexts aside and swaps them in at MSG_CFG_DONE;
  * a session holds a reference to the context it started with, so nothing
@@ -375,6 +375,23 @@ relay_tls_msg(struct msg *m)
 	}
 }
 
+/* The parent's TLS messages, for a relay or a forwarder: 1 when m was
+ * one (a bad one is fatal), 0 when it is for the caller. */
+int
+relay_tls_take(struct msg *m)
+{
+	switch (m->hdr.type) {
+	case MSG_CFG_TLS:
+	case MSG_CFG_TLS_CA:
+	case MSG_CFG_TLS_CRL:
+	case MSG_CTL_CAFD:
+		if (relay_tls_msg(m) == -1)
+			fatalx("bad TLS configuration from parent");
+		return 1;
+	}
+	return 0;
+}
+
 void
 relay_tls_commit(uint32_t gen)
 {
@@ -696,7 +713,7 @@ relay_tls_backend_event(struct bufferevent *bev, short what, char *why,
  * the middle of a record and, when reading resumes, waits for the socket
  * instead of draining what OpenSSL already holds: the end of a body can
  * stall for good.  Without the mark it reads at most one record per
- * socket event, and relay.c's explicit bufferevent_disable() calls (when
+ * socket event, and forward.c's explicit bufferevent_disable() calls (when
  * the other side's output is full) bound the buffer just the same.
  */
 void

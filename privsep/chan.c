@@ -142,6 +142,18 @@ chan_close(struct chan *ch)
 		close(fd);
 }
 
+void
+chan_replace(struct chan *ch, struct event_base *base, struct msg *m,
+    int allow_fd, const char *name, chan_dispatch_fn dispatch,
+    chan_closed_fn closed)
+{
+	if (m->fd == -1)
+		fatalx("%s channel without a descriptor", name);
+	chan_close(ch);
+	chan_init(ch, base, m->fd, allow_fd, name, dispatch, closed, NULL);
+	m->fd = -1;
+}
+
 /* A message whose payload is one u32 (an errno, a deadline). */
 int
 chan_compose_u32(struct chan *ch, uint32_t type, uint32_t peerid,

@@ -144,67 +144,39 @@ vlog_errno(int pri, int code, const char *fmt, va_list ap)
 	logit(pri, "%s: %s", buf, strerror(code));
 }
 
-void
-log_warn(const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 code = errno;
-
-	va_start(ap, fmt);
-	vlog_errno(LOG_WARNING, code, fmt, ap);
-	va_end(ap);
-	errno = code;
+/*
+ * The entry points: each formats at its priority, with errno's text
+ * (log_warn, fatal) or without, then goes on (keeping errno) or exits.
+ */
+#define LOG_AT(name, pri, then)						\
+void									\
+name(const char *fmt, ...)						\
+{									\
+	va_list	 ap;							\
+									\
+	va_start(ap, fmt);						\
+	vlog((pri), fmt, ap);						\
+	va_end(ap);							\
+	then;								\
 }
 
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap);
-	va_end(ap);
+#define LOG_ERRNO_AT(name, pri, then)					\
+void									\
+name(const char *fmt, ...)						\
+{									\
+	va_list	 ap;							\
+	int	 code = errno;						\
+									\
+	va_start(ap, fmt);						\
+	vlog_errno((pri), code, fmt, ap);				\
+	va_end(ap);							\
+	errno = code;							\
+	then;								\
 }
 
-void
-log_info(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap);
-	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 code = errno;
-
-	va_start(ap, fmt);
-	vlog_errno(LOG_CRIT, code, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
+LOG_ERRNO_AT(log_warn, LOG_WARNING, (void)0)
+LOG_AT(log_warnx, LOG_WARNING, (void)0)
+LOG_AT(log_info, LOG_INFO, (void)0)
+LOG_AT(log_debug, LOG_DEBUG, (void)0)
+LOG_ERRNO_AT(fatal, LOG_CRIT, exit(1))
+LOG_AT(fatalx, LOG_CRIT, exit(1))

@@ -212,6 +212,9 @@ void	chan_init(struct chan *, struct event_base *, int fd, int allow_fd,
 int	chan_compose(struct chan *, uint32_t type, uint32_t peerid, int fd,
 	    const void *, size_t);
 void	chan_close(struct chan *);
+/* A peer channel the parent passed (m->fd, fatal if none) replaces ch. */
+void	chan_replace(struct chan *ch, struct event_base *, struct msg *m,
+	    int allow_fd, const char *name, chan_dispatch_fn, chan_closed_fn);
 /* A message of one u32 (MSG_BACKEND_ERR, MSG_FWD_ERR, MSG_CTL_DRAIN), and
  * its reader: 0, or -1 for any other payload. */
 int	chan_compose_u32(struct chan *, uint32_t type, uint32_t peerid,
@@ -239,6 +242,12 @@ void	proc_child_init(const char *title, int instance, int foreground,
 	    const char *user, const char *chroot);
 /* Route log records to the parent over this channel (not foreground). */
 void	proc_log_to(struct chan *);
+/* A libevent child's start (relay, forwarder): logging, SIGPIPE, the
+ * privilege drop, its event base and parent channel (the child exits
+ * when it closes).  Returns the descriptors it may hold. */
+int	proc_event_child(const char *title, int instance, int foreground,
+	    int log_level, const char *user, const char *chroot,
+	    struct event_base **, struct chan *parent, chan_dispatch_fn);
 /* The same for a poll-loop child (policy, ca): queue one on mb. */
 void	proc_log_send(struct msgbuf *, int, const char *);
 

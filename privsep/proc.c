@@ -25,6 +25,7 @@
  */
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -39,6 +40,8 @@
 #include <stdint.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "privsep.h"
@@ -255,16 +258,23 @@ __ubsan_default_options(void)
 }
 #endif
 
+/* A log record for the parent: priority and text. */
+static int
+log_record(struct mbuf *m, int pri, const char *msg)
+{
+	mbuf_init(m);
+	mbuf_add_u32(m, pri);
+	mbuf_add_str(m, msg);
+	return m->err ? -1 : 0;
+}
+
 /* A log record for the parent, queued on a poll-loop child's channel. */
 void
 proc_log_send(struct msgbuf *mb, int pri, const char *msg)
 {
 	struct mbuf	 m;
 
-	mbuf_init(&m);
-	mbuf_add_u32(&m, pri);
-	mbuf_add_str(&m, msg);
-	if (!m.err)
+	if (log_record(&m, pri, msg) == 0)
 		(void)msg_compose(mb, MSG_LOG, 0, -1, m.buf, m.len);
 	mbuf_free(&m);
 }
@@ -274,14 +284,9 @@ log_to_parent(int pri, const char *msg)
 {
 	struct mbuf	 m;
 
-	if (log_chan == NULL || !log_chan->open) {
+	if (log_chan == NULL || !log_chan->open)
 		log_emit(pri, msg);
-		return;
-	}
-	mbuf_init(&m);
-	mbuf_add_u32(&m, pri);
-	mbuf_add_str(&m, msg);
-	if (!m.err)
+	else if (log_record(&m, pri, msg) == 0)
 		(void)chan_compose(log_chan, MSG_LOG, 0, -1, m.buf, m.len);
 	mbuf_free(&m);
 }
@@ -344,4 +349,37 @@ proc_child_init(const char *title, int instance, int foreground,
 		fatal("%s: prctl", name);
 	if (getppid() != parent)
 		fatalx("%s: parent gone", name);
+}
+
+static void
+parent_gone(struct chan *ch, void *arg)
+{
+	exit(0);	/* the parent is gone: so are we */
+}
+
+/*
+ * What a libevent child (a relay, a forwarder) does first: logging,
+ * SIGPIPE ignored, privileges dropped (proc_child_init), its event base,
+ * and its channel to the parent, whose end is its own, with its logs
+ * going there.  Returns the descriptors it may hold (RLIMIT_NOFILE).
+ */
+int
+proc_event_child(const char *title, int instance, int foreground,
+    int log_level, const char *user, const char *chroot,
+    struct event_base **basep, struct chan *parent,
+    chan_dispatch_fn dispatch)
+{
+	struct rlimit	 rl;
+
+	log_init(foreground, log_level, LOG_DAEMON);
+	signal(SIGPIPE, SIG_IGN);
+	proc_child_init(title, instance, foreground, user, chroot);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if ((*basep = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	chan_init(parent, *basep, PARENT_FD, 1, "parent", dispatch,
+	    parent_gone, NULL);
+	proc_log_to(parent);
+	return rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
 }
