@@ -60,15 +60,20 @@ config_defaults(struct moat_config *c)
 	strlcpy(c->pidfile, "/run/moatd.pid", sizeof(c->pidfile));
 }
 
+static void
+source_free(struct rule_source *src)
+{
+	free(src->name);
+	free(src->text);
+}
+
 void
 config_free(struct moat_config *c)
 {
 	size_t	 i;
 
-	for (i = 0; i < c->nsources; i++) {
-		free(c->sources[i].name);
-		free(c->sources[i].text);
-	}
+	for (i = 0; i < c->nsources; i++)
+		source_free(&c->sources[i]);
 	free(c->sources);
 	c->sources = NULL;
 	c->nsources = 0;
@@ -410,4 +415,29 @@ config_recv(struct child_config *cc, struct msg *m)
 	default:
 		return -1;
 	}
+}
+
+/*
+ * A child's configuration messages from the parent: 0 when m is none of
+ * them, 1 when it was one, 2 when it completed a generation (the caller
+ * acks it).  A bad one is fatal.
+ */
+int
+config_take(struct child_config *cc, struct msg *m)
+{
+	switch (m->hdr.type) {
+	case MSG_CFG_GLOBAL:
+	case MSG_CFG_RULES:
+	case MSG_CFG_DONE:
+		break;
+	default:
+		return 0;
+	}
+	switch (config_recv(cc, m)) {
+	case -1:
+		fatalx("bad configuration from parent");
+	case 1:
+		return 2;
+	}
+	return 1;
 }

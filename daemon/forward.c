@@ -270,6 +270,36 @@ bad_body(struct session *s)
 	reply_error(s, 400, "bad chunked body");
 }
 
+/*
+ * One run of a chunked request body: its data goes up as data frames
+ * (the forwarder frames it anew), its framing stays here, and its end
+ * is an end frame.  -1 on a framing error.
+ */
+static int
+chunk_up(struct session *s, const struct evbuffer_iovec *vec,
+    struct evbuffer *in, struct evbuffer *out)
+{
+	uint8_t		 hdr[FWD_HDRLEN];
+	ssize_t		 used;
+	int		 done = 0, isdata;
+
+	used = chunked_step(&s->req_ch, vec->iov_base, vec->iov_len, &done,
+	    &isdata);
+	if (used == -1)
+		return -1;
+	if (isdata)
+		data_frames(in, out, used);
+	else
+		evbuffer_drain(in, used);
+	if (done) {
+		fwd_frame_hdr(hdr, FWD_END, 0);
+		evbuffer_add(out, hdr, sizeof(hdr));
+	}
+	s->nin += used;
+	s->req_done = done;
+	return 0;
+}
+
 void
 forward_body(struct session *s)
 {
@@ -277,9 +307,6 @@ forward_body(struct session *s)
 	struct evbuffer		*out = bufferevent_get_output(s->b);
 	struct evbuffer_iovec	 vec;
 	size_t			 len;
-	ssize_t			 used;
-	int			 done = 0, isdata;
-	uint8_t			 hdr[FWD_HDRLEN];
 
 	/* Docker takes no more: its answer, or its close, is on the way. */
 	if (s->b_wfail) {
@@ -301,23 +328,10 @@ forward_body(struct session *s)
 		}
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
-		/* The forwarder frames the data anew: it gets it alone. */
-		used = chunked_step(&s->req_ch, vec.iov_base, vec.iov_len,
-		    &done, &isdata);
-		if (used == -1) {
+		if (chunk_up(s, &vec, in, out) == -1) {
 			bad_body(s);
 			return;
 		}
-		if (isdata)
-			data_frames(in, out, used);
-		else
-			evbuffer_drain(in, used);
-		if (done) {
-			fwd_frame_hdr(hdr, FWD_END, 0);
-			evbuffer_add(out, hdr, sizeof(hdr));
-		}
-		s->nin += used;
-		s->req_done = done;
 	}
 	if (s->req_done) {
 		set_timer(s, 0);

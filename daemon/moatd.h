@@ -158,6 +158,9 @@ struct child_config {
 	uint32_t		 gen;
 };
 int	config_recv(struct child_config *, struct msg *);
+/* The same for any parent message: 0 not one, 1 taken, 2 generation done;
+ * a bad one is fatal. */
+int	config_take(struct child_config *, struct msg *);
 
 /* parse.y: the configuration file */
 

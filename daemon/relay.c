@@ -274,6 +274,21 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	proc_recv_check(PROC_RELAY, m);
 	if (relay_tls_take(m))
 		return;
+	switch (config_take(&r->cc, m)) {
+	case 2:
+		pool_flush();
+		relay_tls_commit(r->cc.gen);
+#ifdef MOATD_EVIL
+		evil_start(r->base, &r->parent, &r->policy, &r->fwd);
+#endif
+		(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen, -1,
+		    NULL, 0);
+		for (i = 0; i < r->nlisteners && !r->draining; i++)
+			event_add(r->listeners[i].ev, NULL);
+		return;
+	case 1:
+		return;
+	}
 	switch (m->hdr.type) {
 	case MSG_CTL_FWDFD:
 		/* Streams of a forwarder that is gone are gone too. */
@@ -291,25 +306,6 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		return;
 	case MSG_CTL_DRAIN:
 		drain(m);
-		return;
-	case MSG_CFG_GLOBAL:
-	case MSG_CFG_RULES:
-	case MSG_CFG_DONE:
-		switch (config_recv(&r->cc, m)) {
-		case -1:
-			fatalx("bad configuration from parent");
-		case 1:
-			pool_flush();
-			relay_tls_commit(r->cc.gen);
-#ifdef MOATD_EVIL
-			evil_start(r->base, &r->parent, &r->policy, &r->fwd);
-#endif
-			(void)chan_compose(&r->parent, MSG_CFG_DONE, r->cc.gen,
-			    -1, NULL, 0);
-			for (i = 0; i < r->nlisteners && !r->draining; i++)
-				event_add(r->listeners[i].ev, NULL);
-			break;
-		}
 		return;
 	default:
 		fatalx("unexpected message %u from parent", m->hdr.type);

@@ -133,6 +133,17 @@ parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 	int	 i;
 
 	proc_recv_check(PROC_POLICY, m);
+	switch (config_take(&w->cc, m)) {
+	case 2:
+		if (msg_compose(ploop_chan(pl, -1), MSG_CFG_DONE, w->cc.gen,
+		    -1, NULL, 0) == -1)
+			fatal("ack");
+		log_debug("configuration %u loaded, %zu rules", w->cc.gen,
+		    w->cc.rs->nrules);
+		return;
+	case 1:
+		return;
+	}
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		i = m->hdr.peerid;
@@ -149,21 +160,6 @@ parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 		memcpy(w->keys[i], m->data, FWD_KEYLEN);
 		explicit_bzero(m->data, m->datalen);
 		w->haskey[i] = 1;
-		break;
-	case MSG_CFG_GLOBAL:
-	case MSG_CFG_RULES:
-	case MSG_CFG_DONE:
-		switch (config_recv(&w->cc, m)) {
-		case -1:
-			fatalx("bad configuration from parent");
-		case 1:
-			if (msg_compose(ploop_chan(pl, -1), MSG_CFG_DONE,
-			    w->cc.gen, -1, NULL, 0) == -1)
-				fatal("ack");
-			log_debug("configuration %u loaded, %zu rules",
-			    w->cc.gen, w->cc.rs->nrules);
-			break;
-		}
 		break;
 	default:	/* allowed by the table, but not handled here */
 		fatalx("%s from parent: not handled",
