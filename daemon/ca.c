@@ -268,16 +268,38 @@ ca_sign(void *pkeyp, const struct ca_req *rq, uint8_t *out, size_t *outlen,
 	return rv;
 }
 
+/* Sign rq with k (none: not found) and answer: ok, and the signature. */
+static void
+sign_reply(int c, uint32_t id, const struct ca_key *k,
+    const struct ca_req *rq)
+{
+	struct mbuf	 out;
+	const char	*why = NULL;
+	size_t		 outlen = CA_INPUT_MAX;
+	uint8_t		 sig[CA_INPUT_MAX];
+	int		 ok = 0;
+
+	if (k == NULL)
+		log_warnx("%s[%d]: no such key", client_names[c],
+		    ca->instance);
+	else if (ca_sign(k->pkey, rq, sig, &outlen, &why) == -1)
+		log_warnx("%s[%d]: not signed: %s (op %u, hash %u, "
+		    "%zu bytes)", client_names[c], ca->instance, why, rq->op,
+		    rq->md, rq->inlen);
+	else
+		ok = 1;
+	mbuf_init(&out);
+	mbuf_add_u32(&out, ok);
+	mbuf_add_data(&out, sig, ok ? outlen : 0);
+	(void)ploop_reply(ca->pl, c, MSG_CA_RES, id, &out);
+	mbuf_free(&out);
+}
+
 static void
 answer(int c, struct msg *m)
 {
-	struct mbuf	 out;
 	struct ca_req	 rq;
 	struct ca_key	*k;
-	const char	*why = NULL;
-	size_t		 outlen;
-	uint8_t		 sig[CA_INPUT_MAX];
-	int		 ok = 0;
 
 	if (ca_req_decode(m->data, m->datalen, &rq) == -1) {
 		log_warnx("%s[%d]: bad request, closing", client_names[c],
@@ -290,23 +312,7 @@ answer(int c, struct msg *m)
 		ploop_read_parent(ca->pl);
 		k = key_find(rq.keyid);
 	}
-	outlen = sizeof(sig);
-	if (k == NULL)
-		log_warnx("%s[%d]: no such key", client_names[c],
-		    ca->instance);
-	else if (ca_sign(k->pkey, &rq, sig, &outlen, &why) == -1)
-		log_warnx("%s[%d]: not signed: %s (op %u, hash %u, "
-		    "%zu bytes)", client_names[c], ca->instance, why, rq.op,
-		    rq.md, rq.inlen);
-	else
-		ok = 1;
-	mbuf_init(&out);
-	mbuf_add_u32(&out, ok);
-	mbuf_add_data(&out, sig, ok ? outlen : 0);
-	if (out.err || msg_compose(ploop_chan(ca->pl, c), MSG_CA_RES,
-	    m->hdr.peerid, -1, out.buf, out.len) == -1)
-		ploop_close(ca->pl, c);
-	mbuf_free(&out);
+	sign_reply(c, m->hdr.peerid, k, &rq);
 }
 
 static void

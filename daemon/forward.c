@@ -270,6 +270,16 @@ bad_body(struct session *s)
 	reply_error(s, 400, "bad chunked body");
 }
 
+/* Up to len bytes of a Content-Length request body, as data frames. */
+static void
+length_up(struct session *s, struct evbuffer *in, struct evbuffer *out,
+    size_t len)
+{
+	len = take_length(&s->req_remain, len, &s->req_done);
+	data_frames(in, out, len);
+	s->nin += len;
+}
+
 /*
  * One run of a chunked request body: its data goes up as data frames
  * (the forwarder frames it anew), its framing stays here, and its end
@@ -320,15 +330,11 @@ forward_body(struct session *s)
 			bufferevent_disable(s->c, EV_READ);
 			return;
 		}
-		if (s->v->framing == FRAMING_LENGTH) {
-			len = take_length(&s->req_remain, len, &s->req_done);
-			data_frames(in, out, len);
-			s->nin += len;
-			continue;
-		}
-		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+		if (s->v->framing == FRAMING_LENGTH)
+			length_up(s, in, out, len);
+		else if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
 			break;
-		if (chunk_up(s, &vec, in, out) == -1) {
+		else if (chunk_up(s, &vec, in, out) == -1) {
 			bad_body(s);
 			return;
 		}
@@ -480,30 +486,15 @@ response_head(struct session *s)
 	return 1;
 }
 
-void
-read_response(struct session *s)
+/* A response's body, from Docker's stream (in) to the client (out). */
+static void
+response_body(struct session *s, struct evbuffer *in, struct evbuffer *out)
 {
-	struct evbuffer		*in = bufferevent_get_input(s->b);
-	struct evbuffer		*out = bufferevent_get_output(s->c);
 	struct evbuffer_iovec	 vec;
 	size_t			 len;
 	ssize_t			 used;
-	int			 rv, done = 0;
+	int			 done = 0;
 
-	while (!s->resp_started) {
-		if ((rv = response_head(s)) == 0)
-			return;
-		if (rv == -1) {
-			backend_release(s, 0);
-			reply_error(s, 502, "bad response from the backend");
-			return;
-		}
-	}
-	/* Only a 101: the forwarder passes raw bytes after nothing else. */
-	if (s->resp.upgrade) {
-		enter_pipe(s);
-		return;
-	}
 	while (!s->resp_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
 			bufferevent_disable(s->b, EV_READ);
@@ -543,6 +534,29 @@ read_response(struct session *s)
 		complete(s);
 	else if (s->b_eof && evbuffer_get_length(in) == 0)
 		backend_ended(s);
+}
+
+void
+read_response(struct session *s)
+{
+	int	 rv;
+
+	while (!s->resp_started) {
+		if ((rv = response_head(s)) == 0)
+			return;
+		if (rv == -1) {
+			backend_release(s, 0);
+			reply_error(s, 502, "bad response from the backend");
+			return;
+		}
+	}
+	/* Only a 101: the forwarder passes raw bytes after nothing else. */
+	if (s->resp.upgrade) {
+		enter_pipe(s);
+		return;
+	}
+	response_body(s, bufferevent_get_input(s->b),
+	    bufferevent_get_output(s->c));
 }
 
 static void

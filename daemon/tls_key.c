@@ -390,65 +390,82 @@ tls_key_init(void)
 		fatalx("%s: ex_data index", __func__);
 }
 
+/* An EVP_PKEY around key (an RSA or EC_KEY of that type), or NULL. */
 static EVP_PKEY *
-proxy_rsa(const EVP_PKEY *pub, uint8_t *id)
+pkey_wrap(int type, void *key)
 {
-	const RSA	*src;
-	RSA		*rsa;
-	BIGNUM		*n, *e;
 	EVP_PKEY	*pkey;
 
-	if ((src = EVP_PKEY_get0_RSA(pub)) == NULL || (rsa = RSA_new()) ==
-	    NULL)
+	if ((pkey = EVP_PKEY_new()) == NULL)
 		return NULL;
-	n = BN_dup(RSA_get0_n(src));
-	e = BN_dup(RSA_get0_e(src));
-	if (n == NULL || e == NULL || RSA_set0_key(rsa, n, e, NULL) != 1) {
+	if (EVP_PKEY_assign(pkey, type, key) != 1) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+/* A new RSA key with src's public half only. */
+static RSA *
+rsa_public(const RSA *src)
+{
+	RSA	*rsa;
+	BIGNUM	*n = NULL, *e = NULL;
+
+	if (src == NULL || (rsa = RSA_new()) == NULL)
+		return NULL;
+	if ((n = BN_dup(RSA_get0_n(src))) == NULL ||
+	    (e = BN_dup(RSA_get0_e(src))) == NULL ||
+	    RSA_set0_key(rsa, n, e, NULL) != 1) {
 		BN_free(n);
 		BN_free(e);
 		RSA_free(rsa);
 		return NULL;
 	}
-	if ((pkey = EVP_PKEY_new()) == NULL ||
-	    RSA_set_method(rsa, rsa_meth) != 1 ||
-	    RSA_set_ex_data(rsa, rsa_idx, id) != 1 ||
-	    EVP_PKEY_assign_RSA(pkey, rsa) != 1) {
-		/* id stays the caller's */
-		(void)RSA_set_ex_data(rsa, rsa_idx, NULL);
-		RSA_free(rsa);
-		EVP_PKEY_free(pkey);
-		return NULL;
-	}
-	return pkey;
+	return rsa;
 }
 
+/*
+ * The public key pub, with our method (signatures by the ca) and the
+ * key's id attached, as an EVP_PKEY of its type; NULL on failure, when
+ * id stays the caller's.
+ */
 static EVP_PKEY *
-proxy_ec(const EVP_PKEY *pub, uint8_t *id)
+proxy_key(const EVP_PKEY *pub, uint8_t *id)
 {
-	const EC_KEY	*src;
-	EC_KEY		*ec;
+	int		 type = EVP_PKEY_get_base_id(pub), ok = 0;
+	RSA		*rsa = NULL;
+	EC_KEY		*ec = NULL;
 	EVP_PKEY	*pkey;
+	const EC_KEY	*ecsrc;
 
-	if ((src = EVP_PKEY_get0_EC_KEY(pub)) == NULL ||
-	    (ec = EC_KEY_dup(src)) == NULL)
-		return NULL;
-	if ((pkey = EVP_PKEY_new()) == NULL ||
-	    EC_KEY_set_method(ec, ec_meth) != 1 ||
-	    EC_KEY_set_ex_data(ec, ec_idx, id) != 1 ||
-	    EVP_PKEY_assign_EC_KEY(pkey, ec) != 1) {
-		/* id stays the caller's */
+	if (type == EVP_PKEY_RSA)
+		ok = (rsa = rsa_public(EVP_PKEY_get0_RSA(pub))) != NULL &&
+		    RSA_set_method(rsa, rsa_meth) == 1 &&
+		    RSA_set_ex_data(rsa, rsa_idx, id) == 1;
+	else if (type == EVP_PKEY_EC)
+		ok = (ecsrc = EVP_PKEY_get0_EC_KEY(pub)) != NULL &&
+		    (ec = EC_KEY_dup(ecsrc)) != NULL &&
+		    EC_KEY_set_method(ec, ec_meth) == 1 &&
+		    EC_KEY_set_ex_data(ec, ec_idx, id) == 1;
+	if (ok && (pkey = pkey_wrap(type, rsa != NULL ? (void *)rsa :
+	    (void *)ec)) != NULL)
+		return pkey;
+	if (rsa != NULL) {
+		(void)RSA_set_ex_data(rsa, rsa_idx, NULL);
+		RSA_free(rsa);
+	}
+	if (ec != NULL) {
 		(void)EC_KEY_set_ex_data(ec, ec_idx, NULL);
 		EC_KEY_free(ec);
-		EVP_PKEY_free(pkey);
-		return NULL;
 	}
-	return pkey;
+	return NULL;
 }
 
 void *
 tls_key_proxy(void *pubp)
 {
-	EVP_PKEY	*pub = pubp, *pkey = NULL;
+	EVP_PKEY	*pub = pubp, *pkey;
 	uint8_t		*id;
 
 	if ((id = malloc(TLS_KEYID_LEN)) == NULL ||
@@ -457,15 +474,7 @@ tls_key_proxy(void *pubp)
 		return NULL;
 	}
 	/* On success the key owns id (keyid_free); else it is ours. */
-	switch (EVP_PKEY_get_base_id(pub)) {
-	case EVP_PKEY_RSA:
-		pkey = proxy_rsa(pub, id);
-		break;
-	case EVP_PKEY_EC:
-		pkey = proxy_ec(pub, id);
-		break;
-	}
-	if (pkey == NULL)
+	if ((pkey = proxy_key(pub, id)) == NULL)
 		free(id);
 	ERR_clear_error();
 	return pkey;

@@ -73,6 +73,17 @@ approve(int i, uint64_t ctr, struct verdict *v)
 	return rv;
 }
 
+/* A 503 verdict: the worker cannot decide (why says so). */
+static void
+unavailable(struct verdict *v, const char *why)
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = VERDICT_BAD;
+	v->status = 503;
+	v->rule = -1;
+	strlcpy(v->why, why, sizeof(v->why));
+}
+
 static void
 answer(int i, struct msg *m)
 {
@@ -88,30 +99,20 @@ answer(int i, struct msg *m)
 		ploop_close(w->pl, i);
 		return;
 	}
-	if (w->cc.rs == NULL) {
-		memset(&v, 0, sizeof(v));
-		v.kind = VERDICT_BAD;
-		v.status = 503;
-		v.rule = -1;
-		strlcpy(v.why, "no rules loaded", sizeof(v.why));
-	} else
+	if (w->cc.rs == NULL)
+		unavailable(&v, "no rules loaded");
+	else
 		policy_decide(w->cc.rs, &w->cc.conf.limits, head, headlen, &v);
 	if (v.kind == VERDICT_ALLOW && approve(i, ctr, &v) == -1) {
 		verdict_clear(&v);
-		memset(&v, 0, sizeof(v));
-		v.kind = VERDICT_BAD;
-		v.status = 503;
-		v.rule = -1;
-		strlcpy(v.why, "no key for this relay's forwarder",
-		    sizeof(v.why));
+		unavailable(&v, "no key for this relay's forwarder");
 	}
 	mbuf_init(&out);
-	if (verdict_encode(&v, &out) == -1 ||
-	    msg_compose(ploop_chan(w->pl, i), MSG_POLICY_VERDICT, m->hdr.peerid,
-	    -1, out.buf, out.len) == -1) {
-		log_warnx("relay[%d]: cannot queue verdict", i);
-		ploop_close(w->pl, i);
-	}
+	/* An encoding error is in out.err: ploop_reply closes the relay. */
+	(void)verdict_encode(&v, &out);
+	if (ploop_reply(w->pl, i, MSG_POLICY_VERDICT, m->hdr.peerid, &out) ==
+	    -1)
+		log_warnx("relay[%d]: cannot queue verdict, closed", i);
 	mbuf_free(&out);
 	verdict_clear(&v);
 }

@@ -97,6 +97,20 @@ ploop_close(struct ploop *pl, int slot)
 	s->mb.fd = -1;
 }
 
+int
+ploop_reply(struct ploop *pl, int slot, uint32_t type, uint32_t peerid,
+    const struct mbuf *out)
+{
+	struct msgbuf	*mb = ploop_chan(pl, slot);
+
+	if (out->err || mb == NULL ||
+	    msg_compose(mb, type, peerid, -1, out->buf, out->len) == -1) {
+		ploop_close(pl, slot);
+		return -1;
+	}
+	return 0;
+}
+
 struct msgbuf *
 ploop_chan(struct ploop *pl, int slot)
 {

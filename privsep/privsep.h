@@ -275,6 +275,10 @@ void		 ploop_add(struct ploop *, int slot, int fd,
 void		 ploop_close(struct ploop *, int slot);
 /* The channel of slot (-1: the parent) to queue on, or NULL if closed. */
 struct msgbuf	*ploop_chan(struct ploop *, int slot);
+/* Queue out (an answer) on a peer's slot; a peer that cannot take it is
+ * closed: 0 or -1. */
+int		 ploop_reply(struct ploop *, int slot, uint32_t type,
+		    uint32_t peerid, const struct mbuf *);
 /* Dispatch what the parent sent so far, without waiting (a ca asked for
  * a key that may be on its way). */
 void		 ploop_read_parent(struct ploop *);
