@@ -318,7 +318,8 @@ answer(int c, struct msg *m)
 static void
 client_msg(struct ploop *pl, int c, struct msg *m, void *arg)
 {
-	if (m->hdr.type == MSG_CA_REQ) {
+	if (proc_peer_may_send(c == 0 ? PROC_RELAY : PROC_FORWARDER, PROC_CA,
+	    m->hdr.type, m->fd != -1)) {
 		answer(c, m);
 		return;
 	}

@@ -519,7 +519,8 @@ backend_answer(struct msg *m)
 static void
 relay_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
-	if (m->hdr.type != MSG_FWD_OPEN || m->datalen != 0 || m->fd != -1) {
+	if (!proc_peer_may_send(PROC_RELAY, PROC_FORWARDER, m->hdr.type,
+	    m->fd != -1) || m->datalen != 0) {
 		log_warnx("relay[%d]: sent %s, which it may not; closing its "
 		    "channel", f->instance, msg_type_name(m->hdr.type));
 		chan_close(&f->relay);

@@ -59,9 +59,10 @@ policy_dispatch(struct chan *ch, struct msg *m, void *arg)
 	struct verdict	*v;
 	struct mbuf	 rd;
 
-	if (m->hdr.type != MSG_POLICY_VERDICT)
-		fatalx("unexpected message %u from the policy worker",
-		    m->hdr.type);
+	if (!proc_peer_may_send(PROC_POLICY, PROC_RELAY, m->hdr.type,
+	    m->fd != -1))
+		fatalx("unexpected message %s from the policy worker",
+		    msg_type_name(m->hdr.type));
 	key.id = m->hdr.peerid;
 	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
 	    s->state != S_POLICY)
@@ -237,6 +238,10 @@ fwd_dispatch(struct chan *ch, struct msg *m, void *arg)
 {
 	uint32_t	 err;
 
+	if (!proc_peer_may_send(PROC_FORWARDER, PROC_RELAY, m->hdr.type,
+	    m->fd != -1))
+		fatalx("unexpected message %s from the forwarder",
+		    msg_type_name(m->hdr.type));
 	switch (m->hdr.type) {
 	case MSG_FWD_STREAM:
 		/* fd -1: it did not fit in our table (msg.c). */
@@ -244,13 +249,10 @@ fwd_dispatch(struct chan *ch, struct msg *m, void *arg)
 		m->fd = -1;
 		return;
 	case MSG_FWD_ERR:
-		if (m->fd != -1 || msg_get_u32(m, &err) == -1)
+		if (msg_get_u32(m, &err) == -1)
 			fatalx("bad stream error from the forwarder");
 		backend_fd(m->hdr.peerid, -1, (int)err);
 		return;
-	default:
-		fatalx("unexpected message %s from the forwarder",
-		    msg_type_name(m->hdr.type));
 	}
 }
 

@@ -120,11 +120,13 @@ answer(int i, struct msg *m)
 static void
 relay_msg(struct ploop *pl, int i, struct msg *m, void *arg)
 {
-	if (m->hdr.type == MSG_POLICY_REQ) {
+	if (proc_peer_may_send(PROC_RELAY, PROC_POLICY, m->hdr.type,
+	    m->fd != -1)) {
 		answer(i, m);
 		return;
 	}
-	log_warnx("relay[%d]: unexpected message %u", i, m->hdr.type);
+	log_warnx("relay[%d]: sent %s, which it may not; closed", i,
+	    msg_type_name(m->hdr.type));
 	ploop_close(pl, i);
 }
 

@@ -175,6 +175,10 @@ int		 proc_per_relay(enum proc_role);
 int		 proc_may_send(enum proc_role, uint32_t type, int has_fd);
 /* 1 if the parent may send role type (with an fd if has_fd). */
 int		 proc_may_recv(enum proc_role, uint32_t type, int has_fd);
+/* Between children: may a role send another this (with a descriptor)?
+ * The receiver asks, and drops a peer that sends anything else. */
+int		 proc_peer_may_send(enum proc_role from, enum proc_role to,
+		    uint32_t type, int has_fd);
 /* In a child: fatal unless the parent may send it m (proc_may_recv). */
 void		 proc_recv_check(enum proc_role, const struct msg *);
 

@@ -93,6 +93,28 @@ static const struct proc_def {
 	    M(MSG_BACKEND_FD) | M(MSG_CTL_PROCFD) | M(MSG_CTL_CAFD) },
 };
 
+/*
+ * What crosses the channels between children: from a role, to a role,
+ * the messages it may send (fds: those that carry a descriptor, always).
+ * A pair not listed has no channel.
+ */
+static const struct proc_peer {
+	enum proc_role	 from;
+	enum proc_role	 to;
+	uint64_t	 sends;
+	uint64_t	 fds;
+} proc_peers[] = {
+	{ PROC_RELAY, PROC_POLICY, M(MSG_POLICY_REQ), 0 },
+	{ PROC_POLICY, PROC_RELAY, M(MSG_POLICY_VERDICT), 0 },
+	{ PROC_RELAY, PROC_FORWARDER, M(MSG_FWD_OPEN), 0 },
+	{ PROC_FORWARDER, PROC_RELAY, M(MSG_FWD_STREAM) | M(MSG_FWD_ERR),
+	    M(MSG_FWD_STREAM) },
+	{ PROC_RELAY, PROC_CA, M(MSG_CA_REQ), 0 },
+	{ PROC_FORWARDER, PROC_CA, M(MSG_CA_REQ), 0 },
+	{ PROC_CA, PROC_RELAY, M(MSG_CA_RES), 0 },
+	{ PROC_CA, PROC_FORWARDER, M(MSG_CA_RES), 0 },
+};
+
 static const struct proc_def *
 proc_def(enum proc_role role)
 {
@@ -148,6 +170,24 @@ proc_may_recv(enum proc_role role, uint32_t type, int has_fd)
 	if (d == NULL || type >= MSG_TYPE_MAX || !(d->recvs & M(type)))
 		return 0;
 	return !has_fd || (d->fds & M(type)) != 0;
+}
+
+int
+proc_peer_may_send(enum proc_role from, enum proc_role to, uint32_t type,
+    int has_fd)
+{
+	size_t	 i;
+
+	if (type >= MSG_TYPE_MAX)
+		return 0;
+	for (i = 0; i < sizeof(proc_peers) / sizeof(proc_peers[0]); i++) {
+		if (proc_peers[i].from != from || proc_peers[i].to != to)
+			continue;
+		if (!(proc_peers[i].sends & M(type)))
+			return 0;
+		return !has_fd || (proc_peers[i].fds & M(type)) != 0;
+	}
+	return 0;
 }
 
 void

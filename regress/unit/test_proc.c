@@ -147,6 +147,46 @@ recv_check_status(enum proc_role role, uint32_t type, int fd)
 	return WEXITSTATUS(status);
 }
 
+/* Between children: each channel carries its own messages one way. */
+START_TEST(test_peers)
+{
+	/* the requests and answers each channel is for */
+	ck_assert(proc_peer_may_send(PROC_RELAY, PROC_POLICY, MSG_POLICY_REQ,
+	    0));
+	ck_assert(proc_peer_may_send(PROC_POLICY, PROC_RELAY,
+	    MSG_POLICY_VERDICT, 0));
+	ck_assert(proc_peer_may_send(PROC_RELAY, PROC_FORWARDER, MSG_FWD_OPEN,
+	    0));
+	ck_assert(proc_peer_may_send(PROC_FORWARDER, PROC_RELAY,
+	    MSG_FWD_STREAM, 1));
+	ck_assert(proc_peer_may_send(PROC_FORWARDER, PROC_RELAY, MSG_FWD_ERR,
+	    0));
+	ck_assert(proc_peer_may_send(PROC_RELAY, PROC_CA, MSG_CA_REQ, 0));
+	ck_assert(proc_peer_may_send(PROC_FORWARDER, PROC_CA, MSG_CA_REQ, 0));
+	ck_assert(proc_peer_may_send(PROC_CA, PROC_FORWARDER, MSG_CA_RES, 0));
+	/* never the other way, never a descriptor toward the forwarder */
+	ck_assert(!proc_peer_may_send(PROC_POLICY, PROC_RELAY, MSG_POLICY_REQ,
+	    0));
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_FORWARDER,
+	    MSG_FWD_STREAM, 1));
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_FORWARDER, MSG_FWD_OPEN,
+	    1));
+	ck_assert(!proc_peer_may_send(PROC_FORWARDER, PROC_RELAY, MSG_FWD_ERR,
+	    1));
+	/* a relay asks its forwarder, not the parent, and no key travels */
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_FORWARDER,
+	    MSG_BACKEND_REQ, 0));
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_FORWARDER, MSG_FWD_KEY,
+	    0));
+	/* no channel between these */
+	ck_assert(!proc_peer_may_send(PROC_POLICY, PROC_FORWARDER,
+	    MSG_POLICY_VERDICT, 0));
+	ck_assert(!proc_peer_may_send(PROC_POLICY, PROC_CA, MSG_CA_REQ, 0));
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_POLICY, MSG_TYPE_MAX,
+	    0));
+}
+END_TEST
+
 START_TEST(test_recv_check)
 {
 	ck_assert_int_eq(recv_check_status(PROC_CA, MSG_CFG_DONE, -1), 0);
@@ -168,6 +208,7 @@ proc_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_may_send);
 	tcase_add_test(tc, test_may_recv);
+	tcase_add_test(tc, test_peers);
 	tcase_add_test(tc, test_recv_check);
 	suite_add_tcase(s, tc);
 	return s;
