@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,13 @@ struct stream {
 	int			 u_shut;
 	int			 connecting;	/* TLS: handshake first */
 	int			 relay_fd;	/* its end, until sent */
+	/* Docker to relay through a pipe, in the kernel (splice_down) */
+	int			 splicing;
+	int			 pipe[2];
+	size_t			 inpipe;	/* bytes in it */
+	struct event		*dev;		/* Docker readable, persistent */
+	struct event		*uev;		/* relay writable, once */
+	int			 dev_on;
 };
 TAILQ_HEAD(streams, stream);
 
@@ -109,6 +117,7 @@ static struct fwd	*f;
 static void	stream_up(struct stream *);
 static void	relay_closed(struct chan *, void *);
 static void	stream_give(struct stream *);
+static void	shut_check(struct stream *);
 static void	open_fail(uint32_t, int);
 
 static void
@@ -119,6 +128,13 @@ stream_free(struct stream *st)
 	if (st->relay_fd != -1) {
 		close(st->relay_fd);
 		f->nfds--;
+	}
+	if (st->splicing) {
+		event_free(st->dev);
+		event_free(st->uev);
+		close(st->pipe[0]);
+		close(st->pipe[1]);
+		f->nfds -= 2;
 	}
 	bufferevent_free(st->d);
 	bufferevent_free(st->u);
@@ -148,6 +164,97 @@ after_body(struct stream *st)
 		st->up = UP_WAIT101;
 }
 
+/*
+ * Docker's answers to the relay without a pass through user space:
+ * splice(2) from the Docker socket into a pipe, and from the pipe into
+ * the relay's stream.  One pipe's worth at a time: while the relay does
+ * not take it, Docker is not read.  Docker's end or error is its end.
+ */
+static void
+dev_set(struct stream *st, int on)
+{
+	if (on == st->dev_on)
+		return;
+	st->dev_on = on;
+	if (on)
+		event_add(st->dev, NULL);
+	else
+		event_del(st->dev);
+}
+
+static void
+splice_down(int fd, short ev, void *arg)
+{
+	struct stream	*st = arg;
+	int		 dfd = bufferevent_getfd(st->d);
+	int		 ufd = bufferevent_getfd(st->u), rounds;
+	ssize_t		 n;
+
+	for (rounds = 0; rounds < 16; rounds++) {
+		while (st->inpipe > 0) {
+			n = splice(st->pipe[0], NULL, ufd, NULL, st->inpipe,
+			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			if (n > 0) {
+				st->inpipe -= n;
+				continue;
+			}
+			if (n == -1 && errno == EAGAIN) {
+				/* Docker waits until the relay takes this */
+				dev_set(st, 0);
+				event_add(st->uev, NULL);
+				return;
+			}
+			stream_free(st);	/* the relay is gone */
+			return;
+		}
+		if (st->d_eof)
+			break;
+		n = splice(dfd, NULL, st->pipe[1], NULL, FWD_HIGH,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0) {
+			st->inpipe = n;
+			continue;
+		}
+		if (n == -1 && errno == EAGAIN) {
+			dev_set(st, 1);
+			return;
+		}
+		st->d_eof = 1;		/* end of file, or a reset */
+	}
+	if (!st->d_eof) {
+		/* others' turn: Docker's readiness brings us back */
+		dev_set(st, 1);
+		return;
+	}
+	dev_set(st, 0);
+	shut_check(st);
+}
+
+/*
+ * A plain Docker connection whose first request is no upgrade goes the
+ * spliced way (an upgrade's status line is read here, in user space; TLS
+ * is OpenSSL's).  Without a pipe to spare it stays as it is.
+ */
+static void
+splice_start(struct stream *st)
+{
+	if (relay_tls_is_tls(st->d) || st->nheads != 1 ||
+	    evbuffer_get_length(bufferevent_get_input(st->d)) != 0 ||
+	    f->nfds + 2 > f->maxfds - FD_RESERVE ||
+	    pipe2(st->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		return;
+	st->dev = event_new(f->base, bufferevent_getfd(st->d),
+	    EV_READ | EV_PERSIST, splice_down, st);
+	st->uev = event_new(f->base, bufferevent_getfd(st->u), EV_WRITE,
+	    splice_down, st);
+	if (st->dev == NULL || st->uev == NULL)
+		fatalx("%s: event_new", __func__);
+	f->nfds += 2;
+	st->splicing = 1;
+	bufferevent_disable(st->d, EV_READ);
+	dev_set(st, 1);
+}
+
 static int
 frame_head(struct stream *st, const void *buf, size_t len)
 {
@@ -168,6 +275,8 @@ frame_head(struct stream *st, const void *buf, size_t len)
 	evbuffer_add(bufferevent_get_output(st->d), h.head, h.headlen);
 	st->nheads++;
 	st->upgrade = h.upgrade;
+	if (!h.upgrade && !st->splicing)
+		splice_start(st);
 	switch (h.framing) {
 	case FRAMING_LENGTH:
 		st->up = UP_LENGTH;
@@ -278,7 +387,7 @@ shut_check(struct stream *st)
 		relay_tls_shutdown_write(st->d);
 		st->d_shut = 1;
 	}
-	if (st->d_eof && !st->u_shut &&
+	if (st->d_eof && !st->u_shut && st->inpipe == 0 &&
 	    evbuffer_get_length(bufferevent_get_input(st->d)) == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(st->u)) == 0) {
 		shutdown(bufferevent_getfd(st->u), SHUT_WR);
@@ -341,7 +450,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	struct stream	*st = arg;
 
 	if (bev == st->u) {
-		if (!st->d_eof)
+		if (!st->d_eof && !st->splicing)
 			bufferevent_enable(st->d, EV_READ);
 		stream_down(st);
 	} else {
@@ -397,7 +506,8 @@ d_event_cb(struct bufferevent *bev, short what, void *arg)
 		    evbuffer_get_length(bufferevent_get_output(st->d)));
 		bufferevent_disable(st->u, EV_READ);
 		shutdown(bufferevent_getfd(st->u), SHUT_RD);
-		bufferevent_enable(st->d, EV_READ);
+		if (!st->splicing)
+			bufferevent_enable(st->d, EV_READ);
 		return;
 	}
 	st->d_eof = 1;
@@ -435,7 +545,8 @@ open_fail(uint32_t sid, int err)
 static void
 stream_open(uint32_t sid)
 {
-	if (f->nfds + 3 + (int)f->nopening * 3 > f->maxfds - FD_RESERVE) {
+	/* Docker's, the stream's two ends, and a pipe (splice_start). */
+	if (f->nfds + 5 + (int)f->nopening * 5 > f->maxfds - FD_RESERVE) {
 		open_fail(sid, EMFILE);
 		return;
 	}

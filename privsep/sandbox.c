@@ -57,6 +57,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -239,6 +240,9 @@ static const struct sandbox_rule sandbox_forwarder[] = {
 	 * stopped reading a body makes the relay's writes fail
 	 */
 	IS(shutdown, 1, "how", SHUT_RD),
+	/* Docker's answers to the relay through a pipe, in the kernel */
+	IS(pipe2, 1, "flags", O_NONBLOCK | O_CLOEXEC),
+	ANY(splice),
 };
 
 /* The relay: its loop is over client, listener and docker fds. */
