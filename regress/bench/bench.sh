@@ -41,7 +41,8 @@
 #
 #   static   nginx (1 worker) on a UNIX socket: /_ping "OK", /version a
 #            small JSON body, /big a 256 MiB file made in the temp dir,
-#            /containers/json "[]" (only reached by "direct").  Its cost
+#            /containers/json "[]" (only reached by "direct"),
+#            /containers/<name>/json "{}" (location ~ regex).  Its cost
 #            is tiny, so the proxies' own cost shows.
 #   docker   the private dockerd of regress/rig.sh (own data-root,
 #            exec-root, socket; no bridge, no iptables), with a 64 MiB
@@ -52,18 +53,39 @@
 #
 #   latency   wrk -t1 -c1 -d1s --latency URL/_ping
 #             p50/p99 over one kept-alive connection; 3 rounds, the
-#             targets in turn, the median of the rounds.
+#             targets in turn, the median of the rounds.  "p50 minus
+#             direct's" is what the proxy adds to a round trip: its
+#             median p50 minus direct's median p50.
 #   req/s     wrk -t2 -c32 -d5s URL/_ping
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
 #             before and after the req/s run, scaled to 100k requests.
+#   different paths
+#             wrk -t2 -c32 -d5s -s paths.lua URL
+#             every request a path of its own, GET
+#             /containers/b<thread>-<n>/json with n counting up (paths.lua
+#             is written into the temp dir by m_paths), so that nothing
+#             keyed on the exact bytes of a request can help; both proxies
+#             allow it by the same regex, $PATHS_RE (HAProxy:
+#             "path,url_dec -m reg"; moatd: -rules "GET <regex>").
+#             static: nginx answers 200 "{}".  docker: Docker answers 404
+#             (no such container; a lookup, not a denial: a curl probe per
+#             target checks the status first).  CPU as for req/s.
 #   conn/s    wrk -t2 -c32 -d2s -H 'Connection: close' URL/_ping
 #   403/s     wrk -t2 -c32 -d2s URL/containers/json
 #             denied by both proxies; "direct" is the backend answering
 #             that path itself (200), shown as the reference.
-#   MB/s      curl -s -o /dev/null -w '%{speed_download}' URL/big
+#   MiB/s     curl -s -o /dev/null -w '%{speed_download}' URL/big
 #             (docker: URL/images/moatd-bench-big/get), median of 3,
-#             MB = 10^6 bytes.  Meanwhile the summed VmRSS of the target's
+#             MiB = 2^20 bytes.  curl is itself a bottleneck (it writes
+#             what it reads, 100 KiB at a time): direct and HAProxy are
+#             capped by it, which makes a slow proxy look closer to them.
+#             So the same URL is also read by "benchlib.py fetch PORT
+#             PATH" (Connection: close, recv_into() of 1 MiB, nothing
+#             written), median of 3: the "recv_into reader" row.
+#             "CPU s per GiB" is the target's utime+stime over those 3
+#             runs divided by the GiB they moved.  Meanwhile the curl runs,
+#             the summed VmRSS of the target's
 #             processes is sampled every 10 ms: "RSS growth" is the peak
 #             minus the value before.  A second, slow reader
 #             (curl --limit-rate 20M --max-time 2) shows what a proxy
@@ -78,7 +100,31 @@
 #             shared library page once per process that touched it (4.9
 #             MB of a 5.9 MB moatd relay is shared libc/libcrypto), so
 #             the idle figure is also given as summed Pss
-#             (/proc/<pid>/smaps_rollup), which splits shared pages.
+#             (/proc/<pid>/smaps_rollup), which splits shared pages, and
+#             so is the growth per kept-alive connection ("PSS KiB per
+#             idle conn": summed Pss with both sets minus with the bare
+#             set, over 1,000).
+#   syscalls  static backend only (a proxy's syscalls hardly depend on
+#             the backend; the run takes a while under strace):
+#             strace -c -f -qq -o F.<pid> -p <pid>, one per process of
+#             the target (threads followed), then
+#             benchlib.py reqs PORT /_ping 10000 4: exactly 10,000
+#             kept-alive GET /_ping over 4 connections, one request at a
+#             time each; strace is stopped by SIGINT.  The calls of all
+#             processes summed, over 10,000; the 8 most frequent are
+#             listed under the table, per request.  strace slows the
+#             target: only the counts mean anything.
+#             BENCH_STRACE=0 leaves this row out.
+#   spread    while the req/s and the different-paths runs of moatd are
+#             under way (one second in), ss -tnpH state established
+#             "( sport = :PORT )": the connections per relay process,
+#             printed under the table ("19/13"; tls.sh does the same for
+#             its kept-alive TLS runs).
+#
+# The TLS rows come from regress/bench/tls.sh (see there): moatd plain, with
+# ECDSA and RSA keys in the ca processes, and HAProxy with the same two
+# certificates and keys; kept-alive req/s, full handshakes per second
+# (Connection: close, and mutual TLS by openssl s_time), with ratios.
 #
 # Each kind of figure is taken for all targets in a row (all of them are
 # up together), so that a change in the host's load moves the ratios less.
@@ -88,7 +134,10 @@
 # table is printed and saved to regress/bench/last.txt.
 #
 # Environment: MOATD (binary, default ./moatd), BENCH_BACKENDS ("static
-# docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_PERF=moatd (or
+# docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_STRACE=0 (no
+# syscall count), BENCH_TLS=0 (no TLS rows), BENCH_STEPS (the measuring
+# steps, for working on the bench: "start idle latency load paths deny
+# close big strace"), BENCH_PERF=moatd (or
 # haproxy, direct) to record a perf profile of that target's processes
 # during the static req/s run into regress/bench/last-perf.txt (perf
 # slows that target: its figures in that run are not comparable).
@@ -115,6 +164,11 @@ IDLE_CONNS=1000
 STATIC_BIG_MIB=256
 DOCKER_BIG_MIB=64
 DOCKER_BIG_IMAGE=moatd-bench-big
+# The different-paths run: the rule both proxies allow it by, and how many
+# requests the syscall count is taken over.
+PATHS_RE='^/containers/[a-zA-Z0-9_.-]+/json$'
+STRACE_REQS=10000
+STRACE_CONNS=4
 
 lib() {
 	python3 "$BDIR/benchlib.py" "$@"
@@ -240,6 +294,10 @@ nginx_start() {
 				default_type application/octet-stream;
 				alias $T/big;
 			}
+			location ~ ^/containers/[a-zA-Z0-9_.-]+/json\$ {
+				default_type application/json;
+				return 200 '{}';
+			}
 			location / {
 				return 404;
 			}
@@ -321,6 +379,7 @@ haproxy_start() {
 		http-request allow if { method GET } { path,url_dec -m reg ^(/v[0-9.]+)?/(version|info)\$ }
 		http-request allow if { method GET } { path,url_dec -m reg ^/big\$ }
 		http-request allow if { method GET } { path,url_dec -m reg ^/images/$DOCKER_BIG_IMAGE/get\$ }
+		http-request allow if { method GET } { path,url_dec -m reg $PATHS_RE }
 		http-request deny deny_status 403
 		default_backend socket
 	backend socket
@@ -353,6 +412,7 @@ moatd_start() {
 	    -backend-addr "unix://$SOCK" \
 	    -rules 'GET ^/big$' \
 	    -rules "GET ^/images/$DOCKER_BIG_IMAGE/get\$" \
+	    -rules "GET $PATHS_RE" \
 	    >"$T/moatd-$b.log" 2>&1 &
 	MOATD_PID=$!
 	if ! wait_http "http://127.0.0.1:$MOATD_PORT/_ping" 10 "$MOATD_PID"
@@ -511,6 +571,14 @@ m_latency() {
 		set_r "$b.$t.lat99" "$(median $p99)"
 		[ -n "${BAD[$b.$t.lat50]:-}" ] && BAD[$b.$t.lat99]=1
 	done
+	# What the proxy adds to a round trip: its p50 minus direct's.
+	for t in $TARGETS; do
+		[ -n "${R[$b.direct.lat50]:-}" ] || break
+		set_r "$b.$t.lat50oh" "$(awk -v a="${R[$b.$t.lat50]}" \
+		    -v d="${R[$b.direct.lat50]}" 'BEGIN { print a - d }')"
+		[ -n "${BAD[$b.$t.lat50]:-}${BAD[$b.direct.lat50]:-}" ] &&
+		    BAD[$b.$t.lat50oh]=1
+	done
 }
 
 m_load() {
@@ -535,7 +603,7 @@ m_load() {
 		fi
 		sp=
 		if [ "$t" = moatd ]; then
-			spread "$b" "${PORT[$t]}" &
+			spread "$T/spread-$b" "${PORT[$t]}" &
 			sp=$!
 		fi
 		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s \
@@ -560,16 +628,73 @@ m_load() {
 	done
 }
 
-# How the kept-alive connections of the load run are spread over moatd's
-# relays (each relay accepts on the same listener), one second in; the
-# req/s figure depends on it.
+# How the kept-alive connections of a load run are spread over moatd's
+# relays (each relay accepts on the same listener), one second in, into
+# file $1; the req/s figure depends on it.
 spread() {
-	local b=$1 port=$2
+	local f=$1 port=$2
 
 	sleep 1
 	ss -tnpH state established "( sport = :$port )" 2>/dev/null |
 	    grep -o 'pid=[0-9]*' | sort | uniq -c | awk '{ print $1 }' |
-	    sort -rn | paste -sd/ >"$T/spread-$b"
+	    sort -rn | paste -sd/ >"$f"
+}
+
+# 32 kept-alive connections, every request for a path of its own (so that
+# nothing keyed on the exact bytes of a request can be reused), allowed by
+# the same regex rule in both proxies.  static: nginx answers 200 "{}";
+# docker: there is no such container, Docker answers 404 (looked up, not
+# denied: a probe checks the status before the run).
+m_paths() {
+	local b=$1 t k f c0 c1 tot sp st want=ok code=200
+
+	cat >"$T/paths.lua" <<-'EOF'
+	-- GET /containers/b<thread>-<n>/json, n counting up per thread.
+	local nthreads = 0
+	function setup(thread)
+		nthreads = nthreads + 1
+		thread:set("id", nthreads)
+	end
+	function init(args)
+		n = 0
+		prefix = "/containers/b" .. id .. "-"
+	end
+	function request()
+		n = n + 1
+		return wrk.format("GET", prefix .. n .. "/json")
+	end
+	EOF
+	if [ "$b" = docker ]; then
+		want=deny
+		code=404
+	fi
+	for t in $TARGETS; do
+		k=$b.$t
+		f=$T/wrk-$b-$t.paths
+		st=$(curl -s -o /dev/null -w '%{http_code}' \
+		    "http://127.0.0.1:${PORT[$t]}/containers/probe-$RANDOM/json")
+		[ "$st" != "$code" ] &&
+		    mark "$k.prps" "GET /containers/<new>/json answered $st"
+		c0=$(lib cpu "${PID[$t]}")
+		sp=
+		if [ "$t" = moatd ]; then
+			spread "$T/spread-$b-paths" "${PORT[$t]}" &
+			sp=$!
+		fi
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s -s "$T/paths.lua" \
+		    "http://127.0.0.1:${PORT[$t]}"
+		c1=$(lib cpu "${PID[$t]}")
+		[ -n "$sp" ] && wait "$sp"
+		wrk_check "$k.prps" "$f" $want
+		set_r "$k.prps" "$(wrk_rps "$f")"
+		tot=$(wrk_total "$f")
+		if [ -n "$tot" ] && [ "$tot" -gt 0 ]; then
+			set_r "$k.pcpu" "$(awk -v a="$c0" -v b="$c1" \
+			    -v n="$tot" \
+			    'BEGIN { printf "%.3f", (b - a) * 100000 / n }')"
+			[ -n "${BAD[$k.prps]:-}" ] && BAD[$k.pcpu]=1
+		fi
+	done
 }
 
 m_deny() {
@@ -602,7 +727,7 @@ m_close() {
 
 # Large response: speed, and what the target holds meanwhile.
 m_big() {
-	local b=$1 t k url pid i out st s sp speeds peak r0
+	local b=$1 t k url pid i out st s sp speeds peak r0 secs bytes c0 c1
 
 	for t in $TARGETS; do
 		k=$b.$t
@@ -624,8 +749,29 @@ m_big() {
 		done
 		# shellcheck disable=SC2086
 		set_r "$k.mbs" "$(awk -v s="$(median $speeds)" \
-		    'BEGIN { printf "%.0f", s / 1e6 }')"
+		    'BEGIN { printf "%.0f", s / 1048576 }')"
 		set_r "$k.rssfast" $((peak - r0))
+		# A reader that is not the bottleneck: recv_into() 1 MiB at a
+		# time, nothing written; and the target's CPU over those runs.
+		speeds=
+		bytes=0
+		c0=$(lib cpu "$pid")
+		for i in 1 2 3; do
+			read -r st s secs <<<"$(lib fetch "${PORT[$t]}" "$BIG_PATH")"
+			[ "$st" != 200 ] &&
+			    mark "$k.mibs" "GET $BIG_PATH answered ${st:-nothing}"
+			speeds="$speeds $(awk -v s="${s:-0}" -v t="${secs:-1}" \
+			    'BEGIN { printf "%.1f", s / t / 1048576 }')"
+			bytes=$((bytes + ${s:-0}))
+		done
+		c1=$(lib cpu "$pid")
+		# shellcheck disable=SC2086
+		set_r "$k.mibs" "$(median $speeds | awk '{ printf "%.0f", $1 }')"
+		if [ "$bytes" -gt 0 ]; then
+			set_r "$k.gib" "$(awk -v a="$c0" -v b="$c1" -v n="$bytes" \
+			    'BEGIN { printf "%.2f", (b - a) * 1073741824 / n }')"
+			[ -n "${BAD[$k.mibs]:-}" ] && BAD[$k.gib]=1
+		fi
 		r0=$(lib rss "$pid")
 		out=$(lib sample "$pid" -- curl -s -o /dev/null \
 		    --limit-rate 20M --max-time 2 -w '%{size_download}' "$url")
@@ -634,20 +780,23 @@ m_big() {
 }
 
 m_idle() {
-	local b=$1 t k base bare both nb np
+	local b=$1 t k base bare both nb np pbare pboth
 
 	for t in $TARGETS; do
 		k=$b.$t
-		read -r base bare both nb np <<<"$(lib idle "${PORT[$t]}" \
-		    $IDLE_CONNS "${PID[$t]}")"
-		if [ -z "$np" ]; then
+		read -r base bare both nb np _ pbare pboth \
+		    <<<"$(lib idle "${PORT[$t]}" $IDLE_CONNS "${PID[$t]}")"
+		if [ -z "$pboth" ]; then
 			mark "$k.kbbare" "benchlib.py idle failed"
 			continue
 		fi
 		[ "$nb" -ne $IDLE_CONNS ] && mark "$k.kbbare" \
 		    "only $nb of $IDLE_CONNS connections stayed open"
 		[ "$np" -ne $IDLE_CONNS ] && mark "$k.kbping" \
-		    "only $np of $IDLE_CONNS connections stayed open"
+		    "only $np of $IDLE_CONNS connections stayed open" &&
+		    BAD[$k.pssping]=1
+		set_r "$k.pssping" "$(awk -v a="$pbare" -v b="$pboth" \
+		    -v n=$IDLE_CONNS 'BEGIN { printf "%.1f", (b - a) / n }')"
 		set_r "$k.rss1k" "$both"
 		set_r "$k.kbbare" "$(awk -v a="$base" -v b="$bare" \
 		    -v n=$IDLE_CONNS 'BEGIN { printf "%.1f", (b - a) / n }')"
@@ -656,11 +805,64 @@ m_idle() {
 	done
 }
 
+# Syscalls per request: strace -c -f attached to every process of the
+# target (one strace per process, so that the tracing is spread over the
+# cores) over exactly $STRACE_REQS kept-alive GET /_ping, $STRACE_CONNS
+# connections one request at a time each.  strace slows the target a lot;
+# only the counts are used.  BENCH_STRACE=0 skips it.
+m_strace() {
+	local b=$1 t k f pids p sps i n ok bad
+
+	[ "${BENCH_STRACE:-1}" = 0 ] && return 0
+	[ "$b" = static ] || return 0
+	for t in $TARGETS; do
+		k=$b.$t
+		f=$T/strace-$b-$t
+		pids=$(lib pids "${PID[$t]}")
+		sps=
+		for p in $pids; do
+			strace -c -f -qq -o "$f.$p" -p "$p" 2>>"$f.err" &
+			sps="$sps $!"
+		done
+		# Attached when every process (and thread) has a tracer.
+		for ((i = 0; i < 100; i++)); do
+			n=$(for p in $pids; do
+				cat /proc/"$p"/task/*/status 2>/dev/null
+			done | awk '/^TracerPid:/ && $2 == 0 { n++ }
+			    END { print n + 0 }')
+			[ "$n" -eq 0 ] && break
+			sleep 0.05
+		done
+		read -r ok bad <<<"$(lib reqs "${PORT[$t]}" /_ping $STRACE_REQS \
+		    $STRACE_CONNS)"
+		log "$b: strace: $t answered $STRACE_REQS requests at ${SECONDS}s"
+		# shellcheck disable=SC2086
+		kill -INT $sps 2>/dev/null
+		# shellcheck disable=SC2086
+		wait $sps
+		[ "${bad:-1}" -ne 0 ] &&
+		    mark "$k.sys" "${ok:-0} of $STRACE_REQS requests answered 2xx"
+		[ "$n" -ne 0 ] && mark "$k.sys" "strace: $(head -1 "$f.err")"
+		# Lines "% time, seconds, usecs/call, calls, [errors], syscall",
+		# summed over the processes, most frequent first.
+		for p in $pids; do
+			cat "$f.$p" 2>/dev/null
+		done | awk '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ &&
+		    $NF != "total" { c[$NF] += $4 }
+		    END { for (s in c) print c[s], s }' | sort -rn >"$f.sum"
+		set_r "$k.sys" "$(awk -v n=$STRACE_REQS '{ s += $1 }
+		    END { printf "%.1f", s / n }' "$f.sum")"
+		awk -v n=$STRACE_REQS 'NR <= 8 { printf "%s%s %.2f", sep, $2,
+		    $1 / n; sep = ", " } END { print "" }' "$f.sum" >"$f.top"
+	done
+}
+
 measure() {
 	local b=$1 m
 
 	# Idle connections first, while no load has grown the processes yet.
-	for m in start idle latency load deny close big; do
+	for m in ${BENCH_STEPS:-start idle latency load paths deny close big \
+	    strace}; do
 		log "$b: $m ($TARGETS) at ${SECONDS}s"
 		"m_$m" "$b"
 	done
@@ -671,12 +873,17 @@ measure() {
 
 ROWS=(
 	"lat50|/_ping latency p50, 1 conn (us)"
+	"lat50oh|same, p50 minus direct's p50 (us)"
 	"lat99|/_ping latency p99, 1 conn (us)"
 	"rps|/_ping req/s, $CONNS conns"
 	"cpu|CPU s per 100k req ($CONNS-conn run)"
+	"prps|different paths req/s, $CONNS conns"
+	"pcpu|CPU s per 100k req (different paths)"
 	"cps|new conns/s (Connection: close)"
 	"deny|403/s, $CONNS conns (direct: 200/s)"
-	"mbs|large response MB/s (curl)"
+	"mbs|large response MiB/s (curl)"
+	"mibs|large response MiB/s (recv_into reader)"
+	"gib|CPU s per GiB (recv_into reader)"
 	"rssfast|RSS growth while streaming (KiB)"
 	"rssslow|same, 20 MB/s reader (KiB)"
 	"rssidle|RSS idle after start (KiB)"
@@ -684,6 +891,8 @@ ROWS=(
 	"rss1k|RSS, $IDLE_CONNS bare + $IDLE_CONNS kept-alive (KiB)"
 	"kbbare|KiB per idle conn (connected only)"
 	"kbping|KiB per idle conn (after 1 request)"
+	"pssping|PSS KiB per idle conn (after 1 request)"
+	"sys|syscalls per request (strace, /_ping)"
 )
 
 cell() {
@@ -746,12 +955,28 @@ table() {
 	printf 'direct = the backend itself on TCP; its CPU and RSS rows are the '
 	printf 'backend'"'"'s.\n'
 	printf 'm/direct, m/hapx = moatd divided by that column (higher is better '
-	printf 'for req/s, conn/s, MB/s).\n'
+	printf 'for req/s, conn/s, MiB/s).\n'
 	for b in $BACKENDS; do
-		[ -s "$T/spread-$b" ] || continue
-		printf '%s: the %d connections of the req/s run over the ' \
+		[ -s "$T/spread-$b" ] || [ -s "$T/spread-$b-paths" ] || continue
+		printf '%s: the %d connections over the moatd relays: ' \
 		    "$b" "$CONNS"
-		printf 'moatd relays: %s\n' "$(cat "$T/spread-$b")"
+		printf '/_ping req/s run %s, different paths run %s\n' \
+		    "$(cat "$T/spread-$b" 2>/dev/null)" \
+		    "$(cat "$T/spread-$b-paths" 2>/dev/null)"
+	done
+	[ "${BENCH_STRACE:-1}" = 0 ] ||
+	    printf 'syscalls per request, strace -c -f over %d x GET /_ping, %d conns:\n' \
+	    $STRACE_REQS $STRACE_CONNS
+	for b in $BACKENDS; do
+		for t in $TARGETS; do
+			[ -s "$T/strace-$b-$t.top" ] || continue
+			printf '  %s %s: %s\n' "$b" "$t" \
+			    "$(cat "$T/strace-$b-$t.top")"
+		done
+	done
+	for b in $BACKENDS; do
+		[ "$b" = docker ] && printf 'docker: the different-paths ' &&
+		    printf 'answers are Docker'"'"'s 404 (no such container)\n'
 	done
 	if [ ${#NOTES[@]} -gt 0 ]; then
 		printf '* not clean:\n'
@@ -819,8 +1044,10 @@ main() {
 	table | tee "$OUT"
 	# The TLS rows: moatd plain, with ECDSA and RSA keys (signed by the
 	# ca processes), and HAProxy with the same ECDSA certificate.
-	echo | tee -a "$OUT"
-	MOATD=$MOATD bash "$ROOT/regress/bench/tls.sh" | tee -a "$OUT"
+	if [ "${BENCH_TLS:-1}" != 0 ]; then
+		echo | tee -a "$OUT"
+		MOATD=$MOATD bash "$ROOT/regress/bench/tls.sh" | tee -a "$OUT"
+	fi
 	printf 'total time %ds\n' "$SECONDS" | tee -a "$OUT"
 }
 

@@ -27,9 +27,23 @@
                          nothing, then, holding them, N more that each send
                          one kept-alive GET /_ping in turn and read the
                          answer.  Print "RSS_BASE RSS_BARE RSS_BOTH
-                         OPEN_BARE OPEN_PINGED": summed VmRSS (KiB) before,
-                         with the first set, with both; how many of each
-                         set were still open at the end.
+                         OPEN_BARE OPEN_PINGED PSS_BASE PSS_BARE PSS_BOTH":
+                         summed VmRSS (KiB) before, with the first set,
+                         with both; how many of each set were still open
+                         at the end; summed Pss (KiB) at the same three
+                         points.
+  fetch PORT PATH        GET PATH from 127.0.0.1:PORT with "Connection:
+                         close" and read the answer to its end with 1 MiB
+                         recv_into() calls, throwing it away: a reader that
+                         costs next to nothing (curl writes what it reads).
+                         Print "STATUS BYTES SECONDS": the status, the
+                         bytes after the head (framing of a chunked body
+                         included), from sending to the end of the answer.
+  reqs PORT PATH N C     exactly N requests GET PATH, spread over C
+                         kept-alive connections (one thread each, one
+                         request at a time).  Print "OK BAD": answers
+                         with a 2xx status and the others (a connection
+                         that fails counts its remaining requests as BAD).
 
 A "tree" is the ROOT and all its descendants, found through the ppid field
 of /proc/<pid>/stat, so forked and re-exec'd workers are all counted.
@@ -133,7 +147,7 @@ def sample(roots, cmd):
 
 
 def recv_response(s):
-    """Read one small Content-Length framed response."""
+    """Read one small Content-Length framed response; return its status."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         d = s.recv(4096)
@@ -141,6 +155,7 @@ def recv_response(s):
             raise OSError("closed")
         buf += d
     head, body = buf.split(b"\r\n\r\n", 1)
+    status = int(head.split(b" ", 2)[1])
     n = 0
     for line in head.split(b"\r\n")[1:]:
         k, _, v = line.partition(b":")
@@ -151,6 +166,7 @@ def recv_response(s):
         if not d:
             raise OSError("closed")
         body += d
+    return status
 
 
 def still_open(socks):
@@ -181,11 +197,11 @@ def idle(port, count, roots):
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     pids = tree(roots)
-    base = rss(pids)
+    base, pbase = rss(pids), pss(pids)
     bare = open_conns(port, count)
     # Let the server's side finish accepting and settle.
     time.sleep(1.0)
-    after_bare = rss(pids)
+    after_bare, pbare = rss(pids), pss(pids)
     # The second set is opened while the first is held, so that it cannot
     # reuse memory the first one freed.  One request at a time: what stays
     # is the cost of an idle kept-alive connection, not the high-water mark
@@ -196,10 +212,69 @@ def idle(port, count, roots):
         s.sendall(req)
         recv_response(s)
     time.sleep(1.0)
-    after_ping = rss(pids)
-    print(base, after_bare, after_ping, still_open(bare), still_open(pinged))
+    after_ping, pping = rss(pids), pss(pids)
+    print(base, after_bare, after_ping, still_open(bare), still_open(pinged),
+          pbase, pbare, pping)
     for s in bare + pinged:
         s.close()
+
+
+def fetch(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    buf = bytearray(1 << 20)
+    mv = memoryview(buf)
+    head = b""
+    body = 0
+    t0 = time.monotonic()
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close"
+              b"\r\n\r\n" % path.encode())
+    while True:
+        n = s.recv_into(mv)
+        if n == 0:
+            break
+        if head is not None:
+            head += mv[:n]
+            i = head.find(b"\r\n\r\n")
+            if i < 0:
+                continue
+            body += len(head) - i - 4
+            status = int(head.split(b" ", 2)[1])
+            head = None
+        else:
+            body += n
+    t = time.monotonic() - t0
+    s.close()
+    if head is not None:
+        print(0, 0, "%.6f" % t)
+    else:
+        print(status, body, "%.6f" % t)
+
+
+def reqs(port, path, n, conns):
+    req = b"GET %s HTTP/1.1\r\nHost: bench\r\n\r\n" % path.encode()
+    counts = []
+
+    def run(k):
+        ok = 0
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=60)
+            for _ in range(k):
+                s.sendall(req)
+                if 200 <= recv_response(s) < 300:
+                    ok += 1
+            s.close()
+        except (OSError, ValueError, IndexError):
+            pass
+        counts.append((ok, k - ok))
+
+    ths = [threading.Thread(target=run, args=(n // conns +
+                                               (1 if i < n % conns else 0),))
+           for i in range(conns)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    print(sum(c[0] for c in counts), sum(c[1] for c in counts))
 
 
 def freeports(n):
@@ -231,6 +306,10 @@ def main(argv):
     elif cmd == "sample":
         i = args.index("--")
         sample(args[:i], args[i + 1:])
+    elif cmd == "fetch":
+        fetch(int(args[0]), args[1])
+    elif cmd == "reqs":
+        reqs(int(args[0]), args[1], int(args[2]), int(args[3]))
     elif cmd == "idle":
         idle(int(args[0]), int(args[1]), args[2:])
     else:

@@ -18,10 +18,11 @@
 # of "make bench": bench.sh calls it with its backend's UNIX socket;
 # alone, it starts its own nginx (one worker, /_ping answers "OK").
 #
-# The same moatd (-prefork 2, sandboxed, -u nobody) runs three times in
-# front of the socket: plain HTTP, TLS with an ECDSA P-256 key, TLS with
-# an RSA 2048 key; every private key operation goes to a ca process.
-# Certificates come from regress/tlslib.sh (the openssl command).
+# The same moatd (-prefork 2, sandboxed, -u nobody, -log-level 3, the
+# built-in rules) runs three times in front of the socket: plain HTTP, TLS
+# with an ECDSA P-256 key, TLS with an RSA 2048 key; every private key
+# operation goes to a ca process.  Certificates come from
+# regress/tlslib.sh (the openssl command).
 #
 #   latency p50   wrk -t1 -c1 -d2s --latency URL/_ping (kept alive)
 #   req/s         wrk -t2 -c32 -d3s URL/_ping (kept alive)
@@ -34,13 +35,20 @@
 # wrk cannot send a client certificate: its rows use a TLS listener
 # without a client CA, the s_time row one with.
 #
-# HAProxy (nbthread 2, http-reuse always) runs with the same ECDSA
-# certificate and key on the same backend, as the reference ("hapx ec").
+# HAProxy (nbthread 2, http-reuse always, no log, like moatd at level 3)
+# runs twice with the same certificates and keys on the same backend, as
+# the reference: "hapx ec" (the ECDSA pair), "hapx rsa" (the RSA pair).
+# Its rule is the built-in /_ping rule of moatd as a path regex, then
+# "http-request deny".
 #
-# Prints a table ("plain", "tls ec", "tls rsa", "hapx ec", tls ec / plain
-# and tls ec / hapx ec) to standard output; progress goes to standard
-# error.  Environment: MOATD
-# (the binary, default ./moatd).
+# While the kept-alive req/s run of each moatd is under way (one second
+# in), ss(8) counts its 32 connections per relay process: the last line
+# gives that spread.
+#
+# Prints a table ("plain", "tls ec", "tls rsa", "hapx ec", "hapx rsa",
+# tls ec / plain, tls ec / hapx ec and tls rsa / hapx rsa) to standard
+# output; progress goes to standard error.  Environment: MOATD (the
+# binary, default ./moatd).
 
 set -u
 
@@ -159,8 +167,8 @@ moatd_up() {
 	return 1
 }
 
-# haproxy_up: HAProxy with moatd's ECDSA certificate, $PORT without and
-# $MPORT with client certificates, both to $SOCK.
+# haproxy_up ec|rsa: HAProxy with moatd's certificate of that key type,
+# $PORT without and $MPORT with client certificates, both to $SOCK.
 haproxy_up() {
 	local d=$T/certs i
 
@@ -168,7 +176,7 @@ haproxy_up() {
 	MOATD_PID=
 	PORT=$(free_port)
 	MPORT=$(free_port)
-	cat "$d/ec.pem" "$d/ec.key" >"$T/hapx.pem"
+	cat "$d/$1.pem" "$d/$1.key" >"$T/hapx.pem"
 	cat >"$T/haproxy.cfg" <<-EOF
 	global
 		nbthread 2
@@ -179,9 +187,13 @@ haproxy_up() {
 		timeout server 60s
 	frontend tls
 		bind 127.0.0.1:$PORT ssl crt $T/hapx.pem
+		http-request allow if { method GET HEAD } { path,url_dec -m reg ^(/v[0-9.]+)?/_ping\$ }
+		http-request deny deny_status 403
 		default_backend docker
 	frontend mtls
 		bind 127.0.0.1:$MPORT ssl crt $T/hapx.pem ca-file $d/ca/ca.pem verify required
+		http-request allow if { method GET HEAD } { path,url_dec -m reg ^(/v[0-9.]+)?/_ping\$ }
+		http-request deny deny_status 403
 		default_backend docker
 	backend docker
 		http-reuse always
@@ -236,21 +248,34 @@ mtls_hs() {
 	echo "$total"
 }
 
+# How the kept-alive connections are spread over moatd's relays, one
+# second into the run, into file $1 ("20/12").
+spread() {
+	sleep 1
+	ss -tnpH state established "( sport = :$PORT )" 2>/dev/null |
+	    grep -o 'pid=[0-9]*' | sort | uniq -c | awk '{ print $1 }' |
+	    sort -rn | paste -sd/ >"$1"
+}
+
 declare -A R
 
 measure() {
-	local k=$1 scheme=http
+	local k=$1 scheme=http sp=
 
 	[ "$k" != plain ] && scheme=https
-	if [ "$k" = hapx ]; then
-		haproxy_up || return 1
-	else
-		moatd_up "$k" || return 1
-	fi
+	case $k in
+	hapx-*) haproxy_up "${k#hapx-}" || return 1 ;;
+	*) moatd_up "$k" || return 1 ;;
+	esac
 	log "$k: latency"
 	R[$k,lat]=$(wrk_p50 "$scheme://127.0.0.1:$PORT/_ping")
 	log "$k: req/s"
+	case $k in
+	hapx-*) ;;
+	*) spread "$T/spread.$k" & sp=$! ;;
+	esac
 	R[$k,rps]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 -d3s)
+	[ -n "$sp" ] && wait "$sp"
 	log "$k: new conns/s"
 	R[$k,conn]=$(wrk_rps "$scheme://127.0.0.1:$PORT/_ping" -t2 -c32 \
 	    -d3s -H 'Connection: close')
@@ -268,10 +293,12 @@ ratio() {
 }
 
 row() {
-	printf '%-44s %9s %9s %9s %9s %9s %9s\n' "$1" "${R[plain,$2]}" \
-	    "${R[ec,$2]}" "${R[rsa,$2]}" "${R[hapx,$2]}" \
+	printf '%-42s %7s %7s %7s %8s %8s %8s %7s %8s\n' "$1" \
+	    "${R[plain,$2]}" "${R[ec,$2]}" "${R[rsa,$2]}" "${R[hapx-ec,$2]}" \
+	    "${R[hapx-rsa,$2]}" \
 	    "$(ratio "${R[ec,$2]}" "${R[plain,$2]}")" \
-	    "$(ratio "${R[ec,$2]}" "${R[hapx,$2]}")"
+	    "$(ratio "${R[ec,$2]}" "${R[hapx-ec,$2]}")" \
+	    "$(ratio "${R[rsa,$2]}" "${R[hapx-rsa,$2]}")"
 }
 
 if [ $# -ge 1 ]; then
@@ -282,7 +309,7 @@ fi
 [ -x "$MOATD" ] || { log "$MOATD: no binary (make)"; exit 1; }
 certs 2>"$T/certs.err" || { log "certificates: $(cat "$T/certs.err")";
     exit 1; }
-for k in plain ec rsa hapx; do
+for k in plain ec rsa hapx-ec hapx-rsa; do
 	measure "$k" || exit 1
 done
 stop_pid "$MOATD_PID"
@@ -290,11 +317,15 @@ MOATD_PID=
 stop_pid "$HAPROXY_PID"
 HAPROXY_PID=
 
-printf '%-44s %9s %9s %9s %9s %9s %9s\n' "TLS (moatd -prefork 2)" plain \
-    "tls ec" "tls rsa" "hapx ec" "ec/plain" "ec/hapx"
+printf '%-42s %7s %7s %7s %8s %8s %8s %7s %8s\n' "TLS (moatd -prefork 2)" \
+    plain "tls ec" "tls rsa" "hapx ec" "hapx rsa" "ec/plain" "ec/hapx" \
+    "rsa/hapx"
 row "/_ping latency p50, 1 conn (us)" lat
 row "/_ping req/s, 32 conns, kept alive" rps
 row "new conns/s (Connection: close)" conn
 row "mutual-TLS handshakes/s (4 x s_time -new)" mtls
 echo "tls: TLS 1.3, X25519; key operations by the ca processes;" \
     "* = socket errors or non-2xx"
+printf 'tls: the 32 connections of the kept-alive req/s run over the moatd'
+printf ' relays: plain %s, ec %s, rsa %s\n' "$(cat "$T/spread.plain")" \
+    "$(cat "$T/spread.ec")" "$(cat "$T/spread.rsa")"
