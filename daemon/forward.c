@@ -31,65 +31,64 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "relay.h"
 
 static void	backend_ended(struct session *);
-static void	backend_read_cb(struct bufferevent *, void *);
-static void	backend_write_cb(struct bufferevent *, void *);
-static void	backend_event_cb(struct bufferevent *, short, void *);
+static void	backend_read_cb(struct conn *, void *);
+static void	backend_write_cb(struct conn *, void *);
+static void	backend_event_cb(struct conn *, short, void *);
 
 /* Docker connections: reuse only after a cleanly framed response. */
 void
-pool_event_cb(struct bufferevent *bev, short what, void *arg)
+pool_event_cb(struct conn *bev, short what, void *arg)
 {
 	struct backend	*be = arg;
 
 	TAILQ_REMOVE(&r->pool, be, entry);
 	r->npool--;
-	bufferevent_free(be->bev);
+	conn_free(be->bev);
 	r->nfds--;
 	free(be);
 }
 
 static void
-pool_read_cb(struct bufferevent *bev, void *arg)
+pool_read_cb(struct conn *bev, void *arg)
 {
 	/* An idle connection must say nothing: drop it. */
-	pool_event_cb(bev, BEV_EVENT_ERROR, arg);
+	pool_event_cb(bev, CONN_ERROR, arg);
 }
 
 static void
-pool_put(struct bufferevent *bev, uint32_t gen)
+pool_put(struct conn *bev, uint32_t gen)
 {
 	struct backend	*be;
 
 	if (r->npool >= POOL_MAX || r->draining || gen != r->cc.gen ||
-	    evbuffer_get_length(bufferevent_get_input(bev)) != 0 ||
+	    evbuffer_get_length(conn_input(bev)) != 0 ||
 	    (be = calloc(1, sizeof(*be))) == NULL) {
-		bufferevent_free(bev);
+		conn_free(bev);
 		r->nfds--;
 		return;
 	}
 	be->bev = bev;
 	be->gen = gen;
-	bufferevent_setcb(bev, pool_read_cb, NULL, pool_event_cb, be);
-	bufferevent_enable(bev, EV_READ);
+	conn_setcb(bev, pool_read_cb, NULL, pool_event_cb, be);
+	conn_enable(bev, EV_READ);
 	TAILQ_INSERT_HEAD(&r->pool, be, entry);
 	r->npool++;
 }
 
 /* A connection made under the configuration in effect, if any. */
-struct bufferevent *
+struct conn *
 pool_get(void)
 {
 	struct backend		*be;
-	struct bufferevent	*bev;
+	struct conn	*bev;
 
 	while ((be = TAILQ_FIRST(&r->pool)) != NULL && be->gen != r->cc.gen)
-		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+		pool_event_cb(be->bev, CONN_EOF, be);
 	if (be == NULL)
 		return NULL;
 	TAILQ_REMOVE(&r->pool, be, entry);
@@ -110,7 +109,7 @@ pool_flush(void)
 	struct backend	*be;
 
 	while ((be = TAILQ_FIRST(&r->pool)) != NULL)
-		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+		pool_event_cb(be->bev, CONN_EOF, be);
 }
 
 void
@@ -122,7 +121,7 @@ backend_release(struct session *s, int reusable)
 	if (reusable) {
 		pool_put(s->b, s->b_gen);
 	} else {
-		bufferevent_free(s->b);
+		conn_free(s->b);
 		r->nfds--;
 	}
 	s->b = NULL;
@@ -176,19 +175,19 @@ data_frames(struct evbuffer *in, struct evbuffer *out, size_t len)
 }
 
 void
-start_forward(struct session *s, struct bufferevent *bev, int pooled)
+start_forward(struct session *s, struct conn *bev, int pooled)
 {
 	struct evbuffer	*out;
 
 	s->b = bev;
 	s->b_pooled = pooled;
-	bufferevent_setcb(bev, backend_read_cb, backend_write_cb,
+	conn_setcb(bev, backend_read_cb, backend_write_cb,
 	    backend_event_cb, s);
-	relay_tls_read_watermark(bev, RELAY_HIGH);
-	bufferevent_setwatermark(bev, EV_WRITE, RELAY_LOW, 0);
-	out = bufferevent_get_output(bev);
+	conn_read_high(bev, RELAY_HIGH);
+	conn_write_low(bev, RELAY_LOW);
+	out = conn_output(bev);
 	if (head_frame(s, out) == -1) {
-		bufferevent_free(bev);
+		conn_free(bev);
 		r->nfds--;
 		s->b = NULL;
 		reply_error(s, 500, "cannot frame the request");
@@ -204,7 +203,7 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 	/* A body has its timeout; an answer may take as long as Docker
 	 * needs (wait, events, pull). */
 	set_timer(s, s->req_done ? 0 : r->cc.conf.body_timeout);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	conn_enable(bev, EV_READ | EV_WRITE);
 	if (s->c_eof) {
 		/* The client half-closed while its head was being judged:
 		 * an upgrade passes that on in the pipe; anyone else left. */
@@ -215,7 +214,7 @@ start_forward(struct session *s, struct bufferevent *bev, int pooled)
 		session_free(s);
 		return;
 	}
-	bufferevent_enable(s->c, EV_READ);
+	conn_enable(s->c, EV_READ);
 	if (!s->req_done)
 		forward_body(s);
 }
@@ -313,21 +312,21 @@ chunk_up(struct session *s, const struct evbuffer_iovec *vec,
 void
 forward_body(struct session *s)
 {
-	struct evbuffer		*in = bufferevent_get_input(s->c);
-	struct evbuffer		*out = bufferevent_get_output(s->b);
+	struct evbuffer		*in = conn_input(s->c);
+	struct evbuffer		*out = conn_output(s->b);
 	struct evbuffer_iovec	 vec;
 	size_t			 len;
 
 	/* Docker takes no more: its answer, or its close, is on the way. */
 	if (s->b_wfail) {
-		bufferevent_disable(s->c, EV_READ);
+		conn_disable(s->c, EV_READ);
 		return;
 	}
 	if (!s->req_done && evbuffer_get_length(in) > 0)
 		set_timer(s, r->cc.conf.body_timeout);
 	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
-			bufferevent_disable(s->c, EV_READ);
+			conn_disable(s->c, EV_READ);
 			return;
 		}
 		if (s->v->framing == FRAMING_LENGTH)
@@ -352,34 +351,34 @@ enter_pipe(struct session *s)
 	/* A stream lasts as long as both ends want: a body's timer, when
 	 * the 101 came before the body ended, does not carry over. */
 	set_timer(s, 0);
-	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
-	bufferevent_setwatermark(s->b, EV_WRITE, 0, 0);
-	evbuffer_add_buffer(bufferevent_get_output(s->c),
-	    bufferevent_get_input(s->b));
-	data_frames(bufferevent_get_input(s->c), bufferevent_get_output(s->b),
-	    evbuffer_get_length(bufferevent_get_input(s->c)));
+	conn_write_low(s->c, 0);
+	conn_write_low(s->b, 0);
+	evbuffer_add_buffer(conn_output(s->c),
+	    conn_input(s->b));
+	data_frames(conn_input(s->c), conn_output(s->b),
+	    evbuffer_get_length(conn_input(s->c)));
 	/* A client that half-closed while waiting for the 101 stays so. */
-	bufferevent_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
-	bufferevent_enable(s->b, EV_READ | EV_WRITE);
+	conn_enable(s->c, s->c_eof ? EV_WRITE : EV_READ | EV_WRITE);
+	conn_enable(s->b, EV_READ | EV_WRITE);
 	log_request(s, "allow");
 	pipe_shutdown_check(s);
 }
 
 void
-pipe_move(struct session *s, struct bufferevent *from, struct bufferevent *to)
+pipe_move(struct session *s, struct conn *from, struct conn *to)
 {
-	struct evbuffer	*in = bufferevent_get_input(from);
+	struct evbuffer	*in = conn_input(from);
 	size_t		 len = evbuffer_get_length(in);
 
 	if (from == s->c) {
 		s->nin += len;
-		data_frames(in, bufferevent_get_output(to), len);
+		data_frames(in, conn_output(to), len);
 	} else {
 		s->nout += len;
-		evbuffer_add_buffer(bufferevent_get_output(to), in);
+		evbuffer_add_buffer(conn_output(to), in);
 	}
-	if (evbuffer_get_length(bufferevent_get_output(to)) >= RELAY_HIGH)
-		bufferevent_disable(from, EV_READ);
+	if (evbuffer_get_length(conn_output(to)) >= RELAY_HIGH)
+		conn_disable(from, EV_READ);
 }
 
 /* Half-close: pass a side's EOF on once its bytes are through. */
@@ -387,13 +386,13 @@ void
 pipe_shutdown_check(struct session *s)
 {
 	if (s->c_eof == 1 &&
-	    evbuffer_get_length(bufferevent_get_output(s->b)) == 0) {
-		relay_tls_shutdown_write(s->b);
+	    evbuffer_get_length(conn_output(s->b)) == 0) {
+		conn_shutdown_write(s->b);
 		s->c_eof = 2;
 	}
 	if (s->b_eof == 1 &&
-	    evbuffer_get_length(bufferevent_get_output(s->c)) == 0) {
-		relay_tls_shutdown_write(s->c);
+	    evbuffer_get_length(conn_output(s->c)) == 0) {
+		conn_shutdown_write(s->c);
 		s->b_eof = 2;
 	}
 	if (s->c_eof == 2 && s->b_eof == 2)
@@ -415,7 +414,7 @@ field_is(const char *line, size_t len, const char *name)
 static size_t
 copy_response_head(struct session *s, const char *head, size_t hl)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->c);
+	struct evbuffer	*out = conn_output(s->c);
 	const char	*line = head, *end;
 	size_t		 len, n = 0;
 	int		 closing;
@@ -450,7 +449,7 @@ copy_response_head(struct session *s, const char *head, size_t hl)
 static int
 response_head(struct session *s)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->b);
+	struct evbuffer	*in = conn_input(s->b);
 	size_t		 len = evbuffer_get_length(in), n, hl;
 	char		*p;
 
@@ -497,7 +496,7 @@ response_body(struct session *s, struct evbuffer *in, struct evbuffer *out)
 
 	while (!s->resp_done && (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) >= RELAY_HIGH) {
-			bufferevent_disable(s->b, EV_READ);
+			conn_disable(s->b, EV_READ);
 			/* A client that reads none of it has "timeout idle"
 			 * (client_write_cb disarms on progress). */
 			if (s->req_done) {
@@ -530,9 +529,18 @@ response_body(struct session *s, struct evbuffer *in, struct evbuffer *out)
 		s->nout += used;
 		s->resp_done = done;
 	}
+	if (s->resp_done || s->b_eof || evbuffer_get_length(in) > 0 ||
+	    !splice_try(s))
+		response_done(s);
+}
+
+/* After the body's bytes so far: its end, Docker's close, or more. */
+void
+response_done(struct session *s)
+{
 	if (s->resp_done)
 		complete(s);
-	else if (s->b_eof && evbuffer_get_length(in) == 0)
+	else if (s->b_eof && evbuffer_get_length(conn_input(s->b)) == 0)
 		backend_ended(s);
 }
 
@@ -555,12 +563,12 @@ read_response(struct session *s)
 		enter_pipe(s);
 		return;
 	}
-	response_body(s, bufferevent_get_input(s->b),
-	    bufferevent_get_output(s->c));
+	response_body(s, conn_input(s->b),
+	    conn_output(s->c));
 }
 
 static void
-backend_read_cb(struct bufferevent *bev, void *arg)
+backend_read_cb(struct conn *bev, void *arg)
 {
 	struct session	*s = arg;
 
@@ -571,16 +579,16 @@ backend_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-backend_write_cb(struct bufferevent *bev, void *arg)
+backend_write_cb(struct conn *bev, void *arg)
 {
 	struct session	*s = arg;
 
 	if (s->state == S_FORWARD && !s->req_done) {
-		bufferevent_enable(s->c, EV_READ);
+		conn_enable(s->c, EV_READ);
 		forward_body(s);
 	} else if (s->state == S_PIPE) {
 		if (!s->c_eof)
-			bufferevent_enable(s->c, EV_READ);
+			conn_enable(s->c, EV_READ);
 		pipe_shutdown_check(s);
 	}
 }
@@ -633,7 +641,7 @@ backend_gone_cb(int fd, short ev, void *arg)
 	}
 	/* A pooled connection the daemon closed while idle. */
 	if (s->b_pooled && !s->retried && s->v->framing == FRAMING_NONE &&
-	    evbuffer_get_length(bufferevent_get_input(s->b)) == 0) {
+	    evbuffer_get_length(conn_input(s->b)) == 0) {
 		retry_backend(s);
 		return;
 	}
@@ -643,29 +651,20 @@ backend_gone_cb(int fd, short ev, void *arg)
 }
 
 static void
-backend_event_cb(struct bufferevent *bev, short what, void *arg)
+backend_event_cb(struct conn *bev, short what, void *arg)
 {
 	struct session	*s = arg;
-	struct evbuffer	*cout = bufferevent_get_output(s->c);
-	char		 why[512];
+	struct evbuffer	*cout = conn_output(s->c);
 
-	why[0] = '\0';
-	if (relay_tls_backend_event(bev, what, why, sizeof(why)))
-		return;
 	if (s->state == S_PIPE) {
 		pipe_move(s, s->b, s->c);
 		s->b_eof = 1;
-		if (what & BEV_EVENT_ERROR)
+		if (what & CONN_ERROR)
 			s->c_eof = 2;
 		pipe_shutdown_check(s);
 		return;
 	}
-	if (why[0] != '\0') {
-		backend_release(s, 0);
-		reply_error(s, 502, "TLS with the Docker daemon failed");
-		return;
-	}
-	if ((what & BEV_EVENT_WRITING) && !s->b_eof) {
+	if ((what & CONN_WRITING) && !s->b_eof) {
 		/*
 		 * Docker stopped reading: it may well have answered (Go's
 		 * server answers a body it will not read, then closes).  The
@@ -673,11 +672,11 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * the read side, which a TLS bufferevent needs rearmed.
 		 */
 		s->b_wfail = 1;
-		evbuffer_drain(bufferevent_get_output(bev),
-		    evbuffer_get_length(bufferevent_get_output(bev)));
-		bufferevent_disable(s->c, EV_READ);
+		evbuffer_drain(conn_output(bev),
+		    evbuffer_get_length(conn_output(bev)));
+		conn_disable(s->c, EV_READ);
 		if (!s->resp_started || evbuffer_get_length(cout) < RELAY_HIGH)
-			bufferevent_enable(bev, EV_READ);
+			conn_enable(bev, EV_READ);
 		return;
 	}
 	s->b_eof = 1;
@@ -688,7 +687,7 @@ void
 backend_fd(uint32_t id, int fd, int err)
 {
 	struct session		 key, *s;
-	struct bufferevent	*bev;
+	struct conn	*bev;
 
 	key.id = id;
 	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
@@ -708,11 +707,8 @@ backend_fd(uint32_t id, int fd, int err)
 		    "cannot connect to the Docker daemon");
 		return;
 	}
-	if ((bev = bufferevent_socket_new(r->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+	if ((bev = conn_new(r->base, fd, NULL)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	bufferevent_set_max_single_read(bev, 64 * 1024);
-	bufferevent_set_max_single_write(bev, 64 * 1024);
 	r->nfds++;
 	s->b_gen = r->cc.gen;
 	start_forward(s, bev, 0);

@@ -329,9 +329,11 @@ void	tls_key_set_ca(int fd);
  * operations go to the ca; NULL for a key type it cannot do. */
 void	*tls_key_proxy(void *pub);
 
-/* relay_tls.c: TLS in the relay, on libevent's openssl bufferevents */
+/* relay_tls.c: TLS contexts; the relay's clients on conn.h, the forwarder's
+ * backend on libevent's openssl bufferevents */
 
 struct bufferevent;
+struct conn;
 struct event_base;
 
 /* OpenSSL initialised before the sandbox (no files after it). */
@@ -344,25 +346,25 @@ int	relay_tls_take(struct msg *);
  * sessions keep the context they started with. */
 void	relay_tls_commit(uint32_t gen);
 /*
- * A client on listener lid: *bevp is a TLS bufferevent accepting on fd,
- * or a plain one if the listener has no TLS.  0, or -1 (fd closed).
+ * A client on listener lid: a connection (conn.h) accepting TLS on fd,
+ * or a plain one if the listener has no TLS.  NULL: refused, fd closed.
  */
-int	relay_tls_client(struct event_base *, int lid, int fd,
-	    struct bufferevent **bevp);
+struct conn	*relay_tls_client(struct event_base *, int lid, int fd);
 /* 1 if listener lid has TLS (refused clients get no plain text). */
 int	relay_tls_listener(int lid);
 /* The same for a connection to the backend. */
 int	relay_tls_backend(struct event_base *, int fd,
 	    struct bufferevent **bevp);
 /*
- * Event hooks.  A client: BEV_EVENT_CONNECTED (handshake done) fills
- * *identp and returns 1 (consumed); a failed handshake is logged with
- * peer; otherwise 0.  The backend: CONNECTED returns 1; a failed
- * handshake is logged (why in why) and returns 0.  On a TLS peer's EOF
- * both re-arm writing, which libevent stops, so that a half-closed
- * stream still gets what we owe it.
+ * Event hooks.  A client: CONN_CONNECTED (handshake done) fills *identp
+ * and returns 1 (consumed); a failed handshake is logged with peer (and
+ * the client is answered nothing, its socket lingers); otherwise 0.  The
+ * backend (a bufferevent in the forwarder): BEV_EVENT_CONNECTED returns
+ * 1; a failed handshake is logged (why in why) and returns 0; on the
+ * peer's EOF writing is re-armed, which libevent stops, so that a
+ * half-closed stream still gets what we owe it.
  */
-int	relay_tls_client_event(struct bufferevent *, short, const char *peer,
+int	relay_tls_client_event(struct conn *, short, const char *peer,
 	    struct ident **identp);
 int	relay_tls_backend_event(struct bufferevent *, short, char *why,
 	    size_t);
@@ -370,8 +372,6 @@ int	relay_tls_backend_event(struct bufferevent *, short, char *why,
 void	relay_tls_read_watermark(struct bufferevent *, size_t high);
 /* Whether bev speaks TLS (a TLS listener's or backend's). */
 int	relay_tls_is_tls(struct bufferevent *);
-/* 1 when the TLS handshake is through, or the bufferevent is plain. */
-int	relay_tls_handshake_done(struct bufferevent *);
 /* Half-close: close_notify on TLS (as Go's CloseWrite), else
  * shutdown(SHUT_WR). */
 void	relay_tls_shutdown_write(struct bufferevent *);

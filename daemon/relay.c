@@ -45,7 +45,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "relay.h"
@@ -121,6 +120,13 @@ fds_short(void)
 	return r->nfds + (int)r->nsessions + 2 + FD_RESERVE > r->maxfds;
 }
 
+/* Whether n more descriptors leave the reserve whole (splice's pipes). */
+int
+fds_room(int n)
+{
+	return r->nfds + (int)r->nsessions + 2 + FD_RESERVE + n <= r->maxfds;
+}
+
 /*
  * Make room: an idle pooled Docker connection first, else the client
  * kept alive the longest without a request (nothing buffered either
@@ -133,13 +139,13 @@ fds_reclaim(void)
 	struct session	*s;
 
 	if ((be = TAILQ_LAST(&r->pool, backends)) != NULL) {
-		pool_event_cb(be->bev, BEV_EVENT_EOF, be);
+		pool_event_cb(be->bev, CONN_EOF, be);
 		return 1;
 	}
 	TAILQ_FOREACH(s, &r->idle, idle_entry) {
 		if (s->state != S_HEAD || evbuffer_get_length(
-		    bufferevent_get_input(s->c)) != 0 || evbuffer_get_length(
-		    bufferevent_get_output(s->c)) != 0)
+		    conn_input(s->c)) != 0 || evbuffer_get_length(
+		    conn_output(s->c)) != 0)
 			continue;
 		log_info("client=%s: idle connection closed to make room",
 		    s->peer);
@@ -223,7 +229,7 @@ drain(const struct msg *m)
 	}
 	RB_FOREACH_SAFE(s, sessions, &r->sessions, t)
 		if (s->state == S_HEAD && evbuffer_get_length(
-		    bufferevent_get_input(s->c)) == 0)
+		    conn_input(s->c)) == 0)
 			session_free(s);
 	if (r->nsessions == 0)
 		exit(0);
@@ -314,6 +320,24 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	}
 }
 
+/*
+ * Request lines go to stderr once a loop pass is done, together: under
+ * load one write(2) carries several (and wakes journald once).
+ */
+static struct event	*log_ev;
+
+static void
+log_flush_cb(int fd, short ev, void *arg)
+{
+	log_flush();
+}
+
+static void
+log_schedule(void)
+{
+	event_active(log_ev, EV_WRITE, 1);
+}
+
 void
 relay_main(const struct moat_config *c, int instance)
 {
@@ -328,6 +352,9 @@ relay_main(const struct moat_config *c, int instance)
 	    c->log_level, c->user, c->chroot, &r->base, &r->parent,
 	    parent_dispatch);
 	r->nfds = 4;	/* stdio and the parent channel */
+	if ((log_ev = event_new(r->base, -1, 0, log_flush_cb, NULL)) == NULL)
+		fatalx("%s: event_new", __func__);
+	log_batch(log_schedule);
 	relay_tls_init();
 	sandbox_enter(PROC_RELAY);
 	event_base_dispatch(r->base);

@@ -35,6 +35,7 @@
 
 #include <time.h>
 
+#include "conn.h"
 #include "moatd.h"
 
 
@@ -77,7 +78,7 @@ enum sstate {
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;
-	struct bufferevent	*bev;
+	struct conn	*bev;
 	struct relay		*r;
 	uint32_t		 gen;	/* configuration it was made under */
 };
@@ -101,8 +102,8 @@ struct session {
 	struct peer		*pc;
 	struct ident		*ident;		/* TLS: who, once verified */
 	enum sstate		 state;
-	struct bufferevent	*c;
-	struct bufferevent	*b;
+	struct conn	*c;
+	struct conn	*b;
 	int			 b_pooled;
 	uint32_t		 b_gen;
 	int			 b_wfail;	/* Docker stopped taking the body */
@@ -129,6 +130,7 @@ struct session {
 	uint64_t		 dropped;	/* read and dropped, closing */
 	struct timespec		 t0;
 	int			 status;
+	struct rsplice		*sp;		/* a response body by splice */
 };
 RB_HEAD(sessions, session);
 
@@ -180,17 +182,27 @@ void	got_verdict(struct session *, struct verdict *);
 void	session_new(struct listener *, int);
 
 /* forward.c */
-void	pool_event_cb(struct bufferevent *, short, void *);
-struct bufferevent	*pool_get(void);
+void	pool_event_cb(struct conn *, short, void *);
+struct conn	*pool_get(void);
 void	pool_flush(void);
 void	backend_release(struct session *, int);
-void	start_forward(struct session *, struct bufferevent *, int);
+void	start_forward(struct session *, struct conn *, int);
 void	forward_body(struct session *);
 void	read_response(struct session *);
-void	pipe_move(struct session *, struct bufferevent *,
-	    struct bufferevent *);
+void	pipe_move(struct session *, struct conn *,
+	    struct conn *);
 void	pipe_shutdown_check(struct session *);
 void	backend_gone_cb(int, short, void *);
 void	backend_fd(uint32_t, int, int);
+void	response_done(struct session *);
+
+/* splice.c */
+int	splice_try(struct session *);
+void	splice_stop(struct session *);
+void	splice_writable(struct session *);
+int	splice_stalled(struct session *);
+
+/* relay.c */
+int	fds_room(int);
 
 #endif /* RELAY_H */

@@ -50,6 +50,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "conn.h"
 #include "moatd.h"
 
 #define TLS_TARGETS_MAX		(MOAT_LISTENERS_MAX + 1)
@@ -440,15 +441,25 @@ wrap(struct event_base *base, int fd, struct tls_target *t, int state,
 	return 0;
 }
 
-int
-relay_tls_client(struct event_base *base, int lid, int fd,
-    struct bufferevent **bevp)
+struct conn *
+relay_tls_client(struct event_base *base, int lid, int fd)
 {
 	struct tls_target	*t;
+	struct conn		*c;
+	SSL			*ssl = NULL;
 
-	if ((t = set_find(&rt.cur, lid)) == NULL)
-		return plain(base, fd, bevp);
-	return wrap(base, fd, t, BUFFEREVENT_SSL_ACCEPTING, bevp);
+	if ((t = set_find(&rt.cur, lid)) != NULL) {
+		if (t->ctx == NULL) {
+			close(fd);
+			return NULL;
+		}
+		if ((ssl = SSL_new(t->ctx)) == NULL)
+			fatalx("%s: out of memory", __func__);
+		SSL_set_accept_state(ssl);
+	}
+	if ((c = conn_new(base, fd, ssl)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	return c;
 }
 
 int
@@ -609,7 +620,7 @@ linger_cb(int fd, short what, void *arg)
 }
 
 static void
-linger(struct bufferevent *bev)
+linger(struct event_base *base, int bfd)
 {
 	struct timeval	 tv = { LINGER_SECS, 0 };
 	struct tls_linger	*l;
@@ -617,14 +628,14 @@ linger(struct bufferevent *bev)
 
 	if (nlinger >= LINGER_MAX || (l = calloc(1, sizeof(*l))) == NULL)
 		return;
-	if ((fd = dup(bufferevent_getfd(bev))) == -1) {
+	if ((fd = dup(bfd)) == -1) {
 		free(l);
 		return;
 	}
 	(void)shutdown(fd, SHUT_WR);
 	l->fd = fd;
-	if ((l->ev = event_new(bufferevent_get_base(bev), fd,
-	    EV_READ | EV_PERSIST, linger_cb, l)) == NULL) {
+	if ((l->ev = event_new(base, fd, EV_READ | EV_PERSIST, linger_cb,
+	    l)) == NULL) {
 		close(fd);
 		free(l);
 		return;
@@ -633,9 +644,26 @@ linger(struct bufferevent *bev)
 	nlinger++;
 }
 
-/* Why a handshake failed: the verification result first. */
+static unsigned long
+bev_error(void *arg)
+{
+	return bufferevent_get_openssl_error(arg);
+}
+
+static unsigned long
+queue_error(void *arg)
+{
+	return ERR_get_error();
+}
+
+/*
+ * Why a handshake failed: the verification result first, then OpenSSL's
+ * errors as next() gives them (libevent keeps its own queue, the conn
+ * layer leaves them in OpenSSL's).
+ */
 static void
-failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
+failure(SSL *ssl, unsigned long (*next)(void *), void *arg, char *why,
+    size_t len)
 {
 	unsigned long	 e;
 	long		 vr = SSL_get_verify_result(ssl);
@@ -645,7 +673,7 @@ failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
 	if (vr != X509_V_OK)
 		snprintf(why, len, "certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	while ((e = next(arg)) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
 		/* libevent also queues OpenSSL's SSL_ERROR_* code. */
 		if (ERR_GET_LIB(e) == 0 || (vr != X509_V_OK &&
@@ -661,32 +689,31 @@ failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
 }
 
 int
-relay_tls_client_event(struct bufferevent *bev, short what, const char *peer,
+relay_tls_client_event(struct conn *c, short what, const char *peer,
     struct ident **identp)
 {
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+	SSL	*ssl = conn_ssl(c);
 	char	 why[512];
 
 	if (ssl == NULL)
 		return 0;
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & CONN_CONNECTED) {
 		if (*identp == NULL)
 			*identp = client_ident(ssl);
 		return 1;
 	}
 	if (*identp == NULL) {
-		failure(bev, ssl, why, sizeof(why));
+		failure(ssl, queue_error, NULL, why, sizeof(why));
 		/* A port probe or a client that gave up: no news. */
-		if ((what & BEV_EVENT_EOF) && strcmp(why,
+		if ((what & CONN_EOF) && strcmp(why,
 		    "connection closed") == 0) {
 			log_debug("client=%s: closed in the TLS handshake",
 			    peer);
 			return 0;
 		}
 		log_warnx("client=%s: TLS handshake failed: %s", peer, why);
-		linger(bev);
-	} else if (what & BEV_EVENT_EOF)
-		bufferevent_enable(bev, EV_WRITE);
+		linger(conn_base(c), conn_fd(c));
+	}
 	return 0;
 }
 
@@ -701,7 +728,7 @@ relay_tls_backend_event(struct bufferevent *bev, short what, char *why,
 	if (what & BEV_EVENT_CONNECTED)
 		return 1;
 	if (!SSL_is_init_finished(ssl)) {
-		failure(bev, ssl, why, len);
+		failure(ssl, bev_error, bev, why, len);
 		log_warnx("backend: TLS handshake failed: %s", why);
 	} else if (what & BEV_EVENT_EOF)
 		bufferevent_enable(bev, EV_WRITE);
@@ -728,14 +755,6 @@ int
 relay_tls_is_tls(struct bufferevent *bev)
 {
 	return bufferevent_openssl_get_ssl(bev) != NULL;
-}
-
-int
-relay_tls_handshake_done(struct bufferevent *bev)
-{
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-
-	return ssl == NULL || SSL_is_init_finished(ssl);
 }
 
 void

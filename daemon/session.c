@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "relay.h"
@@ -154,7 +153,7 @@ end_request(struct session *s)
 static int
 drop_input(struct session *s)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->c);
+	struct evbuffer	*in = conn_input(s->c);
 	size_t		 len = evbuffer_get_length(in);
 
 	evbuffer_drain(in, len);
@@ -165,7 +164,7 @@ drop_input(struct session *s)
 		session_free(s);
 		return 0;
 	}
-	bufferevent_disable(s->c, EV_READ);
+	conn_disable(s->c, EV_READ);
 	return 0;
 }
 
@@ -178,7 +177,7 @@ linger(struct session *s)
 		return;
 	}
 	s->state = S_LINGER;
-	relay_tls_shutdown_write(s->c);
+	conn_shutdown_write(s->c);
 	set_timer(s, LINGER_SECS);
 	(void)drop_input(s);
 }
@@ -191,13 +190,13 @@ void
 close_after_flush(struct session *s)
 {
 	s->state = S_CLOSING;
-	bufferevent_setwatermark(s->c, EV_WRITE, 0, 0);
+	conn_write_low(s->c, 0);
 	set_timer(s, r->cc.conf.idle_timeout);
 	if (s->c_eof)
-		bufferevent_disable(s->c, EV_READ);
+		conn_disable(s->c, EV_READ);
 	else if (drop_input(s))
-		bufferevent_enable(s->c, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+		conn_enable(s->c, EV_READ);
+	if (evbuffer_get_length(conn_output(s->c)) == 0)
 		linger(s);
 }
 
@@ -209,7 +208,7 @@ reply(struct session *s, int status, const char *msg, int keep)
 
 	json_escape(esc, sizeof(esc), msg);
 	n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}\n", esc);
-	evbuffer_add_printf(bufferevent_get_output(s->c),
+	evbuffer_add_printf(conn_output(s->c),
 	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %d\r\n%s\r\n%s", status, status_text(status), n,
 	    keep ? "" : "Connection: close\r\n", body);
@@ -248,7 +247,7 @@ static void
 body_timeout(struct session *s)
 {
 	if (s->b != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(s->b)) >= RELAY_HIGH) {
+	    evbuffer_get_length(conn_output(s->b)) >= RELAY_HIGH) {
 		/* Docker is the slow one: keep waiting. */
 		set_timer(s, r->cc.conf.body_timeout);
 		return;
@@ -270,7 +269,7 @@ session_timeout_cb(int fd, short ev, void *arg)
 
 	if (s->state == S_HEAD && s->head_timing) {
 		/* A 408 would wait behind the handshake for good. */
-		if (!relay_tls_handshake_done(s->c)) {
+		if (!conn_established(s->c)) {
 			log_info("client=%s: TLS handshake not done in %d s; "
 			    "closed", s->peer, r->cc.conf.head_timeout);
 			session_free(s);
@@ -296,11 +295,11 @@ session_timeout_cb(int fd, short ev, void *arg)
 		return;
 	}
 	if (s->state == S_FORWARD) {
-		struct evbuffer	*out = bufferevent_get_output(s->c);
+		size_t	 out = evbuffer_get_length(conn_output(s->c));
 
 		/* A slow reader took some: it has another period. */
-		if (evbuffer_get_length(out) < s->stall_out) {
-			s->stall_out = evbuffer_get_length(out);
+		if (s->sp != NULL ? !splice_stalled(s) : out < s->stall_out) {
+			s->stall_out = out;
 			set_timer(s, r->cc.conf.idle_timeout);
 			return;
 		}
@@ -334,8 +333,8 @@ next_request(struct session *s)
 		s->idle = 1;
 	}
 	set_timer(s, r->cc.conf.idle_timeout);
-	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
-	bufferevent_enable(s->c, EV_READ);
+	conn_write_low(s->c, RELAY_LOW);
+	conn_enable(s->c, EV_READ);
 	try_head(s);
 }
 
@@ -364,10 +363,11 @@ session_free(struct session *s)
 	r->nsessions--;
 	idle_del(s);
 	peer_put(s->pc);
+	splice_stop(s);
 	backend_release(s, 0);
 	end_request(s);
 	if (s->c != NULL) {
-		bufferevent_free(s->c);
+		conn_free(s->c);
 		r->nfds--;
 	}
 	if (s->ident != NULL) {
@@ -418,7 +418,7 @@ request_backend(struct session *s)
 void
 got_verdict(struct session *s, struct verdict *v)
 {
-	struct bufferevent	*bev;
+	struct conn	*bev;
 	char			 path[CANON_PATH_MAX];
 	char			 method[3 * RULE_METHOD_MAX];
 
@@ -513,18 +513,18 @@ tls_on_plain(struct session *s, struct evbuffer *in, size_t len)
 static void
 try_head(struct session *s)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->c);
+	struct evbuffer	*in = conn_input(s->c);
 	size_t		 len, n, hl, max = r->cc.conf.limits.head_max;
 	char		*p;
 
 	if (s->state != S_HEAD || (len = evbuffer_get_length(in)) == 0)
 		return;
-	if (!relay_tls_is_tls(s->c) && tls_on_plain(s, in, len))
+	if (!(conn_ssl(s->c) != NULL) && tls_on_plain(s, in, len))
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(s->c)) >= RELAY_HIGH) {
+	if (evbuffer_get_length(conn_output(s->c)) >= RELAY_HIGH) {
 		/* The client does not read its answers: judge nothing more
 		 * until they drain (client_write_cb). */
-		bufferevent_disable(s->c, EV_READ);
+		conn_disable(s->c, EV_READ);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
@@ -551,21 +551,20 @@ try_head(struct session *s)
 
 /*
  * Bytes that wait for their turn (a pipelined request while this one is
- * judged or answered) are bounded in every state: the read watermark does
- * it on plain connections, this on TLS ones (see relay_tls.c).  Reading
- * resumes when the session moves on (start_forward, next_request).  The
- * openssl bufferevent has decrypted every pending record by the time the
- * callback runs, so nothing is left in OpenSSL to stall on.
+ * judged or answered) are bounded in every state: the read watermark
+ * stops reading at RELAY_HIGH, and this stops it for good until the
+ * session moves on (start_forward, next_request).  Records OpenSSL still
+ * holds are read once reading resumes (conn.c), so nothing stalls there.
  */
 static void
 client_hold(struct session *s)
 {
-	if (evbuffer_get_length(bufferevent_get_input(s->c)) >= RELAY_HIGH)
-		bufferevent_disable(s->c, EV_READ);
+	if (evbuffer_get_length(conn_input(s->c)) >= RELAY_HIGH)
+		conn_disable(s->c, EV_READ);
 }
 
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_read_cb(struct conn *bev, void *arg)
 {
 	struct session	*s = arg;
 
@@ -595,7 +594,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-client_write_cb(struct bufferevent *bev, void *arg)
+client_write_cb(struct conn *bev, void *arg)
 {
 	struct session	*s = arg;
 
@@ -603,14 +602,18 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	case S_HEAD:
 		/* Below the low mark again: judge what was held back. */
 		if (!s->c_eof)
-			bufferevent_enable(s->c, EV_READ);
+			conn_enable(s->c, EV_READ);
 		try_head(s);
 		break;
 	case S_CLOSING:
-		if (evbuffer_get_length(bufferevent_get_output(s->c)) == 0)
+		if (evbuffer_get_length(conn_output(s->c)) == 0)
 			linger(s);
 		break;
 	case S_FORWARD:
+		if (s->sp != NULL) {
+			splice_writable(s);
+			break;
+		}
 		if (!s->resp_started || s->resp_done || s->b == NULL)
 			break;
 		if (s->req_done)
@@ -618,13 +621,13 @@ client_write_cb(struct bufferevent *bev, void *arg)
 		/* Below the mark again: what Docker sent meanwhile (maybe
 		 * all of it, and its close) waits in the input buffer. */
 		if (!s->b_eof)
-			bufferevent_enable(s->b, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_input(s->b)) > 0 ||
+			conn_enable(s->b, EV_READ);
+		if (evbuffer_get_length(conn_input(s->b)) > 0 ||
 		    s->b_eof)
 			read_response(s);
 		break;
 	case S_PIPE:
-		bufferevent_enable(s->b, EV_READ);
+		conn_enable(s->b, EV_READ);
 		pipe_shutdown_check(s);
 		break;
 	default:
@@ -633,7 +636,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-client_event_cb(struct bufferevent *bev, short what, void *arg)
+client_event_cb(struct conn *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
@@ -643,18 +646,18 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	/* Closing: a client that has read its answer and closed is done;
 	 * one that only stopped sending still gets the rest of it (not
 	 * over a TLS handshake that never finished: none can go out). */
-	if (s->state == S_CLOSING && (what & BEV_EVENT_EOF) &&
-	    !(what & BEV_EVENT_ERROR) &&
-	    (s->ident != NULL || !relay_tls_is_tls(s->c))) {
+	if (s->state == S_CLOSING && (what & CONN_EOF) &&
+	    !(what & CONN_ERROR) &&
+	    (s->ident != NULL || !(conn_ssl(s->c) != NULL))) {
 		s->c_eof = 1;
-		bufferevent_disable(s->c, EV_READ);
+		conn_disable(s->c, EV_READ);
 		return;
 	}
 	if (s->state == S_CLOSING || s->state == S_LINGER) {
 		session_free(s);
 		return;
 	}
-	if (s->state == S_PIPE && (what & BEV_EVENT_EOF)) {
+	if (s->state == S_PIPE && (what & CONN_EOF)) {
 		pipe_move(s, s->c, s->b);
 		s->c_eof = 1;
 		pipe_shutdown_check(s);
@@ -668,9 +671,9 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	 */
 	if (((s->state == S_FORWARD && s->req_done && s->v->hijack) ||
 	    s->state == S_POLICY || s->state == S_BACKEND) &&
-	    (what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+	    (what & CONN_EOF) && !(what & CONN_ERROR)) {
 		s->c_eof = 1;
-		bufferevent_disable(s->c, EV_READ);
+		conn_disable(s->c, EV_READ);
 		return;
 	}
 	if (s->state == S_FORWARD || s->state == S_PIPE) {
@@ -678,8 +681,8 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		log_request(s, "allow");
 	}
 	/* A client that half-closed still gets what we owe it. */
-	if (s->state == S_HEAD && !(what & BEV_EVENT_ERROR) &&
-	    evbuffer_get_length(bufferevent_get_output(s->c)) > 0) {
+	if (s->state == S_HEAD && !(what & CONN_ERROR) &&
+	    evbuffer_get_length(conn_output(s->c)) > 0) {
 		s->c_eof = 1;
 		end_request(s);
 		close_after_flush(s);
@@ -800,7 +803,7 @@ session_new(struct listener *l, int fd)
 	s->pc = pc;
 	strlcpy(s->peer, peer, sizeof(s->peer));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (relay_tls_client(r->base, l->id, fd, &s->c) == -1) {
+	if ((s->c = relay_tls_client(r->base, l->id, fd)) == NULL) {
 		r->nfds--;	/* a TLS listener without TLS: refused */
 		peer_put(pc);
 		free(s);
@@ -810,14 +813,14 @@ session_new(struct listener *l, int fd)
 	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
 	if (s->timer == NULL || s->b_gone == NULL)
 		fatalx("%s: out of memory", __func__);
-	bufferevent_setcb(s->c, client_read_cb, client_write_cb,
+	conn_setcb(s->c, client_read_cb, client_write_cb,
 	    client_event_cb, s);
-	relay_tls_read_watermark(s->c, RELAY_HIGH);
-	bufferevent_setwatermark(s->c, EV_WRITE, RELAY_LOW, 0);
+	conn_read_high(s->c, RELAY_HIGH);
+	conn_write_low(s->c, RELAY_LOW);
 	RB_INSERT(sessions, &r->sessions, s);
 	r->nsessions++;
 	s->state = S_HEAD;
 	s->head_timing = 1;
 	set_timer(s, r->cc.conf.head_timeout);
-	bufferevent_enable(s->c, EV_READ | EV_WRITE);
+	conn_enable(s->c, EV_READ | EV_WRITE);
 }

@@ -28,6 +28,9 @@ static int		 log_level = LOG_LEVEL_DEFAULT;
 static const char	*log_procname = "moatd";
 static log_sink_fn	 log_sink;
 static int		 log_syslog = 1;	/* 0: /dev/log closed */
+static void		(*log_schedule)(void);
+static char		 log_buf[16384];
+static size_t		 log_len;
 
 /*
  * Call before any chroot: openlog(LOG_NDELAY) connects /dev/log now and
@@ -89,9 +92,35 @@ log_stderr(const char *msg)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
+	if (log_schedule != NULL) {
+		if (log_len + n > sizeof(log_buf))
+			log_flush();
+		memcpy(log_buf + log_len, line, n);
+		if ((log_len += n) == (size_t)n)
+			log_schedule();
+		return;
+	}
 	if (write(STDERR_FILENO, line, n) == -1) {
 		/* a failed log write has nowhere to be reported */
 	}
+}
+
+void
+log_flush(void)
+{
+	if (log_len > 0 && write(STDERR_FILENO, log_buf, log_len) == -1) {
+		/* a failed log write has nowhere to be reported */
+	}
+	log_len = 0;
+}
+
+void
+log_batch(void (*schedule)(void))
+{
+	if (log_schedule == NULL && schedule != NULL)
+		atexit(log_flush);
+	log_flush();
+	log_schedule = schedule;
 }
 
 void
@@ -116,6 +145,8 @@ vlog(int pri, const char *fmt, va_list ap)
 		log_sink(pri, buf);
 	else
 		log_emit(pri, buf);
+	if (pri <= LOG_CRIT)
+		log_flush();
 	errno = saved;
 }
 

@@ -34,6 +34,13 @@ void	log_procinit(const char *);
 void	log_setlevel(int);
 void	log_setsink(log_sink_fn);
 void	log_emit(int, const char *);
+/*
+ * Lines to stderr are kept and written together: schedule is called when
+ * the first one is kept (the caller's loop then calls log_flush() once
+ * its pass is done).  Critical lines, a full buffer and exit flush.
+ */
+void	log_batch(void (*schedule)(void));
+void	log_flush(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)

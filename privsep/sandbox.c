@@ -256,6 +256,10 @@ static const struct sandbox_rule sandbox_relay[] = {
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
 	/* latency of every client connection */
 	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
+	/* large response bodies to plain clients, in the kernel (splice.c) */
+	IS(pipe2, 1, "flags", O_NONBLOCK | O_CLOEXEC),
+	IS(fcntl, 1, "cmd", F_SETPIPE_SZ),
+	ANY(splice),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))

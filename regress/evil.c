@@ -369,6 +369,8 @@ evil_run(int fd, short ev, void *arg)
 		evtimer_add(e_timer, &tv);
 		return;
 	}
+	/* Each line out at once: the parent kills us at the end. */
+	log_batch(NULL);
 	scan_fds("before");
 	genuine_and_replay();
 	bodies();
