@@ -92,6 +92,14 @@ struct moat_listener {
 	int		 id;
 	struct moat_addr addr;
 	int		 fd;
+	/*
+	 * TCP: fd only holds the address (bound, SO_REUSEPORT, not
+	 * listening); each relay listens on a socket of its own, and the
+	 * kernel spreads connections over them.  listening: fd listens
+	 * too (a relay's own socket could not be made; relays share it).
+	 */
+	int		 reuse;
+	int		 listening;
 	struct moat_tls	 tls;
 	/* unix listeners: who may connect */
 	int		 owner_set;

@@ -218,11 +218,40 @@ listen_unix(struct moat_listener *l)
 	return fd;
 }
 
+/* A TCP socket bound to ai, SO_REUSEPORT with reuse; -1 (errno). */
+static int
+bind_tcp(const struct sockaddr *sa, socklen_t len, int reuse)
+{
+	int	 fd, on = 1;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1) || bind(fd, sa, len) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The address is held here, bound with SO_REUSEPORT but not listening:
+ * each relay gets a listening socket of its own on it (relay_listener),
+ * so that the kernel hands every relay its share of connections and a
+ * relay that dies takes its socket with it.  Without SO_REUSEPORT the
+ * socket listens and the relays share it.
+ */
 static int
 listen_tcp(struct moat_listener *l)
 {
 	struct addrinfo	 hints, *res;
-	int		 fd, on = 1, e;
+	int		 fd, e;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -234,28 +263,56 @@ listen_tcp(struct moat_listener *l)
 		log_warnx("%s: %s", l->addr.text, gai_strerror(e));
 		return -1;
 	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		freeaddrinfo(res);
-		return -1;
+	l->reuse = 1;
+	if ((fd = bind_tcp(res->ai_addr, res->ai_addrlen, 1)) == -1 &&
+	    errno == ENOPROTOOPT) {
+		l->reuse = 0;
+		fd = bind_tcp(res->ai_addr, res->ai_addrlen, 0);
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (res->ai_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 511) == -1) {
+	if (fd != -1 && !l->reuse) {
+		if (listen(fd, 511) == -1) {
+			close(fd);
+			fd = -1;
+		} else
+			l->listening = 1;
+	}
+	if (fd == -1) {
 		if (errno == EADDRINUSE)
 			log_warnx("%s: address already in use (is another "
 			    "moatd running?)", l->addr.text);
 		else
 			log_warn("%s", l->addr.text);
-		close(fd);
-		freeaddrinfo(res);
-		return -1;
 	}
 	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * A relay's descriptor for listener l: a listening socket of its own on
+ * a TCP address, else (and should that fail) a copy of the shared one.
+ */
+static int
+relay_listener(struct moat_listener *l)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 fd;
+
+	if (l->reuse) {
+		if (getsockname(l->fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    (fd = bind_tcp((struct sockaddr *)&ss, len, 1)) != -1) {
+			if (listen(fd, 511) == 0)
+				return fd;
+			close(fd);
+		}
+		log_warn("%s: no listening socket of its own for a relay; "
+		    "the relays share one", l->addr.text);
+		if (!l->listening && listen(l->fd, 511) == -1)
+			fatal("%s: listen", l->addr.text);
+		l->listening = 1;
+	}
+	if ((fd = dup(l->fd)) == -1)
+		fatal("dup");
 	return fd;
 }
 
@@ -563,8 +620,7 @@ send_config(struct child *c, int listeners)
 		log_warn("%s: TLS config", c->name);
 	if (c->role == PROC_RELAY && listeners) {
 		for (i = 0; i < p->conf->nlisteners; i++) {
-			if ((fd = dup(p->conf->listeners[i].fd)) == -1)
-				fatal("dup");
+			fd = relay_listener(&p->conf->listeners[i]);
 			(void)chan_compose(&c->ch, MSG_CFG_LISTENER,
 			    p->conf->listeners[i].id, fd, NULL, 0);
 		}

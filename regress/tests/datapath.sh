@@ -77,3 +77,63 @@ print(st, n, bad, st2)
 	    "the log line counts the spliced bytes"
 }
 
+
+t_datapath_reuseport() {
+	tid "every relay listens on a TCP socket of its own (SO_REUSEPORT): connections spread, a dead relay takes its socket along"
+	local port relays r n out
+
+	port=$(free_port)
+	_rf_fake fd
+	moatd_start -prefork 2 -frontend-addr "tcp://127.0.0.1:$port" \
+	    -backend-addr "unix://$SCRATCH/fd.sock" -no-builtin-rules \
+	    -rules-file "$RF_ROOT/regress/http/rules"
+	relays=$(ps -o pid=,args= --ppid "$MOATD_PID" |
+	    awk '$2 == "moatd:" && index($3, "relay") == 1 { print $1 }' |
+	    sort | tr '\n' ' ')
+	[ "$(echo $relays | wc -w)" = 2 ] || fail "relays: '$relays'"
+	# One listening socket per relay, each held by that relay alone.
+	out=$(ss -tlnpH "( sport = :$port )" | grep -o 'pid=[0-9]*' |
+	    sort | tr '\n' ' ')
+	expect_eq "$(ss -tlnH "( sport = :$port )" | wc -l)" 2 \
+	    "listening sockets on the port"
+	for r in $relays; do
+		case " $out " in
+		*" pid=$r "*) ;;
+		*) fail "relay $r holds no listening socket: $out" ;;
+		esac
+	done
+	# 64 connections held open: the kernel hashes them over both.
+	out=$("${DP_PY[@]}" -c '
+import socket, subprocess, sys, re, collections
+port = sys.argv[1]
+cs = [socket.create_connection(("127.0.0.1", int(port)))
+    for i in range(64)]
+for c in cs:
+    c.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+for c in cs:
+    c.recv(4096)
+ss = subprocess.run(["ss", "-tnpH", "state", "established",
+    "( sport = :%s )" % port], capture_output=True, text=True).stdout
+n = collections.Counter(re.findall(r"pid=(\d+)", ss))
+print(" ".join("%s=%d" % (k, v) for k, v in sorted(n.items())))
+' "$port")
+	for r in $relays; do
+		n=$(echo "$out" | tr ' ' '\n' | awk -F= -v p="$r" '$1 == p { print $2 }')
+		[ "${n:-0}" -ge 8 ] ||
+		    fail "relay $r holds ${n:-0} of 64 connections ($out)"
+	done
+	# A relay killed: its socket goes with it, the other one serves
+	# every new connection while it is restarted.
+	r=$(_px_role "$MOATD_PID" 'relay[0]')
+	kill -KILL "$r"
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		out=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		    "http://127.0.0.1:$port/_ping")
+		[ "$out" = 200 ] || fail "request $n after the kill: $out"
+	done
+	_px_wait_role 'relay[0]' "$r" 5 >/dev/null ||
+	    fail "no new relay[0] within 5 s"
+	moatd_rebase
+	expect_eq "$(ss -tlnH "( sport = :$port )" | wc -l)" 2 \
+	    "listening sockets after the restart"
+}
