@@ -140,6 +140,7 @@ log_request(struct session *s, const char *verdict)
 void
 end_request(struct session *s)
 {
+	vcache_forget(s);
 	if (s->v != NULL) {
 		verdict_clear(s->v);
 		free(s->v);
@@ -451,6 +452,7 @@ got_verdict(struct session *s, struct verdict *v)
 		reply_error(s, 503, "the policy worker gave no approval");
 		return;
 	}
+	vcache_put(s, v);
 	s->state = S_BACKEND;
 	/* An upgrade goes on a fresh connection: the forwarder must know
 	 * that the first answer it sees is the upgrade's (forwarder.c). */
@@ -514,6 +516,7 @@ static void
 try_head(struct session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->c);
+	struct verdict	*v;
 	size_t		 len, n, hl, max = r->cc.conf.limits.head_max;
 	char		*p;
 
@@ -543,6 +546,13 @@ try_head(struct session *s)
 			s->head_timing = 1;
 			set_timer(s, r->cc.conf.head_timeout);
 		}
+		return;
+	}
+	/* The same bytes as a head approved before: no round trip. */
+	if ((v = vcache_get(s, p, hl)) != NULL) {
+		evbuffer_drain(in, hl);
+		idle_del(s);
+		got_verdict(s, v);
 		return;
 	}
 	send_head(s, p, hl);
