@@ -32,7 +32,8 @@
  * Bounded: VCACHE_ENTRIES entries, VCACHE_BYTES in all, heads up to
  * VCACHE_HEAD_MAX; the least recently used goes first, an entry lives
  * VCACHE_TTL seconds at most, a new generation empties it, and so does a
- * new forwarder channel (a new approval key).
+ * new forwarder channel (a new approval key).  While the policy worker's
+ * channel is closed nothing is allowed, from the cache either.
  */
 
 #include <sys/types.h>
@@ -301,6 +302,11 @@ vcache_get(struct session *s, const char *head, size_t hl)
 	size_t		 keylen;
 
 	vcache_forget(s);
+	/* Fail closed: without a policy worker, nothing is allowed. */
+	if (!r->policy.open) {
+		vcache_reset();
+		return NULL;
+	}
 	if (r->vc == NULL && (r->vc = vcache_new(VCACHE_ENTRIES,
 	    VCACHE_BYTES, VCACHE_TTL)) == NULL)
 		return NULL;
