@@ -264,11 +264,29 @@ frame_head(struct stream *st, const void *buf, size_t len)
 		return refuse(st, "a head where none may come"), -1;
 	if (fwd_head_decode(buf, len, &h) == -1)
 		return refuse(st, "a malformed head frame"), -1;
-	if (!f->haskey || !fwd_mac_ok(f->key, &h))
+	if (!f->haskey)
 		return refuse(st, "a head the policy worker did not approve"),
 		    -1;
-	if (fwd_window_use(&f->window, h.ctr) == -1)
+	switch (fwd_check(f->key, f->gen, &f->window, &h)) {
+	case FWD_OK:
+		break;
+	case FWD_FORGED:
+		return refuse(st, "a head the policy worker did not approve"),
+		    -1;
+	case FWD_REPLAY:
 		return refuse(st, "an approval used before (replay)"), -1;
+	case FWD_NOT_REUSABLE:
+		return refuse(st, "a reusable approval for a body or an "
+		    "upgrade"), -1;
+	case FWD_STALE:
+		/* A relay's cached approval in flight across a reload (rare,
+		 * moatd.8), or one kept on purpose: either way, no more. */
+		log_info("relay[%d]: session %u: a reusable approval of "
+		    "configuration %u, now %u; stream closed", f->instance,
+		    st->sid, FWD_CTR_GEN(h.ctr), f->gen);
+		stream_free(st);
+		return -1;
+	}
 	/* The first status line Docker sends must be this request's. */
 	if (h.upgrade && st->nheads > 0)
 		return refuse(st, "an upgrade on a used connection"), -1;

@@ -51,6 +51,13 @@
 #define BACKOFF_MIN	1	/* seconds before restarting a lost child */
 #define BACKOFF_MAX	30
 #define STABLE_AFTER	60	/* a child up this long resets its back-off */
+/*
+ * A reload reaches forwarder i once relay i runs the new rules (its cache
+ * of approvals emptied, vcache.c), or after this long whatever relay i
+ * does: the forwarder then refuses the older generation's reusable
+ * approvals (fwd.h), and a relay that does not answer cannot keep them.
+ */
+#define FWD_RELOAD_MS	1000
 
 struct child {
 	enum proc_role	 role;
@@ -62,6 +69,7 @@ struct child {
 	int		 backoff;
 	struct event	*restart;
 	int		 ready;
+	int		 cfg_due;	/* forwarder: a reload waits for relay i */
 };
 
 /*
@@ -91,6 +99,7 @@ struct parent {
 	moat_reload_fn		 reload;
 	int			 reloading;	/* acks outstanding */
 	uint32_t		 ready_gen;	/* READY=1 sent for it */
+	struct event		*fwd_cfg_timer;	/* FWD_RELOAD_MS */
 	struct pidfh		*pidfh;
 };
 
@@ -98,6 +107,7 @@ static struct parent	*p;
 
 static void	child_start(struct child *);
 static void	all_ready_check(void);
+static void	send_config(struct child *, int);
 
 static struct child *
 child_find(enum proc_role role, int instance)
@@ -425,6 +435,34 @@ child_log(struct child *c, struct msg *m)
 	log_emit(pri, text);
 }
 
+/* Forwarder i's share of a reload, if it waits for it (FWD_RELOAD_MS). */
+static void
+fwd_config_due(int i)
+{
+	struct child	*f = child_find(PROC_FORWARDER, i);
+
+	if (f == NULL || !f->cfg_due)
+		return;
+	f->cfg_due = 0;
+	if (f->ch.open)
+		send_config(f, 0);
+	all_ready_check();
+}
+
+static void
+fwd_config_timeout_cb(int fd, short ev, void *arg)
+{
+	struct child	*c;
+
+	FOREACH_CHILD(c)
+		if (c->role == PROC_FORWARDER && c->cfg_due) {
+			log_warnx("%s: relay[%d] took more than %d ms to "
+			    "load configuration %u; its forwarder goes on",
+			    c->name, c->instance, FWD_RELOAD_MS, p->gen);
+			fwd_config_due(c->instance);
+		}
+}
+
 /* A compromised or broken child: kill it. */
 static void
 child_kill(struct child *c, const char *what)
@@ -459,6 +497,8 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		if (m->hdr.peerid == p->gen && !c->ready) {
 			c->ready = 1;
 			log_debug("%s: ready", c->name);
+			if (c->role == PROC_RELAY)
+				fwd_config_due(c->instance);
 			all_ready_check();
 		}
 		return;
@@ -600,6 +640,7 @@ send_config(struct child *c, int listeners)
 	int	 fd;
 
 	c->ready = 0;
+	c->cfg_due = 0;
 	if (c->role == PROC_FORWARDER) {
 		/* The backend's TLS settings, nothing of the rules. */
 		if (tls_config_send_backend(&c->ch.mb, p->conf, p->gen) == -1)
@@ -881,11 +922,27 @@ sighup_cb(int sig, short ev, void *arg)
 	p->gen++;
 	p->reloading = 1;
 	sd_notify_reloading();
-	/* In start order: the cas come before the relays and forwarders,
-	 * which ask for the new keys at once. */
-	FOREACH_CHILD(c)
-		if (c->ch.open)
-			send_config(c, 0);
+	/*
+	 * In start order: the cas come before the relays and forwarders,
+	 * which ask for the new keys at once.  A forwarder whose relay is up
+	 * gets the new generation once that relay runs it: the relay stops
+	 * sending the old generation's reusable approvals before the
+	 * forwarder stops taking them (fwd_config_due), so that a reload
+	 * fails no honest request, and within FWD_RELOAD_MS in any case.
+	 */
+	FOREACH_CHILD(c) {
+		if (!c->ch.open)
+			continue;
+		if (c->role == PROC_FORWARDER &&
+		    child_up(PROC_RELAY, c->instance) != NULL) {
+			c->ready = 0;
+			c->cfg_due = 1;
+			timer_in(p->fwd_cfg_timer, FWD_RELOAD_MS / 1000,
+			    FWD_RELOAD_MS % 1000 * 1000);
+			continue;
+		}
+		send_config(c, 0);
+	}
 	all_ready_check();
 }
 
@@ -1021,6 +1078,9 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	evsignal_add(ev_chld, NULL);
 
 	p->gen = 1;
+	if ((p->fwd_cfg_timer = evtimer_new(p->base, fwd_config_timeout_cb,
+	    NULL)) == NULL)
+		fatalx("evtimer_new");
 	/* One ca per relay (see ca.c), with TLS keys only. */
 	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
 	/* In start order: a relay needs its ca and forwarder up.  A role

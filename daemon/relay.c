@@ -299,8 +299,10 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	}
 	switch (m->hdr.type) {
 	case MSG_CTL_FWDFD:
-		/* Streams of a forwarder that is gone are gone too. */
+		/* Streams of a forwarder that is gone are gone too, and
+		 * approvals under its key. */
 		pool_flush();
+		vcache_reset();
 		chan_replace(&r->fwd, r->base, m, 1, "forwarder",
 		    fwd_dispatch, fwd_closed);
 		return;

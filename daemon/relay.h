@@ -65,6 +65,11 @@
  * burst is shared out instead of landing on one relay.
  */
 #define ACCEPT_BATCH	1
+/* The verdict cache (vcache.c): entries, bytes, head size, lifetime. */
+#define VCACHE_ENTRIES	256
+#define VCACHE_BYTES	(1024 * 1024)
+#define VCACHE_HEAD_MAX	(4 * 1024)
+#define VCACHE_TTL	30
 
 enum sstate {
 	S_HEAD,		/* reading a request head */
@@ -113,6 +118,9 @@ struct session {
 	int			 head_timing;
 	struct verdict		*v;
 	uint64_t		 ctr;		/* this request's, for its proof */
+	uint8_t			*vc_key;	/* a cache miss's key (vcache.c) */
+	size_t			 vc_keylen;
+	uint32_t		 vc_gen;
 	int			 retried;
 	uint64_t		 req_remain;
 	struct chunked		 req_ch;
@@ -148,6 +156,7 @@ struct relay {
 	struct chan		 policy;
 	struct chan		 fwd;		/* to our forwarder */
 	uint64_t		 ctr;		/* requests sent for a verdict */
+	struct vcache		*vc;		/* approved heads (vcache.c) */
 	struct child_config	 cc;
 	struct listener		 listeners[MOAT_LISTENERS_MAX];
 	size_t			 nlisteners;
@@ -180,6 +189,23 @@ void	session_free(struct session *);
 void	request_backend(struct session *);
 void	got_verdict(struct session *, struct verdict *);
 void	session_new(struct listener *, int);
+
+/* vcache.c */
+struct vcache;
+struct vcache	*vcache_new(size_t, size_t, int);
+void	vcache_free(struct vcache *);
+void	vcache_flush(struct vcache *);
+size_t	vcache_count(const struct vcache *, size_t *);
+const uint8_t	*vcache_key(struct vcache *, int, const struct ident *,
+	    const void *, size_t, size_t *);
+int	vcache_find(struct vcache *, uint32_t, time_t, const uint8_t *, size_t,
+	    struct verdict *);
+int	vcache_add(struct vcache *, uint32_t, time_t, const uint8_t *, size_t,
+	    const struct verdict *);
+struct verdict	*vcache_get(struct session *, const char *, size_t);
+void	vcache_put(struct session *, const struct verdict *);
+void	vcache_forget(struct session *);
+void	vcache_reset(void);
 
 /* forward.c */
 void	pool_event_cb(struct conn *, short, void *);

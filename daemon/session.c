@@ -139,6 +139,7 @@ log_request(struct session *s, const char *verdict)
 void
 end_request(struct session *s)
 {
+	vcache_forget(s);
 	if (s->v != NULL) {
 		verdict_clear(s->v);
 		free(s->v);
@@ -451,6 +452,7 @@ got_verdict(struct session *s, struct verdict *v)
 		reply_error(s, 503, "the policy worker gave no approval");
 		return;
 	}
+	vcache_put(s, v);
 	s->state = S_BACKEND;
 	/* An upgrade goes on a fresh connection: the forwarder must know
 	 * that the first answer it sees is the upgrade's (forwarder.c). */
@@ -514,12 +516,13 @@ static void
 try_head(struct session *s)
 {
 	struct evbuffer	*in = conn_input(s->c);
+	struct verdict	*v;
 	size_t		 len, n, hl, max = r->cc.conf.limits.head_max;
 	char		*p;
 
 	if (s->state != S_HEAD || (len = evbuffer_get_length(in)) == 0)
 		return;
-	if (!(conn_ssl(s->c) != NULL) && tls_on_plain(s, in, len))
+	if (conn_ssl(s->c) == NULL && tls_on_plain(s, in, len))
 		return;
 	if (evbuffer_get_length(conn_output(s->c)) >= RELAY_HIGH) {
 		/* The client does not read its answers: judge nothing more
@@ -543,6 +546,13 @@ try_head(struct session *s)
 			s->head_timing = 1;
 			set_timer(s, r->cc.conf.head_timeout);
 		}
+		return;
+	}
+	/* The same bytes as a head approved before: no round trip. */
+	if ((v = vcache_get(s, p, hl)) != NULL) {
+		evbuffer_drain(in, hl);
+		idle_del(s);
+		got_verdict(s, v);
 		return;
 	}
 	send_head(s, p, hl);

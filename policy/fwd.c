@@ -97,7 +97,9 @@ fwd_head_decode(const void *buf, size_t len, struct fwd_head *h)
 	    mbuf_get_data(&m, &head, &h->headlen) == -1 ||
 	    mbuf_get_data(&m, &mac, &maclen) == -1 || mbuf_end(&m) == -1)
 		return -1;
-	if (h->ctr == 0 || h->framing > FRAMING_CHUNKED || h->upgrade > 1 ||
+	if (h->ctr == 0 || (FWD_IS_REUSABLE(h->ctr) &&
+	    h->ctr != FWD_REUSE_CTR(FWD_CTR_GEN(h->ctr))) ||
+	    h->framing > FRAMING_CHUNKED || h->upgrade > 1 ||
 	    (h->framing != FRAMING_LENGTH && h->length != 0) ||
 	    h->headlen < 4 || maclen != FWD_MACLEN)
 		return -1;
@@ -115,7 +117,9 @@ fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
 	int		 rv = -1;
 
 	mbuf_init(&m);
-	mbuf_add_str(&m, "moatd forwarder head 1");
+	/* Two domains: a reusable approval is never a single-use one. */
+	mbuf_add_str(&m, FWD_IS_REUSABLE(h->ctr) ?
+	    "moatd forwarder reusable head 1" : "moatd forwarder head 1");
 	mbuf_add_u64(&m, h->ctr);
 	mbuf_add_u32(&m, h->framing);
 	mbuf_add_u64(&m, h->length);
@@ -161,6 +165,25 @@ fwd_window_use(struct fwd_window *w, uint64_t ctr)
 		return -1;
 	w->bits[WBIT(ctr) / 64] |= (uint64_t)1 << (WBIT(ctr) % 64);
 	return 0;
+}
+
+enum fwd_check
+fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen, struct fwd_window *w,
+    const struct fwd_head *h)
+{
+	if (FWD_IS_REUSABLE(h->ctr)) {
+		if (h->framing != FRAMING_NONE || h->length != 0 ||
+		    h->upgrade != 0)
+			return FWD_NOT_REUSABLE;
+		if (!fwd_mac_ok(key, h))
+			return FWD_FORGED;
+		/* A later one: made by a worker that runs rules we have not
+		 * been told of yet (a reload under way). */
+		return FWD_CTR_GEN(h->ctr) >= gen ? FWD_OK : FWD_STALE;
+	}
+	if (!fwd_mac_ok(key, h))
+		return FWD_FORGED;
+	return fwd_window_use(w, h->ctr) == -1 ? FWD_REPLAY : FWD_OK;
 }
 
 char *

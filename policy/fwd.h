@@ -27,6 +27,14 @@
  * with this relay's forwarder (the relay never has it), a counter that
  * makes it single-use, and how its body is framed.  Data frames carry
  * body bytes, which the forwarder frames itself.
+ *
+ * An approval is single-use (ctr is the relay's request counter, used
+ * once: fwd_window) or reusable (ctr is FWD_REUSABLE plus the rules
+ * generation it was made under).  The MAC names which, in its own domain,
+ * so that neither can be taken for the other.  Only a head without a body
+ * and without an upgrade may have a reusable approval, and only under the
+ * generation the forwarder runs, or a later one: the relay's verdict cache
+ * (daemon/vcache.c) sends it again for heads repeated byte for byte.
  */
 
 #ifndef MOATD_FWD_H
@@ -42,6 +50,11 @@
 #define FWD_FRAME_MAX	(256 * 1024)
 /* Counters this far below the highest seen are refused as too old. */
 #define FWD_WINDOW	65536
+/* ctr of a reusable approval: this bit, and the generation in the low 32 */
+#define FWD_REUSABLE	((uint64_t)1 << 63)
+#define FWD_REUSE_CTR(gen)	(FWD_REUSABLE | (uint32_t)(gen))
+#define FWD_IS_REUSABLE(ctr)	(((ctr) & FWD_REUSABLE) != 0)
+#define FWD_CTR_GEN(ctr)	((uint32_t)(ctr))
 
 enum fwd_frame {
 	FWD_HEAD = 1,	/* an approved head: struct fwd_head */
@@ -50,7 +63,7 @@ enum fwd_frame {
 };
 
 struct fwd_head {
-	uint64_t	 ctr;		/* relay's request counter, >= 1 */
+	uint64_t	 ctr;		/* >= 1: relay's counter, or reusable */
 	uint32_t	 framing;	/* enum http_framing of the body */
 	uint64_t	 length;	/* FRAMING_LENGTH only */
 	uint32_t	 upgrade;	/* 1: an approved upgrade */
@@ -81,6 +94,21 @@ int	fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
 int	fwd_mac_ok(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h);
 /* Use counter ctr once: 0, or -1 when it is 0, used, or too old. */
 int	fwd_window_use(struct fwd_window *, uint64_t ctr);
+
+enum fwd_check {
+	FWD_OK = 0,
+	FWD_FORGED,		/* no MAC of the policy worker's */
+	FWD_REPLAY,		/* single-use, used before or too old */
+	FWD_STALE,		/* reusable, of an older generation */
+	FWD_NOT_REUSABLE,	/* reusable, with a body or an upgrade */
+};
+/*
+ * May the forwarder write h to Docker?  Under key, at generation gen
+ * (the rules the forwarder was last told of), with w the window of
+ * single-use counters (a counter that passes is used up).
+ */
+enum fwd_check	fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen,
+		    struct fwd_window *w, const struct fwd_head *h);
 /*
  * The head a verdict forwards, as Docker gets it: request line, Host,
  * the policy's fields, our framing and upgrade fields, the empty line.

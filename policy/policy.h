@@ -242,6 +242,14 @@ struct verdict {
 	/* ALLOW: the policy worker's proof for the forwarder (fwd.h) */
 	uint8_t			 mac[32];
 	int			 hasmac;
+	/*
+	 * ALLOW without a body or an upgrade: a second proof, reusable for
+	 * the same head under rules generation rgen (the relay may cache
+	 * it, daemon/vcache.c).
+	 */
+	uint8_t			 rmac[32];
+	int			 reusable;
+	uint32_t		 rgen;
 };
 
 /*

@@ -49,6 +49,8 @@ verdict_encode(const struct verdict *v, struct mbuf *m)
 	mbuf_add_str(m, v->upgrade_proto);
 	mbuf_add_str(m, v->why);
 	mbuf_add_data(m, v->mac, v->hasmac ? sizeof(v->mac) : 0);
+	mbuf_add_data(m, v->rmac, v->reusable ? sizeof(v->rmac) : 0);
+	mbuf_add_u32(m, v->reusable ? v->rgen : 0);
 	return m->err ? -1 : 0;
 }
 
@@ -56,8 +58,8 @@ int
 verdict_decode(struct mbuf *m, struct verdict *v)
 {
 	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex;
-	const void	*fields, *mac;
-	size_t		 fieldslen, maclen;
+	const void	*fields, *mac, *rmac;
+	size_t		 fieldslen, maclen, rmaclen;
 
 	memset(v, 0, sizeof(*v));
 	if (mbuf_get_u32(m, &kind) == -1 || mbuf_get_u32(m, &status) == -1 ||
@@ -73,12 +75,23 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	    mbuf_get_str(m, v->upgrade_proto, sizeof(v->upgrade_proto)) == -1 ||
 	    mbuf_get_str(m, v->why, sizeof(v->why)) == -1 ||
 	    mbuf_get_data(m, &mac, &maclen) == -1 ||
+	    mbuf_get_data(m, &rmac, &rmaclen) == -1 ||
+	    mbuf_get_u32(m, &v->rgen) == -1 ||
 	    mbuf_end(m) == -1)
 		return -1;
-	if (maclen != 0 && maclen != sizeof(v->mac))
+	if ((maclen != 0 && maclen != sizeof(v->mac)) ||
+	    (rmaclen != 0 && rmaclen != sizeof(v->rmac)))
 		return -1;
 	v->hasmac = maclen != 0;
 	memcpy(v->mac, mac, maclen);
+	/* Reusable: an approval without a body or an upgrade (fwd.h). */
+	v->reusable = rmaclen != 0;
+	memcpy(v->rmac, rmac, rmaclen);
+	if (v->reusable && (kind != VERDICT_ALLOW || !v->hasmac ||
+	    framing != FRAMING_NONE || hj != 0 || v->rgen == 0))
+		return -1;
+	if (!v->reusable && v->rgen != 0)
+		return -1;
 	if (kind < VERDICT_ALLOW || kind > VERDICT_BAD ||
 	    framing > FRAMING_CHUNKED || minor > 1 || status > 599 ||
 	    rule > INT_MAX || fieldslen > VERDICT_FIELDS_MAX)

@@ -28,6 +28,8 @@
 #include "log.h"
 #include "privsep.h"
 
+#define PLOOP_ROUNDS	8	/* reads of one channel per wakeup, at most */
+
 struct ploop_slot {
 	struct msgbuf		 mb;	/* fd -1: closed */
 	ploop_dispatch_fn	 dispatch;
@@ -132,15 +134,24 @@ ploop_read(struct ploop *pl, int slot)
 	struct ploop_slot	*s = ploop_slot(pl, slot);
 	struct msg		 m;
 	ssize_t			 n;
-	int			 fd = s->mb.fd, rv = 0;
+	int			 fd = s->mb.fd, rv = 0, rounds = 0, full;
 
-	n = msgbuf_read(&s->mb);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		n = 1;
-	while (s->mb.fd == fd && (rv = msg_get(&s->mb, &m)) == 1) {
-		s->dispatch(pl, slot, &m, s->arg);
-		msg_free(&m);
-	}
+	/*
+	 * Everything queued, in one wakeup: a read that filled the buffer
+	 * may have left more behind, so read again once the messages are
+	 * out of it (a few rounds at most: the other channels' turn).  The
+	 * answers all go in the one flush that follows (ploop_run).
+	 */
+	do {
+		n = msgbuf_read(&s->mb);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			n = 1;
+		full = n > 0 && s->mb.rlen == s->mb.rsize;
+		while (s->mb.fd == fd && (rv = msg_get(&s->mb, &m)) == 1) {
+			s->dispatch(pl, slot, &m, s->arg);
+			msg_free(&m);
+		}
+	} while (full && rv == 0 && s->mb.fd == fd && ++rounds < PLOOP_ROUNDS);
 	if (s->mb.fd == -1)
 		return -1;
 	if (s->mb.fd != fd)

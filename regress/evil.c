@@ -162,9 +162,14 @@ frame(int fd, uint32_t type, const void *buf, size_t len)
 	    -1 : 0;
 }
 
-/* A head frame: v's head (or another), v's proof, counter ctr. */
+/*
+ * A head frame: v's head (or another), a proof (v's single-use one, or
+ * its reusable one when ctr is a reusable counter), counter ctr; tweak,
+ * if not NULL, changes the frame before it goes.
+ */
 static int
-head(int fd, const struct verdict *v, uint64_t ctr, const char *other)
+head_x(int fd, const struct verdict *v, uint64_t ctr, const char *other,
+    void (*tweak)(struct fwd_head *))
 {
 	struct fwd_head	 h;
 	struct mbuf	 m;
@@ -180,13 +185,21 @@ head(int fd, const struct verdict *v, uint64_t ctr, const char *other)
 	h.head = other != NULL ? other : hb;
 	if (other != NULL)
 		h.headlen = strlen(other);
-	memcpy(h.mac, v->mac, FWD_MACLEN);
+	memcpy(h.mac, FWD_IS_REUSABLE(ctr) ? v->rmac : v->mac, FWD_MACLEN);
+	if (tweak != NULL)
+		tweak(&h);
 	mbuf_init(&m);
 	rv = fwd_head_encode(&m, &h) == 0 ? frame(fd, FWD_HEAD, m.buf, m.len) :
 	    -1;
 	mbuf_free(&m);
 	free(hb);
 	return rv;
+}
+
+static int
+head(int fd, const struct verdict *v, uint64_t ctr, const char *other)
+{
+	return head_x(fd, v, ctr, other, NULL);
 }
 
 /* What Docker sent back within the wait: >0 bytes, 0 closed, -1 none. */
@@ -344,6 +357,109 @@ upgrades(void)
 }
 
 static void
+with_body(struct fwd_head *h)
+{
+	h->framing = FRAMING_LENGTH;
+	h->length = 5;
+}
+
+static void
+as_upgrade(struct fwd_head *h)
+{
+	h->upgrade = 1;
+}
+
+/* Did Docker answer 200 on fd? */
+static int
+ok200(int fd)
+{
+	char	 buf[4096];
+
+	return answer(fd, buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "HTTP/1.1 200", 12) == 0;
+}
+
+/*
+ * Reusable approvals (fwd.h): good any number of times for their own
+ * bodiless head, for nothing else, and not after a reload.
+ */
+static void
+reusable(void)
+{
+	static const char ping[] = "GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct verdict	 v, nv;
+	struct msg	 m;
+	uint64_t	 ctr, rctr;
+	int		 fd, a, b;
+
+	if (approval(ping, &ctr, &v) == -1)
+		return;
+	if (!v.reusable) {
+		report("reusable approval", "none given");
+		verdict_clear(&v);
+		return;
+	}
+	rctr = FWD_REUSE_CTR(v.rgen);
+	if ((fd = stream()) == -1)
+		return;
+	head(fd, &v, rctr, NULL);
+	a = ok200(fd);
+	head(fd, &v, rctr, NULL);
+	b = ok200(fd);
+	report("reusable approval twice", a && b ? "Docker answered twice" :
+	    "not answered");
+	close(fd);
+	if ((fd = stream()) == -1)
+		return;
+	head_x(fd, &v, rctr, NULL, with_body);
+	frame(fd, FWD_DATA, "hello", 5);
+	report("reusable approval with a body", closed(fd));
+	close(fd);
+	if ((fd = stream()) == -1)
+		return;
+	head_x(fd, &v, rctr, NULL, as_upgrade);
+	report("reusable approval as an upgrade", closed(fd));
+	close(fd);
+	/* One proof for the other: the MAC domains differ. */
+	if ((fd = stream()) == -1)
+		return;
+	memcpy(v.mac, v.rmac, FWD_MACLEN);
+	head(fd, &v, ctr, NULL);		/* ctr: unused so far */
+	report("reusable proof as a single-use one", closed(fd));
+	close(fd);
+	if (approval(ping, &ctr, &nv) == -1 || (fd = stream()) == -1)
+		return;
+	memcpy(nv.rmac, nv.mac, FWD_MACLEN);
+	head(fd, &nv, FWD_REUSE_CTR(nv.rgen), NULL);
+	report("single-use proof as a reusable one", closed(fd));
+	close(fd);
+	verdict_clear(&nv);
+	log_warnx("evil: waiting for a reload");
+	if (wait_msg(e_parent, MSG_CFG_DONE, v.rgen + 1, &m, 30000) == -1) {
+		report("reusable approval after a reload", "no reload came");
+		verdict_clear(&v);
+		return;
+	}
+	msg_free(&m);
+	/* We do not ack: the forwarder gets the new rules all the same. */
+	(void)poll(NULL, 0, 2500);
+	if ((fd = stream()) == -1)
+		return;
+	head(fd, &v, rctr, NULL);
+	report("reusable approval after a reload", closed(fd));
+	close(fd);
+	verdict_clear(&v);
+	/* The harness is sound: a fresh one of the new rules works. */
+	if (approval(ping, &ctr, &nv) == -1 || (fd = stream()) == -1)
+		return;
+	head(fd, &nv, FWD_REUSE_CTR(nv.rgen), NULL);
+	report("reusable approval of the new rules", ok200(fd) ?
+	    "Docker answered" : "not answered");
+	close(fd);
+	verdict_clear(&nv);
+}
+
+static void
 backend_req(void)
 {
 	struct msg	 m;
@@ -375,6 +491,7 @@ evil_run(int fd, short ev, void *arg)
 	genuine_and_replay();
 	bodies();
 	upgrades();
+	reusable();
 	report("raw RSA from the ca", evil_ca_raw() == -1 ? "refused" :
 	    "SIGNED");
 	scan_fds("after");

@@ -22,8 +22,10 @@
  *
  * - The input, read as frames: each header must parse only when its type
  *   and size are in range, a head frame must decode only into a head
- *   within the frame, and no head may carry an approval that checks
- *   under the key (an HMAC is not guessed).
+ *   within the frame, a reusable counter must be the bit and a
+ *   generation only, and no head may carry an approval that checks under
+ *   the key (an HMAC is not guessed) or that fwd_check() lets through,
+ *   single-use or reusable.
  * - The input, read as a chunked body: chunked_step() must end where
  *   chunked_feed() does, with the same outcome, and the data it hands
  *   out, framed anew as the forwarder does, must parse back to the same
@@ -48,6 +50,7 @@ static const uint8_t key[FWD_KEYLEN] = "fuzz-fuzz-fuzz-fuzz-fuzz-fuzz-!";
 static void
 frames(const uint8_t *b, size_t n)
 {
+	static struct fwd_window	 w;
 	struct fwd_head	 h;
 	uint32_t	 type, len;
 
@@ -66,9 +69,11 @@ frames(const uint8_t *b, size_t n)
 			if ((const uint8_t *)h.head < b ||
 			    (const uint8_t *)h.head + h.headlen > b + len ||
 			    h.ctr == 0 || h.framing > FRAMING_CHUNKED ||
-			    h.upgrade > 1)
+			    h.upgrade > 1 || (FWD_IS_REUSABLE(h.ctr) &&
+			    (h.ctr >> 32) != (FWD_REUSABLE >> 32)))
 				abort();
-			if (fwd_mac_ok(key, &h))
+			if (fwd_mac_ok(key, &h) ||
+			    fwd_check(key, 0, &w, &h) == FWD_OK)
 				abort();
 		}
 		b += len;

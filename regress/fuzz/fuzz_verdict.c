@@ -312,6 +312,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		verdict_clear(&v);
 		return 0;
 	}
+	/* A reusable proof (fwd.h) only on a bodiless, plain ALLOW. */
+	CHECK(!v.reusable || (v.kind == VERDICT_ALLOW && v.hasmac &&
+	    v.framing == FRAMING_NONE && !v.hijack && v.rgen != 0));
 	if (verdict_check(&v, rs))
 		oracle(&v);
 	verdict_clear(&v);

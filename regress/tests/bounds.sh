@@ -242,6 +242,49 @@ t_bounds_policy_stalled() {
 	pass
 }
 
+# The relay's verdict cache (daemon/vcache.c): the exact bytes of a head
+# the worker approved (no body, no upgrade) go again without it; one
+# byte more or less and the worker is asked; a reload empties the cache
+# and the forwarder takes no approval of the old rules.
+t_bounds_policy_cached() {
+	tid "a head repeated byte for byte skips the policy worker, until a reload"
+	local out pol rules=$SCRATCH/cached.rules n
+	local req='GET /containers/json HTTP/1.1\r\nHost: x\r\n\r\n'
+
+	printf '%s\n' 'GET %API_PREFIX_CONTAINERS%/json' >"$rules"
+	chmod 0644 "$rules"
+	_bd_start 'timeout head 1\n' -rules-file "$rules"
+	out=$(_to_raw -S -n 1 "127.0.0.1:$BD_PORT" "$req")
+	expect_match "$out" '^R 200 ' "the first request (the worker's verdict)"
+	pol=$(_bd_child policy)
+	[ -n "$pol" ] || fail "no policy worker"
+	kill -STOP "$pol"
+	on_exit kill -CONT "$pol"
+	out=$(_to_raw -S -n 1 "127.0.0.1:$BD_PORT" "$req")
+	expect_match "$out" '^R 200 ' "the same bytes, the worker stopped"
+	out=$(_to_raw -S -n 2 "127.0.0.1:$BD_PORT" "$req$req")
+	expect_match "$out" '^R 200 .*'$'\n''R 200 ' \
+	    "twice more on one kept-alive connection"
+	# One byte different: the worker is asked, and does not answer.
+	out=$(_to_raw -S -t 6 "127.0.0.1:$BD_PORT" \
+	    'GET /containers/json HTTP/1.1\r\nHost: y\r\n\r\n')
+	expect_match "$out" '^R 503 ct=application/json body=\{"message":"moatd: policy worker did not answer"\}' \
+	    "a head one byte different, the worker stopped"
+	kill -CONT "$pol"
+	# Each answer from the cache has the log line of any allow.
+	n=$(grep -Ec 'method=GET path=/containers/json verdict=allow rule=[^ ]+cached.rules:1 status=200 ' \
+	    "$MOATD_LOG")
+	expect_eq "$n" 4 "allow lines for the four requests"
+	# A reload that takes the rule away: the same bytes are denied.
+	printf '%s\n' 'GET %API_PREFIX_IMAGES%/json' >"$rules"
+	kill -HUP "$MOATD_PID"
+	_ps_wait_log 'configuration 2 in effect' 10
+	out=$(_to_raw -S -n 1 "127.0.0.1:$BD_PORT" "$req")
+	expect_match "$out" '^R 403 ' "the same bytes after the reload"
+	expect_status 200 "http://127.0.0.1:$BD_PORT/images/json"
+	pass
+}
+
 t_bounds_parent_stalled() {
 	tid "a parent that passes no Docker connection: 503 after timeout head"
 	local out

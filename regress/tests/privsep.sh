@@ -60,6 +60,9 @@ t_privsep_compromised_relay() {
 	    --cacert "$TL/ca/ca.pem" --cert "$TL/alice.pem" \
 	    --key "$TL/alice.key" "https://127.0.0.1:$port/_ping")" 200 \
 	    "a client before the take-over"
+	# It keeps a reusable approval across a reload (it does not ack it).
+	_ps_wait_log 'evil: waiting for a reload' 40
+	kill -HUP "$MOATD_PID"
 	_ps_wait_log 'evil: done' 40
 	_ps_wait_log 'relay\[0\]: sent BACKEND_REQ, which it may not: killing it' 10
 	log=$(cat "$MOATD_LOG")
@@ -89,6 +92,26 @@ t_privsep_compromised_relay() {
 	    "the forwarder's word on the raw bytes"
 	_ps_log_has 'evil: raw bytes after a 101: echoed' \
 	    "a genuine upgrade still pipes"
+	_ps_log_has 'evil: reusable approval twice: Docker answered twice' \
+	    "a reusable approval, used again (the harness is sound)"
+	_ps_log_has 'evil: reusable approval with a body: stream closed' \
+	    "a reusable approval for a head with a body"
+	_ps_log_has 'evil: reusable approval as an upgrade: stream closed' \
+	    "a reusable approval for an upgrade"
+	_ps_log_has 'a reusable approval for a body or an upgrade; stream closed' \
+	    "the forwarder's word on them"
+	_ps_log_has 'evil: reusable proof as a single-use one: stream closed' \
+	    "a reusable proof with a single-use counter"
+	_ps_log_has 'evil: single-use proof as a reusable one: stream closed' \
+	    "a single-use proof with a reusable counter"
+	_ps_log_has 'evil: reusable approval after a reload: stream closed' \
+	    "a reusable approval kept across a reload"
+	_ps_log_has 'relay\[0\]: session [0-9]+: a reusable approval of configuration 1, now 2; stream closed' \
+	    "the forwarder's word on the old one"
+	_ps_log_has 'forwarder\[0\]: relay\[0\] took more than [0-9]+ ms to load configuration 2' \
+	    "the parent did not wait for the relay"
+	_ps_log_has 'evil: reusable approval of the new rules: Docker answered' \
+	    "a reusable approval of the new rules (the harness is sound)"
 	_ps_log_has 'evil: raw RSA from the ca: refused' "raw RSA"
 	_ps_log_has 'relay\[0\]: not signed: not a signature over a digest' \
 	    "the ca's word on raw RSA"

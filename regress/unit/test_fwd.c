@@ -18,7 +18,8 @@
 /*
  * Unit tests for the relay-forwarder stream protocol (policy/fwd.c): the
  * frame header, the head frame codec, the approval MAC, the replay
- * window, the head a verdict forwards; and chunked_step(), which hands
+ * window, single-use and reusable approvals (fwd_check), the head a
+ * verdict forwards; and chunked_step(), which hands
  * the forwarder a chunked body's data alone.
  */
 
@@ -176,6 +177,115 @@ START_TEST(test_fwd_window)
 }
 END_TEST
 
+/* A reusable approval of generation gen for h's head. */
+static void
+reusable(struct fwd_head *h, uint32_t gen)
+{
+	sample(h);
+	h->ctr = FWD_REUSE_CTR(gen);
+	ck_assert_int_eq(fwd_mac(key, h, h->mac), 0);
+}
+
+/*
+ * Two MAC domains: a single-use proof is no reusable one and the other
+ * way round, even where the numbers meet (counter 7, generation 7).
+ */
+START_TEST(test_fwd_reusable_domains)
+{
+	struct fwd_head	 one, re, t;
+
+	sample(&one);			/* counter 7 */
+	reusable(&re, 7);		/* generation 7 */
+	ck_assert(memcmp(one.mac, re.mac, FWD_MACLEN) != 0);
+	ck_assert_int_eq(fwd_mac_ok(key, &one), 1);
+	ck_assert_int_eq(fwd_mac_ok(key, &re), 1);
+	t = one;
+	t.ctr = FWD_REUSE_CTR(7);	/* single-use proof, said reusable */
+	ck_assert_int_eq(fwd_mac_ok(key, &t), 0);
+	t = re;
+	t.ctr = 7;			/* reusable proof, said single-use */
+	ck_assert_int_eq(fwd_mac_ok(key, &t), 0);
+	t = re;
+	t.ctr = FWD_REUSE_CTR(8);	/* another generation */
+	ck_assert_int_eq(fwd_mac_ok(key, &t), 0);
+}
+END_TEST
+
+START_TEST(test_fwd_check)
+{
+	struct fwd_window	*w = calloc(1, sizeof(*w));
+	struct fwd_head		 one, re, t;
+	int			 i;
+
+	ck_assert_ptr_nonnull(w);
+	sample(&one);
+	reusable(&re, 3);
+	/* single-use: once */
+	ck_assert_int_eq(fwd_check(key, 3, w, &one), FWD_OK);
+	ck_assert_int_eq(fwd_check(key, 3, w, &one), FWD_REPLAY);
+	/* reusable: any number of times, the window untouched */
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(fwd_check(key, 3, w, &re), FWD_OK);
+	ck_assert_uint_eq(w->top, 7);
+	/* made under rules we are not told of yet: good; older: not */
+	ck_assert_int_eq(fwd_check(key, 2, w, &re), FWD_OK);
+	ck_assert_int_eq(fwd_check(key, 4, w, &re), FWD_STALE);
+	/* never for a body or an upgrade, even with a MAC that checks */
+	t = re;
+	t.framing = FRAMING_LENGTH;
+	t.length = 5;
+	ck_assert_int_eq(fwd_mac(key, &t, t.mac), 0);
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_NOT_REUSABLE);
+	t = re;
+	t.framing = FRAMING_LENGTH;	/* Content-Length: 0 is a body too */
+	ck_assert_int_eq(fwd_mac(key, &t, t.mac), 0);
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_NOT_REUSABLE);
+	t = re;
+	t.framing = FRAMING_CHUNKED;
+	ck_assert_int_eq(fwd_mac(key, &t, t.mac), 0);
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_NOT_REUSABLE);
+	t = re;
+	t.upgrade = 1;
+	ck_assert_int_eq(fwd_mac(key, &t, t.mac), 0);
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_NOT_REUSABLE);
+	/* the reusable proof moved to a body's head: not ours either */
+	t = re;
+	t.framing = FRAMING_LENGTH;
+	t.length = 5;
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_NOT_REUSABLE);
+	/* forged: another head, a flipped bit */
+	t = re;
+	t.head = "GET /_pinG HTTP/1.1\r\nHost: docker\r\n\r\n";
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_FORGED);
+	t = one;
+	t.ctr = 8;
+	ck_assert_int_eq(fwd_check(key, 3, w, &t), FWD_FORGED);
+	ck_assert_uint_eq(w->top, 7);	/* a forgery uses no counter */
+	free(w);
+}
+END_TEST
+
+/* A reusable counter is the bit and a generation, nothing else. */
+START_TEST(test_fwd_reusable_codec)
+{
+	struct fwd_head	 h, d;
+	struct mbuf	 m;
+
+	reusable(&h, 0xfffffffe);
+	mbuf_init(&m);
+	ck_assert_int_eq(fwd_head_encode(&m, &h), 0);
+	ck_assert_int_eq(fwd_head_decode(m.buf, m.len, &d), 0);
+	ck_assert(FWD_IS_REUSABLE(d.ctr));
+	ck_assert_uint_eq(FWD_CTR_GEN(d.ctr), 0xfffffffe);
+	mbuf_free(&m);
+	h.ctr |= (uint64_t)1 << 40;
+	mbuf_init(&m);
+	ck_assert_int_eq(fwd_head_encode(&m, &h), 0);
+	ck_assert_int_eq(fwd_head_decode(m.buf, m.len, &d), -1);
+	mbuf_free(&m);
+}
+END_TEST
+
 START_TEST(test_fwd_verdict_head)
 {
 	static const char chunked[] = "POST /v1.41/containers/x/attach?"
@@ -278,6 +388,9 @@ fwd_suite(void)
 	tcase_add_test(tc, test_fwd_head_codec);
 	tcase_add_test(tc, test_fwd_mac);
 	tcase_add_test(tc, test_fwd_window);
+	tcase_add_test(tc, test_fwd_reusable_domains);
+	tcase_add_test(tc, test_fwd_check);
+	tcase_add_test(tc, test_fwd_reusable_codec);
 	tcase_add_test(tc, test_fwd_verdict_head);
 	tcase_add_loop_test(tc, test_chunked_step, 1, 48);
 	tcase_add_test(tc, test_chunked_step_bad);

@@ -669,6 +669,41 @@ START_TEST(test_flush_sync)
 }
 END_TEST
 
+/*
+ * privsep/ploop.c: one wakeup dispatches everything queued on a channel,
+ * not one read buffer's worth (64 KiB), so that the policy worker
+ * answers a burst in one pass and one flush.
+ */
+static int	 ploop_seen;
+
+static void
+ploop_count(struct ploop *pl, int slot, struct msg *m, void *arg)
+{
+	ck_assert_uint_eq(m->hdr.peerid, (uint32_t)ploop_seen);
+	ploop_seen++;
+}
+
+START_TEST(test_ploop_burst)
+{
+	uint8_t		 buf[100];
+	struct ploop	*pl;
+	int		 i, n = 1200;	/* 139200 bytes: more than 2 reads */
+
+	setup_pair(0, 0);
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(msg_compose(&wb, 1, i, -1, buf,
+		    sizeof(buf)), 0);
+	ck_assert_int_eq(msgbuf_flush(&wb), 1);	/* all in the socket */
+	ploop_seen = 0;
+	ck_assert_ptr_nonnull(pl = ploop_new(sv[1], 0, ploop_count, NULL));
+	ploop_read_parent(pl);			/* one wakeup */
+	ck_assert_int_eq(ploop_seen, n);
+	msgbuf_clear(&wb);
+	close(sv[0]);
+}
+END_TEST
+
 START_TEST(test_mbuf_roundtrip)
 {
 	static const uint8_t want[] = { 1, 2, 3, 4 };
@@ -851,6 +886,7 @@ msg_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_roundtrip_many);
+	tcase_add_test(tc, test_ploop_burst);
 	tcase_add_test(tc, test_maxsz);
 	tcase_add_test(tc, test_bad_headers);
 	tcase_add_test(tc, test_error_sticky);
