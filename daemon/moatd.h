@@ -351,9 +351,15 @@ int	relay_tls_client(struct event_base *, int lid, int fd,
 	    struct bufferevent **bevp);
 /* 1 if listener lid has TLS (refused clients get no plain text). */
 int	relay_tls_listener(int lid);
-/* The same for a connection to the backend. */
-int	relay_tls_backend(struct event_base *, int fd,
-	    struct bufferevent **bevp);
+/*
+ * A connection to the backend (forwarder.c does its I/O): *sslp is a
+ * client SSL on fd, or NULL when the backend is plain.  0, or -1 (fd
+ * closed, logged) when its TLS is configured but unusable.
+ */
+struct ssl_st;
+int	relay_tls_backend_ssl(int fd, struct ssl_st **sslp);
+/* A failed backend handshake, logged; why: its reason. */
+void	relay_tls_backend_failure(struct ssl_st *, char *why, size_t len);
 /*
  * Event hooks.  A client: BEV_EVENT_CONNECTED (handshake done) fills
  * *identp and returns 1 (consumed); a failed handshake is logged with

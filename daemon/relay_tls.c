@@ -417,6 +417,22 @@ plain(struct event_base *base, int fd, struct bufferevent **bevp)
 	return 0;
 }
 
+static void	failure(struct bufferevent *, SSL *, char *, size_t);
+
+/* A new SSL for target t: SNI when it connects to a host name. */
+static SSL *
+ssl_new(struct tls_target *t, int connecting)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(t->ctx)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	/* SNI names hosts only, never addresses (RFC 6066). */
+	if (connecting && t->name[0] != '\0' && !is_ip(t->name))
+		(void)SSL_set_tlsext_host_name(ssl, t->name);
+	return ssl;
+}
+
 static int
 wrap(struct event_base *base, int fd, struct tls_target *t, int state,
     struct bufferevent **bevp)
@@ -427,12 +443,7 @@ wrap(struct event_base *base, int fd, struct tls_target *t, int state,
 		close(fd);
 		return -1;
 	}
-	if ((ssl = SSL_new(t->ctx)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	/* SNI names hosts only, never addresses (RFC 6066). */
-	if (state == BUFFEREVENT_SSL_CONNECTING && t->name[0] != '\0' &&
-	    !is_ip(t->name))
-		(void)SSL_set_tlsext_host_name(ssl, t->name);
+	ssl = ssl_new(t, state == BUFFEREVENT_SSL_CONNECTING);
 	if ((*bevp = bufferevent_openssl_socket_new(base, fd, ssl, state,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -457,16 +468,42 @@ relay_tls_listener(int lid)
 	return set_find(&rt.cur, lid) != NULL;
 }
 
+/*
+ * The forwarder's connection to Docker: no bufferevent, it does its own
+ * I/O (forwarder.c).  Partial writes from a buffer that may move, read
+ * and write buffers freed while idle, and a peer's end without
+ * close_notify is an end (as the bufferevents' dirty shutdown).
+ */
 int
-relay_tls_backend(struct event_base *base, int fd, struct bufferevent **bevp)
+relay_tls_backend_ssl(int fd, struct ssl_st **sslp)
 {
 	struct tls_target	*t;
+	SSL			*ssl;
 
+	*sslp = NULL;
 	if ((t = set_find(&rt.cur, TLS_TARGET_BACKEND)) == NULL)
-		return plain(base, fd, bevp);
-	if (t->ctx == NULL)
+		return 0;
+	if (t->ctx == NULL) {
 		log_warnx("backend: TLS is configured but unusable");
-	return wrap(base, fd, t, BUFFEREVENT_SSL_CONNECTING, bevp);
+		close(fd);
+		return -1;
+	}
+	ssl = ssl_new(t, 1);
+	if (SSL_set_fd(ssl, fd) != 1)
+		fatalx("%s: out of memory", __func__);
+	SSL_set_connect_state(ssl);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	*sslp = ssl;
+	return 0;
+}
+
+void
+relay_tls_backend_failure(struct ssl_st *ssl, char *why, size_t len)
+{
+	failure(NULL, ssl, why, len);
+	log_warnx("backend: TLS handshake failed: %s", why);
 }
 
 /* Identity values end up in logs and rules: printable ASCII only. */
@@ -633,7 +670,10 @@ linger(struct bufferevent *bev)
 	nlinger++;
 }
 
-/* Why a handshake failed: the verification result first. */
+/*
+ * Why a handshake failed: the verification result first.  bev NULL:
+ * OpenSSL's own error queue (the forwarder's SSL, no bufferevent).
+ */
 static void
 failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
 {
@@ -645,7 +685,8 @@ failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
 	if (vr != X509_V_OK)
 		snprintf(why, len, "certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	while ((e = bev != NULL ? bufferevent_get_openssl_error(bev) :
+	    ERR_get_error()) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
 		/* libevent also queues OpenSSL's SSL_ERROR_* code. */
 		if (ERR_GET_LIB(e) == 0 || (vr != X509_V_OK &&
