@@ -622,7 +622,9 @@ up_flush(struct stream *st)
 		return -1;
 	}
 	ur_set(st, 0);
-	event_add(st->dw, NULL);
+	/* SSL_write waiting to read: Docker's readability retries it. */
+	if (!st->wr_wants_rd)
+		event_add(st->dw, NULL);
 	return 0;
 }
 
@@ -657,7 +659,7 @@ up_read(struct stream *st)
 	if (have >= FWD_HDRLEN && fwd_frame_parse(rbuf, &type, &len) == 0 &&
 	    type == FWD_HEAD && FWD_HDRLEN + len - have > want)
 		want = FWD_HDRLEN + len - have;
-	else if (have < FWD_HDRLEN && st->ssl == NULL &&
+	else if (have < FWD_HDRLEN && st->fremain == 0 && st->ssl == NULL &&
 	    (st->up == UP_LENGTH || st->up == UP_CHUNKED ||
 	    st->up == UP_PIPE))
 		want = FWD_HDRLEN - have;
