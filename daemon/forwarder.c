@@ -38,27 +38,48 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "moatd.h"
 
-#define FWD_HIGH	(64 * 1024)	/* per direction, then backpressure */
-#define FWD_LOW		(16 * 1024)
+/*
+ * The I/O is our own on libevent's plain events (the loop and its timers
+ * stay libevent's): its bufferevents ask FIONREAD before every read and
+ * arm EPOLLOUT before every write, and copy every byte through user
+ * space.  Here a read is one read(2) of up to IO_MAX, a write is tried
+ * first and EPOLLOUT armed only when Docker or the relay did not take it
+ * all, the read events stay on except while the other side is full, and
+ * on a plain Docker connection the bytes move by splice(2) through a
+ * pipe: Docker's answers and raw streams down, the payloads of data
+ * frames (bodies, raw streams) up.  A splice or read that moved less
+ * than asked ends the turn: readiness brings us back.  TLS with Docker
+ * is SSL_read/SSL_write on the same events, through user space.
+ *
+ * An idle stream holds no buffer and no pipe: bytes a side did not take
+ * are kept in a buffer of their size, freed once they went, and pipes
+ * are taken from a small pool when bytes are to move and given back
+ * once empty.  Without a descriptor to spare for a pipe, bytes go
+ * through user space.
+ */
+#define IO_MAX		(64 * 1024)	/* one read or splice */
+#define RBUF_SIZE	(FWD_HDRLEN + FWD_FRAME_MAX + IO_MAX)
+#define ROUNDS		16		/* per side per wake-up */
 #define STATUS_LINE_MAX	64		/* "HTTP/1.1 101 ...\r\n", enough */
 #define FD_RESERVE	16		/* channels, stdio, epoll */
+#define PIPES_IDLE	4		/* empty pipes kept for the next one */
 
 enum up_state {
 	UP_IDLE,	/* a head may come */
@@ -69,30 +90,53 @@ enum up_state {
 	UP_DEAD,	/* nothing more goes to Docker */
 };
 
+/* Bytes one side has not taken yet: p[off, len). */
+struct pend {
+	uint8_t			*p;
+	size_t			 off;
+	size_t			 len;
+	size_t			 cap;
+};
+
 struct stream {
 	TAILQ_ENTRY(stream)	 entry;
 	uint32_t		 sid;		/* the relay's session, for logs */
-	struct bufferevent	*d;		/* Docker */
-	struct bufferevent	*u;		/* our end of the relay's stream */
+	int			 dfd;		/* Docker */
+	int			 ufd;		/* our end of the relay's stream */
+	SSL			*ssl;		/* TLS with Docker, or NULL */
+	struct event		*dr;		/* Docker readable, persistent */
+	struct event		*dw;		/* Docker writable, once */
+	struct event		*ur;		/* relay readable, persistent */
+	struct event		*uw;		/* relay writable, once */
+	int			 dr_on;
+	int			 ur_on;
 	enum up_state		 up;
 	uint64_t		 remain;
 	unsigned int		 nheads;
 	int			 upgrade;	/* the head was an upgrade */
 	int			 answer101;	/* 0 unknown, 1 yes, -1 no */
+	/* Up: frames from the relay, bytes to Docker. */
+	struct pend		 in;		/* a frame's start, incomplete */
+	struct pend		 out;		/* for Docker, not taken yet */
+	uint32_t		 fremain;	/* a data frame's bytes to come */
+	int			 fend;		/* ...all spliced: frame_done */
+	int			 upipe[2];
+	size_t			 inup;		/* bytes in it */
+	/* Down: Docker's bytes to the relay. */
+	struct pend		 dout;		/* for the relay, not taken yet */
+	int			 dpipe[2];
+	size_t			 indown;
+	char			 status[STATUS_LINE_MAX];
+	size_t			 statuslen;
 	int			 d_eof;
 	int			 u_eof;
 	int			 d_shut;	/* our write side to Docker shut */
 	int			 d_wfail;	/* Docker takes no more */
 	int			 u_shut;
 	int			 connecting;	/* TLS: handshake first */
+	int			 rd_wants_wr;	/* TLS: SSL_read wants Docker writable */
+	int			 wr_wants_rd;	/* TLS: SSL_write wants it readable */
 	int			 relay_fd;	/* its end, until sent */
-	/* Docker to relay through a pipe, in the kernel (splice_down) */
-	int			 splicing;
-	int			 pipe[2];
-	size_t			 inpipe;	/* bytes in it */
-	struct event		*dev;		/* Docker readable, persistent */
-	struct event		*uev;		/* relay writable, once */
-	int			 dev_on;
 };
 TAILQ_HEAD(streams, stream);
 
@@ -110,15 +154,121 @@ struct fwd {
 	int			 nfds;
 	int			 maxfds;
 	uint32_t		 gen;
+	int			 pipes[PIPES_IDLE][2];	/* empty, for the next */
+	int			 npipes;
 };
 
 static struct fwd	*f;
+/* One stream's turn at a time: what it reads, what it has for Docker. */
+static uint8_t		 rbuf[RBUF_SIZE];
+static struct pend	 stage;
 
-static void	stream_up(struct stream *);
-static void	relay_closed(struct chan *, void *);
 static void	stream_give(struct stream *);
-static void	shut_check(struct stream *);
 static void	open_fail(uint32_t, int);
+static void	relay_closed(struct chan *, void *);
+
+static size_t
+pend_left(const struct pend *b)
+{
+	return b->len - b->off;
+}
+
+static void
+pend_add(struct pend *b, const void *p, size_t len)
+{
+	size_t	 cap;
+
+	if (len == 0)
+		return;
+	if (b->off > 0 && b->off == b->len)
+		b->off = b->len = 0;
+	if (b->len + len > b->cap) {
+		cap = b->len + len;
+		if (cap < 256)
+			cap = 256;
+		if ((b->p = realloc(b->p, cap)) == NULL)
+			fatal("%s", __func__);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+/* Empty again; its memory goes unless it is the stage. */
+static void
+pend_reset(struct pend *b)
+{
+	b->off = b->len = 0;
+	if (b == &stage)
+		return;
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
+/* A pipe for a splice: from the pool, or a new one if it fits. */
+static int
+pipe_get(int p[2])
+{
+	if (p[0] != -1)
+		return 0;
+	if (f->npipes > 0) {
+		f->npipes--;
+		p[0] = f->pipes[f->npipes][0];
+		p[1] = f->pipes[f->npipes][1];
+		return 0;
+	}
+	if (f->nfds + 2 > f->maxfds - FD_RESERVE ||
+	    pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	f->nfds += 2;
+	return 0;
+}
+
+/* Back to the pool when empty and there is room, else closed. */
+static void
+pipe_put(int p[2], int empty)
+{
+	if (p[0] == -1)
+		return;
+	if (empty && f->npipes < PIPES_IDLE) {
+		f->pipes[f->npipes][0] = p[0];
+		f->pipes[f->npipes][1] = p[1];
+		f->npipes++;
+	} else {
+		close(p[0]);
+		close(p[1]);
+		f->nfds -= 2;
+	}
+	p[0] = p[1] = -1;
+}
+
+static void
+dr_set(struct stream *st, int on)
+{
+	if (on == st->dr_on)
+		return;
+	st->dr_on = on;
+	if (on)
+		event_add(st->dr, NULL);
+	else
+		event_del(st->dr);
+}
+
+/* The relay is read unless Docker is full, or nothing more may go. */
+static void
+ur_set(struct stream *st, int on)
+{
+	if (st->u_eof || st->d_wfail || st->connecting)
+		on = 0;
+	if (on == st->ur_on)
+		return;
+	st->ur_on = on;
+	if (on)
+		event_add(st->ur, NULL);
+	else
+		event_del(st->ur);
+}
 
 static void
 stream_free(struct stream *st)
@@ -129,26 +279,144 @@ stream_free(struct stream *st)
 		close(st->relay_fd);
 		f->nfds--;
 	}
-	if (st->splicing) {
-		event_free(st->dev);
-		event_free(st->uev);
-		close(st->pipe[0]);
-		close(st->pipe[1]);
-		f->nfds -= 2;
-	}
-	bufferevent_free(st->d);
-	bufferevent_free(st->u);
+	event_free(st->dr);
+	event_free(st->dw);
+	event_free(st->ur);
+	event_free(st->uw);
+	pipe_put(st->upipe, st->inup == 0);
+	pipe_put(st->dpipe, st->indown == 0);
+	SSL_free(st->ssl);
+	close(st->dfd);
+	close(st->ufd);
 	f->nfds -= 2;
+	pend_reset(&st->in);
+	pend_reset(&st->out);
+	pend_reset(&st->dout);
 	free(st);
 }
 
-/* A relay that breaks the protocol: the stream goes, nothing more. */
+/*
+ * A relay that breaks the protocol: the stream goes, nothing more.  A
+ * frame is refused on its header, its payload may be on the way: the
+ * relay may send no more, and what it sent is read out, so that it sees
+ * the stream closed rather than reset.
+ */
 static void
 refuse(struct stream *st, const char *why)
 {
 	log_warnx("relay[%d]: session %u: %s; stream closed", f->instance,
 	    st->sid, why);
+	shutdown(st->ufd, SHUT_RD);
+	while (read(st->ufd, rbuf, IO_MAX) > 0)
+		;
 	stream_free(st);
+}
+
+
+/*
+ * Docker's side, plain or TLS.  d_read: bytes, 0 at Docker's end (a
+ * reset or a TLS failure is one too), -1 for not now.  d_write: bytes,
+ * or -1 with errno EAGAIN for not now, anything else for Docker takes
+ * no more.
+ */
+static ssize_t
+d_read(struct stream *st, void *p, size_t len)
+{
+	char	 why[512];
+	ssize_t	 n;
+	int	 rv;
+
+	if (st->ssl == NULL) {
+		if ((n = read(st->dfd, p, len)) == -1)
+			return errno == EAGAIN || errno == EINTR ? -1 : 0;
+		return n;
+	}
+	st->rd_wants_wr = 0;
+	ERR_clear_error();
+	if ((rv = SSL_read(st->ssl, p, len > INT_MAX ? INT_MAX : len)) > 0)
+		return rv;
+	switch (SSL_get_error(st->ssl, rv)) {
+	case SSL_ERROR_WANT_WRITE:
+		st->rd_wants_wr = 1;
+		event_add(st->dw, NULL);
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		break;
+	default:
+		/* TLS 1.3: a refused client certificate comes now. */
+		if (!SSL_is_init_finished(st->ssl))
+			relay_tls_backend_failure(st->ssl, why, sizeof(why));
+		break;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+static ssize_t
+d_write(struct stream *st, const void *p, size_t len)
+{
+	int	 rv;
+
+	if (st->ssl == NULL) {
+		rv = write(st->dfd, p, len);
+		if (rv == -1 && errno == EINTR)
+			errno = EAGAIN;
+		return rv;
+	}
+	st->wr_wants_rd = 0;
+	ERR_clear_error();
+	if ((rv = SSL_write(st->ssl, p, len > INT_MAX ? INT_MAX : len)) > 0)
+		return rv;
+	switch (SSL_get_error(st->ssl, rv)) {
+	case SSL_ERROR_WANT_READ:
+		st->wr_wants_rd = 1;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	}
+	ERR_clear_error();
+	errno = EPIPE;
+	return -1;
+}
+
+/* Half-close: close_notify on TLS (as Go's CloseWrite), else SHUT_WR. */
+static void
+d_shutdown(struct stream *st)
+{
+	if (st->ssl == NULL) {
+		shutdown(st->dfd, SHUT_WR);
+		return;
+	}
+	(void)SSL_shutdown(st->ssl);
+	ERR_clear_error();
+}
+
+/* Bytes for Docker, in order: what it did not take before, then these. */
+static void
+d_add(struct stream *st, const void *p, size_t len)
+{
+	pend_add(pend_left(&st->out) > 0 ? &st->out : &stage, p, len);
+}
+
+/* What b holds, to Docker: 1 all of it, 0 not now, -1 Docker failed. */
+static int
+d_put(struct stream *st, struct pend *b)
+{
+	ssize_t	 n;
+
+	while (pend_left(b) > 0) {
+		if ((n = d_write(st, b->p + b->off, pend_left(b))) == -1)
+			return errno == EAGAIN ? 0 : -1;
+		b->off += n;
+		/* Short on a socket: it is full.  TLS writes a record. */
+		if (st->ssl == NULL && pend_left(b) > 0)
+			return 0;
+	}
+	pend_reset(b);
+	return 1;
 }
 
 static void
@@ -162,97 +430,6 @@ after_body(struct stream *st)
 		st->up = UP_DEAD;
 	else
 		st->up = UP_WAIT101;
-}
-
-/*
- * Docker's answers to the relay without a pass through user space:
- * splice(2) from the Docker socket into a pipe, and from the pipe into
- * the relay's stream.  One pipe's worth at a time: while the relay does
- * not take it, Docker is not read.  Docker's end or error is its end.
- */
-static void
-dev_set(struct stream *st, int on)
-{
-	if (on == st->dev_on)
-		return;
-	st->dev_on = on;
-	if (on)
-		event_add(st->dev, NULL);
-	else
-		event_del(st->dev);
-}
-
-static void
-splice_down(int fd, short ev, void *arg)
-{
-	struct stream	*st = arg;
-	int		 dfd = bufferevent_getfd(st->d);
-	int		 ufd = bufferevent_getfd(st->u), rounds;
-	ssize_t		 n;
-
-	for (rounds = 0; rounds < 16; rounds++) {
-		while (st->inpipe > 0) {
-			n = splice(st->pipe[0], NULL, ufd, NULL, st->inpipe,
-			    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-			if (n > 0) {
-				st->inpipe -= n;
-				continue;
-			}
-			if (n == -1 && errno == EAGAIN) {
-				/* Docker waits until the relay takes this */
-				dev_set(st, 0);
-				event_add(st->uev, NULL);
-				return;
-			}
-			stream_free(st);	/* the relay is gone */
-			return;
-		}
-		if (st->d_eof)
-			break;
-		n = splice(dfd, NULL, st->pipe[1], NULL, FWD_HIGH,
-		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-		if (n > 0) {
-			st->inpipe = n;
-			continue;
-		}
-		if (n == -1 && errno == EAGAIN) {
-			dev_set(st, 1);
-			return;
-		}
-		st->d_eof = 1;		/* end of file, or a reset */
-	}
-	if (!st->d_eof) {
-		/* others' turn: Docker's readiness brings us back */
-		dev_set(st, 1);
-		return;
-	}
-	dev_set(st, 0);
-	shut_check(st);
-}
-
-/*
- * A plain Docker connection whose first request is no upgrade goes the
- * spliced way (an upgrade's status line is read here, in user space; TLS
- * is OpenSSL's).  Without a pipe to spare it stays as it is.
- */
-static void
-splice_start(struct stream *st)
-{
-	if (relay_tls_is_tls(st->d) || st->nheads != 1 ||
-	    evbuffer_get_length(bufferevent_get_input(st->d)) != 0 ||
-	    f->nfds + 2 > f->maxfds - FD_RESERVE ||
-	    pipe2(st->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		return;
-	st->dev = event_new(f->base, bufferevent_getfd(st->d),
-	    EV_READ | EV_PERSIST, splice_down, st);
-	st->uev = event_new(f->base, bufferevent_getfd(st->u), EV_WRITE,
-	    splice_down, st);
-	if (st->dev == NULL || st->uev == NULL)
-		fatalx("%s: event_new", __func__);
-	f->nfds += 2;
-	st->splicing = 1;
-	bufferevent_disable(st->d, EV_READ);
-	dev_set(st, 1);
 }
 
 static int
@@ -290,11 +467,9 @@ frame_head(struct stream *st, const void *buf, size_t len)
 	/* The first status line Docker sends must be this request's. */
 	if (h.upgrade && st->nheads > 0)
 		return refuse(st, "an upgrade on a used connection"), -1;
-	evbuffer_add(bufferevent_get_output(st->d), h.head, h.headlen);
+	d_add(st, h.head, h.headlen);
 	st->nheads++;
 	st->upgrade = h.upgrade;
-	if (!h.upgrade && !st->splicing)
-		splice_start(st);
 	switch (h.framing) {
 	case FRAMING_LENGTH:
 		st->up = UP_LENGTH;
@@ -312,28 +487,26 @@ frame_head(struct stream *st, const void *buf, size_t len)
 	return 0;
 }
 
+/* A data frame's header: where its len bytes may go, checked first. */
 static int
-frame_data(struct stream *st, struct evbuffer *in, size_t len)
+frame_data(struct stream *st, uint32_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(st->d);
+	char	 line[16];
+	int	 n;
 
 	switch (st->up) {
 	case UP_LENGTH:
 		if (len > st->remain)
 			return refuse(st, "body bytes beyond Content-Length"),
 			    -1;
-		evbuffer_remove_buffer(in, out, len);
-		if ((st->remain -= len) == 0)
-			after_body(st);
-		return 0;
+		st->remain -= len;
+		break;
 	case UP_CHUNKED:
-		evbuffer_add_printf(out, "%zx\r\n", len);
-		evbuffer_remove_buffer(in, out, len);
-		evbuffer_add(out, "\r\n", 2);
-		return 0;
+		n = snprintf(line, sizeof(line), "%x\r\n", len);
+		d_add(st, line, n);
+		break;
 	case UP_PIPE:
-		evbuffer_remove_buffer(in, out, len);
-		return 0;
+		break;
 	case UP_WAIT101:
 		return refuse(st, "raw bytes before Docker upgraded"), -1;
 	case UP_DEAD:
@@ -342,199 +515,492 @@ frame_data(struct stream *st, struct evbuffer *in, size_t len)
 	default:
 		return refuse(st, "data where no body may come"), -1;
 	}
+	st->fremain = len;
+	return 0;
 }
 
-/* Frames from the relay, as long as Docker takes them. */
+/* A data frame's last byte went. */
 static void
-stream_up(struct stream *st)
+frame_done(struct stream *st)
 {
-	struct evbuffer	*in = bufferevent_get_input(st->u);
-	uint8_t		 hdr[FWD_HDRLEN];
-	uint32_t	 type, len;
-	void		*p;
-
-	if (st->d_wfail) {
-		/* The relay learns it from its failing writes (d_event_cb). */
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
-	while (evbuffer_get_length(in) >= FWD_HDRLEN) {
-		if (evbuffer_get_length(bufferevent_get_output(st->d)) >=
-		    FWD_HIGH) {
-			bufferevent_disable(st->u, EV_READ);
-			return;
-		}
-		evbuffer_copyout(in, hdr, sizeof(hdr));
-		if (fwd_frame_parse(hdr, &type, &len) == -1) {
-			refuse(st, "a malformed frame");
-			return;
-		}
-		if (evbuffer_get_length(in) < FWD_HDRLEN + (size_t)len)
-			return;
-		evbuffer_drain(in, FWD_HDRLEN);
-		switch (type) {
-		case FWD_HEAD:
-			if ((p = evbuffer_pullup(in, len)) == NULL ||
-			    frame_head(st, p, len) == -1)
-				return;
-			evbuffer_drain(in, len);
-			break;
-		case FWD_DATA:
-			if (frame_data(st, in, len) == -1)
-				return;
-			break;
-		case FWD_END:
-			if (st->up != UP_CHUNKED) {
-				refuse(st, "a chunked end without a body");
-				return;
-			}
-			evbuffer_add(bufferevent_get_output(st->d),
-			    "0\r\n\r\n", 5);
-			after_body(st);
-			break;
-		}
-	}
+	if (st->up == UP_CHUNKED)
+		d_add(st, "\r\n", 2);
+	else if (st->up == UP_LENGTH && st->remain == 0)
+		after_body(st);
 }
 
-/* The relay half-closed: in a pipe, pass it on once its bytes are out. */
-static void
-shut_check(struct stream *st)
-{
-	if (st->u_eof && st->up == UP_PIPE && !st->d_shut &&
-	    evbuffer_get_length(bufferevent_get_output(st->d)) == 0) {
-		relay_tls_shutdown_write(st->d);
-		st->d_shut = 1;
-	}
-	if (st->d_eof && !st->u_shut && st->inpipe == 0 &&
-	    evbuffer_get_length(bufferevent_get_input(st->d)) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(st->u)) == 0) {
-		shutdown(bufferevent_getfd(st->u), SHUT_WR);
-		st->u_shut = 1;
-	}
-	if (st->u_shut && (st->d_shut || (st->u_eof && st->up != UP_PIPE)))
-		stream_free(st);
-}
-
-/* The status line of the answer to an upgrade: 101 or not. */
 static int
-check_upgrade(struct stream *st)
+frame_end(struct stream *st)
 {
-	struct evbuffer	*in = bufferevent_get_input(st->d);
-	size_t		 len = evbuffer_get_length(in), n;
-	char		*p;
+	if (st->up != UP_CHUNKED)
+		return refuse(st, "a chunked end without a body"), -1;
+	d_add(st, "0\r\n\r\n", 5);
+	after_body(st);
+	return 0;
+}
 
-	n = len < STATUS_LINE_MAX ? len : STATUS_LINE_MAX;
-	p = (char *)evbuffer_pullup(in, n);
-	if (memmem(p, n, "\r\n", 2) == NULL && n < STATUS_LINE_MAX &&
-	    !st->d_eof)
+/*
+ * Frames in p, whole or not: heads, ends and data go to the stage, an
+ * incomplete frame's start waits in st->in.  0, or -1 (st is gone).
+ */
+static int
+frames_in(struct stream *st, const uint8_t *p, size_t len)
+{
+	uint32_t	 type, flen;
+	size_t		 n;
+
+	while (len > 0) {
+		if (st->fremain > 0) {
+			n = len < st->fremain ? len : st->fremain;
+			d_add(st, p, n);
+			p += n;
+			len -= n;
+			if ((st->fremain -= n) == 0)
+				frame_done(st);
+			continue;
+		}
+		if (len < FWD_HDRLEN)
+			break;
+		if (fwd_frame_parse(p, &type, &flen) == -1)
+			return refuse(st, "a malformed frame"), -1;
+		if (type == FWD_HEAD) {
+			if (len < FWD_HDRLEN + (size_t)flen)
+				break;
+			if (frame_head(st, p + FWD_HDRLEN, flen) == -1)
+				return -1;
+			p += FWD_HDRLEN + flen;
+			len -= FWD_HDRLEN + flen;
+			continue;
+		}
+		if (type == FWD_DATA ? frame_data(st, flen) == -1 :
+		    frame_end(st) == -1)
+			return -1;
+		p += FWD_HDRLEN;
+		len -= FWD_HDRLEN;
+	}
+	pend_add(&st->in, p, len);
+	return 0;
+}
+
+/*
+ * Docker takes no more (it answered a body it will not read): the
+ * relay's writes fail from here on, and it stops sending the body.  The
+ * answer comes on the read side.
+ */
+static void
+d_failed(struct stream *st)
+{
+	st->up = UP_DEAD;
+	st->d_wfail = 1;
+	pend_reset(&st->in);
+	pend_reset(&st->out);
+	pend_reset(&stage);
+	st->fremain = st->fend = 0;
+	pipe_put(st->upipe, st->inup == 0);
+	st->inup = 0;
+	ur_set(st, 0);
+	shutdown(st->ufd, SHUT_RD);
+}
+
+/*
+ * What waits for Docker goes, in the order it came: bytes it did not
+ * take before, the pipe's, the stage's.  1 all out; 0 Docker is full (its
+ * writability calls us back, the relay is not read meanwhile); -1 Docker
+ * failed.
+ */
+static int
+up_flush(struct stream *st)
+{
+	ssize_t	 n;
+	int	 r;
+
+	if ((r = d_put(st, &st->out)) != 1)
+		goto stop;
+	if (st->inup > 0) {
+		n = splice(st->upipe[0], NULL, st->dfd, NULL, st->inup,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n > 0)
+			st->inup -= n;
+		r = n > 0 ? st->inup == 0 : n == -1 && (errno == EAGAIN ||
+		    errno == EINTR) ? 0 : -1;
+		if (r != 1)
+			goto stop;
+	}
+	if ((r = d_put(st, &stage)) == 0) {
+		pend_add(&st->out, stage.p + stage.off, pend_left(&stage));
+		pend_reset(&stage);
+	}
+	if (r == 1) {
+		ur_set(st, 1);
+		return 1;
+	}
+ stop:
+	if (r == -1) {
+		d_failed(st);
+		return -1;
+	}
+	ur_set(st, 0);
+	/* SSL_write waiting to read: Docker's readability retries it. */
+	if (!st->wr_wants_rd)
+		event_add(st->dw, NULL);
+	return 0;
+}
+
+/* The relay closed its end: in a pipe, its write side; else all of it. */
+static int
+up_eof(struct stream *st, int error)
+{
+	if (error || st->up != UP_PIPE) {
+		stream_free(st);	/* the relay is done with it */
+		return -1;
+	}
+	st->u_eof = 1;
+	ur_set(st, 0);
+	return 0;
+}
+
+/*
+ * Frames into user space.  A head is read whole, with what follows it
+ * (a small body comes along); inside a body on a plain connection only
+ * the next frame header, so that its payload can be spliced.  -1 st is
+ * gone, 0 nothing now, 1 read, 2 read less than asked.
+ */
+static int
+up_read(struct stream *st)
+{
+	size_t		 have = pend_left(&st->in), want = IO_MAX;
+	uint32_t	 type, len;
+	ssize_t		 n;
+
+	if (have > 0)
+		memcpy(rbuf, st->in.p + st->in.off, have);
+	if (have >= FWD_HDRLEN && fwd_frame_parse(rbuf, &type, &len) == 0 &&
+	    type == FWD_HEAD && FWD_HDRLEN + len - have > want)
+		want = FWD_HDRLEN + len - have;
+	else if (have < FWD_HDRLEN && st->fremain == 0 && st->ssl == NULL &&
+	    (st->up == UP_LENGTH || st->up == UP_CHUNKED ||
+	    st->up == UP_PIPE))
+		want = FWD_HDRLEN - have;
+	if ((n = read(st->ufd, rbuf + have, want)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
 		return 0;
-	st->answer101 = n >= 13 && (memcmp(p, "HTTP/1.1 101 ", 13) == 0 ||
-	    memcmp(p, "HTTP/1.1 101\r", 13) == 0) ? 1 : -1;
+	if (n <= 0)
+		return up_eof(st, n == -1);
+	pend_reset(&st->in);
+	if (frames_in(st, rbuf, have + n) == -1)
+		return -1;
+	return (size_t)n < want ? 2 : 1;
+}
+
+/* A data frame's payload, relay to pipe: Docker gets it in up_flush. */
+static int
+up_splice(struct stream *st)
+{
+	size_t	 want = st->fremain < IO_MAX ? st->fremain : IO_MAX;
+	ssize_t	 n;
+
+	n = splice(st->ufd, NULL, st->upipe[1], NULL, want,
+	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return up_eof(st, n == -1);
+	st->inup = n;
+	if ((st->fremain -= n) == 0)
+		st->fend = 1;
+	return (size_t)n < want ? 2 : 1;
+}
+
+static int	shut_check(struct stream *);
+
+/*
+ * The relay's frames to Docker, as long as Docker takes them.  0, or -1
+ * when st is gone.
+ */
+static int
+up_pump(struct stream *st)
+{
+	enum up_state	 was;
+	int		 r, rounds = 0, stop = 0;
+
+	if (st->connecting)
+		return 0;
+	for (;;) {
+		if (st->d_wfail)
+			break;
+		if ((r = up_flush(st)) != 1) {
+			if (r == 0)
+				return 0;
+			break;
+		}
+		if (st->fend) {
+			st->fend = 0;
+			frame_done(st);
+			continue;
+		}
+		if (st->fremain == 0)
+			pipe_put(st->upipe, 1);
+		if (stop || st->u_eof || rounds++ >= ROUNDS)
+			break;
+		was = st->up;
+		if (st->fremain > 0 && pend_left(&st->in) == 0 &&
+		    st->ssl == NULL && pipe_get(st->upipe) == 0)
+			r = up_splice(st);
+		else
+			r = up_read(st);
+		if (r == -1)
+			return -1;
+		/* A short read, or a body's end: no read for EAGAIN. */
+		stop = r != 1 || (was != UP_IDLE && st->up == UP_IDLE);
+	}
+	return shut_check(st);
+}
+
+/*
+ * For the relay, in order: bytes it did not take before, then the
+ * pipe's.  1 all out; 0 the relay is full (its writability calls us
+ * back, Docker is not read meanwhile); -1 the relay is gone (st too).
+ */
+static int
+down_flush(struct stream *st)
+{
+	ssize_t	 n;
+
+	while (pend_left(&st->dout) > 0) {
+		n = write(st->ufd, st->dout.p + st->dout.off,
+		    pend_left(&st->dout));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			goto wait;
+		if (n <= 0)
+			goto gone;
+		st->dout.off += n;
+		if (pend_left(&st->dout) > 0)
+			goto wait;
+	}
+	pend_reset(&st->dout);
+	if (st->indown > 0) {
+		n = splice(st->dpipe[0], NULL, st->ufd, NULL, st->indown,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			goto wait;
+		if (n <= 0)
+			goto gone;
+		if ((st->indown -= n) > 0)
+			goto wait;
+	}
+	return 1;
+ wait:
+	dr_set(st, 0);
+	event_add(st->uw, NULL);
+	return 0;
+ gone:
+	stream_free(st);
+	return -1;
+}
+
+/* Bytes for the relay from user space: written now if nothing waits. */
+static void
+u_add(struct stream *st, const uint8_t *p, size_t len)
+{
+	ssize_t	 n = 0;
+
+	if (pend_left(&st->dout) == 0 && st->indown == 0 &&
+	    (n = write(st->ufd, p, len)) == -1)
+		n = 0;		/* down_flush tells what it was */
+	pend_add(&st->dout, p + n, len - n);
+}
+
+/*
+ * The status line of the answer to an upgrade: 101 or not.  Read with
+ * what follows it, which goes on in the same write; a line still
+ * incomplete waits in st->status.
+ */
+static int
+status_read(struct stream *st)
+{
+	size_t	 have = st->statuslen, len;
+	ssize_t	 n;
+
+	memcpy(rbuf, st->status, have);
+	if ((n = d_read(st, rbuf + have, IO_MAX)) == -1)
+		return 0;
+	if (n == 0)
+		st->d_eof = 1;
+	len = have + n;
+	if (memmem(rbuf, len < STATUS_LINE_MAX ? len : STATUS_LINE_MAX,
+	    "\r\n", 2) == NULL && len < STATUS_LINE_MAX && !st->d_eof) {
+		memcpy(st->status, rbuf, len);
+		st->statuslen = len;
+		return 1;
+	}
+	st->statuslen = 0;
+	st->answer101 = len >= 13 && (memcmp(rbuf, "HTTP/1.1 101 ", 13) ==
+	    0 || memcmp(rbuf, "HTTP/1.1 101\r", 13) == 0) ? 1 : -1;
 	if (st->up == UP_WAIT101)
 		after_body(st);
+	u_add(st, rbuf, len);
 	return 1;
 }
 
-static void
-stream_down(struct stream *st)
+/* Docker to the pipe: the relay gets it in down_flush. */
+static int
+down_splice(struct stream *st)
 {
-	struct evbuffer	*in = bufferevent_get_input(st->d);
-	struct evbuffer	*out = bufferevent_get_output(st->u);
+	ssize_t	 n;
 
-	if (st->upgrade && st->answer101 == 0 &&
-	    evbuffer_get_length(in) > 0 && !check_upgrade(st))
-		return;
-	evbuffer_add_buffer(out, in);
-	if (evbuffer_get_length(out) >= FWD_HIGH)
-		bufferevent_disable(st->d, EV_READ);
-}
-
-/* Bytes came in on one side: move them to the other. */
-static void
-read_cb(struct bufferevent *bev, void *arg)
-{
-	struct stream	*st = arg;
-
-	if (bev == st->u)
-		stream_up(st);
-	else
-		stream_down(st);
-}
-
-/* Room on one side: the other may read again. */
-static void
-write_cb(struct bufferevent *bev, void *arg)
-{
-	struct stream	*st = arg;
-
-	if (bev == st->u) {
-		if (!st->d_eof && !st->splicing)
-			bufferevent_enable(st->d, EV_READ);
-		stream_down(st);
-	} else {
-		if (!st->u_eof)
-			bufferevent_enable(st->u, EV_READ);
-		stream_up(st);
+	n = splice(st->dfd, NULL, st->dpipe[1], NULL, IO_MAX,
+	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		st->d_eof = 1;		/* end of file, or a reset */
+		return 0;
 	}
-	shut_check(st);
+	st->indown = n;
+	return n < IO_MAX ? 2 : 1;
 }
 
-static void
-u_event_cb(struct bufferevent *bev, short what, void *arg)
+/* TLS, or no pipe to spare: through user space. */
+static int
+down_read(struct stream *st)
 {
-	struct stream	*st = arg;
+	ssize_t	 n;
 
-	if ((what & BEV_EVENT_ERROR) || st->up != UP_PIPE) {
-		/* The relay is done with this connection. */
+	if ((n = d_read(st, rbuf, IO_MAX)) == -1)
+		return 0;
+	if (n == 0) {
+		st->d_eof = 1;
+		return 0;
+	}
+	u_add(st, rbuf, n);
+	/* SSL_read gives a record at a time: on until it wants more. */
+	return st->ssl != NULL || n == IO_MAX ? 1 : 2;
+}
+
+/*
+ * Docker's bytes to the relay, as long as the relay takes them; Docker's
+ * end or error is its end.  0, or -1 when st is gone.
+ */
+static int
+down_pump(struct stream *st)
+{
+	int	 r, rounds = 0, stop = 0;
+
+	if (st->connecting)
+		return 0;
+	for (;;) {
+		if ((r = down_flush(st)) != 1)
+			return r;
+		if (st->d_eof || stop || rounds++ >= ROUNDS)
+			break;
+		if (st->upgrade && st->answer101 == 0)
+			r = status_read(st);
+		else if (st->ssl == NULL && pipe_get(st->dpipe) == 0)
+			r = down_splice(st);
+		else
+			r = down_read(st);
+		stop = r != 1;
+	}
+	pipe_put(st->dpipe, 1);
+	if (!st->d_eof) {
+		dr_set(st, 1);
+		/* What OpenSSL holds, the socket no longer signals. */
+		if (st->ssl != NULL && SSL_pending(st->ssl) > 0)
+			event_active(st->dr, EV_READ, 1);
+		return 0;
+	}
+	dr_set(st, 0);
+	return shut_check(st);
+}
+
+/*
+ * Ends pass on once the bytes before them went: the relay's (in a pipe)
+ * to Docker, Docker's to the relay.  With both, or Docker's after it
+ * failed, the stream is done.  0, or -1 when st is gone.
+ */
+static int
+shut_check(struct stream *st)
+{
+	if (st->u_eof && st->up == UP_PIPE && !st->d_shut &&
+	    pend_left(&st->out) == 0 && st->inup == 0) {
+		d_shutdown(st);
+		st->d_shut = 1;
+	}
+	if (st->d_eof && !st->u_shut && st->indown == 0 &&
+	    pend_left(&st->dout) == 0) {
+		shutdown(st->ufd, SHUT_WR);
+		st->u_shut = 1;
+	}
+	if (st->u_shut && (st->d_shut || st->d_wfail)) {
 		stream_free(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* TLS with Docker: the handshake, then the relay gets its end. */
+static void
+handshake(struct stream *st)
+{
+	char	 why[512];
+	int	 rv;
+
+	ERR_clear_error();
+	if ((rv = SSL_connect(st->ssl)) == 1) {
+		event_del(st->dw);
+		stream_give(st);
 		return;
 	}
-	st->u_eof = 1;
-	stream_up(st);
-	shut_check(st);
+	switch (SSL_get_error(st->ssl, rv)) {
+	case SSL_ERROR_WANT_READ:
+		dr_set(st, 1);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		event_add(st->dw, NULL);
+		return;
+	}
+	/* TLS with Docker failed: the relay says so (502). */
+	relay_tls_backend_failure(st->ssl, why, sizeof(why));
+	open_fail(st->sid, EPROTO);
+	stream_free(st);
 }
 
 static void
-d_event_cb(struct bufferevent *bev, short what, void *arg)
+dr_cb(int fd, short ev, void *arg)
 {
 	struct stream	*st = arg;
-	char		 why[256];
 
-	why[0] = '\0';
-	if (relay_tls_backend_event(bev, what, why, sizeof(why))) {
-		if (st->connecting)
-			stream_give(st);
-		return;
-	}
 	if (st->connecting) {
-		/* TLS with Docker failed: the relay says so (502). */
-		open_fail(st->sid, EPROTO);
-		stream_free(st);
+		handshake(st);
 		return;
 	}
-	if ((what & BEV_EVENT_WRITING) && !st->d_eof) {
-		/*
-		 * Docker takes no more (it answered a body it will not
-		 * read): the relay's writes fail from here on, and it stops
-		 * sending the body.  The answer comes on the read side.
-		 */
-		st->up = UP_DEAD;
-		st->d_wfail = 1;
-		evbuffer_drain(bufferevent_get_output(st->d),
-		    evbuffer_get_length(bufferevent_get_output(st->d)));
-		bufferevent_disable(st->u, EV_READ);
-		shutdown(bufferevent_getfd(st->u), SHUT_RD);
-		if (!st->splicing)
-			bufferevent_enable(st->d, EV_READ);
+	if (down_pump(st) == 0 && st->wr_wants_rd)
+		(void)up_pump(st);
+}
+
+static void
+dw_cb(int fd, short ev, void *arg)
+{
+	struct stream	*st = arg;
+
+	if (st->connecting) {
+		handshake(st);
 		return;
 	}
-	st->d_eof = 1;
-	if (st->upgrade && st->answer101 == 0 &&
-	    evbuffer_get_length(bufferevent_get_input(st->d)) > 0)
-		(void)check_upgrade(st);
-	evbuffer_add_buffer(bufferevent_get_output(st->u),
-	    bufferevent_get_input(st->d));
-	shut_check(st);
+	if (up_pump(st) == 0 && st->rd_wants_wr)
+		(void)down_pump(st);
+}
+
+static void
+ur_cb(int fd, short ev, void *arg)
+{
+	(void)up_pump(arg);
+}
+
+static void
+uw_cb(int fd, short ev, void *arg)
+{
+	(void)down_pump(arg);
 }
 
 /* The relay gets its end once Docker's end is usable. */
@@ -546,7 +1012,8 @@ stream_give(struct stream *st)
 	st->connecting = 0;
 	st->relay_fd = -1;
 	f->nfds--;
-	bufferevent_enable(st->u, EV_READ | EV_WRITE);
+	ur_set(st, 1);
+	dr_set(st, 1);
 	if (chan_compose(&f->relay, MSG_FWD_STREAM, st->sid, fd, NULL, 0) ==
 	    -1)
 		stream_free(st);
@@ -563,8 +1030,12 @@ open_fail(uint32_t sid, int err)
 static void
 stream_open(uint32_t sid)
 {
-	/* Docker's, the stream's two ends, and a pipe (splice_start). */
-	if (f->nfds + 5 + (int)f->nopening * 5 > f->maxfds - FD_RESERVE) {
+	/*
+	 * Docker's and the stream's two ends; pipes are taken while bytes
+	 * move, and the pool's have their room.
+	 */
+	if (f->nfds + 3 + (int)f->nopening * 3 >
+	    f->maxfds - FD_RESERVE - 2 * PIPES_IDLE) {
 		open_fail(sid, EMFILE);
 		return;
 	}
@@ -580,6 +1051,7 @@ static void
 stream_new(uint32_t sid, int fd)
 {
 	struct stream	*st;
+	SSL		*ssl;
 	int		 sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -589,36 +1061,33 @@ stream_new(uint32_t sid, int fd)
 		open_fail(sid, errno);
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		fatal("%s", __func__);
-	if (relay_tls_backend(f->base, fd, &st->d) == -1) {
-		free(st);
+	if (relay_tls_backend_ssl(fd, &ssl) == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		open_fail(sid, EPROTO);
 		return;
 	}
-	if ((st->u = bufferevent_socket_new(f->base, sp[0],
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("%s: out of memory", __func__);
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		fatal("%s", __func__);
 	st->sid = sid;
+	st->dfd = fd;
+	st->ufd = sp[0];
 	st->relay_fd = sp[1];
+	st->ssl = ssl;
+	st->upipe[0] = st->upipe[1] = st->dpipe[0] = st->dpipe[1] = -1;
+	if ((st->dr = event_new(f->base, fd, EV_READ | EV_PERSIST, dr_cb,
+	    st)) == NULL ||
+	    (st->dw = event_new(f->base, fd, EV_WRITE, dw_cb, st)) == NULL ||
+	    (st->ur = event_new(f->base, sp[0], EV_READ | EV_PERSIST, ur_cb,
+	    st)) == NULL ||
+	    (st->uw = event_new(f->base, sp[0], EV_WRITE, uw_cb, st)) == NULL)
+		fatalx("%s: event_new", __func__);
 	TAILQ_INSERT_TAIL(&f->streams, st, entry);
 	f->nstreams++;
 	f->nfds += 3;
-	bufferevent_set_max_single_read(st->u, 64 * 1024);
-	bufferevent_set_max_single_write(st->u, 64 * 1024);
-	bufferevent_setcb(st->d, read_cb, write_cb, d_event_cb, st);
-	bufferevent_setcb(st->u, read_cb, write_cb, u_event_cb, st);
-	/* Room for one whole frame, never more than two. */
-	bufferevent_setwatermark(st->u, EV_READ, 0,
-	    2 * (FWD_HDRLEN + FWD_FRAME_MAX));
-	relay_tls_read_watermark(st->d, FWD_HIGH);
-	bufferevent_setwatermark(st->d, EV_WRITE, FWD_LOW, 0);
-	bufferevent_setwatermark(st->u, EV_WRITE, FWD_LOW, 0);
-	bufferevent_enable(st->d, EV_READ | EV_WRITE);
-	if (relay_tls_is_tls(st->d)) {
+	if (ssl != NULL) {
 		st->connecting = 1;
+		handshake(st);
 		return;
 	}
 	stream_give(st);

@@ -337,10 +337,9 @@ void	tls_key_set_ca(int fd);
  * operations go to the ca; NULL for a key type it cannot do. */
 void	*tls_key_proxy(void *pub);
 
-/* relay_tls.c: TLS contexts; the relay's clients on conn.h, the forwarder's
- * backend on libevent's openssl bufferevents */
+/* relay_tls.c: TLS contexts and identities; the relay's clients on
+ * conn.h, the forwarder's backend with its own I/O */
 
-struct bufferevent;
 struct conn;
 struct event_base;
 
@@ -360,29 +359,22 @@ void	relay_tls_commit(uint32_t gen);
 struct conn	*relay_tls_client(struct event_base *, int lid, int fd);
 /* 1 if listener lid has TLS (refused clients get no plain text). */
 int	relay_tls_listener(int lid);
-/* The same for a connection to the backend. */
-int	relay_tls_backend(struct event_base *, int fd,
-	    struct bufferevent **bevp);
 /*
- * Event hooks.  A client: CONN_CONNECTED (handshake done) fills *identp
+ * A connection to the backend (forwarder.c does its I/O): *sslp is a
+ * client SSL on fd, or NULL when the backend is plain.  0, or -1 (fd
+ * closed, logged) when its TLS is configured but unusable.
+ */
+struct ssl_st;
+int	relay_tls_backend_ssl(int fd, struct ssl_st **sslp);
+/* A failed backend handshake, logged; why: its reason. */
+void	relay_tls_backend_failure(struct ssl_st *, char *why, size_t len);
+/*
+ * A client's event hook: CONN_CONNECTED (handshake done) fills *identp
  * and returns 1 (consumed); a failed handshake is logged with peer (and
- * the client is answered nothing, its socket lingers); otherwise 0.  The
- * backend (a bufferevent in the forwarder): BEV_EVENT_CONNECTED returns
- * 1; a failed handshake is logged (why in why) and returns 0; on the
- * peer's EOF writing is re-armed, which libevent stops, so that a
- * half-closed stream still gets what we owe it.
+ * the client is answered nothing, its socket lingers); otherwise 0.
  */
 int	relay_tls_client_event(struct conn *, short, const char *peer,
 	    struct ident **identp);
-int	relay_tls_backend_event(struct bufferevent *, short, char *why,
-	    size_t);
-/* Read high-water mark, except on TLS (see relay_tls.c for why). */
-void	relay_tls_read_watermark(struct bufferevent *, size_t high);
-/* Whether bev speaks TLS (a TLS listener's or backend's). */
-int	relay_tls_is_tls(struct bufferevent *);
-/* Half-close: close_notify on TLS (as Go's CloseWrite), else
- * shutdown(SHUT_WR). */
-void	relay_tls_shutdown_write(struct bufferevent *);
 
 /* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
 

@@ -18,8 +18,8 @@
  * TLS in the relay: one SSL_CTX per TLS listener and one for the
  * backend, built from the bytes the parent sent (the relay is chrooted
  * and opens no file), with private keys that live in the ca (tls_key.c).
- * libevent's openssl bufferevents take the place of the socket ones, so
- * forward.c moves bytes the same way over both.
+ * The relay's clients speak it through conn.c, the forwarder's Docker
+ * connection through forwarder.c's own I/O: no bufferevent is left.
  *
  * A reload builds new contexts aside and swaps them in at MSG_CFG_DONE;
  * a session holds a reference to the context it started with, so nothing
@@ -40,8 +40,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include <openssl/err.h>
@@ -405,41 +403,21 @@ relay_tls_commit(uint32_t gen)
 	rt.gen = gen;
 }
 
-static int
-plain(struct event_base *base, int fd, struct bufferevent **bevp)
-{
-	if ((*bevp = bufferevent_socket_new(base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	/* Large bodies move in 64 KiB system calls, not libevent's 16 KiB
-	 * default; the relay's watermarks still bound what is buffered. */
-	bufferevent_set_max_single_read(*bevp, 64 * 1024);
-	bufferevent_set_max_single_write(*bevp, 64 * 1024);
-	return 0;
-}
-
-static int
-wrap(struct event_base *base, int fd, struct tls_target *t, int state,
-    struct bufferevent **bevp)
+/* A new SSL for target t: SNI when it connects to a host name. */
+static SSL *
+ssl_new(struct tls_target *t, int connecting)
 {
 	SSL	*ssl;
 
-	if (t->ctx == NULL) {
-		close(fd);
-		return -1;
-	}
 	if ((ssl = SSL_new(t->ctx)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	/* SNI names hosts only, never addresses (RFC 6066). */
-	if (state == BUFFEREVENT_SSL_CONNECTING && t->name[0] != '\0' &&
-	    !is_ip(t->name))
+	if (connecting && t->name[0] != '\0' && !is_ip(t->name))
 		(void)SSL_set_tlsext_host_name(ssl, t->name);
-	if ((*bevp = bufferevent_openssl_socket_new(base, fd, ssl, state,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	bufferevent_openssl_set_allow_dirty_shutdown(*bevp, 1);
-	return 0;
+	return ssl;
 }
+
+static void	failure(SSL *, char *, size_t);
 
 struct conn *
 relay_tls_client(struct event_base *base, int lid, int fd)
@@ -468,16 +446,42 @@ relay_tls_listener(int lid)
 	return set_find(&rt.cur, lid) != NULL;
 }
 
+/*
+ * The forwarder's connection to Docker: no bufferevent, it does its own
+ * I/O (forwarder.c).  Partial writes from a buffer that may move, read
+ * and write buffers freed while idle, and a peer's end without
+ * close_notify is an end (as the bufferevents' dirty shutdown).
+ */
 int
-relay_tls_backend(struct event_base *base, int fd, struct bufferevent **bevp)
+relay_tls_backend_ssl(int fd, struct ssl_st **sslp)
 {
 	struct tls_target	*t;
+	SSL			*ssl;
 
+	*sslp = NULL;
 	if ((t = set_find(&rt.cur, TLS_TARGET_BACKEND)) == NULL)
-		return plain(base, fd, bevp);
-	if (t->ctx == NULL)
+		return 0;
+	if (t->ctx == NULL) {
 		log_warnx("backend: TLS is configured but unusable");
-	return wrap(base, fd, t, BUFFEREVENT_SSL_CONNECTING, bevp);
+		close(fd);
+		return -1;
+	}
+	ssl = ssl_new(t, 1);
+	if (SSL_set_fd(ssl, fd) != 1)
+		fatalx("%s: out of memory", __func__);
+	SSL_set_connect_state(ssl);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	*sslp = ssl;
+	return 0;
+}
+
+void
+relay_tls_backend_failure(struct ssl_st *ssl, char *why, size_t len)
+{
+	failure(ssl, why, len);
+	log_warnx("backend: TLS handshake failed: %s", why);
 }
 
 /* Identity values end up in logs and rules: printable ASCII only. */
@@ -644,26 +648,12 @@ linger(struct event_base *base, int bfd)
 	nlinger++;
 }
 
-static unsigned long
-bev_error(void *arg)
-{
-	return bufferevent_get_openssl_error(arg);
-}
-
-static unsigned long
-queue_error(void *arg)
-{
-	return ERR_get_error();
-}
-
 /*
- * Why a handshake failed: the verification result first, then OpenSSL's
- * errors as next() gives them (libevent keeps its own queue, the conn
- * layer leaves them in OpenSSL's).
+ * Why a handshake failed: the verification result first, then the errors
+ * OpenSSL queued (conn.c and the forwarder leave them there).
  */
 static void
-failure(SSL *ssl, unsigned long (*next)(void *), void *arg, char *why,
-    size_t len)
+failure(SSL *ssl, char *why, size_t len)
 {
 	unsigned long	 e;
 	long		 vr = SSL_get_verify_result(ssl);
@@ -673,9 +663,8 @@ failure(SSL *ssl, unsigned long (*next)(void *), void *arg, char *why,
 	if (vr != X509_V_OK)
 		snprintf(why, len, "certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
-	while ((e = next(arg)) != 0) {
+	while ((e = ERR_get_error()) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
-		/* libevent also queues OpenSSL's SSL_ERROR_* code. */
 		if (ERR_GET_LIB(e) == 0 || (vr != X509_V_OK &&
 		    ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED))
 			continue;
@@ -703,7 +692,7 @@ relay_tls_client_event(struct conn *c, short what, const char *peer,
 		return 1;
 	}
 	if (*identp == NULL) {
-		failure(ssl, queue_error, NULL, why, sizeof(why));
+		failure(ssl, why, sizeof(why));
 		/* A port probe or a client that gave up: no news. */
 		if ((what & CONN_EOF) && strcmp(why,
 		    "connection closed") == 0) {
@@ -715,58 +704,4 @@ relay_tls_client_event(struct conn *c, short what, const char *peer,
 		linger(conn_base(c), conn_fd(c));
 	}
 	return 0;
-}
-
-int
-relay_tls_backend_event(struct bufferevent *bev, short what, char *why,
-    size_t len)
-{
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-
-	if (ssl == NULL)
-		return 0;
-	if (what & BEV_EVENT_CONNECTED)
-		return 1;
-	if (!SSL_is_init_finished(ssl)) {
-		failure(ssl, bev_error, bev, why, len);
-		log_warnx("backend: TLS handshake failed: %s", why);
-	} else if (what & BEV_EVENT_EOF)
-		bufferevent_enable(bev, EV_WRITE);
-	return 0;
-}
-
-/*
- * libevent's openssl bufferevent stops reading at the high-water mark in
- * the middle of a record and, when reading resumes, waits for the socket
- * instead of draining what OpenSSL already holds: the end of a body can
- * stall for good.  Without the mark it reads at most one record per
- * socket event, and forward.c's explicit bufferevent_disable() calls (when
- * the other side's output is full) bound the buffer just the same.
- */
-void
-relay_tls_read_watermark(struct bufferevent *bev, size_t high)
-{
-	if (bufferevent_openssl_get_ssl(bev) != NULL)
-		high = 0;
-	bufferevent_setwatermark(bev, EV_READ, 0, high);
-}
-
-int
-relay_tls_is_tls(struct bufferevent *bev)
-{
-	return bufferevent_openssl_get_ssl(bev) != NULL;
-}
-
-void
-relay_tls_shutdown_write(struct bufferevent *bev)
-{
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-
-	if (ssl == NULL) {
-		shutdown(bufferevent_getfd(bev), SHUT_WR);
-		return;
-	}
-	/* The output is empty: the alert goes straight to the socket. */
-	(void)SSL_shutdown(ssl);
-	ERR_clear_error();
 }
