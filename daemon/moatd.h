@@ -321,18 +321,23 @@ __attribute__((__noreturn__)) void	ca_main(const struct moat_config *,
 
 /* tls_key.c (relay): private key operations by message to the ca */
 
+struct bufferevent;
+struct event_base;
+struct ssl_st;
+
 /* Before the sandbox. */
 void	tls_key_init(void);
 /* The channel to our ca (replacing any previous one); -1 for none. */
 void	tls_key_set_ca(int fd);
+/* Read the channel on base's loop: handshakes in ASYNC jobs with a wait
+ * callback (tls_accept.c) then wait for their signature without
+ * blocking.  Without it, or outside such a job, signing blocks. */
+void	tls_key_attach(struct event_base *);
 /* An EVP_PKEY (as void *) with the public half of pub whose private
  * operations go to the ca; NULL for a key type it cannot do. */
 void	*tls_key_proxy(void *pub);
 
 /* relay_tls.c: TLS in the relay, on libevent's openssl bufferevents */
-
-struct bufferevent;
-struct event_base;
 
 /* OpenSSL initialised before the sandbox (no files after it). */
 void	relay_tls_init(void);
@@ -344,23 +349,36 @@ int	relay_tls_take(struct msg *);
  * sessions keep the context they started with. */
 void	relay_tls_commit(uint32_t gen);
 /*
- * A client on listener lid: *bevp is a TLS bufferevent accepting on fd,
- * or a plain one if the listener has no TLS.  0, or -1 (fd closed).
+ * A client on listener lid without TLS: *bevp is a plain bufferevent on
+ * fd.  0, or -1 (fd closed): a TLS listener's clients go through
+ * relay_tls_accept() first.
  */
 int	relay_tls_client(struct event_base *, int lid, int fd,
 	    struct bufferevent **bevp);
 /* 1 if listener lid has TLS (refused clients get no plain text). */
 int	relay_tls_listener(int lid);
+/* A new SSL for a client of TLS listener lid; NULL if it has none that
+ * works (its contexts could not be built: refuse the client). */
+struct ssl_st	*relay_tls_ssl(int lid);
+/* Who the client of an established ssl is: its protocol, cipher and,
+ * when verified, its certificate (freed by ident_clear and free). */
+struct ident	*relay_tls_ident(struct ssl_st *);
+/* An established client ssl (relay_tls_accept) as a bufferevent, which
+ * owns ssl and its socket from here on. */
+void	relay_tls_client_open(struct event_base *, struct ssl_st *,
+	    struct bufferevent **bevp);
+/* Why a handshake failed, into why: the verification result, then the
+ * OpenSSL errors of bev, or of the thread when bev is NULL. */
+void	relay_tls_why(struct ssl_st *, struct bufferevent *, char *why,
+	    size_t len);
 /* The same for a connection to the backend. */
 int	relay_tls_backend(struct event_base *, int fd,
 	    struct bufferevent **bevp);
 /*
- * Event hooks.  A client: BEV_EVENT_CONNECTED (handshake done) fills
- * *identp and returns 1 (consumed); a failed handshake is logged with
- * peer; otherwise 0.  The backend: CONNECTED returns 1; a failed
- * handshake is logged (why in why) and returns 0.  On a TLS peer's EOF
- * both re-arm writing, which libevent stops, so that a half-closed
- * stream still gets what we owe it.
+ * Event hooks.  A client (its handshake is through): 0.  The backend:
+ * CONNECTED returns 1; a failed handshake is logged (why in why) and
+ * returns 0.  On a TLS peer's EOF both re-arm writing, which libevent
+ * stops, so that a half-closed stream still gets what we owe it.
  */
 int	relay_tls_client_event(struct bufferevent *, short, const char *peer,
 	    struct ident **identp);
@@ -375,6 +393,22 @@ int	relay_tls_handshake_done(struct bufferevent *);
 /* Half-close: close_notify on TLS (as Go's CloseWrite), else
  * shutdown(SHUT_WR). */
 void	relay_tls_shutdown_write(struct bufferevent *);
+
+/* tls_accept.c: a TLS client's handshake, which never blocks the relay */
+
+/* ssl: established, the caller's from here on (with its socket); or
+ * NULL: the handshake failed or timed out, logged with its peer, the
+ * socket closed (or lingering), err says why. */
+typedef void	(*relay_tls_done_fn)(void *arg, struct ssl_st *ssl,
+		    const char *err);
+/*
+ * Run the handshake of fd, a client of TLS listener lid (peer: its
+ * name in the log), on base's loop, for at most secs seconds, and call
+ * done(arg, ...) once, never from here.  0; or -1 if the listener's TLS
+ * does not work (fd closed, done not called).
+ */
+int	relay_tls_accept(struct event_base *, int lid, int fd,
+	    const char *peer, int secs, relay_tls_done_fn done, void *arg);
 
 /* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
 

@@ -18,8 +18,10 @@
  * TLS in the relay: one SSL_CTX per TLS listener and one for the
  * backend, built from the bytes the parent sent (the relay is chrooted
  * and opens no file), with private keys that live in the ca (tls_key.c).
- * libevent's openssl bufferevents take the place of the socket ones, so
- * forward.c moves bytes the same way over both.
+ * A client's handshake runs on its own first (tls_accept.c), without
+ * blocking the relay while the ca signs; then libevent's openssl
+ * bufferevents take the place of the socket ones, so forward.c moves
+ * bytes the same way over both.
  *
  * A reload builds new contexts aside and swaps them in at MSG_CFG_DONE;
  * a session holds a reference to the context it started with, so nothing
@@ -55,10 +57,6 @@
 #define TLS_TARGETS_MAX		(MOAT_LISTENERS_MAX + 1)
 #define TLS_VERIFY_DEPTH	8
 #define TLS_SESSION_TIMEOUT	300	/* seconds a session may resume */
-/* refused clients read out at once; relay.c's descriptor reserve
- * (FD_RESERVE) is larger */
-#define LINGER_MAX		32
-#define LINGER_SECS		2
 
 struct tls_target {
 	uint32_t	 id;		/* listener id or TLS_TARGET_BACKEND */
@@ -234,6 +232,14 @@ ctx_build(uint32_t target, uint32_t min, uint32_t max, uint32_t flags,
 	SSL_CTX_set_session_id_context(ctx, (unsigned char *)sid,
 	    strlen(sid));
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
+#ifdef SSL_OP_ENABLE_KTLS
+	/*
+	 * The kernel's record layer where it has one (Linux's CONFIG_TLS,
+	 * the "tls" ULP) and a cipher it has: OpenSSL tries after the
+	 * handshake and carries on in user space when it cannot.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+#endif
 	if (flags & TLS_F_VERIFY)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
@@ -418,7 +424,7 @@ plain(struct event_base *base, int fd, struct bufferevent **bevp)
 }
 
 static int
-wrap(struct event_base *base, int fd, struct tls_target *t, int state,
+wrap(struct event_base *base, int fd, struct tls_target *t,
     struct bufferevent **bevp)
 {
 	SSL	*ssl;
@@ -430,11 +436,10 @@ wrap(struct event_base *base, int fd, struct tls_target *t, int state,
 	if ((ssl = SSL_new(t->ctx)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	/* SNI names hosts only, never addresses (RFC 6066). */
-	if (state == BUFFEREVENT_SSL_CONNECTING && t->name[0] != '\0' &&
-	    !is_ip(t->name))
+	if (t->name[0] != '\0' && !is_ip(t->name))
 		(void)SSL_set_tlsext_host_name(ssl, t->name);
-	if ((*bevp = bufferevent_openssl_socket_new(base, fd, ssl, state,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+	if ((*bevp = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	bufferevent_openssl_set_allow_dirty_shutdown(*bevp, 1);
 	return 0;
@@ -444,11 +449,35 @@ int
 relay_tls_client(struct event_base *base, int lid, int fd,
     struct bufferevent **bevp)
 {
-	struct tls_target	*t;
+	if (set_find(&rt.cur, lid) != NULL) {
+		close(fd);	/* its handshake comes first: tls_accept.c */
+		return -1;
+	}
+	return plain(base, fd, bevp);
+}
 
-	if ((t = set_find(&rt.cur, lid)) == NULL)
-		return plain(base, fd, bevp);
-	return wrap(base, fd, t, BUFFEREVENT_SSL_ACCEPTING, bevp);
+SSL *
+relay_tls_ssl(int lid)
+{
+	struct tls_target	*t;
+	SSL			*ssl;
+
+	if ((t = set_find(&rt.cur, lid)) == NULL || t->ctx == NULL)
+		return NULL;
+	if ((ssl = SSL_new(t->ctx)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	return ssl;
+}
+
+void
+relay_tls_client_open(struct event_base *base, SSL *ssl,
+    struct bufferevent **bevp)
+{
+	/* The socket is the SSL's; the bufferevent closes it. */
+	if ((*bevp = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_openssl_set_allow_dirty_shutdown(*bevp, 1);
 }
 
 int
@@ -466,7 +495,7 @@ relay_tls_backend(struct event_base *base, int fd, struct bufferevent **bevp)
 		return plain(base, fd, bevp);
 	if (t->ctx == NULL)
 		log_warnx("backend: TLS is configured but unusable");
-	return wrap(base, fd, t, BUFFEREVENT_SSL_CONNECTING, bevp);
+	return wrap(base, fd, t, bevp);
 }
 
 /* Identity values end up in logs and rules: printable ASCII only. */
@@ -537,8 +566,8 @@ add_sans(struct ident *id, X509 *x)
 	GENERAL_NAMES_free(gens);
 }
 
-static struct ident *
-client_ident(SSL *ssl)
+struct ident *
+relay_tls_ident(SSL *ssl)
 {
 	struct ident	*id;
 	X509		*x;
@@ -574,68 +603,12 @@ client_ident(SSL *ssl)
 }
 
 /*
- * A refused client, TLS 1.3 in particular, has sent its request right
- * behind its certificate.  Closing a socket with unread bytes sends a
- * reset, which can reach the client before our alert does, and then the
- * docker CLI says "connection reset" instead of "bad certificate".  So
- * a copy of the socket stays open, half-closed after the alert, and is
- * read out for a moment.  The copy is not in relay.c's descriptor count:
- * LINGER_MAX is well inside its reserve.
+ * Why a handshake failed: the verification result first, then OpenSSL's
+ * errors, from bev's queue (libevent keeps them there) or, without one,
+ * the thread's.
  */
-struct tls_linger {
-	struct event	*ev;
-	int		 fd;
-};
-
-static int	nlinger;
-
-static void
-linger_cb(int fd, short what, void *arg)
-{
-	struct tls_linger	*l = arg;
-	char		 buf[4096];
-	ssize_t		 n;
-
-	if (what & EV_READ) {
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			;
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-	}
-	event_free(l->ev);
-	close(l->fd);
-	free(l);
-	nlinger--;
-}
-
-static void
-linger(struct bufferevent *bev)
-{
-	struct timeval	 tv = { LINGER_SECS, 0 };
-	struct tls_linger	*l;
-	int		 fd;
-
-	if (nlinger >= LINGER_MAX || (l = calloc(1, sizeof(*l))) == NULL)
-		return;
-	if ((fd = dup(bufferevent_getfd(bev))) == -1) {
-		free(l);
-		return;
-	}
-	(void)shutdown(fd, SHUT_WR);
-	l->fd = fd;
-	if ((l->ev = event_new(bufferevent_get_base(bev), fd,
-	    EV_READ | EV_PERSIST, linger_cb, l)) == NULL) {
-		close(fd);
-		free(l);
-		return;
-	}
-	event_add(l->ev, &tv);
-	nlinger++;
-}
-
-/* Why a handshake failed: the verification result first. */
-static void
-failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
+void
+relay_tls_why(SSL *ssl, struct bufferevent *bev, char *why, size_t len)
 {
 	unsigned long	 e;
 	long		 vr = SSL_get_verify_result(ssl);
@@ -645,7 +618,8 @@ failure(struct bufferevent *bev, SSL *ssl, char *why, size_t len)
 	if (vr != X509_V_OK)
 		snprintf(why, len, "certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+	while ((e = bev != NULL ? bufferevent_get_openssl_error(bev) :
+	    ERR_get_error()) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
 		/* libevent also queues OpenSSL's SSL_ERROR_* code. */
 		if (ERR_GET_LIB(e) == 0 || (vr != X509_V_OK &&
@@ -664,28 +638,7 @@ int
 relay_tls_client_event(struct bufferevent *bev, short what, const char *peer,
     struct ident **identp)
 {
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-	char	 why[512];
-
-	if (ssl == NULL)
-		return 0;
-	if (what & BEV_EVENT_CONNECTED) {
-		if (*identp == NULL)
-			*identp = client_ident(ssl);
-		return 1;
-	}
-	if (*identp == NULL) {
-		failure(bev, ssl, why, sizeof(why));
-		/* A port probe or a client that gave up: no news. */
-		if ((what & BEV_EVENT_EOF) && strcmp(why,
-		    "connection closed") == 0) {
-			log_debug("client=%s: closed in the TLS handshake",
-			    peer);
-			return 0;
-		}
-		log_warnx("client=%s: TLS handshake failed: %s", peer, why);
-		linger(bev);
-	} else if (what & BEV_EVENT_EOF)
+	if (bufferevent_openssl_get_ssl(bev) != NULL && (what & BEV_EVENT_EOF))
 		bufferevent_enable(bev, EV_WRITE);
 	return 0;
 }
@@ -701,7 +654,7 @@ relay_tls_backend_event(struct bufferevent *bev, short what, char *why,
 	if (what & BEV_EVENT_CONNECTED)
 		return 1;
 	if (!SSL_is_init_finished(ssl)) {
-		failure(bev, ssl, why, len);
+		relay_tls_why(ssl, bev, why, len);
 		log_warnx("backend: TLS handshake failed: %s", why);
 	} else if (what & BEV_EVENT_EOF)
 		bufferevent_enable(bev, EV_WRITE);

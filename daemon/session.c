@@ -775,6 +775,9 @@ peer_refuse(struct listener *l, int fd, const char *peer, int cap)
 	close(fd);
 }
 
+static void	session_tls_done(void *, struct ssl_st *, const char *);
+static void	session_start(struct session *);
+
 void
 session_new(struct listener *l, int fd)
 {
@@ -800,12 +803,41 @@ session_new(struct listener *l, int fd)
 	s->pc = pc;
 	strlcpy(s->peer, peer, sizeof(s->peer));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* TLS: the session starts once the handshake is through. */
+	if (relay_tls_listener(l->id)) {
+		if (relay_tls_accept(r->base, l->id, fd, s->peer,
+		    r->cc.conf.head_timeout, session_tls_done, s) == -1)
+			session_tls_done(s, NULL, "no TLS");
+		return;
+	}
 	if (relay_tls_client(r->base, l->id, fd, &s->c) == -1) {
-		r->nfds--;	/* a TLS listener without TLS: refused */
-		peer_put(pc);
+		session_tls_done(s, NULL, "no TLS");
+		return;
+	}
+	session_start(s);
+}
+
+/* The TLS handshake of session_new's s is through, or has failed (its
+ * socket is closed: relay_tls_accept). */
+static void
+session_tls_done(void *arg, struct ssl_st *ssl, const char *err)
+{
+	struct session	*s = arg;
+
+	if (ssl == NULL) {
+		r->nfds--;
+		peer_put(s->pc);
 		free(s);
 		return;
 	}
+	s->ident = relay_tls_ident(ssl);
+	relay_tls_client_open(r->base, ssl, &s->c);
+	session_start(s);
+}
+
+static void
+session_start(struct session *s)
+{
 	s->timer = evtimer_new(r->base, session_timeout_cb, s);
 	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
 	if (s->timer == NULL || s->b_gone == NULL)

@@ -59,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/tls.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -256,6 +257,14 @@ static const struct sandbox_rule sandbox_relay[] = {
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
 	/* latency of every client connection */
 	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
+	/*
+	 * kernel TLS after a client's handshake (relay_tls.c): OpenSSL
+	 * attaches the "tls" upper layer, which fails without CONFIG_TLS,
+	 * then hands it the keys of each direction
+	 */
+	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_ULP),
+	SOCKOPT(setsockopt, SOL_TLS, TLS_TX),
+	SOCKOPT(setsockopt, SOL_TLS, TLS_RX),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))

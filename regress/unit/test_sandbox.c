@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/tls.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -211,6 +212,13 @@ static const struct call calls[] = {
 	    A_BUF, A_LEN }, ALL(KILL) },
 	{ "setsockopt-nodelay", SYS_setsockopt, { A_TFD, IPPROTO_TCP,
 	    TCP_NODELAY, A_ONE, 4 }, RELAY(OK) },
+	/* kTLS: no "tls" ULP without CONFIG_TLS, no keys on a listener */
+	{ "setsockopt-ulp", SYS_setsockopt, { A_TFD, IPPROTO_TCP, TCP_ULP,
+	    A_BUF, 4 }, RELAY(ANY) },
+	{ "setsockopt-tls-tx", SYS_setsockopt, { A_TFD, SOL_TLS, TLS_TX,
+	    A_BUF, 4 }, RELAY(ANY) },
+	{ "setsockopt-tls-rx", SYS_setsockopt, { A_TFD, SOL_TLS, TLS_RX,
+	    A_BUF, 4 }, RELAY(ANY) },
 	{ "setsockopt-keepalive", SYS_setsockopt, { A_TFD, SOL_SOCKET,
 	    SO_KEEPALIVE, A_ONE, 4 }, ALL(KILL) },
 	{ "sysinfo", SYS_sysinfo, { A_BUF }, LOOPS(OK) },
