@@ -198,7 +198,9 @@ step(struct tls_accept *a)
 
 	ERR_clear_error();
 	if ((rv = SSL_do_handshake(ssl)) == 1) {
+		/* No job from here on, and nothing to wake. */
 		SSL_clear_mode(ssl, SSL_MODE_ASYNC);
+		(void)SSL_set_async_callback_arg(ssl, NULL);
 		ktls_note(ssl);
 		finish(a, ssl, NULL);
 		return;
@@ -229,6 +231,8 @@ async_wake(SSL *ssl, void *arg)
 {
 	struct tls_accept	*a = arg;
 
+	if (a == NULL)
+		return 0;
 	event_active(a->rev, EV_READ, 1);
 	return 1;
 }
