@@ -250,8 +250,6 @@ static const struct sandbox_rule sandbox_forwarder[] = {
 static const struct sandbox_rule sandbox_relay[] = {
 	/* clients on the listeners the parent passed (relay.c) */
 	IS(accept4, 3, "flags", SOCK_NONBLOCK | SOCK_CLOEXEC),
-	/* a refused TLS client's socket outlives its session (relay_tls.c) */
-	ANY(dup),
 	/* the client's address and a unix client's credentials, for logs */
 	ANY(getpeername),
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
