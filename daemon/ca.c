@@ -21,11 +21,11 @@
  * signatures while it lives, but cannot carry the key away or use it
  * after a restart.
  *
- * One ca per relay, not one shared: a relay waits for each signature
- * synchronously (tls_key.c), so with a shared ca every full handshake of
- * every relay would queue behind the others' on one core, and a stuck or
- * slow relay channel would stall them all.  The cost is a few hundred
- * KiB per relay.  Like the policy worker it runs a plain poll(2) loop
+ * One ca per relay, not one shared: a relay does not wait for a
+ * signature (its handshake's job pauses, tls_key.c), but with a shared
+ * ca every full handshake of every relay would queue behind the others'
+ * on one core, and a stuck or slow relay channel would stall them all.
+ * The cost is a few hundred KiB per relay.  Like the policy worker it runs a plain poll(2) loop
  * under the strictest seccomp filter: three channels (parent, relay,
  * forwarder), no other descriptor.
  *

@@ -58,8 +58,6 @@ struct conn {
 	int			 reading;	/* wanted by the user */
 	int			 eof;		/* nothing more to read */
 	int			 werr;		/* nothing more to write */
-	int			 established;	/* TLS handshake through */
-	int			 hs_wants_w;
 	int			 r_wants_w;	/* SSL_read wants to write */
 	int			 w_wants_r;	/* SSL_write wants to read */
 	int			 flush_due;
@@ -158,8 +156,6 @@ tls_error(struct conn *c, int rv, short dir)
 	case SSL_ERROR_WANT_WRITE:
 		if (dir == CONN_READING)
 			c->r_wants_w = 1;
-		else if (!c->established)
-			c->hs_wants_w = 1;
 		wev_set(c, 1);
 		return 0;
 	case SSL_ERROR_ZERO_RETURN:
@@ -173,36 +169,6 @@ tls_error(struct conn *c, int rv, short dir)
 			return CONN_EOF | dir;
 		return CONN_ERROR | dir;
 	}
-}
-
-static void
-handshake(struct conn *c)
-{
-	short	 what;
-	int	 rv;
-
-	c->hs_wants_w = 0;
-	ERR_clear_error();
-	if ((rv = SSL_do_handshake(c->ssl)) == 1) {
-		c->established = 1;
-		wev_set(c, 0);
-		conn_sync_read(c);
-		conn_event(c, CONN_CONNECTED);
-		if (!c->dead && evbuffer_get_length(c->out) > 0)
-			schedule_flush(c);
-		return;
-	}
-	if ((what = tls_error(c, rv, CONN_READING)) == 0) {
-		/* SSL_do_handshake's WANT_WRITE is not SSL_read's. */
-		if (c->r_wants_w) {
-			c->r_wants_w = 0;
-			c->hs_wants_w = 1;
-		}
-		return;
-	}
-	c->eof = 1;
-	conn_sync_read(c);
-	conn_event(c, what);
 }
 
 /*
@@ -348,7 +314,7 @@ do_write(struct conn *c)
 	size_t	 wrote = 0;
 	int	 rv;
 
-	if (c->werr || !c->established)
+	if (c->werr)
 		return;
 	if (evbuffer_get_length(c->out) == 0) {
 		wev_set(c, 0);
@@ -374,16 +340,12 @@ read_cb(int fd, short ev, void *arg)
 	struct conn	*c = arg;
 
 	conn_hold(c);
-	if (!c->established)
-		handshake(c);
-	else {
-		if (c->w_wants_r) {
-			c->w_wants_r = 0;
-			do_write(c);
-		}
-		if (!c->dead && !c->eof && c->reading)
-			do_read(c);
+	if (c->w_wants_r) {
+		c->w_wants_r = 0;
+		do_write(c);
 	}
+	if (!c->dead && !c->eof && c->reading)
+		do_read(c);
 	(void)conn_release(c);
 }
 
@@ -394,12 +356,6 @@ write_cb(int fd, short ev, void *arg)
 
 	conn_hold(c);
 	c->flush_due = 0;
-	if (!c->established) {
-		if (c->hs_wants_w)
-			handshake(c);
-		(void)conn_release(c);
-		return;
-	}
 	if (c->r_wants_w) {
 		c->r_wants_w = 0;
 		do_read(c);
@@ -414,7 +370,7 @@ out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (info->n_added > 0 && c->established)
+	if (info->n_added > 0)
 		schedule_flush(c);
 }
 
@@ -439,17 +395,14 @@ conn_sync_read(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (!c->established)
-		want = !c->eof && !c->hs_wants_w;
-	else
-		want = !c->eof && (c->w_wants_r || (c->reading &&
-		    (c->rhigh == 0 || evbuffer_get_length(c->in) < c->rhigh)));
+	want = !c->eof && (c->w_wants_r || (c->reading &&
+	    (c->rhigh == 0 || evbuffer_get_length(c->in) < c->rhigh)));
 	pending = event_pending(c->rev, EV_READ, NULL);
 	if (want && !pending)
 		event_add(c->rev, NULL);
 	else if (!want && pending)
 		event_del(c->rev);
-	if (want && c->established && c->ssl != NULL && c->reading &&
+	if (want && c->ssl != NULL && c->reading &&
 	    SSL_has_pending(c->ssl))
 		event_active(c->rev, EV_READ, 1);
 }
@@ -464,7 +417,6 @@ conn_new(struct event_base *base, int fd, SSL *ssl)
 	c->base = base;
 	c->fd = fd;
 	c->ssl = ssl;
-	c->established = ssl == NULL;
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, c);
@@ -476,15 +428,11 @@ conn_new(struct event_base *base, int fd, SSL *ssl)
 	    evbuffer_add_cb(c->in, in_cb, c) == NULL)
 		fatalx("%s: out of memory", __func__);
 	if (ssl != NULL) {
-		SSL_set_fd(ssl, fd);
+		if (!SSL_is_init_finished(ssl) || SSL_get_fd(ssl) != fd)
+			fatalx("%s: not an established TLS connection on fd",
+			    __func__);
 		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-		/* The handshake starts with the first readiness. */
-		if (SSL_is_server(ssl))
-			event_add(c->rev, NULL);
-		else
-			event_active(c->wev, EV_WRITE, 1);
-		c->hs_wants_w = !SSL_is_server(ssl);
 	}
 	return c;
 }
@@ -588,10 +536,4 @@ conn_shutdown_write(struct conn *c)
 	ERR_clear_error();
 	(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
-}
-
-int
-conn_established(struct conn *c)
-{
-	return c->established;
 }

@@ -26,13 +26,12 @@
  *  - what is added to the output is written once the callbacks of this
  *    loop pass are done (answers made of several pieces go in one
  *    writev), and EPOLLOUT is armed only when the socket takes no more;
- *  - TLS: SSL_read/SSL_write on the socket, full 16 KiB records for bulk
- *    data, the handshake driven here, OpenSSL's errors left queued for
- *    the event callback.
+ *  - TLS (an SSL whose handshake is through, tls_accept.c): SSL_read and
+ *    SSL_write on the socket, full 16 KiB records for bulk data.
  *
  * The callbacks follow bufferevents': read after bytes came in, write
  * once the output is at or below its low-water mark after a write, event
- * on end of file, error, or a finished handshake.  A callback may free
+ * on end of file or error.  A callback may free
  * the connection; nothing touches it after a callback returns.
  */
 
@@ -45,7 +44,6 @@
 #define CONN_WRITING	0x02
 #define CONN_EOF	0x10
 #define CONN_ERROR	0x20
-#define CONN_CONNECTED	0x80
 
 #define CONN_READ_MAX	(64 * 1024)
 
@@ -57,7 +55,7 @@ typedef struct ssl_st SSL;
 typedef void	(*conn_cb)(struct conn *, void *);
 typedef void	(*conn_event_cb)(struct conn *, short, void *);
 
-/* fd non-blocking; ssl NULL (plain) or set up for SSL_accept/connect. */
+/* fd non-blocking; ssl NULL (plain) or established on fd. */
 struct conn	*conn_new(struct event_base *, int fd, SSL *ssl);
 void		 conn_setcb(struct conn *, conn_cb readcb, conn_cb writecb,
 		    conn_event_cb eventcb, void *arg);
@@ -77,7 +75,5 @@ void		 conn_write_low(struct conn *, size_t low);
 /* Half-close, once the output is out: close_notify on TLS (as Go's
  * CloseWrite), shutdown(SHUT_WR) on plain connections. */
 void		 conn_shutdown_write(struct conn *);
-/* 1 once a TLS handshake is through (or the connection is plain). */
-int		 conn_established(struct conn *);
 
 #endif /* MOATD_CONN_H */

@@ -93,8 +93,8 @@ struct moat_listener {
 	struct moat_addr addr;
 	int		 fd;
 	/*
-	 * TCP: fd only holds the address (bound, SO_REUSEPORT, not
-	 * listening); each relay listens on a socket of its own, and the
+	 * TCP: fd only holds the address (bound, not listening); each
+	 * relay listens on a socket of its own (SO_REUSEPORT), and the
 	 * kernel spreads connections over them.  listening: fd listens
 	 * too (a relay's own socket could not be made; relays share it).
 	 */
@@ -329,19 +329,24 @@ __attribute__((__noreturn__)) void	ca_main(const struct moat_config *,
 
 /* tls_key.c (relay): private key operations by message to the ca */
 
+struct conn;
+struct event_base;
+struct ssl_st;
+
 /* Before the sandbox. */
 void	tls_key_init(void);
 /* The channel to our ca (replacing any previous one); -1 for none. */
 void	tls_key_set_ca(int fd);
+/* Read the channel on base's loop: handshakes in ASYNC jobs with a wait
+ * callback (tls_accept.c) then wait for their signature without
+ * blocking.  Without it, or outside such a job, signing blocks. */
+void	tls_key_attach(struct event_base *);
 /* An EVP_PKEY (as void *) with the public half of pub whose private
  * operations go to the ca; NULL for a key type it cannot do. */
 void	*tls_key_proxy(void *pub);
 
 /* relay_tls.c: TLS contexts and identities; the relay's clients on
  * conn.h, the forwarder's backend with its own I/O */
-
-struct conn;
-struct event_base;
 
 /* OpenSSL initialised before the sandbox (no files after it). */
 void	relay_tls_init(void);
@@ -353,28 +358,46 @@ int	relay_tls_take(struct msg *);
  * sessions keep the context they started with. */
 void	relay_tls_commit(uint32_t gen);
 /*
- * A client on listener lid: a connection (conn.h) accepting TLS on fd,
- * or a plain one if the listener has no TLS.  NULL: refused, fd closed.
+ * A client on listener lid without TLS: a plain connection (conn.h) on
+ * fd.  NULL (fd closed) for a TLS listener: its clients go through
+ * relay_tls_accept() first.
  */
 struct conn	*relay_tls_client(struct event_base *, int lid, int fd);
 /* 1 if listener lid has TLS (refused clients get no plain text). */
 int	relay_tls_listener(int lid);
+/* A new SSL for a client of TLS listener lid; NULL if it has none that
+ * works (its contexts could not be built: refuse the client). */
+struct ssl_st	*relay_tls_ssl(int lid);
+/* Who the client of an established ssl is: its protocol, cipher and,
+ * when verified, its certificate (freed by ident_clear and free). */
+struct ident	*relay_tls_ident(struct ssl_st *);
+/* Why a handshake failed, into why: the verification result, then the
+ * errors OpenSSL queued. */
+void	relay_tls_why(struct ssl_st *, char *why, size_t len);
 /*
  * A connection to the backend (forwarder.c does its I/O): *sslp is a
  * client SSL on fd, or NULL when the backend is plain.  0, or -1 (fd
  * closed, logged) when its TLS is configured but unusable.
  */
-struct ssl_st;
 int	relay_tls_backend_ssl(int fd, struct ssl_st **sslp);
 /* A failed backend handshake, logged; why: its reason. */
 void	relay_tls_backend_failure(struct ssl_st *, char *why, size_t len);
+
+/* tls_accept.c: a TLS client's handshake, which never blocks the relay */
+
+/* ssl: established, the caller's from here on (with its socket); or
+ * NULL: the handshake failed or timed out, logged with its peer, the
+ * socket closed (or lingering), err says why. */
+typedef void	(*relay_tls_done_fn)(void *arg, struct ssl_st *ssl,
+		    const char *err);
 /*
- * A client's event hook: CONN_CONNECTED (handshake done) fills *identp
- * and returns 1 (consumed); a failed handshake is logged with peer (and
- * the client is answered nothing, its socket lingers); otherwise 0.
+ * Run the handshake of fd, a client of TLS listener lid (peer: its
+ * name in the log), on base's loop, for at most secs seconds, and call
+ * done(arg, ...) once, never from here.  0; or -1 if the listener's TLS
+ * does not work (fd closed, done not called).
  */
-int	relay_tls_client_event(struct conn *, short, const char *peer,
-	    struct ident **identp);
+int	relay_tls_accept(struct event_base *, int lid, int fd,
+	    const char *peer, int secs, relay_tls_done_fn done, void *arg);
 
 /* sd.c: systemd's socket activation and readiness protocol, no libsystemd */
 

@@ -251,11 +251,13 @@ bind_tcp(const struct sockaddr *sa, socklen_t len, int reuse)
 }
 
 /*
- * The address is held here, bound with SO_REUSEPORT but not listening:
- * each relay gets a listening socket of its own on it (relay_listener),
- * so that the kernel hands every relay its share of connections and a
- * relay that dies takes its socket with it.  Without SO_REUSEPORT the
- * socket listens and the relays share it.
+ * The address is held here, bound but not listening: each relay gets a
+ * listening socket of its own on it (relay_listener), bound with
+ * SO_REUSEPORT, so that the kernel hands every relay its share of
+ * connections and a relay that dies takes its socket with it.  The
+ * holder has SO_REUSEADDR and not SO_REUSEPORT: the relays' sockets may
+ * bind next to it (it does not listen), and a second moatd's holder may
+ * not bind next to listening ones ("address already in use", as before).
  */
 static int
 listen_tcp(struct moat_listener *l)
@@ -273,26 +275,14 @@ listen_tcp(struct moat_listener *l)
 		log_warnx("%s: %s", l->addr.text, gai_strerror(e));
 		return -1;
 	}
-	l->reuse = 1;
-	if ((fd = bind_tcp(res->ai_addr, res->ai_addrlen, 1)) == -1 &&
-	    errno == ENOPROTOOPT) {
-		l->reuse = 0;
-		fd = bind_tcp(res->ai_addr, res->ai_addrlen, 0);
-	}
-	if (fd != -1 && !l->reuse) {
-		if (listen(fd, 511) == -1) {
-			close(fd);
-			fd = -1;
-		} else
-			l->listening = 1;
-	}
-	if (fd == -1) {
+	if ((fd = bind_tcp(res->ai_addr, res->ai_addrlen, 0)) == -1) {
 		if (errno == EADDRINUSE)
 			log_warnx("%s: address already in use (is another "
 			    "moatd running?)", l->addr.text);
 		else
 			log_warn("%s", l->addr.text);
 	}
+	l->reuse = 1;
 	freeaddrinfo(res);
 	return fd;
 }

@@ -18,8 +18,10 @@
  * TLS in the relay: one SSL_CTX per TLS listener and one for the
  * backend, built from the bytes the parent sent (the relay is chrooted
  * and opens no file), with private keys that live in the ca (tls_key.c).
- * The relay's clients speak it through conn.c, the forwarder's Docker
- * connection through forwarder.c's own I/O: no bufferevent is left.
+ * A client's handshake runs on its own first (tls_accept.c), without
+ * blocking the relay while the ca signs; then the relay speaks to it
+ * through conn.c.  The forwarder's Docker connection goes through
+ * forwarder.c's own I/O.
  *
  * A reload builds new contexts aside and swaps them in at MSG_CFG_DONE;
  * a session holds a reference to the context it started with, so nothing
@@ -54,10 +56,6 @@
 #define TLS_TARGETS_MAX		(MOAT_LISTENERS_MAX + 1)
 #define TLS_VERIFY_DEPTH	8
 #define TLS_SESSION_TIMEOUT	300	/* seconds a session may resume */
-/* refused clients read out at once; relay.c's descriptor reserve
- * (FD_RESERVE) is larger */
-#define LINGER_MAX		32
-#define LINGER_SECS		2
 
 struct tls_target {
 	uint32_t	 id;		/* listener id or TLS_TARGET_BACKEND */
@@ -233,6 +231,14 @@ ctx_build(uint32_t target, uint32_t min, uint32_t max, uint32_t flags,
 	SSL_CTX_set_session_id_context(ctx, (unsigned char *)sid,
 	    strlen(sid));
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
+#ifdef SSL_OP_ENABLE_KTLS
+	/*
+	 * The kernel's record layer where it has one (Linux's CONFIG_TLS,
+	 * the "tls" ULP) and a cipher it has: OpenSSL tries after the
+	 * handshake and carries on in user space when it cannot.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+#endif
 	if (flags & TLS_F_VERIFY)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
@@ -417,27 +423,28 @@ ssl_new(struct tls_target *t, int connecting)
 	return ssl;
 }
 
-static void	failure(SSL *, char *, size_t);
-
 struct conn *
 relay_tls_client(struct event_base *base, int lid, int fd)
 {
-	struct tls_target	*t;
-	struct conn		*c;
-	SSL			*ssl = NULL;
+	struct conn	*c;
 
-	if ((t = set_find(&rt.cur, lid)) != NULL) {
-		if (t->ctx == NULL) {
-			close(fd);
-			return NULL;
-		}
-		if ((ssl = SSL_new(t->ctx)) == NULL)
-			fatalx("%s: out of memory", __func__);
-		SSL_set_accept_state(ssl);
+	if (set_find(&rt.cur, lid) != NULL) {
+		close(fd);	/* its handshake comes first: tls_accept.c */
+		return NULL;
 	}
-	if ((c = conn_new(base, fd, ssl)) == NULL)
+	if ((c = conn_new(base, fd, NULL)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	return c;
+}
+
+SSL *
+relay_tls_ssl(int lid)
+{
+	struct tls_target	*t;
+
+	if ((t = set_find(&rt.cur, lid)) == NULL || t->ctx == NULL)
+		return NULL;
+	return ssl_new(t, 0);
 }
 
 int
@@ -480,7 +487,7 @@ relay_tls_backend_ssl(int fd, struct ssl_st **sslp)
 void
 relay_tls_backend_failure(struct ssl_st *ssl, char *why, size_t len)
 {
-	failure(ssl, why, len);
+	relay_tls_why(ssl, why, len);
 	log_warnx("backend: TLS handshake failed: %s", why);
 }
 
@@ -552,8 +559,8 @@ add_sans(struct ident *id, X509 *x)
 	GENERAL_NAMES_free(gens);
 }
 
-static struct ident *
-client_ident(SSL *ssl)
+struct ident *
+relay_tls_ident(SSL *ssl)
 {
 	struct ident	*id;
 	X509		*x;
@@ -589,71 +596,11 @@ client_ident(SSL *ssl)
 }
 
 /*
- * A refused client, TLS 1.3 in particular, has sent its request right
- * behind its certificate.  Closing a socket with unread bytes sends a
- * reset, which can reach the client before our alert does, and then the
- * docker CLI says "connection reset" instead of "bad certificate".  So
- * a copy of the socket stays open, half-closed after the alert, and is
- * read out for a moment.  The copy is not in relay.c's descriptor count:
- * LINGER_MAX is well inside its reserve.
- */
-struct tls_linger {
-	struct event	*ev;
-	int		 fd;
-};
-
-static int	nlinger;
-
-static void
-linger_cb(int fd, short what, void *arg)
-{
-	struct tls_linger	*l = arg;
-	char		 buf[4096];
-	ssize_t		 n;
-
-	if (what & EV_READ) {
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			;
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-	}
-	event_free(l->ev);
-	close(l->fd);
-	free(l);
-	nlinger--;
-}
-
-static void
-linger(struct event_base *base, int bfd)
-{
-	struct timeval	 tv = { LINGER_SECS, 0 };
-	struct tls_linger	*l;
-	int		 fd;
-
-	if (nlinger >= LINGER_MAX || (l = calloc(1, sizeof(*l))) == NULL)
-		return;
-	if ((fd = dup(bfd)) == -1) {
-		free(l);
-		return;
-	}
-	(void)shutdown(fd, SHUT_WR);
-	l->fd = fd;
-	if ((l->ev = event_new(base, fd, EV_READ | EV_PERSIST, linger_cb,
-	    l)) == NULL) {
-		close(fd);
-		free(l);
-		return;
-	}
-	event_add(l->ev, &tv);
-	nlinger++;
-}
-
-/*
  * Why a handshake failed: the verification result first, then the errors
  * OpenSSL queued (conn.c and the forwarder leave them there).
  */
-static void
-failure(SSL *ssl, char *why, size_t len)
+void
+relay_tls_why(SSL *ssl, char *why, size_t len)
 {
 	unsigned long	 e;
 	long		 vr = SSL_get_verify_result(ssl);
@@ -675,33 +622,4 @@ failure(SSL *ssl, char *why, size_t len)
 	if (why[0] == '\0')
 		strlcpy(why, "connection closed", len);
 	ERR_clear_error();
-}
-
-int
-relay_tls_client_event(struct conn *c, short what, const char *peer,
-    struct ident **identp)
-{
-	SSL	*ssl = conn_ssl(c);
-	char	 why[512];
-
-	if (ssl == NULL)
-		return 0;
-	if (what & CONN_CONNECTED) {
-		if (*identp == NULL)
-			*identp = client_ident(ssl);
-		return 1;
-	}
-	if (*identp == NULL) {
-		failure(ssl, why, sizeof(why));
-		/* A port probe or a client that gave up: no news. */
-		if ((what & CONN_EOF) && strcmp(why,
-		    "connection closed") == 0) {
-			log_debug("client=%s: closed in the TLS handshake",
-			    peer);
-			return 0;
-		}
-		log_warnx("client=%s: TLS handshake failed: %s", peer, why);
-		linger(conn_base(c), conn_fd(c));
-	}
-	return 0;
 }

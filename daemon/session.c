@@ -38,6 +38,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "relay.h"
 
@@ -56,6 +57,8 @@ peer_cmp(struct peer *a, struct peer *b)
 RB_GENERATE_STATIC(peers, peer, entry, peer_cmp)
 
 static void	try_head(struct session *);
+static void	session_tls_done(void *, struct ssl_st *, const char *);
+static void	session_start(struct session *);
 
 static const char *
 status_text(int status)
@@ -269,13 +272,6 @@ session_timeout_cb(int fd, short ev, void *arg)
 	struct session	*s = arg;
 
 	if (s->state == S_HEAD && s->head_timing) {
-		/* A 408 would wait behind the handshake for good. */
-		if (!conn_established(s->c)) {
-			log_info("client=%s: TLS handshake not done in %d s; "
-			    "closed", s->peer, r->cc.conf.head_timeout);
-			session_free(s);
-			return;
-		}
 		reply_error(s, 408, "request head timeout");
 		return;
 	}
@@ -650,15 +646,10 @@ client_event_cb(struct conn *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	/* TLS: the handshake is through (who it is), or it failed. */
-	if (relay_tls_client_event(bev, what, s->peer, &s->ident))
-		return;
 	/* Closing: a client that has read its answer and closed is done;
-	 * one that only stopped sending still gets the rest of it (not
-	 * over a TLS handshake that never finished: none can go out). */
+	 * one that only stopped sending still gets the rest of it. */
 	if (s->state == S_CLOSING && (what & CONN_EOF) &&
-	    !(what & CONN_ERROR) &&
-	    (s->ident != NULL || !(conn_ssl(s->c) != NULL))) {
+	    !(what & CONN_ERROR)) {
 		s->c_eof = 1;
 		conn_disable(s->c, EV_READ);
 		return;
@@ -813,18 +804,47 @@ session_new(struct listener *l, int fd)
 	s->pc = pc;
 	strlcpy(s->peer, peer, sizeof(s->peer));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* TLS: the session starts once the handshake is through. */
+	if (relay_tls_listener(l->id)) {
+		if (relay_tls_accept(r->base, l->id, fd, s->peer,
+		    r->cc.conf.head_timeout, session_tls_done, s) == -1)
+			session_tls_done(s, NULL, "no TLS");
+		return;
+	}
 	if ((s->c = relay_tls_client(r->base, l->id, fd)) == NULL) {
-		r->nfds--;	/* a TLS listener without TLS: refused */
-		peer_put(pc);
+		session_tls_done(s, NULL, "no TLS");
+		return;
+	}
+	session_start(s);
+}
+
+/* The TLS handshake of session_new's s is through, or has failed (its
+ * socket is closed: relay_tls_accept). */
+static void
+session_tls_done(void *arg, struct ssl_st *ssl, const char *err)
+{
+	struct session	*s = arg;
+
+	if (ssl == NULL) {
+		r->nfds--;
+		peer_put(s->pc);
 		free(s);
 		return;
 	}
+	s->ident = relay_tls_ident(ssl);
+	if ((s->c = conn_new(r->base, SSL_get_fd(ssl), ssl)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	session_start(s);
+}
+
+static void
+session_start(struct session *s)
+{
 	s->timer = evtimer_new(r->base, session_timeout_cb, s);
 	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
 	if (s->timer == NULL || s->b_gone == NULL)
 		fatalx("%s: out of memory", __func__);
-	conn_setcb(s->c, client_read_cb, client_write_cb,
-	    client_event_cb, s);
+	conn_setcb(s->c, client_read_cb, client_write_cb, client_event_cb, s);
 	conn_read_high(s->c, RELAY_HIGH);
 	conn_write_low(s->c, RELAY_LOW);
 	RB_INSERT(sessions, &r->sessions, s);

@@ -27,12 +27,24 @@
  * path.  An OpenSSL 3 provider would do the same in ten times the code;
  * this file is compiled with -Wno-deprecated-declarations instead.
  *
- * The call is synchronous with a deadline: the relay blocks for one
- * signature per full handshake (none for resumed ones).  Replies carry
- * the request's id; a late answer to an abandoned request is dropped.
+ * A relay's handshakes run in OpenSSL ASYNC jobs (SSL_MODE_ASYNC,
+ * tls_accept.c) whose wait context has a callback: the signing sends its
+ * request and pauses the job, and the relay's loop goes on with other
+ * clients.  The answer, read from the channel by that loop and matched
+ * to its request by id, wakes the job through the callback; the job
+ * then returns the signature to OpenSSL.  Any number of handshakes wait
+ * at once, each for its own answer, and nothing bounds the wait but the
+ * handshake's own timeout ("timeout head").  No descriptor is made per
+ * handshake: the callback needs none.
+ *
+ * Outside such a job (the forwarder's client certificate to Docker) the
+ * call is synchronous with a deadline, CA_TIMEOUT_MS.  Replies carry the
+ * request's id either way; a late answer to an abandoned request is
+ * dropped.
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -41,6 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include <openssl/async.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
@@ -49,8 +64,26 @@
 
 #include "moatd.h"
 
+/*
+ * A signature a paused job waits for: on that job's stack, listed here
+ * until its answer comes (or the channel goes), then woken.
+ */
+struct ca_wait {
+	TAILQ_ENTRY(ca_wait)	 entry;
+	uint32_t		 id;
+	ASYNC_callback_fn	 wake;
+	void			*wakearg;
+	uint8_t			*out;
+	size_t			 outmax;
+	int			 n;	/* the signature's length, or -1 */
+	int			 done;
+};
+
 static struct msgbuf	 cab = { .fd = -1 };
 static uint32_t		 nextid;
+static TAILQ_HEAD(, ca_wait) waits = TAILQ_HEAD_INITIALIZER(waits);
+static struct event_base *cabase;	/* the relay's: signing can wait */
+static struct event	*carev, *cawev;
 static RSA_METHOD	*rsa_meth;
 static EC_KEY_METHOD	*ec_meth;
 static int		 rsa_idx = -1, ec_idx = -1;
@@ -60,14 +93,151 @@ static const uint8_t	*evil_keyid;
 static int		(*rsa_sign_orig)(EVP_PKEY_CTX *, unsigned char *,
 			    size_t *, const unsigned char *, size_t);
 
-void
-tls_key_set_ca(int fd)
+/* A paused job's answer (n: its length, or -1): it goes on. */
+static void
+wait_end(struct ca_wait *w, int n)
 {
+	TAILQ_REMOVE(&waits, w, entry);
+	w->n = n;
+	w->done = 1;
+	(void)w->wake(w->wakearg);
+}
+
+static void
+ca_events_free(void)
+{
+	if (carev != NULL)
+		event_free(carev);
+	if (cawev != NULL)
+		event_free(cawev);
+	carev = cawev = NULL;
+}
+
+/* The channel is gone: every job waiting on it fails. */
+static void
+ca_close(void)
+{
+	ca_events_free();
 	if (cab.fd != -1) {
 		close(cab.fd);
 		msgbuf_clear(&cab);
+		cab.fd = -1;
 	}
+	while (!TAILQ_EMPTY(&waits))
+		wait_end(TAILQ_FIRST(&waits), -1);
+}
+
+/* An answer's signature copied to out: its length, or -1. */
+static int
+reply_take(struct msg *m, uint8_t *out, size_t outmax)
+{
+	struct mbuf	 r;
+	const void	*sig;
+	size_t		 siglen;
+	uint32_t	 ok;
+
+	mbuf_reader(&r, m->data, m->datalen);
+	if (mbuf_get_u32(&r, &ok) == -1 ||
+	    mbuf_get_data(&r, &sig, &siglen) == -1 || mbuf_end(&r) == -1)
+		fatalx("bad answer from the ca");
+	if (ok && siglen > 0 && siglen <= outmax) {
+		memcpy(out, sig, siglen);
+		return siglen;
+	}
+	log_warnx("the ca could not sign (see its log)");
+	return -1;
+}
+
+/*
+ * The next answer on the channel: 1 (in *m), 0 none yet.  Answers to
+ * paused jobs go to them here; those to requests given up on are dropped.
+ */
+static int
+reply_next(struct msg *m, uint32_t id)
+{
+	struct ca_wait	*w;
+	int		 rv;
+
+	while ((rv = msg_get(&cab, m)) == 1) {
+		if (m->hdr.type != MSG_CA_RES)
+			fatalx("unexpected message %u from the ca",
+			    m->hdr.type);
+		if (m->hdr.peerid == id && id != 0)
+			return 1;
+		TAILQ_FOREACH(w, &waits, entry)
+			if (w->id == m->hdr.peerid)
+				break;
+		if (w != NULL)
+			wait_end(w, reply_take(m, w->out, w->outmax));
+		msg_free(m);
+	}
+	if (rv == -1)
+		fatalx("protocol error on the ca channel");
+	return 0;
+}
+
+static void
+ca_read_cb(int fd, short ev, void *arg)
+{
+	struct msg	 m;
+	ssize_t		 n;
+	int		 saved;
+
+	n = msgbuf_read(&cab);
+	saved = errno;
+	if (n == -1 && (saved == EAGAIN || saved == EINTR))
+		return;
+	(void)reply_next(&m, 0);
+	if (n == 0 || (n == -1 && saved != ENOBUFS)) {
+		log_warnx("the channel to the ca closed");
+		ca_close();
+	}
+}
+
+static void
+ca_write_cb(int fd, short ev, void *arg)
+{
+	switch (msgbuf_flush(&cab)) {
+	case 1:
+		return;
+	case 0:
+		event_add(cawev, NULL);
+		return;
+	default:
+		log_warn("the channel to the ca");
+		ca_close();
+	}
+}
+
+static void
+ca_events(void)
+{
+	carev = event_new(cabase, cab.fd, EV_READ | EV_PERSIST, ca_read_cb,
+	    NULL);
+	cawev = event_new(cabase, cab.fd, EV_WRITE, ca_write_cb, NULL);
+	if (carev == NULL || cawev == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(carev, NULL);
+}
+
+void
+tls_key_set_ca(int fd)
+{
+	ca_close();
 	msgbuf_init(&cab, fd, 0);
+	if (cabase != NULL && fd != -1)
+		ca_events();
+}
+
+void
+tls_key_attach(struct event_base *base)
+{
+	if (cabase == base)
+		return;
+	ca_events_free();
+	cabase = base;
+	if (cab.fd != -1)
+		ca_events();
 }
 
 static long
@@ -80,42 +250,29 @@ ms_left(const struct timespec *deadline)
 	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* The answer to request id, copied to out: its length, or -1. */
+/*
+ * Queue rq with id for the ca.  On the relay's loop it goes out at the
+ * end of this loop pass, with the others of the pass in one sendmsg;
+ * else at once.  0, or -1.
+ */
 static int
-ca_reply(uint32_t id, uint8_t *out, size_t outmax, int *done)
+ca_send(const struct ca_req *rq, uint32_t id)
 {
-	struct msg	 m;
-	struct mbuf	 r;
-	const void	*sig;
-	size_t		 siglen;
-	uint32_t	 ok;
-	int		 rv, n = -1;
+	struct mbuf	 m;
+	int		 rv;
 
-	while ((rv = msg_get(&cab, &m)) == 1) {
-		if (m.hdr.type != MSG_CA_RES)
-			fatalx("unexpected message %u from the ca",
-			    m.hdr.type);
-		if (m.hdr.peerid != id) {
-			msg_free(&m);	/* a request we gave up on */
-			continue;
-		}
-		mbuf_reader(&r, m.data, m.datalen);
-		if (mbuf_get_u32(&r, &ok) == -1 ||
-		    mbuf_get_data(&r, &sig, &siglen) == -1 ||
-		    mbuf_end(&r) == -1)
-			fatalx("bad answer from the ca");
-		if (ok && siglen > 0 && siglen <= outmax) {
-			memcpy(out, sig, siglen);
-			n = siglen;
-		} else
-			log_warnx("the ca could not sign (see its log)");
-		msg_free(&m);
-		*done = 1;
-		return n;
-	}
+	mbuf_init(&m);
+	ca_req_encode(&m, rq);
+	rv = m.err || msg_compose(&cab, MSG_CA_REQ, id, -1, m.buf, m.len) ==
+	    -1 ? -1 : 0;
+	mbuf_free(&m);
+	if (rv == 0 && cawev == NULL)
+		rv = msgbuf_flush_sync(&cab);
+	else if (rv == 0 && !event_pending(cawev, EV_WRITE, NULL))
+		event_active(cawev, EV_WRITE, 1);
 	if (rv == -1)
-		fatalx("protocol error on the ca channel");
-	return -1;
+		log_warn("cannot ask the ca");
+	return rv;
 }
 
 /* Send rq to the ca and wait for its answer: its length, or -1. */
@@ -124,28 +281,28 @@ ca_exchange(const struct ca_req *rq, uint8_t *out, size_t outmax)
 {
 	struct timespec	 deadline;
 	struct pollfd	 pfd;
-	struct mbuf	 m;
+	struct msg	 m;
 	uint32_t	 id;
 	ssize_t		 r;
 	long		 left;
-	int		 n, done = 0;
+	int		 n;
 
-	id = ++nextid;
-	mbuf_init(&m);
-	ca_req_encode(&m, rq);
-	n = m.err || msg_compose(&cab, MSG_CA_REQ, id, -1, m.buf, m.len) ==
-	    -1 || msgbuf_flush_sync(&cab) == -1;
-	mbuf_free(&m);
-	if (n) {
-		log_warn("cannot ask the ca");
+	if ((id = ++nextid) == 0)
+		id = ++nextid;
+	if (ca_send(rq, id) == -1)
 		return -1;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += CA_TIMEOUT_MS / 1000;
 	for (;;) {
-		n = ca_reply(id, out, outmax, &done);
-		if (done)
+		if (cawev != NULL && msgbuf_flush_sync(&cab) == -1) {
+			log_warn("cannot ask the ca");
+			return -1;
+		}
+		if (reply_next(&m, id)) {
+			n = reply_take(&m, out, outmax);
+			msg_free(&m);
 			return n;
+		}
 		if ((left = ms_left(&deadline)) <= 0) {
 			log_warnx("the ca did not answer within %d ms",
 			    CA_TIMEOUT_MS);
@@ -156,19 +313,56 @@ ca_exchange(const struct ca_req *rq, uint8_t *out, size_t outmax)
 		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
 			fatal("poll");
 		if ((r = msgbuf_read(&cab)) == 0 || (r == -1 &&
-		    errno != EAGAIN && errno != EINTR)) {
+		    errno != EAGAIN && errno != EINTR && errno != ENOBUFS)) {
 			log_warnx("the channel to the ca closed");
-			close(cab.fd);
-			msgbuf_clear(&cab);
-			cab.fd = -1;
+			ca_close();
 			return -1;
 		}
 	}
 }
 
+/*
+ * In an ASYNC job whose wait context has a callback (a relay's
+ * handshake): ask, pause the job until the answer wakes it, and return
+ * the signature's length or -1.  -2 when this is no such job.
+ *
+ * The job is resumed for its answer and for nothing else, but for one
+ * case: a handshake given up on (its timeout, tls_accept.c) is resumed
+ * once, without one, so that it ends; the request is then abandoned.
+ */
+static int
+ca_async(const struct ca_req *rq, uint8_t *out, size_t outmax)
+{
+	ASYNC_JOB	*job;
+	ASYNC_WAIT_CTX	*wctx;
+	struct ca_wait	 w;
+
+	memset(&w, 0, sizeof(w));
+	if (cawev == NULL || (job = ASYNC_get_current_job()) == NULL ||
+	    (wctx = ASYNC_get_wait_ctx(job)) == NULL ||
+	    ASYNC_WAIT_CTX_get_callback(wctx, &w.wake, &w.wakearg) != 1 ||
+	    w.wake == NULL)
+		return -2;
+	if ((w.id = ++nextid) == 0)
+		w.id = ++nextid;
+	w.out = out;
+	w.outmax = outmax;
+	if (ca_send(rq, w.id) == -1)
+		return -1;
+	TAILQ_INSERT_TAIL(&waits, &w, entry);
+	if (ASYNC_pause_job() != 1 || !w.done) {
+		if (!w.done)
+			TAILQ_REMOVE(&waits, &w, entry);
+		return -1;
+	}
+	return w.n;
+}
+
 static int
 ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
 {
+	int	 n;
+
 	if (cab.fd == -1 || rq->keyid == NULL || rq->inlen > CA_DIGEST_MAX) {
 		log_warnx("private key operation: %s", cab.fd == -1 ?
 		    "no channel to the ca" : "bad request");
@@ -177,6 +371,8 @@ ca_call(const struct ca_req *rq, uint8_t *out, size_t outmax)
 #ifdef MOATD_EVIL
 	evil_keyid = rq->keyid;
 #endif
+	if ((n = ca_async(rq, out, outmax)) != -2)
+		return n;
 	return ca_exchange(rq, out, outmax);
 }
 

@@ -59,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/tls.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -249,8 +250,6 @@ static const struct sandbox_rule sandbox_forwarder[] = {
 static const struct sandbox_rule sandbox_relay[] = {
 	/* clients on the listeners the parent passed (relay.c) */
 	IS(accept4, 3, "flags", SOCK_NONBLOCK | SOCK_CLOEXEC),
-	/* a refused TLS client's socket outlives its session (relay_tls.c) */
-	ANY(dup),
 	/* the client's address and a unix client's credentials, for logs */
 	ANY(getpeername),
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
@@ -260,6 +259,14 @@ static const struct sandbox_rule sandbox_relay[] = {
 	IS(pipe2, 1, "flags", O_NONBLOCK | O_CLOEXEC),
 	IS(fcntl, 1, "cmd", F_SETPIPE_SZ),
 	ANY(splice),
+	/*
+	 * kernel TLS after a client's handshake (relay_tls.c): OpenSSL
+	 * attaches the "tls" upper layer, which fails without CONFIG_TLS,
+	 * then hands it the keys of each direction
+	 */
+	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_ULP),
+	SOCKOPT(setsockopt, SOL_TLS, TLS_TX),
+	SOCKOPT(setsockopt, SOL_TLS, TLS_RX),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))

@@ -672,3 +672,71 @@ t_tls_ca_restart() {
 	    fail "tls_memscan: $out"
 	expect_match "$out" "^$new found: " "the key in the new ca"
 }
+
+# A full handshake waits for the ca's signature without holding up its
+# relay: with the ca stopped (SIGSTOP), a client on a plain listener of
+# the same relay (-prefork 1) is answered at once; once the ca goes on,
+# longer than the old 5 s limit later, the handshake completes.
+t_tls_async_ca() {
+	local plain ca hs st pending hst
+
+	tid "a handshake waiting for its ca does not hold up the relay"
+	_tl_certs
+	plain=$(free_port)
+	TL_PORT=$(free_port)
+	cat >moatd.conf <<-CONF
+	listen on "tcp://127.0.0.1:$plain"
+	listen on "tcp://127.0.0.1:$TL_PORT" tls \\
+	    certificate "$TL/server-ec.pem" key "$TL/server-ec.key" \\
+	    ca "$TL/ca/ca.pem"
+	timeout head 30
+	CONF
+	MOATD_WAIT="tcp://127.0.0.1:$plain tcp://127.0.0.1:$TL_PORT" \
+	    moatd_start -f moatd.conf -prefork 1 \
+	    -backend-addr "unix://$RIG_SOCK"
+	ca=$(_tl_role ca)
+	[ -n "$ca" ] && [ "$(wc -w <<<"$ca")" -eq 1 ] || fail "cas: [$ca]"
+	expect_eq "$(_tl_curl alice /_ping)" 200 "a handshake before"
+	kill -STOP "$ca"
+	# Results are taken with the ca stopped and checked once it runs.
+	curl -s --max-time 40 -o /dev/null -w '%{http_code}' \
+	    --cacert "$TL/ca/ca.pem" --cert "$TL/alice.pem" \
+	    --key "$TL/alice.key" "https://127.0.0.1:$TL_PORT/_ping" \
+	    >"$SCRATCH/hs.status" 2>"$SCRATCH/hs.err" &
+	hs=$!
+	sleep 1
+	st=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$plain/_ping")
+	kill -0 "$hs" 2>/dev/null && pending=1 || pending=0
+	sleep 5
+	kill -0 "$hs" 2>/dev/null || pending=0
+	kill -CONT "$ca"
+	wait "$hs"
+	hst=$(cat "$SCRATCH/hs.status")
+	expect_eq "$st" 200 "the plain client while the ca is stopped"
+	expect_eq "$pending" 1 "the handshake waits while the ca is stopped"
+	expect_eq "$hst" 200 "the handshake once the ca goes on" \
+	    "$(cat "$SCRATCH/hs.err")"
+	expect_eq "$(_tl_curl alice /_ping)" 200 "a handshake after"
+	pass
+}
+
+# kTLS is asked for on every TLS listener: a kernel without it (no
+# CONFIG_TLS) leaves the record layer to OpenSSL, and TLS works the same;
+# either way the relay says which, once, at log level 7.
+t_tls_ktls() {
+	local v relay
+
+	tid "kTLS is asked for, and without it TLS works as before"
+	_tl_start -prefork 1 -log-level 7
+	relay=$(_tl_role relay)
+	for v in 1.2 1.3 1.2; do
+		expect_eq "$(_tl_curl alice /_ping --tlsv$v --tls-max $v)" 200 \
+		    "TLS $v: $(cat "$SCRATCH/curl.err")"
+	done
+	_tl_wait_log 'relay.*kernel TLS \(kTLS\): send (in the kernel|by OpenSSL), receive (in the kernel|by OpenSSL)'
+	expect_eq "$(grep -c 'kernel TLS (kTLS)' "$MOATD_LOG")" 1 \
+	    "the kTLS line, once"
+	expect_eq "$(_tl_role relay)" "$relay" "the relay's pid"
+	pass
+}

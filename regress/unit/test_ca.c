@@ -25,11 +25,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include <openssl/async.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
@@ -487,6 +492,165 @@ START_TEST(test_ca_relay_ec)
 }
 END_TEST
 
+/*
+ * Signing in OpenSSL ASYNC jobs, as a relay's handshakes do
+ * (tls_accept.c): each job pauses while its request is out, the relay's
+ * loop reads the answers, matched by id whatever their order, and wakes
+ * the job each is for through its wait context's callback, once.  A job
+ * resumed without its answer (a handshake given up on) fails, and the
+ * late answer is dropped.  The test plays the ca on the other end.
+ */
+#define NJOBS	4
+
+struct async_sign {
+	EVP_PKEY	*key;
+	int		 i;
+	uint8_t		*sig;
+	size_t		*siglen;
+};
+
+static int	 woken[NJOBS];
+
+static int
+async_woken(void *arg)
+{
+	woken[*(int *)arg]++;
+	return 1;
+}
+
+static int
+async_sign_job(void *arg)
+{
+	struct async_sign	*a = arg;
+	EVP_MD_CTX		*c;
+	char			 msg[2] = { 'a' + a->i, 0 };
+	int			 ok;
+
+	c = EVP_MD_CTX_new();
+	ok = c != NULL && EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL,
+	    a->key) == 1 && EVP_DigestSign(c, a->sig, a->siglen,
+	    (const void *)msg, 1) == 1;
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
+/* Answer the max requests coming on mb, last first: max, or 0. */
+static size_t
+ca_answer_reversed(struct msgbuf *mb, EVP_PKEY *key, size_t max)
+{
+	struct msg	 m[NJOBS];
+	struct mbuf	 out;
+	struct ca_req	 rq;
+	uint8_t		 sig[CA_INPUT_MAX];
+	size_t		 n = 0, outlen;
+	const char	*why;
+
+	while (n < max) {
+		if (msg_get(mb, &m[n]) == 1) {
+			n++;
+			continue;
+		}
+		if (msgbuf_read(mb) <= 0)
+			break;
+	}
+	while (n > 0) {
+		n--;
+		outlen = sizeof(sig);
+		ck_assert_int_eq(ca_req_decode(m[n].data, m[n].datalen, &rq),
+		    0);
+		ck_assert_int_eq(ca_sign(key, &rq, sig, &outlen, &why), 0);
+		mbuf_init(&out);
+		mbuf_add_u32(&out, 1);
+		mbuf_add_data(&out, sig, outlen);
+		ck_assert_int_eq(msg_compose(mb, MSG_CA_RES, m[n].hdr.peerid,
+		    -1, out.buf, out.len), 0);
+		mbuf_free(&out);
+		msg_free(&m[n]);
+	}
+	return msgbuf_flush_sync(mb) == 0 ? max : 0;
+}
+
+START_TEST(test_ca_relay_async)
+{
+	struct event_base	*base;
+	struct msgbuf		 cab;
+	struct async_sign	 a;
+	ASYNC_WAIT_CTX		*wctx[NJOBS];
+	ASYNC_JOB		*job[NJOBS];
+	EVP_PKEY		*pub, *proxy;
+	EVP_MD_CTX		*v;
+	uint8_t			 sig[NJOBS][256];
+	size_t			 siglen[NJOBS];
+	int			 sv[2], idx[NJOBS], ret, i, pass;
+	char			 msg[2] = { 0, 0 };
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_ptr_nonnull(base = event_base_new());
+	tls_key_init();
+	tls_key_set_ca(sv[0]);
+	tls_key_attach(base);
+	msgbuf_init(&cab, sv[1], 0);
+	pub = public_of(ec);
+	ck_assert_ptr_nonnull(proxy = tls_key_proxy(pub));
+	EVP_PKEY_free(pub);
+	memset(woken, 0, sizeof(woken));
+	for (i = 0; i < NJOBS; i++) {
+		idx[i] = i;
+		job[i] = NULL;
+		siglen[i] = sizeof(sig[i]);
+		ck_assert_ptr_nonnull(wctx[i] = ASYNC_WAIT_CTX_new());
+		ck_assert_int_eq(ASYNC_WAIT_CTX_set_callback(wctx[i],
+		    async_woken, &idx[i]), 1);
+		a.key = proxy;
+		a.i = i;
+		a.sig = sig[i];
+		a.siglen = &siglen[i];
+		ck_assert_int_eq(ASYNC_start_job(&job[i], wctx[i], &ret,
+		    async_sign_job, &a, sizeof(a)), ASYNC_PAUSE);
+	}
+	/* All four are out; nothing is woken before its answer. */
+	for (pass = 0; pass < 3; pass++)
+		(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	for (i = 0; i < NJOBS; i++)
+		ck_assert_int_eq(woken[i], 0);
+	/* Job 3 is given up on: resumed without an answer, it fails. */
+	ck_assert_int_eq(ASYNC_start_job(&job[3], wctx[3], &ret,
+	    async_sign_job, &a, sizeof(a)), ASYNC_FINISH);
+	ck_assert_int_eq(ret, 0);
+	ERR_clear_error();
+	/* The answers come last first, job 3's (now late) among them. */
+	ck_assert_uint_eq(ca_answer_reversed(&cab, ec, NJOBS), NJOBS);
+	for (pass = 0; pass < 10; pass++)
+		(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(woken[i], 1);
+	ck_assert_int_eq(woken[3], 0);
+	/* Each job goes on with its own signature. */
+	ck_assert_ptr_nonnull(v = EVP_MD_CTX_new());
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ASYNC_start_job(&job[i], wctx[i], &ret,
+		    async_sign_job, &a, sizeof(a)), ASYNC_FINISH);
+		ck_assert_int_eq(ret, 1);
+		msg[0] = 'a' + i;
+		ck_assert_int_eq(EVP_DigestVerifyInit(v, NULL, EVP_sha256(),
+		    NULL, ec), 1);
+		ck_assert_int_eq(EVP_DigestVerify(v, sig[i], siglen[i],
+		    (const void *)msg, 1), 1);
+	}
+	EVP_MD_CTX_free(v);
+	for (i = 0; i < NJOBS; i++)
+		ASYNC_WAIT_CTX_free(wctx[i]);
+	/* The relay hangs up. */
+	tls_key_set_ca(-1);
+	msgbuf_clear(&cab);
+	close(sv[1]);
+	EVP_PKEY_free(proxy);
+	tls_key_attach(NULL);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *
 ca_suite(void)
 {
@@ -502,6 +666,7 @@ ca_suite(void)
 	tcase_add_test(tc, test_ca_codec);
 	tcase_add_test(tc, test_ca_relay_rsa);
 	tcase_add_test(tc, test_ca_relay_ec);
+	tcase_add_test(tc, test_ca_relay_async);
 	suite_add_tcase(s, tc);
 	return s;
 }

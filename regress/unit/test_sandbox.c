@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/tls.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -205,7 +206,8 @@ static const struct call calls[] = {
 	{ "shutdown-wr", SYS_shutdown, { A_TFD, SHUT_WR }, LOOPS(ANY) },
 	{ "shutdown-rdwr", SYS_shutdown, { A_TFD, SHUT_RDWR }, ALL(KILL) },
 	{ "shutdown-rd", SYS_shutdown, { A_TFD, SHUT_RD }, FWD(ANY) },
-	{ "dup", SYS_dup, { 2 }, RELAY(OK) },
+	/* a refused TLS client lingers on its own socket (tls_accept.c) */
+	{ "dup", SYS_dup, { 2 }, ALL(KILL) },
 	{ "getpeername", SYS_getpeername, { A_TFD, A_BUF, A_LEN },
 	    RELAY(ENOTCONN) },
 	{ "getsockopt-peercred", SYS_getsockopt, { A_TFD, SOL_SOCKET,
@@ -214,6 +216,13 @@ static const struct call calls[] = {
 	    A_BUF, A_LEN }, ALL(KILL) },
 	{ "setsockopt-nodelay", SYS_setsockopt, { A_TFD, IPPROTO_TCP,
 	    TCP_NODELAY, A_ONE, 4 }, RELAY(OK) },
+	/* kTLS: no "tls" ULP without CONFIG_TLS, no keys on a listener */
+	{ "setsockopt-ulp", SYS_setsockopt, { A_TFD, IPPROTO_TCP, TCP_ULP,
+	    A_BUF, 4 }, RELAY(ANY) },
+	{ "setsockopt-tls-tx", SYS_setsockopt, { A_TFD, SOL_TLS, TLS_TX,
+	    A_BUF, 4 }, RELAY(ANY) },
+	{ "setsockopt-tls-rx", SYS_setsockopt, { A_TFD, SOL_TLS, TLS_RX,
+	    A_BUF, 4 }, RELAY(ANY) },
 	{ "setsockopt-keepalive", SYS_setsockopt, { A_TFD, SOL_SOCKET,
 	    SO_KEEPALIVE, A_ONE, 4 }, ALL(KILL) },
 	{ "sysinfo", SYS_sysinfo, { A_BUF }, LOOPS(OK) },
@@ -575,18 +584,11 @@ relay_echo(struct bufferevent *bev, void *arg)
 	bufferevent_write_buffer(bev, in);
 }
 
-/* As relay_tls.c refuses a client: a dup'd socket, half-closed. */
+/* As tls_accept.c refuses a client: its socket half-closed. */
 static void
 relay_close(struct bufferevent *bev, short what, void *arg)
 {
-	int	 fd;
-
-	if ((fd = dup(bufferevent_getfd(bev))) == -1)
-		log_warn("dup");
-	else {
-		(void)shutdown(fd, SHUT_WR);
-		close(fd);
-	}
+	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 	bufferevent_free(bev);
 	msg_compose(&rl.chan, 13, 0, -1, NULL, 0);
 	msgbuf_flush(&rl.chan);
@@ -1076,7 +1078,7 @@ START_TEST(test_relay_loop)
 	ck_assert_mem_eq(buf, "via fd", 6);
 	close(p[0]);
 
-	/* Each close is answered once the relay has half-closed a dup. */
+	/* Each close is answered once the relay has half-closed it. */
 	close(ct);
 	chan_expect(&mb, 13);
 	close(cu);
