@@ -205,12 +205,13 @@ static const struct sandbox_rule sandbox_common[] = {
  * A libevent (epoll) loop over streams: the relay's and the forwarder's.
  */
 static const struct sandbox_rule sandbox_evloop[] = {
-	/* evbuffer_read() and evbuffer_write(); OpenSSL's socket BIO reads */
-	ANY(readv),
+	/*
+	 * reads of our own (conn.c, forwarder.c) and OpenSSL's socket BIO;
+	 * evbuffer_write_atmost()'s writev: no readv, and no FIONREAD since
+	 * libevent's bufferevents went
+	 */
 	ANY(writev),
 	ANY(read),
-	/* evbuffer_read() sizes its reads with FIONREAD */
-	IS(ioctl, 1, "request", FIONREAD),
 	/* libevent's epoll backend; aarch64 has only epoll_pwait */
 	ANY(epoll_ctl),
 	ANY(epoll_wait),

@@ -53,7 +53,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <openssl/bio.h>
@@ -65,6 +64,7 @@
 
 #include "unit.h"
 #include "child.h"
+#include "conn.h"
 #include "log.h"
 #include "moatd.h"
 #include "privsep.h"
@@ -199,10 +199,11 @@ static const struct call calls[] = {
 	{ "epoll_wait", SYS_epoll_wait, { -1, A_BUF, 1, 0 }, LOOPS(EBADF) },
 #endif
 	{ "read", SYS_read, { A_TFD, A_BUF, 1 }, LOOPS(ANY) },
-	{ "readv", SYS_readv, { A_TFD, A_BUF, 0 }, LOOPS(ANY) },
 	{ "writev", SYS_writev, { A_TFD, A_BUF, 0 }, LOOPS(ANY) },
+	/* Gone with libevent's bufferevents: readv, FIONREAD. */
+	{ "readv", SYS_readv, { A_TFD, A_BUF, 0 }, ALL(KILL) },
 	{ "ioctl-fionread", SYS_ioctl, { A_TFD, FIONREAD, A_BUF },
-	    LOOPS(ANY) },
+	    ALL(KILL) },
 	{ "shutdown-wr", SYS_shutdown, { A_TFD, SHUT_WR }, LOOPS(ANY) },
 	{ "shutdown-rdwr", SYS_shutdown, { A_TFD, SHUT_RDWR }, ALL(KILL) },
 	{ "shutdown-rd", SYS_shutdown, { A_TFD, SHUT_RD }, FWD(ANY) },
@@ -577,19 +578,17 @@ struct relay {
 static struct relay	 rl;
 
 static void
-relay_echo(struct bufferevent *bev, void *arg)
+relay_echo(struct conn *c, void *arg)
 {
-	struct evbuffer	*in = bufferevent_get_input(bev);
-
-	bufferevent_write_buffer(bev, in);
+	evbuffer_add_buffer(conn_output(c), conn_input(c));
 }
 
 /* As tls_accept.c refuses a client: its socket half-closed. */
 static void
-relay_close(struct bufferevent *bev, short what, void *arg)
+relay_close(struct conn *c, short what, void *arg)
 {
-	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
-	bufferevent_free(bev);
+	conn_shutdown_write(c);
+	conn_free(c);
 	msg_compose(&rl.chan, 13, 0, -1, NULL, 0);
 	msgbuf_flush(&rl.chan);
 }
@@ -597,7 +596,7 @@ relay_close(struct bufferevent *bev, short what, void *arg)
 static void
 relay_accept(evutil_socket_t l, short what, void *arg)
 {
-	struct bufferevent	*bev;
+	struct conn		*c;
 	struct ucred		 uc;
 	socklen_t		 len = sizeof(uc);
 	int			 fd, one = 1;
@@ -616,9 +615,10 @@ relay_accept(evutil_socket_t l, short what, void *arg)
 			log_warn("setsockopt");
 	} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
 		log_warn("SO_PEERCRED");
-	bev = bufferevent_socket_new(rl.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(bev, relay_echo, NULL, relay_close, NULL);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if ((c = conn_new(rl.base, fd, NULL)) == NULL)
+		fatalx("conn_new");
+	conn_setcb(c, relay_echo, NULL, relay_close, NULL);
+	conn_enable(c, EV_READ);
 	rl.conns++;
 	log_info("relay: connection %d", rl.conns);
 }
