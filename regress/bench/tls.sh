@@ -174,6 +174,9 @@ haproxy_up() {
 
 	stop_pid "$MOATD_PID"
 	MOATD_PID=
+	# The HAProxy of the other key type, if any: one at a time.
+	stop_pid "$HAPROXY_PID"
+	HAPROXY_PID=
 	PORT=$(free_port)
 	MPORT=$(free_port)
 	cat "$d/$1.pem" "$d/$1.key" >"$T/hapx.pem"
