@@ -67,11 +67,11 @@ policy_dispatch(struct chan *ch, struct msg *m, void *arg)
 	    s->state != S_POLICY)
 		return;
 	/* verdict_decode() sets every field. */
-	if ((v = malloc(sizeof(*v))) == NULL)
+	if ((v = verdict_get()) == NULL)
 		fatal("%s", __func__);
 	mbuf_reader(&rd, m->data, m->datalen);
 	if (verdict_decode(&rd, v) == -1) {
-		free(v);
+		verdict_put(v);
 		log_warnx("bad verdict from the policy worker");
 		chan_close(&r->policy);
 		reply_error(s, 503, "policy worker failed");

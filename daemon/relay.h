@@ -179,6 +179,8 @@ extern struct relay	*r;
 RB_PROTOTYPE(sessions, session, entry, session_cmp)
 
 /* session.c */
+struct verdict	*verdict_get(void);
+void	verdict_put(struct verdict *);
 void	log_request(struct session *, const char *);
 void	end_request(struct session *);
 void	close_after_flush(struct session *);

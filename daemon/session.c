@@ -139,13 +139,44 @@ log_request(struct session *s, const char *verdict)
 	    v != NULL && v->why[0] ? v->why : "");
 }
 
+/*
+ * Verdicts are large (two paths of CANON_PATH_MAX): one malloc and free
+ * per request at the top of the heap made glibc trim and regrow it with
+ * brk, page faults and all, once a burst had left the top free (make
+ * bench: ping req/s halved after the idle-connection step).  A few stay
+ * on a free list instead.
+ */
+#define VERDICTS_KEPT	32
+
+static struct verdict	*vfree[VERDICTS_KEPT];
+static size_t		 nvfree;
+
+struct verdict *
+verdict_get(void)
+{
+	if (nvfree > 0)
+		return vfree[--nvfree];
+	return malloc(sizeof(struct verdict));
+}
+
+void
+verdict_put(struct verdict *v)
+{
+	if (v == NULL)
+		return;
+	if (nvfree < VERDICTS_KEPT)
+		vfree[nvfree++] = v;
+	else
+		free(v);
+}
+
 void
 end_request(struct session *s)
 {
 	vcache_forget(s);
 	if (s->v != NULL) {
 		verdict_clear(s->v);
-		free(s->v);
+		verdict_put(s->v);
 		s->v = NULL;
 	}
 }

@@ -313,14 +313,14 @@ vcache_get(struct session *s, const char *head, size_t hl)
 	if ((key = vcache_key(r->vc, s->lid, s->ident, head, hl,
 	    &keylen)) == NULL)
 		return NULL;
-	if ((v = malloc(sizeof(*v))) == NULL)
+	if ((v = verdict_get()) == NULL)
 		return NULL;
 	if (vcache_find(r->vc, r->cc.gen, s->t0.tv_sec, key, keylen, v)) {
 		memcpy(v->mac, v->rmac, sizeof(v->mac));
 		s->ctr = FWD_REUSE_CTR(v->rgen);
 		return v;
 	}
-	free(v);
+	verdict_put(v);
 	if ((s->vc_key = malloc(keylen)) != NULL) {
 		memcpy(s->vc_key, key, keylen);
 		s->vc_keylen = keylen;
