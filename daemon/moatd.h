@@ -33,6 +33,7 @@
 #include "policy.h"
 #include "privsep.h"
 #include "fwd.h"
+#include "body.h"
 
 /* config.c: what the command line (and later the config file) says */
 
@@ -138,6 +139,8 @@ struct moat_config {
 	int			 body_timeout;	/* between request body reads */
 	int			 conn_per_addr;	/* per relay, per source address */
 	int			 conn_per_uid;	/* per relay, per unix peer uid */
+	/* limit body and allow ...: admission control (policy/body.h) */
+	struct body_policy	 body;
 	char			 pidfile[256];	/* only when daemonised */
 };
 
