@@ -21,6 +21,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -47,8 +48,8 @@ struct conn {
 	struct evbuffer		*in;
 	struct evbuffer		*out;
 	struct event		*rev;
-	struct event		*wev;
-	struct event		*fev;		/* the flush after this pass */
+	struct event		*wev;		/* made on the first EAGAIN */
+	TAILQ_ENTRY(conn)	 fentry;	/* on flushq while flush_due */
 	conn_cb			 readcb;
 	conn_cb			 writecb;
 	conn_event_cb		 eventcb;
@@ -66,13 +67,25 @@ struct conn {
 };
 
 static void	conn_sync_read(struct conn *);
+static void	write_cb(int, short, void *);
+
+/*
+ * Writes wait for the end of the loop pass, for the whole process in one
+ * queue behind one event: an idle connection holds no flush event of its
+ * own (nor a write event until a socket first says EAGAIN).
+ */
+static TAILQ_HEAD(, conn)	 flushq = TAILQ_HEAD_INITIALIZER(flushq);
+static struct event		*flush_ev;
+static struct event_base	*flush_base;
 
 static void
 conn_destroy(struct conn *c)
 {
 	event_free(c->rev);
-	event_free(c->wev);
-	event_free(c->fev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->flush_due)
+		TAILQ_REMOVE(&flushq, c, fentry);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	if (c->ssl != NULL)
@@ -106,11 +119,20 @@ conn_event(struct conn *c, short what)
 		c->eventcb(c, what, c->arg);
 }
 
+static int
+wev_pending(struct conn *c)
+{
+	return c->wev != NULL && event_pending(c->wev, EV_WRITE, NULL);
+}
+
 static void
 wev_set(struct conn *c, int on)
 {
-	int	 pending = event_pending(c->wev, EV_WRITE, NULL);
+	int	 pending = wev_pending(c);
 
+	if (on && c->wev == NULL && (c->wev = event_new(c->base, c->fd,
+	    EV_WRITE | EV_PERSIST, write_cb, c)) == NULL)
+		fatalx("%s: out of memory", __func__);
 	if (on && !pending)
 		event_add(c->wev, NULL);
 	else if (!on && pending)
@@ -120,11 +142,29 @@ wev_set(struct conn *c, int on)
 static void
 schedule_flush(struct conn *c)
 {
-	if (c->flush_due || c->werr || c->dead ||
-	    event_pending(c->wev, EV_WRITE, NULL))
+	if (c->flush_due || c->werr || c->dead || wev_pending(c))
 		return;
 	c->flush_due = 1;
-	event_active(c->fev, EV_WRITE, 1);
+	TAILQ_INSERT_TAIL(&flushq, c, fentry);
+	event_active(flush_ev, EV_WRITE, 1);
+}
+
+/*
+ * The connections queued when the pass began, each once: one that
+ * queues itself again (its write budget spent) waits for the next pass.
+ */
+static void
+flush_cb(int fd, short ev, void *arg)
+{
+	struct conn	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &flushq, fentry)
+		n++;
+	while (n-- > 0 && (c = TAILQ_FIRST(&flushq)) != NULL)
+		write_cb(-1, EV_WRITE, c);
+	if (!TAILQ_EMPTY(&flushq))
+		event_active(flush_ev, EV_WRITE, 1);
 }
 
 /* OpenSSL 3 calls a close without close_notify an error; so do we not. */
@@ -355,7 +395,10 @@ write_cb(int fd, short ev, void *arg)
 	struct conn	*c = arg;
 
 	conn_hold(c);
-	c->flush_due = 0;
+	if (c->flush_due) {
+		c->flush_due = 0;
+		TAILQ_REMOVE(&flushq, c, fentry);
+	}
 	if (c->r_wants_w) {
 		c->r_wants_w = 0;
 		do_read(c);
@@ -412,6 +455,14 @@ conn_new(struct event_base *base, int fd, SSL *ssl)
 {
 	struct conn	*c;
 
+	if (flush_ev == NULL) {
+		flush_base = base;
+		if ((flush_ev = event_new(base, -1, 0, flush_cb, NULL)) ==
+		    NULL)
+			fatalx("%s: out of memory", __func__);
+	}
+	if (base != flush_base)
+		fatalx("%s: one event base per process", __func__);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->base = base;
@@ -420,10 +471,7 @@ conn_new(struct event_base *base, int fd, SSL *ssl)
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, c);
-	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, c);
-	c->fev = event_new(base, -1, 0, write_cb, c);
 	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
-	    c->wev == NULL || c->fev == NULL ||
 	    evbuffer_add_cb(c->out, out_cb, c) == NULL ||
 	    evbuffer_add_cb(c->in, in_cb, c) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -457,8 +505,12 @@ conn_free(struct conn *c)
 		c->readcb = c->writecb = NULL;
 		c->eventcb = NULL;
 		event_del(c->rev);
-		event_del(c->wev);
-		event_del(c->fev);
+		if (c->wev != NULL)
+			event_del(c->wev);
+		if (c->flush_due) {
+			c->flush_due = 0;
+			TAILQ_REMOVE(&flushq, c, fentry);
+		}
 		return;
 	}
 	conn_destroy(c);
