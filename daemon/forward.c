@@ -117,7 +117,8 @@ backend_release(struct session *s, int reusable)
 {
 	if (s->b == NULL)
 		return;
-	event_del(s->b_gone);
+	if (s->b_gone != NULL)
+		event_del(s->b_gone);
 	if (reusable) {
 		pool_put(s->b, s->b_gen);
 	} else {
@@ -680,6 +681,10 @@ backend_event_cb(struct conn *bev, short what, void *arg)
 		return;
 	}
 	s->b_eof = 1;
+	/* Made when first needed: most sessions never see Docker close. */
+	if (s->b_gone == NULL && (s->b_gone = event_new(r->base, -1, 0,
+	    backend_gone_cb, s)) == NULL)
+		fatalx("%s: out of memory", __func__);
 	event_active(s->b_gone, EV_TIMEOUT, 1);
 }
 

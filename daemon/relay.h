@@ -114,7 +114,10 @@ struct session {
 	int			 b_wfail;	/* Docker stopped taking the body */
 	size_t			 stall_out;	/* answer bytes queued at the stall */
 	struct event		*b_gone;	/* Docker closed: after its bytes */
-	struct event		*timer;
+	/* the session's one timeout (set_timer): a place on a timer list */
+	TAILQ_ENTRY(session)	 t_entry;
+	struct tlist		*tl;
+	uint64_t		 deadline;	/* ms, CLOCK_MONOTONIC */
 	int			 head_timing;
 	struct verdict		*v;
 	uint64_t		 ctr;		/* this request's, for its proof */

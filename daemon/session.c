@@ -263,15 +263,117 @@ reply_error(struct session *s, int status, const char *why)
 	close_after_flush(s);
 }
 
+/*
+ * Timeouts: one list per length of timeout, each in deadline order (a
+ * session joins at the tail, and every member waits as long), behind one
+ * timer for its head.  An idle connection holds a list entry, not an
+ * event of its own.  Lists are few: the timeouts of the configuration
+ * (those of a reload join) and LINGER_SECS; an empty one is reused.
+ */
+#define TLISTS_MAX	32
+
+struct tlist {
+	int			 secs;
+	TAILQ_HEAD(, session)	 q;
+	struct event		*ev;
+};
+
+static struct tlist	 tlists[TLISTS_MAX];
+static size_t		 ntlists;
+
+static void	session_timeout(struct session *);
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+tlist_arm(struct tlist *tl, uint64_t now)
+{
+	struct session	*s;
+	struct timeval	 tv;
+	uint64_t	 ms;
+
+	if ((s = TAILQ_FIRST(&tl->q)) == NULL) {
+		evtimer_del(tl->ev);
+		return;
+	}
+	ms = s->deadline > now ? s->deadline - now : 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(tl->ev, &tv);
+}
+
+/* Every session whose time is up; one set again goes to the tail. */
+static void
+tlist_cb(int fd, short ev, void *arg)
+{
+	struct tlist	*tl = arg;
+	struct session	*s;
+	uint64_t	 now = now_ms();
+
+	while ((s = TAILQ_FIRST(&tl->q)) != NULL && s->deadline <= now) {
+		TAILQ_REMOVE(&tl->q, s, t_entry);
+		s->tl = NULL;
+		session_timeout(s);
+	}
+	tlist_arm(tl, now);
+}
+
+static struct tlist *
+tlist_get(int secs)
+{
+	struct tlist	*tl, *empty = NULL;
+	size_t		 i;
+
+	for (i = 0; i < ntlists; i++) {
+		tl = &tlists[i];
+		if (tl->secs == secs)
+			return tl;
+		if (empty == NULL && TAILQ_EMPTY(&tl->q))
+			empty = tl;
+	}
+	if (empty != NULL) {
+		empty->secs = secs;
+		return empty;
+	}
+	if (ntlists == TLISTS_MAX)
+		fatalx("%s: more than %d timeout lengths in use", __func__,
+		    TLISTS_MAX);
+	tl = &tlists[ntlists++];
+	tl->secs = secs;
+	TAILQ_INIT(&tl->q);
+	if ((tl->ev = evtimer_new(r->base, tlist_cb, tl)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	return tl;
+}
+
+/* The session's timeout: secs from now, or none (secs <= 0). */
 void
 set_timer(struct session *s, int secs)
 {
-	struct timeval	 tv = { secs, 0 };
+	struct tlist	*tl;
+	uint64_t	 now;
 
+	if (s->tl != NULL) {
+		/* A head that leaves early lets its timer fire for nothing. */
+		TAILQ_REMOVE(&s->tl->q, s, t_entry);
+		s->tl = NULL;
+	}
 	if (secs <= 0)
-		evtimer_del(s->timer);
-	else
-		evtimer_add(s->timer, &tv);
+		return;
+	tl = tlist_get(secs);
+	now = now_ms();
+	s->deadline = now + (uint64_t)secs * 1000;
+	s->tl = tl;
+	TAILQ_INSERT_TAIL(&tl->q, s, t_entry);
+	if (TAILQ_FIRST(&tl->q) == s)
+		tlist_arm(tl, now);
 }
 
 /*
@@ -298,10 +400,8 @@ body_timeout(struct session *s)
 }
 
 static void
-session_timeout_cb(int fd, short ev, void *arg)
+session_timeout(struct session *s)
 {
-	struct session	*s = arg;
-
 	if (s->state == S_HEAD && s->head_timing) {
 		reply_error(s, 408, "request head timeout");
 		return;
@@ -402,8 +502,9 @@ session_free(struct session *s)
 		ident_clear(s->ident);
 		free(s->ident);
 	}
-	event_free(s->timer);
-	event_free(s->b_gone);
+	set_timer(s, 0);
+	if (s->b_gone != NULL)
+		event_free(s->b_gone);
 	free(s);
 	if (r->draining && r->nsessions == 0)
 		exit(0);
@@ -871,10 +972,6 @@ session_tls_done(void *arg, struct ssl_st *ssl, const char *err)
 static void
 session_start(struct session *s)
 {
-	s->timer = evtimer_new(r->base, session_timeout_cb, s);
-	s->b_gone = event_new(r->base, -1, 0, backend_gone_cb, s);
-	if (s->timer == NULL || s->b_gone == NULL)
-		fatalx("%s: out of memory", __func__);
 	conn_setcb(s->c, client_read_cb, client_write_cb, client_event_cb, s);
 	conn_read_high(s->c, RELAY_HIGH);
 	conn_write_low(s->c, RELAY_LOW);
