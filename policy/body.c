@@ -135,7 +135,10 @@
  * refused, and fromSrc (import) and images/load are refused, because the
  * image they make can carry any name.
  *
- * Query checks (build, images/create, images/load): the query is split
+ * Query checks (build, images/create, images/load): body_content_type()
+ * refuses a form Content-Type (application/x-www-form-urlencoded,
+ * multipart/...) there, since Docker would read form values from the
+ * body first and ignore the checked query's.  The query is split
  * on '&', "%XX" and '+' decoded, every occurrence of a key checked (Go's
  * FormValue takes the first, but which one Docker reads is no matter
  * then); a ';' or a bad escape refuses the request.  build: networkmode
@@ -1917,6 +1920,34 @@ body_endpoint(const char *method, const char *path)
 	default:
 		return BODY_JSON;
 	}
+}
+
+int
+body_content_type(const char *method, const char *path, const char *ctype,
+    size_t len, char *why, size_t whysz)
+{
+	struct ctx	 c;
+	size_t		 st = 0, end;
+
+	memset(&c, 0, sizeof(c));
+	c.why = why;
+	c.whysz = whysz;
+	if (whysz > 0)
+		why[0] = '\0';
+	if (ctype == NULL || body_endpoint(method, path) != BODY_QUERY)
+		return 0;
+	/* Go's mime.ParseMediaType: the type before ';', trimmed, any case */
+	while (st < len && (ctype[st] == ' ' || ctype[st] == '\t'))
+		st++;
+	end = st;
+	while (end < len && ctype[end] != ';')
+		end++;
+	while (end > st && (ctype[end - 1] == ' ' || ctype[end - 1] == '\t'))
+		end--;
+	if (eqci(ctype + st, end - st, "application/x-www-form-urlencoded") ||
+	    prefixci(ctype + st, end - st, "multipart/"))
+		return refuse_s(&c, "Content-Type", ctype, len);
+	return 0;
 }
 
 int

@@ -33,7 +33,7 @@
 enum pol {
 	P_DEF, P_PRIV, P_CAPS, P_DEV, P_HOSTS, P_JOIN, P_BINDS, P_IMAGES,
 	P_RUNTIME, P_VDRV, P_SYSCTL, P_REMOTE, P_PLUGINS, P_LOCAL, P_HOSTNET,
-	P_CGNS,
+	P_CGNS, P_GLOB,
 };
 
 static char *caps[] = { "NET_ADMIN", "cap_sys_ptrace" };
@@ -49,6 +49,9 @@ static char *runtimes[] = { "runsc" };
 static char *vdrvs[] = { "local-persist" };
 static char *localdrv[] = { "local" };
 static char *sysctls[] = { "net.ipv4.*", "kernel.shm_rmid_forced" };
+static char *globs[] = { "ghcr.io/[a-c]x/*", "reg.io:5000/[!z]*:v?",
+    "local\\*", "[]]x", "*" };
+static char *globsys[] = { "kernel.msg[a-z][a-z][!b]", "fs.mqueue.?" };
 
 static void
 policy(enum pol p, struct body_policy *bp)
@@ -110,6 +113,12 @@ policy(enum pol p, struct body_policy *bp)
 		break;
 	case P_CGNS:
 		bp->hosts = BODY_HOST_CGROUPNS;
+		break;
+	case P_GLOB:
+		bp->images = globs;
+		bp->nimages = 4;	/* not "*" */
+		bp->sysctls = globsys;
+		bp->nsysctls = 2;
 		break;
 	}
 }
@@ -428,6 +437,22 @@ static const struct bcase cases[] = {
 	{ P_IMAGES, CR, "", "{}", NULL },
 	{ P_IMAGES, CR, "", HC("\"Mounts\":[{\"Type\":\"image\",\"Source\":"
 	    "\"evil\"}]"), "HostConfig.Mounts[0].Source=evil" },
+	/* globs */
+	{ P_GLOB, CR, "", "{\"Image\":\"ghcr.io/bx/t\"}", NULL },
+	{ P_GLOB, CR, "", "{\"Image\":\"ghcr.io/dx/t\"}",
+	    "Image=ghcr.io/dx/t" },
+	{ P_GLOB, CR, "", "{\"Image\":\"reg.io:5000/a/b:v1\"}", NULL },
+	{ P_GLOB, CR, "", "{\"Image\":\"reg.io:5000/z/b:v1\"}",
+	    "Image=reg.io:5000/z/b:v1" },
+	{ P_GLOB, CR, "", "{\"Image\":\"reg.io:5000/a/b:v10\"}",
+	    "Image=reg.io:5000/a/b:v10" },
+	{ P_GLOB, CR, "", "{\"Image\":\"localx\"}", "Image=localx" },
+	{ P_GLOB, CR, "", "{\"HostConfig\":{\"Sysctls\":{\"kernel.msgmax\":"
+	    "\"1\",\"fs.mqueue.x\":\"1\"}}}", NULL },
+	{ P_GLOB, CR, "", HC("\"Sysctls\":{\"kernel.msgmnb\":\"1\"}"),
+	    "HostConfig.Sysctls.kernel.msgmnb=1" },
+	{ P_GLOB, CR, "", HC("\"Sysctls\":{\"fs.mqueue.xy\":\"1\"}"),
+	    "HostConfig.Sysctls.fs.mqueue.xy=1" },
 	/* containers/{id}/update */
 	{ P_DEF, "/v1.47/containers/abc/update", "", "{\"Devices\":"
 	    "[{\"PathOnHost\":\"/dev/sda\"}]}", "Devices[0].PathOnHost=/dev/sda" },
@@ -671,6 +696,42 @@ START_TEST(test_body_endpoint)
 	ck_assert_int_eq(body_endpoint("POST", "/_ping"), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/"), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", ""), BODY_NONE);
+}
+END_TEST
+
+START_TEST(test_body_content_type)
+{
+	char		 why[128];
+	const char	*ct;
+
+	ct = "application/x-www-form-urlencoded";
+	ck_assert_int_eq(body_content_type("POST", "/v1.47/build", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "Content-Type=application/x-www-form-urlencoded");
+	ct = " Application/X-WWW-Form-Urlencoded ; charset=utf-8";
+	ck_assert_int_eq(body_content_type("POST", "/images/create", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ct = "multipart/form-data; boundary=x";
+	ck_assert_int_eq(body_content_type("POST", "/build", ct, strlen(ct),
+	    why, sizeof(why)), -1);
+	ct = "MULTIPART/mixed";
+	ck_assert_int_eq(body_content_type("POST", "/images/load", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ct = "application/x-tar";
+	ck_assert_int_eq(body_content_type("POST", "/build", ct, strlen(ct),
+	    why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ct = "text/plain";
+	ck_assert_int_eq(body_content_type("POST", "/images/create", ct,
+	    strlen(ct), why, sizeof(why)), 0);
+	ck_assert_int_eq(body_content_type("POST", "/build", NULL, 0, why,
+	    sizeof(why)), 0);
+	/* only the query endpoints: JSON ones are read as JSON by Docker */
+	ct = "application/x-www-form-urlencoded";
+	ck_assert_int_eq(body_content_type("POST", "/containers/create", ct,
+	    strlen(ct), why, sizeof(why)), 0);
+	ck_assert_int_eq(body_content_type("GET", "/build", ct, strlen(ct),
+	    why, sizeof(why)), 0);
 }
 END_TEST
 
@@ -948,6 +1009,7 @@ body_suite(void)
 	tcase_add_loop_test(tc, test_body_table, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_body_endpoint);
+	tcase_add_test(tc, test_body_content_type);
 	tcase_add_loop_test(tc, test_body_path_clean, 0,
 	    (int)(sizeof(cleans) / sizeof(cleans[0])));
 	tcase_add_test(tc, test_body_path_clean_edges);
