@@ -149,6 +149,34 @@ static const struct bcase cases[] = {
 	    "\"MaskedPaths\":null,\"SecurityOpt\":[\"no-new-privileges\"]"),
 	    NULL },
 	{ P_DEF, "/containers/create", "", HC("\"Privileged\":false"), NULL },
+	/* what docker run sends with no options (CLI 27) */
+	{ P_DEF, "/v1.47/containers/create", "", "{\"Hostname\":\"\","
+	    "\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,"
+	    "\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,"
+	    "\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,"
+	    "\"Cmd\":[\"true\"],\"Image\":\"alpine\",\"Volumes\":{},"
+	    "\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,"
+	    "\"Labels\":{},\"HostConfig\":{\"Binds\":null,"
+	    "\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\","
+	    "\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{},"
+	    "\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},"
+	    "\"AutoRemove\":true,\"VolumeDriver\":\"\",\"VolumesFrom\":null,"
+	    "\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,"
+	    "\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],"
+	    "\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,"
+	    "\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,"
+	    "\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,"
+	    "\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,"
+	    "\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\","
+	    "\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,"
+	    "\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,"
+	    "\"BlkioWeightDevice\":[],\"CpusetCpus\":\"\",\"Devices\":[],"
+	    "\"DeviceCgroupRules\":null,\"DeviceRequests\":null,"
+	    "\"MemorySwappiness\":null,\"OomKillDisable\":null,"
+	    "\"PidsLimit\":null,\"Ulimits\":[],\"MaskedPaths\":null,"
+	    "\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":"
+	    "{\"default\":{\"IPAMConfig\":null,\"Links\":null,"
+	    "\"Aliases\":null}}}}", NULL },
 	/* Privileged */
 	{ P_DEF, CR, "", HC("\"Privileged\":true"),
 	    "HostConfig.Privileged=true" },
