@@ -175,6 +175,7 @@ enum ep {
 	EP_UPDATE,
 	EP_EXEC,
 	EP_EXECSTART,
+	EP_START,
 	EP_SERVICE,
 	EP_PLUGIN,
 	EP_VOLUME,
@@ -1468,6 +1469,25 @@ check_create(struct ctx *c, const struct json_value *root)
 	return 0;
 }
 
+/*
+ * containers/{id}/start with a body: API < 1.24 (and a daemon whose
+ * minimum API is below it) applies it as the container's HostConfig,
+ * decoded as the create body is (runconfig's ContainerConfigWrapper):
+ * the fields at the top level, or under "HostConfig", which wins.
+ */
+static int
+check_start(struct ctx *c, const struct json_value *root)
+{
+	const struct json_value	*hc;
+
+	if (get_typed(c, root, "HostConfig", JSON_OBJECT, "HostConfig",
+	    &hc) == -1)
+		return -1;
+	if (hc != NULL && check_hostconfig(c, hc, "HostConfig.") == -1)
+		return -1;
+	return check_hostconfig(c, root, "");
+}
+
 /* --- services --- */
 
 static int
@@ -1900,6 +1920,8 @@ endpoint(const char *method, const char *path)
 		return EP_EXEC;
 	if (mid_match(p, len, "/exec/", "/start"))
 		return EP_EXECSTART;
+	if (mid_match(p, len, "/containers/", "/start"))
+		return EP_START;
 	if (mid_match(p, len, "/services/", "/update"))
 		return EP_SERVICE;
 	if (mid_match(p, len, "/plugins/", "/upgrade"))
@@ -2001,6 +2023,8 @@ body_check(const struct body_policy *bp, const char *method,
 		return check_create(&c, root);
 	case EP_UPDATE:
 		return check_resources(&c, root, "");
+	case EP_START:
+		return check_start(&c, root);
 	case EP_EXEC:
 		return check_bool_off(&c, root, "Privileged", "",
 		    bp->privileged);

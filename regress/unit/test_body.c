@@ -638,8 +638,33 @@ static const struct bcase cases[] = {
 	{ P_DEF, "/v1.47/images/load", "quiet=1", NULL, NULL },
 	{ P_IMAGES, "/images/load", "", NULL, "images/load while an image "
 	    "allow-list is set (the image references are inside the archive)" },
+	/* containers/{id}/start: a body is a HostConfig (API < 1.24) */
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Privileged\":true,"
+	    "\"Binds\":[\"/:/host\"]}", "Privileged=true" },
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Binds\":[\"/:/host\"]}",
+	    "Binds[0]=/:/host" },
+	{ P_DEF, "/containers/x/start", "", "{\"privileged\":true}",
+	    "Privileged=true" },
+	{ P_DEF, "/v1.12/containers/a/b/start/", "", "{\"PidMode\":\"host\"}",
+	    "PidMode=host" },
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"CapAdd\":[\"ALL\"]}",
+	    "CapAdd[0]=ALL" },
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Devices\":[{"
+	    "\"PathOnHost\":\"/dev/sda\"}]}", "Devices[0].PathOnHost=/dev/sda" },
+	{ P_DEF, "/v1.23/containers/x/start", "", HC("\"CapAdd\":[\"SYS_ADMIN\"]"),
+	    "HostConfig.CapAdd[0]=SYS_ADMIN" },
+	{ P_DEF, "/v1.23/containers/x/start", "", "[]", "body=[...]" },
+	{ P_DEF, "/v1.47/containers/x/start", "", NULL, NULL },
+	{ P_DEF, "/containers/x/start", "", "{}", NULL },
+	{ P_DEF, "/containers/x/start", "", "null", NULL },
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Binds\":[\"v:/data\"],"
+	    "\"NetworkMode\":\"bridge\",\"Privileged\":false}", NULL },
+	{ P_PRIV, "/v1.23/containers/x/start", "", "{\"Privileged\":true}",
+	    NULL },
+	{ P_BINDS, "/v1.23/containers/x/start", "", "{\"Binds\":["
+	    "\"/srv/data:/d\"]}", NULL },
 	/* other endpoints and methods: nothing checked */
-	{ P_DEF, "/v1.47/containers/abc/start", "", HC("\"Privileged\":true"),
+	{ P_DEF, "/v1.47/containers/abc/stop", "", HC("\"Privileged\":true"),
 	    NULL },
 	{ P_DEF, "/v1.47/images/alpine/push", "", NULL, NULL },
 };
@@ -720,6 +745,10 @@ START_TEST(test_body_endpoint)
 	ck_assert_int_eq(body_endpoint("POST", "/images/create"), BODY_QUERY);
 	ck_assert_int_eq(body_endpoint("POST", "/images/load"), BODY_QUERY);
 	ck_assert_int_eq(body_endpoint("POST", "/containers/x/start"),
+	    BODY_JSON);
+	ck_assert_int_eq(body_endpoint("POST", "/v1.23/containers/a/b/start"),
+	    BODY_JSON);
+	ck_assert_int_eq(body_endpoint("POST", "/containers/x/stop"),
 	    BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/_ping"), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/"), BODY_NONE);
