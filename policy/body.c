@@ -819,6 +819,42 @@ check_sysctls(struct ctx *c, const struct json_value *o, const char *prefix)
 	return 0;
 }
 
+/* --- annotations --- */
+
+/*
+ * Annotations (API 1.43+) go into the OCI spec; runc's systemd cgroup
+ * driver turns "org.systemd.property.<Name>" ones into properties of
+ * the container's unit (DeviceAllow=, ...).  Prefix compared exactly,
+ * as runc does.
+ */
+static int
+check_annotations(struct ctx *c, const struct json_value *o,
+    const char *prefix)
+{
+	static const char	 sd[] = "org.systemd.property.";
+	const struct json_value	*m;
+	char			 name[128], kname[160];
+	size_t			 i;
+
+	mkname(name, sizeof(name), prefix, "Annotations");
+	if (get_typed(c, o, "Annotations", JSON_OBJECT, name, &m) == -1)
+		return -1;
+	for (i = 0; m != NULL && i < m->n; i++) {
+		if (m->keylens[i] < sizeof(sd) - 1 ||
+		    memcmp(m->keys[i], sd, sizeof(sd) - 1) != 0)
+			continue;
+		(void)snprintf(kname, sizeof(kname), "%s.", name);
+		if (c->whysz > 0)
+			c->why[0] = '\0';
+		why_add(c, kname, strlen(kname));
+		why_add(c, m->keys[i], m->keylens[i]);
+		why_add(c, "=", 1);
+		why_val(c, &m->items[i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- images --- */
 
 static int
@@ -1424,6 +1460,7 @@ check_hostconfig(struct ctx *c, const struct json_value *o,
 	    check_cgroup(c, o, prefix) == -1 ||
 	    check_secopt(c, o, prefix) == -1 ||
 	    check_sysctls(c, o, prefix) == -1 ||
+	    check_annotations(c, o, prefix) == -1 ||
 	    check_binds(c, o, prefix) == -1 ||
 	    check_mounts(c, o, prefix) == -1 ||
 	    check_vdriver(c, o, prefix) == -1 ||

@@ -638,6 +638,25 @@ static const struct bcase cases[] = {
 	{ P_DEF, "/v1.47/images/load", "quiet=1", NULL, NULL },
 	{ P_IMAGES, "/images/load", "", NULL, "images/load while an image "
 	    "allow-list is set (the image references are inside the archive)" },
+	/* Annotations: runc's systemd driver reads org.systemd.property.* */
+	{ P_DEF, CR, "", HC("\"Annotations\":{\"a\":\"b\","
+	    "\"org.systemd.property.DeviceAllow\":\"'/dev/sda rwm'\"}"),
+	    "HostConfig.Annotations.org.systemd.property.DeviceAllow="
+	    "'/dev/sda rwm'" },
+	{ P_DEF, CR, "", TOP("\"Annotations\":{\"org.systemd.property."
+	    "Delegate\":\"yes\"}"), "Annotations.org.systemd.property."
+	    "Delegate=yes" },
+	{ P_PRIV, CR, "", HC("\"annotations\":{\"org.systemd.property.X\":"
+	    "\"1\"}"), "HostConfig.Annotations.org.systemd.property.X=1" },
+	{ P_DEF, CR, "", HC("\"Annotations\":{\"org.example.k\":\"v\","
+	    "\"org.systemd.propertyX\":\"v\",\"Org.systemd.property.X\":"
+	    "\"v\"}"), NULL },
+	{ P_DEF, CR, "", HC("\"Annotations\":null"), NULL },
+	{ P_DEF, CR, "", HC("\"Annotations\":[\"x\"]"),
+	    "HostConfig.Annotations=[...]" },
+	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Annotations\":{"
+	    "\"org.systemd.property.DeviceAllow\":\"/dev/sda\"}}",
+	    "Annotations.org.systemd.property.DeviceAllow=/dev/sda" },
 	/* containers/{id}/start: a body is a HostConfig (API < 1.24) */
 	{ P_DEF, "/v1.23/containers/x/start", "", "{\"Privileged\":true,"
 	    "\"Binds\":[\"/:/host\"]}", "Privileged=true" },
