@@ -178,6 +178,8 @@ enum ep {
 	EP_START,
 	EP_SERVICE,
 	EP_PLUGIN,
+	EP_PLUGCREATE,
+	EP_PLUGSET,
 	EP_VOLUME,
 	EP_BUILD,
 	EP_IMAGECREATE,
@@ -1661,6 +1663,44 @@ check_plugin(struct ctx *c, const struct json_value *root)
 	return 0;
 }
 
+/*
+ * plugins/{name}/set: an array of "name[.field][=value]" as the plugin
+ * manager splits them (the field after the last '.' past the first
+ * byte).  A mount's field is "source", a device's "path"; with no field
+ * the plugin's only settable one is taken, which may be either, so only
+ * an explicit other field (env and args: "value") passes.
+ */
+static int
+check_plugset(struct ctx *c, const struct json_value *root)
+{
+	const struct json_value	*e;
+	const char		*eqs, *dot;
+	char			 iname[64];
+	size_t			 i, nl, j;
+
+	if (root->type != JSON_ARRAY)
+		return refuse_v(c, "body", root);
+	for (i = 0; i < root->n; i++) {
+		e = &root->items[i];
+		mkidx(iname, sizeof(iname), "body", i, "");
+		if (e->type != JSON_STRING)
+			return refuse_v(c, iname, e);
+		if (c->bp->plugins)
+			continue;
+		eqs = memchr(e->str, '=', e->len);
+		nl = eqs != NULL ? (size_t)(eqs - e->str) : e->len;
+		for (dot = NULL, j = nl; j > 1; j--)
+			if (e->str[j - 1] == '.') {
+				dot = e->str + j - 1;
+				break;
+			}
+		if (dot == NULL || eq(dot + 1, nl - (dot + 1 - e->str),
+		    "source") || eq(dot + 1, nl - (dot + 1 - e->str), "path"))
+			return refuse_v(c, iname, e);
+	}
+	return 0;
+}
+
 static int
 check_volcreate(struct ctx *c, const struct json_value *root)
 {
@@ -1897,6 +1937,8 @@ q_load(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl,
 
 /* --- endpoints --- */
 
+static const char plugcreate_why[] = "plugins/create (the privileges "
+    "in the plugin's archive are not checked)";
 static const char load_why[] = "images/load while an image allow-list is "
     "set (the image references are inside the archive)";
 
@@ -1943,6 +1985,8 @@ endpoint(const char *method, const char *path)
 		return EP_SERVICE;
 	if (eq(p, len, "/plugins/pull"))
 		return EP_PLUGIN;
+	if (eq(p, len, "/plugins/create"))
+		return EP_PLUGCREATE;
 	if (eq(p, len, "/volumes/create"))
 		return EP_VOLUME;
 	if (eq(p, len, "/build"))
@@ -1963,6 +2007,8 @@ endpoint(const char *method, const char *path)
 		return EP_SERVICE;
 	if (mid_match(p, len, "/plugins/", "/upgrade"))
 		return EP_PLUGIN;
+	if (mid_match(p, len, "/plugins/", "/set"))
+		return EP_PLUGSET;
 	return EP_NONE;
 }
 
@@ -1975,6 +2021,7 @@ body_endpoint(const char *method, const char *path)
 	case EP_BUILD:
 	case EP_IMAGECREATE:
 	case EP_LOAD:
+	case EP_PLUGCREATE:
 		return BODY_QUERY;
 	default:
 		return BODY_JSON;
@@ -2040,6 +2087,12 @@ body_check(const struct body_policy *bp, const char *method,
 			return -1;
 		}
 		return query_each(&c, query, q_load);
+	case EP_PLUGCREATE:
+		if (!bp->plugins) {
+			why_add(&c, plugcreate_why, strlen(plugcreate_why));
+			return -1;
+		}
+		return 0;
 	default:
 		break;
 	}
@@ -2048,6 +2101,8 @@ body_check(const struct body_policy *bp, const char *method,
 	switch (ep) {
 	case EP_PLUGIN:
 		return check_plugin(&c, root);
+	case EP_PLUGSET:
+		return check_plugset(&c, root);
 	case EP_EXECSTART:
 		return 0;
 	default:

@@ -561,6 +561,33 @@ static const struct bcase cases[] = {
 	    "\"Value\":[\"host\"]}]", NULL },
 	{ P_DEF, "/v1.41/plugins/vieux/sshfs:latest/upgrade", "", "[{\"Name\":"
 	    "\"device\",\"Value\":[\"/dev/fuse\"]}]", "body[0]={...}" },
+	/* plugins/create: the archive's privileges are not checked */
+	{ P_DEF, "/v1.47/plugins/create", "name=x/y:latest", NULL,
+	    "plugins/create (the privileges in the plugin's archive are not "
+	    "checked)" },
+	{ P_DEF, "/plugins/create/", "", NULL, "plugins/create (the privileges "
+	    "in the plugin's archive are not checked)" },
+	{ P_PLUGINS, "/plugins/create", "name=x", NULL, NULL },
+	/* plugins/{name}/set: mount sources and device paths */
+	{ P_DEF, "/v1.41/plugins/vieux/sshfs:latest/set", "",
+	    "[\"DEBUG.value=1\",\"state.source=/\"]", "body[1]=state.source=/" },
+	{ P_DEF, "/plugins/p/set", "", "[\"mydev.path=/dev/sda\"]",
+	    "body[0]=mydev.path=/dev/sda" },
+	{ P_DEF, "/plugins/p/set", "", "[\"a.b.source=/etc\"]",
+	    "body[0]=a.b.source=/etc" },
+	{ P_DEF, "/plugins/p/set", "", "[\"state=/\"]", "body[0]=state=/" },
+	{ P_DEF, "/plugins/p/set", "", "[\"state\"]", "body[0]=state" },
+	{ P_DEF, "/plugins/p/set", "", "[\".source=/\"]", "body[0]=.source=/" },
+	{ P_DEF, "/plugins/p/set", "", "[\"x.source\"]", "body[0]=x.source" },
+	{ P_DEF, "/plugins/p/set", "", "[1]", "body[0]=1" },
+	{ P_DEF, "/plugins/p/set", "", "{\"a\":\"b\"}", "body={...}" },
+	{ P_DEF, "/plugins/vieux/sshfs:latest/set", "",
+	    "[\"DEBUG.value=1\",\"myargs.value=-o allow_other\","
+	    "\"X.value=a.source=/\"]", NULL },
+	{ P_DEF, "/plugins/p/set", "", "[]", NULL },
+	{ P_PLUGINS, "/plugins/p/set", "", "[\"state.source=/\","
+	    "\"dev=/dev/sda\"]", NULL },
+	{ P_PLUGINS, "/plugins/p/set", "", "[true]", "body[0]=true" },
 	/* volumes */
 	{ P_DEF, "/v1.47/volumes/create", "", "{\"Name\":\"v\",\"Driver\":"
 	    "\"local\",\"DriverOpts\":{\"type\":\"none\",\"o\":\"bind\","
@@ -758,6 +785,12 @@ START_TEST(test_body_endpoint)
 	    BODY_JSON);
 	ck_assert_int_eq(body_endpoint("POST", "/plugins/a/enable"),
 	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/plugins/create"),
+	    BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/v1.47/plugins/vieux/"
+	    "sshfs:latest/set"), BODY_JSON);
+	ck_assert_int_eq(body_endpoint("POST", "/plugins/create/set"),
+	    BODY_JSON);
 	ck_assert_int_eq(body_endpoint("POST", "/volumes/create"), BODY_JSON);
 	ck_assert_int_eq(body_endpoint("POST", "/build"), BODY_QUERY);
 	ck_assert_int_eq(body_endpoint("POST", "/v1.51/build"), BODY_QUERY);
