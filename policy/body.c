@@ -184,6 +184,8 @@ enum ep {
 	EP_BUILD,
 	EP_IMAGECREATE,
 	EP_LOAD,
+	EP_TAG,
+	EP_COMMIT,
 };
 
 struct ctx {
@@ -1806,6 +1808,38 @@ refuse_q(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl)
 	return -1;
 }
 
+/*
+ * build's outputs (JSON: [{"Type":..., "Attrs":{...}}]) while an image
+ * allow-list is set: the image and moby exporters take a "name"
+ * attribute, an image name the t= check never sees; only the exporters
+ * that write to the client (local, tar) and cacheonly pass.
+ */
+static int
+outputs_ok(const char *v, size_t vl)
+{
+	struct json_doc		*d;
+	const struct json_value	*root, *t;
+	const char		*jwhy;
+	size_t			 off, i;
+	int			 ok = 1;
+
+	if ((d = json_parse(v, vl, NULL, &jwhy, &off)) == NULL)
+		return 0;
+	root = json_root(d);
+	if (root->type == JSON_ARRAY) {
+		for (i = 0; i < root->n && ok; i++) {
+			t = json_get(&root->items[i], "Type");
+			ok = t != NULL && t->type == JSON_STRING &&
+			    (eq(t->str, t->len, "local") ||
+			    eq(t->str, t->len, "tar") ||
+			    eq(t->str, t->len, "cacheonly"));
+		}
+	} else
+		ok = root->type == JSON_NULL;
+	json_free(d);
+	return ok;
+}
+
 static int
 q_build(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl,
     const char *q, size_t ql)
@@ -1822,11 +1856,21 @@ q_build(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl,
 	} else if (eqci(k, kl, "securityopt")) {
 		if (memchr(v, '\0', vl) != NULL || !secopt_ok(v, vl))
 			return refuse_q(c, k, kl, v, vl);
+	} else if (eqci(k, kl, "t")) {
+		/* every t= is a name the image gets */
+		if (vl > 0 && c->bp->nimages > 0 && !image_ok(c, v, vl, 0))
+			return refuse_q(c, k, kl, v, vl);
+	} else if (eqci(k, kl, "outputs")) {
+		if (vl > 0 && c->bp->nimages > 0 && !outputs_ok(v, vl))
+			return refuse_q(c, k, kl, v, vl);
 	}
 	return 0;
 }
 
-/* The first value of key in q (decoded into buf), or NULL. */
+/*
+ * The first value of key in q (decoded into buf), or NULL: what Go's
+ * r.Form.Get(key) returns, the key compared exactly.
+ */
 static const char *
 query_get(const char *q, size_t ql, const char *key, char *buf, size_t *vl)
 {
@@ -1841,7 +1885,7 @@ query_get(const char *q, size_t ql, const char *key, char *buf, size_t *vl)
 		eqs = memchr(q + st, '=', i - st);
 		kl = (eqs != NULL ? (size_t)(eqs - q) : i) - st;
 		if (kl < sizeof(kb) && qunescape(q + st, kl, kb, &kl) == 0 &&
-		    eqci(kb, kl, key)) {
+		    eq(kb, kl, key)) {
 			if (eqs == NULL) {
 				buf[0] = '\0';
 				*vl = 0;
@@ -1928,6 +1972,49 @@ q_imagecreate(struct ctx *c, const char *k, size_t kl, const char *v,
 	return r;
 }
 
+/*
+ * A new image name: repo (decoded) with the first tag parameter, which
+ * replaces a tag repo has (dockerd: reference.WithTag); no tag: :latest.
+ * A repo with a digest is refused (dockerd refuses to tag one).
+ */
+static int
+q_target(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl,
+    const char *q, size_t ql)
+{
+	char		*ref, *tag;
+	const char	*t;
+	size_t		 tl = 0, rl, i;
+	int		 r = 0;
+
+	if (!eqci(k, kl, "repo") || vl == 0 || c->bp->nimages == 0)
+		return 0;
+	if (memchr(v, '@', vl) != NULL)
+		return refuse_q(c, k, kl, v, vl);
+	if ((tag = malloc(ql + 1)) == NULL ||
+	    (ref = malloc(vl + ql + 2)) == NULL) {
+		free(tag);
+		return refuse_q(c, k, kl, v, vl);
+	}
+	memcpy(ref, v, vl);
+	rl = vl;
+	if ((t = query_get(q, ql, "tag", tag, &tl)) != NULL && tl > 0) {
+		for (i = rl; i > 0 && ref[i - 1] != '/'; i--)
+			if (ref[i - 1] == ':') {
+				rl = i - 1;
+				break;
+			}
+		ref[rl++] = ':';
+		memcpy(ref + rl, t, tl);
+		rl += tl;
+	}
+	ref[rl] = '\0';
+	if (!image_ok(c, ref, rl, 0))
+		r = refuse_q(c, k, kl, ref, rl);
+	free(ref);
+	free(tag);
+	return r;
+}
+
 static int
 q_load(struct ctx *c, const char *k, size_t kl, const char *v, size_t vl,
     const char *q, size_t ql)
@@ -1995,6 +2082,8 @@ endpoint(const char *method, const char *path)
 		return EP_IMAGECREATE;
 	if (eq(p, len, "/images/load"))
 		return EP_LOAD;
+	if (eq(p, len, "/commit"))
+		return EP_COMMIT;
 	if (mid_match(p, len, "/containers/", "/update"))
 		return EP_UPDATE;
 	if (mid_match(p, len, "/containers/", "/exec"))
@@ -2009,7 +2098,28 @@ endpoint(const char *method, const char *path)
 		return EP_PLUGIN;
 	if (mid_match(p, len, "/plugins/", "/set"))
 		return EP_PLUGSET;
+	if (mid_match(p, len, "/images/", "/tag"))
+		return EP_TAG;
 	return EP_NONE;
+}
+
+/* images/{name}/tag: the image named by the path, as Docker's {name:.*}. */
+static int
+check_tag_source(struct ctx *c, const char *path)
+{
+	const char	*p = strip_version(path);
+	size_t		 len = strlen(p);
+
+	if (c->bp->nimages == 0)
+		return 0;
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	/* endpoint() matched "/images/" ... "/tag" */
+	p += strlen("/images/");
+	len -= strlen("/images/") + strlen("/tag");
+	if (!image_ok(c, p, len, 0))
+		return refuse_s(c, "name", p, len);
+	return 0;
 }
 
 enum body_kind
@@ -2022,6 +2132,8 @@ body_endpoint(const char *method, const char *path)
 	case EP_IMAGECREATE:
 	case EP_LOAD:
 	case EP_PLUGCREATE:
+	case EP_TAG:
+	case EP_COMMIT:
 		return BODY_QUERY;
 	default:
 		return BODY_JSON;
@@ -2087,6 +2199,12 @@ body_check(const struct body_policy *bp, const char *method,
 			return -1;
 		}
 		return query_each(&c, query, q_load);
+	case EP_TAG:
+		if (check_tag_source(&c, path) == -1)
+			return -1;
+		return query_each(&c, query, q_target);
+	case EP_COMMIT:
+		return query_each(&c, query, q_target);
 	case EP_PLUGCREATE:
 		if (!bp->plugins) {
 			why_add(&c, plugcreate_why, strlen(plugcreate_why));

@@ -661,6 +661,69 @@ static const struct bcase cases[] = {
 	    NULL, NULL },
 	{ P_IMAGES, "/images/create", "fromImage=alpine&tag=3&fromImage=evil",
 	    NULL, "query fromImage=evil:3" },
+	/* the tag joined is the one Go's r.Form.Get("tag") takes */
+	{ P_IMAGES, "/images/create", "fromImage=myorg/app&TAG=1.0&tag=2.0",
+	    NULL, "query fromImage=myorg/app:2.0" },
+	{ P_IMAGES, "/images/create", "fromImage=myorg/app&Tag=2.0&tag=1.0",
+	    NULL, NULL },
+	/* images/{name}/tag: the source and the new name, with a list */
+	{ P_DEF, "/v1.47/images/evil/tag", "repo=alpine&tag=latest", NULL,
+	    NULL },
+	{ P_IMAGES, "/v1.47/images/evil/tag", "repo=alpine&tag=latest", NULL,
+	    "name=evil" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=evil&tag=latest", NULL,
+	    "query repo=evil:latest" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=myorg/app:1.0&tag=2.0", NULL,
+	    "query repo=myorg/app:2.0" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=myorg/app&TAG=1.0&tag=2",
+	    NULL, "query repo=myorg/app:2" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=myorg/app&tag=1.5", NULL,
+	    NULL },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=myorg/app", NULL,
+	    "query repo=myorg/app" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=alpine", NULL, NULL },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=alpine&repo=evil", NULL,
+	    "query repo=evil" },
+	{ P_IMAGES, "/images/alpine:3/tag", "repo=quay.io/x/y@sha256:"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    NULL, "query repo=quay.io/x/y@sha256:"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+	{ P_IMAGES, "/images/ghcr.io/org/a:1/tag", "repo=ghcr.io/org/b&tag=x",
+	    NULL, NULL },
+	{ P_IMAGES, "/images/0123abcd/tag", "repo=alpine&tag=3", NULL,
+	    "name=0123abcd" },
+	{ P_IMAGES, "/images/sha256:0123abcd/tag/", "repo=alpine", NULL,
+	    "name=sha256:0123abcd" },
+	{ P_IMAGES, "/images/alpine/tag/tag", "repo=alpine", NULL,
+	    "name=alpine/tag" },
+	/* commit: the new name, with a list */
+	{ P_DEF, "/v1.47/commit", "container=x&repo=evil", NULL, NULL },
+	{ P_IMAGES, "/v1.47/commit", "container=x&repo=evil&tag=1", NULL,
+	    "query repo=evil:1" },
+	{ P_IMAGES, "/commit", "container=x&repo=alpine:3&tag=edge", NULL,
+	    NULL },
+	{ P_IMAGES, "/commit", "container=x", NULL, NULL },
+	{ P_IMAGES, "/commit", "container=x&repo=redis%3Alatest", NULL, NULL },
+	{ P_IMAGES, "/commit", "container=x&repo=ubuntu", NULL,
+	    "query repo=ubuntu" },
+	/* build: every t=, and outputs naming an image, with a list */
+	{ P_DEF, "/build", "t=evil&t=ubuntu", NULL, NULL },
+	{ P_IMAGES, "/v1.47/build", "t=alpine:x&t=evil", NULL,
+	    "query t=evil" },
+	{ P_IMAGES, "/build", "t=alpine%3Ax&t=&T=ubuntu", NULL,
+	    "query T=ubuntu" },
+	{ P_IMAGES, "/build", "t=alpine:x&t=myorg/app:1.2", NULL, NULL },
+	{ P_IMAGES, "/build", "t=alpine:x&outputs=%5B%7B%22Type%22%3A%22moby"
+	    "%22%2C%22Attrs%22%3A%7B%22name%22%3A%22ubuntu%22%7D%7D%5D", NULL,
+	    "query outputs=[{\"Type\":\"moby\",\"Attrs\":{\"name\":"
+	    "\"ubuntu\"}}]" },
+	{ P_IMAGES, "/build", "outputs=%5B%7B%22type%22%3A%22image%22%7D%5D",
+	    NULL, "query outputs=[{\"type\":\"image\"}]" },
+	{ P_IMAGES, "/build", "outputs=x", NULL, "query outputs=x" },
+	{ P_IMAGES, "/build", "outputs=%5B%7B%22Type%22%3A%22local%22%2C%22"
+	    "Attrs%22%3A%7B%22dest%22%3A%22o%22%7D%7D%5D", NULL, NULL },
+	{ P_DEF, "/build", "outputs=%5B%7B%22Type%22%3A%22moby%22%7D%5D", NULL,
+	    NULL },
 	/* images/load */
 	{ P_DEF, "/v1.47/images/load", "quiet=1", NULL, NULL },
 	{ P_IMAGES, "/images/load", "", NULL, "images/load while an image "
@@ -796,6 +859,10 @@ START_TEST(test_body_endpoint)
 	ck_assert_int_eq(body_endpoint("POST", "/v1.51/build"), BODY_QUERY);
 	ck_assert_int_eq(body_endpoint("POST", "/images/create"), BODY_QUERY);
 	ck_assert_int_eq(body_endpoint("POST", "/images/load"), BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/images/a/b:c/tag"),
+	    BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/v1.47/commit"), BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/images/a/push"), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/containers/x/start"),
 	    BODY_JSON);
 	ck_assert_int_eq(body_endpoint("POST", "/v1.23/containers/a/b/start"),
@@ -826,6 +893,17 @@ START_TEST(test_body_content_type)
 	ct = "MULTIPART/mixed";
 	ck_assert_int_eq(body_content_type("POST", "/images/load", ct,
 	    strlen(ct), why, sizeof(why)), -1);
+	/* tag and commit read repo= and tag= with r.Form too */
+	ct = "application/x-www-form-urlencoded";
+	ck_assert_int_eq(body_content_type("POST", "/v1.47/images/a/tag", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ck_assert_int_eq(body_content_type("POST", "/commit", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ck_assert_int_eq(body_content_type("POST", "/plugins/create", ct,
+	    strlen(ct), why, sizeof(why)), -1);
+	ct = "application/json";
+	ck_assert_int_eq(body_content_type("POST", "/commit", ct,
+	    strlen(ct), why, sizeof(why)), 0);
 	ct = "application/x-tar";
 	ck_assert_int_eq(body_content_type("POST", "/build", ct, strlen(ct),
 	    why, sizeof(why)), 0);
