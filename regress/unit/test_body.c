@@ -763,6 +763,14 @@ static const struct bcase cases[] = {
 	{ P_DEF, "/v1.23/containers/x/start", "", HC("\"CapAdd\":[\"SYS_ADMIN\"]"),
 	    "HostConfig.CapAdd[0]=SYS_ADMIN" },
 	{ P_DEF, "/v1.23/containers/x/start", "", "[]", "body=[...]" },
+	{ P_DEF, "/v1.23.0/containers/x/start", "", "{\"Privileged\":true}",
+	    "Privileged=true" },
+	{ P_DEF, "/v1..2/containers/x/start", "", "{\"Privileged\":true}",
+	    "Privileged=true" },
+	{ P_DEF, "/v1/containers/create", "", HC("\"Privileged\":true"),
+	    "HostConfig.Privileged=true" },
+	{ P_DEF, "/V1.23/containers/x/start", "", "{\"Privileged\":true}",
+	    NULL },
 	{ P_DEF, "/v1.47/containers/x/start", "", NULL, NULL },
 	{ P_DEF, "/containers/x/start", "", "{}", NULL },
 	{ P_DEF, "/containers/x/start", "", "null", NULL },
@@ -870,6 +878,45 @@ START_TEST(test_body_endpoint)
 	ck_assert_int_eq(body_endpoint("POST", "/containers/x/stop"),
 	    BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/_ping"), BODY_NONE);
+	/* Docker's version prefix: /v{version:[0-9.]+}, nothing more */
+	ck_assert_int_eq(body_endpoint("POST", "/v1.47.0/containers/create"),
+	    BODY_JSON);
+	ck_assert_int_eq(body_endpoint("POST", "/v1..2/containers/x/start"),
+	    BODY_JSON);
+	ck_assert_int_eq(body_endpoint("POST", "/v./plugins/create"),
+	    BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/v9999/images/a/tag"),
+	    BODY_QUERY);
+	ck_assert_int_eq(body_endpoint("POST", "/v/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/v1.47x/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/v-1/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/v1,47/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST",
+	    "/v1.47/v1.47/containers/create"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/v1.47"), BODY_NONE);
+	/* gorilla/mux matches paths and methods case-sensitively */
+	ck_assert_int_eq(body_endpoint("POST", "/V1.47/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/Containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/containers/Create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/containers/x/Start"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/Plugins/x/set"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/plugins/Create"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/images/x/TAG"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/Commit"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", "/BUILD"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("post", "/containers/create"),
+	    BODY_NONE);
+	ck_assert_int_eq(body_endpoint("Post", "/build"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint(NULL, "/build"), BODY_NONE);
+	ck_assert_int_eq(body_endpoint("POST", NULL), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", "/"), BODY_NONE);
 	ck_assert_int_eq(body_endpoint("POST", ""), BODY_NONE);
 }
