@@ -25,6 +25,13 @@
  *   /containers/create		JSON: the container checks below
  *   /containers/{id}/update	JSON: Devices, DeviceRequests,
  *				DeviceCgroupRules (the Resources, top level)
+ *   /containers/{id}/start	JSON: a body (API < 1.24 applies it; a
+ *				daemon whose minimum API is below 1.24
+ *				takes /v1.23/...) is a HostConfig: every
+ *				HostConfig check below, on the top level
+ *				(named "Privileged") and under "HostConfig"
+ *				(named "HostConfig.Privileged"), as
+ *				runconfig decodes it.  No body: allowed
  *   /containers/{id}/exec	JSON: Privileged (unless allow privileged)
  *   /exec/{id}/start		JSON: parsed; nothing in it grants power
  *   /services/create,
@@ -33,10 +40,31 @@
  *   /plugins/{name}/upgrade	JSON: the privileges granted (an array);
  *				any at all refused unless allow plugin
  *				privileges
+ *   /plugins/create		query: refused unless allow plugin
+ *				privileges (the archive's config.json
+ *				declares privileges Docker grants unasked)
+ *   /plugins/{name}/set	JSON: an array of "name[.field][=value]";
+ *				field "source" (a mount's) or "path" (a
+ *				device's), or no field (Docker then takes
+ *				the only settable one, which may be either)
+ *				refused unless allow plugin privileges; so
+ *				env and args pass written "NAME.value=..."
  *   /volumes/create		JSON: Driver, DriverOpts (volume checks)
- *   /build			query: networkmode, remote, securityopt
+ *   /build			query: networkmode, remote, securityopt;
+ *				with an image allow-list every t= and an
+ *				outputs= naming an image
  *   /images/create		query: fromImage (+tag), fromSrc
  *   /images/load		query: refused when an image allow-list is set
+ *   /images/{name}/tag	query: with an image allow-list, {name} and
+ *				repo (+tag) must both match it
+ *   /commit			query: with an image allow-list, repo (+tag)
+ *				must match it
+ *
+ * The route table follows Docker's router (gorilla/mux): the version
+ * prefix is /v{version:[0-9.]+} ("/v1/", "/v1.47.0/", "/v1..2/"), paths
+ * and methods compare case-sensitively, and {name:.*} takes any bytes,
+ * '/' and ':' included (/plugins/vieux/sshfs:latest/set).  A trailing
+ * '/' is ignored (Docker would answer 404; we check it the same).
  *
  * Container checks (containers/create).  Docker's create body is the
  * container Config with "HostConfig" and "NetworkingConfig" beside it;
@@ -94,6 +122,9 @@
  *   MaskedPaths, ReadonlyPaths	present and not null refused: they
  *			replace the daemon's lists (systempaths=unconfined
  *			sends [])
+ *   Annotations	a key starting with "org.systemd.property." refused
+ *			(runc's systemd cgroup driver sets them as unit
+ *			properties: DeviceAllow=, ...); others pass
  *   Volumes (Config)	a key holding ':' (the old "host:container" form)
  *			refused
  *   Image (Config)	checked against the image allow-list
@@ -133,9 +164,16 @@
  * such a name up as an ID when no image has it as a name), images/create
  * pulling every tag (fromImage without tag nor tag= parameter) is
  * refused, and fromSrc (import) and images/load are refused, because the
- * image they make can carry any name.
+ * image they make can carry any name.  The names an existing image can
+ * be given are checked too: images/{name}/tag (the source {name} and the
+ * new repo, with the first tag= replacing its tag; a repo with a digest
+ * refused), commit (repo with tag=), build (every non-empty t=; outputs=
+ * unless every entry's Type is local, tar or cacheonly: the image and
+ * moby exporters take a name attribute).  The tag= joined is the one
+ * Go's r.Form.Get("tag") returns: the first, key compared exactly.
  *
- * Query checks (build, images/create, images/load): body_content_type()
+ * Query checks (build, images/create, images/load, images/{name}/tag,
+ * commit, plugins/create): body_content_type()
  * refuses a form Content-Type (application/x-www-form-urlencoded,
  * multipart/...) there, since Docker would read form values from the
  * body first and ignore the checked query's.  The query is split
