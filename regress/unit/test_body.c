@@ -698,6 +698,9 @@ static const struct bcase cases[] = {
 	    "name=alpine/tag" },
 	/* commit: the new name, with a list */
 	{ P_DEF, "/v1.47/commit", "container=x&repo=evil", NULL, NULL },
+	{ P_DEF, "/v1.47/commit", "repo=a;b&tag=%zz", NULL, NULL },
+	{ P_IMAGES, "/v1.47/commit", "repo=alpine;b", NULL,
+	    "query=repo=alpine;b" },
 	{ P_IMAGES, "/v1.47/commit", "container=x&repo=evil&tag=1", NULL,
 	    "query repo=evil:1" },
 	{ P_IMAGES, "/commit", "container=x&repo=alpine:3&tag=edge", NULL,
