@@ -19,13 +19,15 @@
  * checked as the body of every endpoint under the default policy and a
  * loosened one (binds, images, sysctls: the globs and the path code), and
  * as the query of the query endpoints; the why must come back printable
- * and terminated.  The input is also cleaned as a path, checked as a
+ * and terminated; it is also the image name in an images/{name}/tag
+ * path.  The input is also cleaned as a path, checked as a
  * Content-Type and decoded as a policy on the wire.
  *
  * FUZZ_SOURCES: policy/body.c policy/json.c policy/mbuf.c
  */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +42,9 @@ static const char *const paths[] = {
 	"/containers/x/exec", "/exec/x/start", "/services/create",
 	"/services/x/update", "/plugins/pull", "/plugins/a/b/upgrade",
 	"/volumes/create", "/build", "/images/create", "/images/load",
-	"/containers/x/start",
+	"/containers/x/start", "/v1.23/containers/a/b/start",
+	"/plugins/create", "/plugins/vieux/sshfs:latest/set",
+	"/images/alpine:3/tag", "/commit",
 };
 
 static char *binds_s[] = { "/srv/data", "/" };
@@ -130,6 +134,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	json_free(d);
+
+	/* the input as the image an images/{name}/tag names */
+	if (size < 256) {
+		char	 tp[512];
+
+		(void)snprintf(tp, sizeof(tp), "/v1.47/images/%s/tag", q);
+		if (body_endpoint("POST", tp) == BODY_QUERY) {
+			r = body_check(&loose, "POST", tp, "repo=alpine", NULL,
+			    NULL, NULL, why, whysz);
+			checkwhy(why, whysz);
+			if (r != 0 && r != -1)
+				abort();
+		}
+	}
 	free(q);
 
 	if (body_path_clean((const char *)data, size, clean,
