@@ -258,3 +258,128 @@ t_cli_flag_equals() {
 	_q_allow 'PUT /c' f.list:1 -no-builtin-rules -rules-file=f.list
 	_q_allow 'GET /a' -rules:1 --rules='GET /a'
 }
+
+# The real path of a scratch directory (SCRATCH may sit under a link).
+_realdir() {
+	mkdir -p "$1" && (cd "$1" && pwd -P)
+}
+
+t_cli_body_flags() {
+	local d
+
+	tid "-allow-bind, -allow-image, -limit-body: in -n -v, and refused when wrong"
+	d=$(_realdir ci-cache)
+	run_cmd "$MOATD" -n -v -allow-bind "$d" -allow-bind "$d/ro/:ro" \
+	    -allow-image 'docker.io/library/*' -allow-image 'r.example/*' \
+	    -limit-body 2M
+	expect_eq "$RC" 0 "$(_what -n -v) exit status"
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow)')" \
+"limit body 2097152
+allow bind \"$d\"
+allow bind \"$d/ro\" read-only
+allow image \"docker.io/library/*\"
+allow image \"r.example/*\"" "the body policy in -n -v"
+	run_cmd "$MOATD" -n -v
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow|#)')" \
+"limit body 1048576
+# no allow statements: the safe defaults hold" "the default body policy"
+
+	run_cmd "$MOATD" -n -allow-bind srv/data
+	expect_eq "$RC" 1 "exit status for a relative -allow-bind"
+	expect_match "$ERR" '-allow-bind srv/data: not an absolute path' \
+	    "stderr for a relative -allow-bind"
+	run_cmd "$MOATD" -n -allow-bind "$d/../etc"
+	expect_eq "$RC" 1 "exit status for -allow-bind with .."
+	expect_match "$ERR" 'a "\.\." segment is not allowed' \
+	    "stderr for -allow-bind with .."
+	ln -s "$d" link
+	run_cmd "$MOATD" -n -allow-bind "$PWD/link:ro"
+	expect_eq "$RC" 1 "exit status for a symlinked -allow-bind"
+	[[ $ERR == *"-allow-bind $PWD/link:ro: not a real path (a symbolic link resolves it to \"$d\"): write the real path"* ]] ||
+	    fail "stderr for a symlinked -allow-bind: [$ERR]"
+	run_cmd "$MOATD" -n -limit-body 1000
+	expect_eq "$RC" 1 "exit status for -limit-body 1000"
+	expect_match "$ERR" '-limit-body 1000: must be 1024 to 8388608 bytes' \
+	    "stderr for -limit-body 1000"
+	run_cmd "$MOATD" -n -limit-body 9M
+	expect_eq "$RC" 1 "exit status for -limit-body 9M"
+	run_cmd "$MOATD" -n -allow-image ''
+	expect_eq "$RC" 1 "exit status for an empty -allow-image"
+	run_cmd "$MOATD" -b x.json
+	expect_eq "$RC" 2 "exit status for -b without -q"
+	expect_match "$ERR" '-b needs -q' "stderr for -b without -q"
+	pass
+}
+
+t_cli_body_flags_replace() {
+	local d e
+
+	tid "-allow-bind and -allow-image replace the file's, as -rules does"
+	d=$(_realdir one)
+	e=$(_realdir two)
+	printf 'allow bind "%s"\nallow image "a/*"\nallow capability NET_ADMIN\n' \
+	    "$d" >c.conf
+	chmod 600 c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf" -allow-bind "$e:ro"
+	expect_eq "$RC" 0 "$(_what -n -v) exit status"
+	expect_eq "$(printf '%s\n' "$OUT" | grep '^allow')" \
+"allow bind \"$e\" read-only
+allow capability \"NET_ADMIN\"
+allow image \"a/*\"" "the file's binds replaced, the rest kept"
+	pass
+}
+
+t_cli_body_roundtrip() {
+	local d
+
+	tid "-n -v prints the body policy so that it reads back the same"
+	d=$(_realdir data)
+	cat >c.conf <<EOC
+limit body 256K
+allow bind "$d//x/../" read-only
+allow bind "$d/"
+allow capability cap_net_admin
+allow capability SYS_PTRACE
+allow device "/dev/fuse"
+allow host network
+allow host pid
+allow privileged
+allow container namespaces
+allow image "docker.io/library/*"
+allow runtime runsc
+allow volume driver "local-persist"
+allow sysctl "net.ipv4.*"
+allow remote
+allow plugin privileges
+EOC
+	chmod 600 c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf"
+	expect_eq "$RC" 1 "exit status with a .. in allow bind"
+	expect_match "$ERR" "c\.conf:2: allow bind \"$d//x/\.\./\": a \"\.\.\" segment is not allowed" \
+	    "stderr for a .. in allow bind"
+	sed -i '2d' c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f c.conf) exit status"
+	printf '%s\n' "$OUT" >printed.conf
+	chmod 600 printed.conf
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow)')" \
+"limit body 262144
+allow bind \"$d\"
+allow capability \"NET_ADMIN\"
+allow capability \"SYS_PTRACE\"
+allow device \"/dev/fuse\"
+allow host network
+allow host pid
+allow privileged
+allow container namespaces
+allow image \"docker.io/library/*\"
+allow runtime \"runsc\"
+allow volume driver \"local-persist\"
+allow sysctl \"net.ipv4.*\"
+allow remote
+allow plugin privileges" "the body policy printed"
+	run_cmd "$MOATD" -n -v -f "$PWD/printed.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f printed.conf) exit status"
+	expect_eq "$OUT" "$(cat printed.conf)" "printed twice"
+	pass
+}
