@@ -31,7 +31,7 @@
 
 #include "moatd.h"
 
-#define RULES_FILE_MAX	(MSG_MAXSZ - 4096)	/* one message per source */
+#define RULES_FILE_MAX	(MSG_CFG_MAXSZ - 4096)	/* one message per source */
 
 void
 config_defaults(struct moat_config *c)

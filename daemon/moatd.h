@@ -65,7 +65,7 @@ struct moat_addr {
  * bytes, the private key only to the ca processes.
  */
 #define MOAT_PATH_MAX		256
-#define TLS_FILE_MAX		(MSG_MAXSZ - 8192)	/* a message each */
+#define TLS_FILE_MAX		(MSG_CFG_MAXSZ - 8192)	/* a message each */
 #define TLS_KEYID_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
 #define TLS_TARGET_BACKEND	0xffffffffU	/* MSG_CFG_TLS*: not a listener */
 
@@ -501,6 +501,13 @@ int	sd_under_systemd(void);
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *,
 	    int instance);
+/*
+ * worker.c: 0 when no component of the canonical absolute path, walked
+ * from rootfd (an O_PATH descriptor of the host's "/"), is a symbolic
+ * link (a missing one ends the walk); -1 otherwise.  The policy worker's
+ * body_pathfn, and moatd -q's.
+ */
+int	path_has_no_links(int rootfd, const char *path);
 #ifdef MOATD_EVIL
 /* regress/evil.c: a relay taken over (build-evil/moatd-evil only) */
 void	evil_start(struct event_base *, struct chan *, struct chan *,

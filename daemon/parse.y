@@ -43,7 +43,7 @@
 #include "moatd.h"
 #include "conf.h"
 
-#define STRING_MAX	(MSG_MAXSZ)	/* a rules string may be long */
+#define STRING_MAX	(MSG_CFG_MAXSZ)	/* a rules string may be long */
 
 typedef struct {
 	union {
