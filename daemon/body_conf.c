@@ -241,8 +241,8 @@ body_conf_bind(struct body_policy *bp, const char *path, int ro, char *why,
 		if (strcmp(bp->binds[i].path, clean) != 0)
 			continue;
 		if (bp->binds[i].readonly != ro)
-			return why_set(why, whysz, "given before %s "
-			    "read-only", ro ? "without" : "with");
+			return why_set(why, whysz, "\"%s\" given before, %s",
+			    clean, ro ? "not read-only" : "read-only");
 		return 0;
 	}
 	if (bp->nbinds >= BODY_CONF_LIST_MAX)

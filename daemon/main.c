@@ -614,7 +614,7 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 	char		 head[HTTP_LINE_MAX + 128], *body = NULL;
 	const char	*sp;
 	size_t		 bodylen = 0;
-	int		 n, rv, rootfd;
+	int		 n, rv, rootfd, rule;
 
 	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
 		return 3;
@@ -640,6 +640,10 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 		rv = 2;
 		goto done;
 	}
+	/* The rule that lets the path through, to name with a refusal. */
+	policy_decide(rs, &c->limits, head, n, &v);
+	rule = v.kind == VERDICT_ALLOW ? v.rule : -1;
+	verdict_clear(&v);
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	policy_decide_req(rs, &c->limits, &c->body, head, n, NULL, 0, 0,
 	    q_pathfn, &rootfd, &v);
@@ -662,9 +666,9 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 		rv = 0;
 		break;
 	case VERDICT_DENY:
-		if (v.admission && v.rule >= 0 && (size_t)v.rule < rs->nrules)
+		if (v.admission && rule >= 0 && (size_t)rule < rs->nrules)
 			printf("deny %s:%u: %s is not allowed\n",
-			    rs->rules[v.rule].source, rs->rules[v.rule].line,
+			    rs->rules[rule].source, rs->rules[rule].line,
 			    v.why);
 		else if (v.admission)
 			printf("deny: %s is not allowed\n", v.why);

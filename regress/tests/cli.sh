@@ -269,6 +269,7 @@ t_cli_body_flags() {
 
 	tid "-allow-bind, -allow-image, -limit-body: in -n -v, and refused when wrong"
 	d=$(_realdir ci-cache)
+	mkdir "$d/ro"
 	run_cmd "$MOATD" -n -v -allow-bind "$d" -allow-bind "$d/ro/:ro" \
 	    -allow-image 'docker.io/library/*' -allow-image 'r.example/*' \
 	    -limit-body 2M
@@ -381,5 +382,130 @@ allow plugin privileges" "the body policy printed"
 	run_cmd "$MOATD" -n -v -f "$PWD/printed.conf"
 	expect_eq "$RC" 0 "$(_what -n -v -f printed.conf) exit status"
 	expect_eq "$OUT" "$(cat printed.conf)" "printed twice"
+	pass
+}
+
+# moatd -q with -b: a body through the same checks as a client's.
+_qb() {
+	local req=$1 body=$2
+
+	shift 2
+	printf '%s' "$body" >q.json
+	run_cmd "$MOATD" -q "$req" -b q.json -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create' "$@"
+}
+
+t_cli_q_body() {
+	tid "-q -b: allow, deny naming the rule and the field, bad JSON, over the limit"
+	_qb 'POST /v1.51/containers/create' \
+	    '{"Image":"alpine","HostConfig":{"Binds":["data:/data"],"PortBindings":{"80/tcp":[{"HostPort":"8080"}]}}}'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) for an ordinary create"
+	expect_eq "$RC" 0 "exit status for an ordinary create"
+	_qb 'POST /v1.51/containers/create' \
+	    '{"Image":"alpine","HostConfig":{"Privileged":true}}'
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Privileged=true is not allowed" \
+	    "$(_what -q -b) for a privileged create"
+	expect_eq "$RC" 1 "exit status for a privileged create"
+	# The same from the standard input.
+	run_cmd "$MOATD" -q 'POST /containers/create' -b - -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create' <q.json
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Privileged=true is not allowed" \
+	    "$(_what -q -b -) for a privileged create"
+	expect_eq "$RC" 1 "exit status for -b -"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"Binds":["/:/host"]}}'
+	expect_eq "$OUT" "deny -rules:1: HostConfig.Binds[0]=/:/host is not allowed" \
+	    "$(_what -q -b) for / bound"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["SYS_ADMIN"]}}'
+	expect_eq "$OUT" "deny -rules:1: HostConfig.CapAdd[0]=SYS_ADMIN is not allowed" \
+	    "$(_what -q -b) for CapAdd"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["SYS_ADMIN"]}}' \
+	    -f "$PWD/caps.conf"
+	expect_eq "$RC" 3 "exit status for a missing -f file"
+	printf 'allow capability sys_admin\n' >caps.conf
+	chmod 600 caps.conf
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["CAP_SYS_ADMIN"]}}' \
+	    -f "$PWD/caps.conf"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b -f caps.conf)"
+
+	_qb 'POST /containers/create' '{"Image":"alpine",}'
+	expect_match "$OUT" '^bad request: request body is not valid JSON: [^[:cntrl:]]+ at byte 18$' \
+	    "$(_what -q -b) for a trailing comma"
+	expect_eq "$RC" 2 "exit status for a trailing comma"
+	_qb 'POST /containers/create' '{"Image":"alpine","image":"x"}'
+	expect_match "$OUT" '^bad request: request body is not valid JSON: ' \
+	    "$(_what -q -b) for a duplicate key in another case"
+	expect_eq "$RC" 2 "exit status for a duplicate key"
+	_qb 'POST /containers/create' "$(head -c 2000 /dev/zero | tr '\0' ' '){}" \
+	    -limit-body 1024
+	expect_eq "$OUT" \
+	    "bad request: request body over the limit (1024 bytes, limit body)" \
+	    "$(_what -q -b -limit-body 1024) for 2002 bytes"
+	expect_eq "$RC" 2 "exit status over the limit"
+	# Without a body the create is checked as it is (Docker refuses it).
+	run_cmd "$MOATD" -q 'POST /containers/create' -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q) without -b"
+	# The query alone.
+	run_cmd "$MOATD" -q 'POST /build?networkmode=host' -rules 'POST /build'
+	expect_eq "$OUT" "deny -rules:1: query networkmode=host is not allowed" \
+	    "$(_what -q) for a build on the host network"
+	expect_eq "$RC" 1 "exit status for a build on the host network"
+	run_cmd "$MOATD" -q 'POST /containers/create' -b missing.json
+	expect_eq "$RC" 3 "exit status for a missing -b file (stderr: $ERR)"
+	expect_eq "$OUT" "" "stdout for a missing -b file"
+	pass
+}
+
+t_cli_q_body_binds() {
+	local d b
+
+	tid "-q -b with -allow-bind: under the root passes, .. and symbolic links do not"
+	d=$(_realdir d)
+	mkdir -p "$d/sub"
+	ln -s /etc "$d/link"
+	for b in "$d/sub:/x" "$d/not/yet:/x" "//$d/./sub/:/x"; do
+		_qb 'POST /containers/create' \
+		    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$b\"]}}" \
+		    -allow-bind "$d"
+		expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) with $b"
+	done
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"$d/sub\",\"Target\":\"/x\"}]}}" \
+	    -allow-bind "$d"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) with a bind Mount"
+	for b in "/etc:/x" "$d/link:/x" "$d/link/ssl:/x" "$d/../d:/x" "$d/..:/x"; do
+		_qb 'POST /containers/create' \
+		    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$b\"]}}" \
+		    -allow-bind "$d"
+		expect_eq "$OUT" \
+		    "deny -rules:1: HostConfig.Binds[0]=$b is not allowed" \
+		    "$(_what -q -b) with $b"
+		expect_eq "$RC" 1 "exit status with $b"
+	done
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"$d/link\",\"Target\":\"/x\"}]}}" \
+	    -allow-bind "$d"
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Mounts[0].Source=$d/link is not allowed" \
+	    "$(_what -q -b) with a bind Mount through a link"
+	# :ro: read-only binds only.
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$d/sub:/x\"]}}" \
+	    -allow-bind "$d:ro"
+	expect_eq "$RC" 1 "exit status for a writable bind under a :ro root"
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$d/sub:/x:ro\"]}}" \
+	    -allow-bind "$d:ro"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) read-only under :ro"
+	# -allow-image: the list, with Docker's normalisation.
+	_qb 'POST /containers/create' '{"Image":"alpine:3"}' \
+	    -allow-image 'docker.io/library/*'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) alpine:3"
+	_qb 'POST /containers/create' '{"Image":"evil/x"}' \
+	    -allow-image 'docker.io/library/*'
+	expect_eq "$OUT" "deny -rules:1: Image=evil/x is not allowed" \
+	    "$(_what -q -b) evil/x"
 	pass
 }
