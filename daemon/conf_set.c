@@ -150,6 +150,73 @@ conf_set_limit(int which, int64_t n)
 	lim_lineno = conf_lineno();
 }
 
+/* limit body: bytes, or with a K or M after the number. */
+void
+conf_set_body_limit(char *s)
+{
+	char	 why[256];
+
+	if (body_conf_size(s, &conf_new->body.limit, why, sizeof(why)) == -1)
+		conf_error("limit body %s: %s", s, why);
+	free(s);
+}
+
+/* allow bind "PATH" [read-only] */
+void
+conf_allow_bind(char *path, int ro)
+{
+	char	 why[PATH_MAX + 128];
+
+	if (body_conf_bind(&conf_new->body, path, ro, why, sizeof(why)) == -1)
+		conf_error("allow bind \"%s\": %s", path, why);
+	free(path);
+}
+
+void
+conf_allow_cap(char *name)
+{
+	char	 why[256];
+
+	if (body_conf_cap(&conf_new->body, name, why, sizeof(why)) == -1)
+		conf_error("allow capability \"%s\": %s", name, why);
+	free(name);
+}
+
+void
+conf_allow_device(char *path)
+{
+	char	 why[256];
+
+	if (body_conf_device(&conf_new->body, path, why, sizeof(why)) == -1)
+		conf_error("allow device \"%s\": %s", path, why);
+	free(path);
+}
+
+void
+conf_allow_host(char *name)
+{
+	char	 why[256];
+
+	if (body_conf_host(&conf_new->body, name, why, sizeof(why)) == -1)
+		conf_error("allow host \"%s\": %s", name, why);
+	free(name);
+}
+
+/* allow image, runtime, volume driver or sysctl (which: BC_*). */
+void
+conf_allow_word(int which, char *s)
+{
+	static const char	*names[] = {
+		[BC_IMAGE] = "image", [BC_RUNTIME] = "runtime",
+		[BC_VDRIVER] = "volume driver", [BC_SYSCTL] = "sysctl",
+	};
+	char			 why[256];
+
+	if (body_conf_word(&conf_new->body, which, s, why, sizeof(why)) == -1)
+		conf_error("allow %s \"%s\": %s", names[which], s, why);
+	free(s);
+}
+
 /* Statements from here on go to c. */
 void
 conf_set_begin(struct moat_config *c)

@@ -31,7 +31,7 @@
 
 #include "moatd.h"
 
-#define RULES_FILE_MAX	(MSG_MAXSZ - 4096)	/* one message per source */
+#define RULES_FILE_MAX	(MSG_CFG_MAXSZ - 4096)	/* one message per source */
 
 void
 config_defaults(struct moat_config *c)
@@ -77,6 +77,8 @@ config_free(struct moat_config *c)
 	free(c->sources);
 	c->sources = NULL;
 	c->nsources = 0;
+	body_policy_free(&c->body);
+	memset(&c->body, 0, sizeof(c->body));
 	tls_config_free(c);
 }
 
@@ -322,8 +324,9 @@ config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 	mbuf_add_u32(&m, c->body_timeout);
 	mbuf_add_u32(&m, c->conn_per_addr);
 	mbuf_add_u32(&m, c->conn_per_uid);
-	if (m.err || msg_compose(mb, MSG_CFG_GLOBAL, gen, -1, m.buf,
-	    m.len) == -1)
+	/* limit body and allow ...: the policy worker's admission control */
+	if (body_policy_encode(&m, &c->body) == -1 || m.err ||
+	    msg_compose(mb, MSG_CFG_GLOBAL, gen, -1, m.buf, m.len) == -1)
 		rv = -1;
 	mbuf_free(&m);
 	for (i = 0; rv == 0 && i < c->nsources; i++) {
@@ -338,10 +341,22 @@ config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 	return rv;
 }
 
+/*
+ * The generation's body policy waits with its rules for MSG_CFG_DONE,
+ * where both replace the running ones at once.
+ */
+static void
+pending_body_clear(struct child_config *cc)
+{
+	body_policy_free(&cc->pending_body);
+	memset(&cc->pending_body, 0, sizeof(cc->pending_body));
+}
+
 static int
 recv_global(struct child_config *cc, struct msg *m)
 {
 	struct moat_config	*c = &cc->conf;
+	struct body_policy	 bp;
 	struct mbuf		 r;
 	uint32_t		 level, builtin, ht, it, dt, bt, ca, cu;
 	uint64_t		 hm, lm, nm;
@@ -353,11 +368,20 @@ recv_global(struct child_config *cc, struct msg *m)
 	    mbuf_get_u64(&r, &nm) == -1 || mbuf_get_u32(&r, &ht) == -1 ||
 	    mbuf_get_u32(&r, &it) == -1 || mbuf_get_u32(&r, &dt) == -1 ||
 	    mbuf_get_u32(&r, &bt) == -1 || mbuf_get_u32(&r, &ca) == -1 ||
-	    mbuf_get_u32(&r, &cu) == -1 || mbuf_end(&r) == -1 ||
+	    mbuf_get_u32(&r, &cu) == -1 ||
 	    level > LOG_DEBUG || hm > HTTP_HEAD_MAX || lm > HTTP_LINE_MAX ||
 	    lm > hm || nm > HTTP_HEADERS_MAX || ca > MOAT_CONN_PEER_MAX ||
 	    cu > MOAT_CONN_PEER_MAX)
 		return -1;
+	memset(&bp, 0, sizeof(bp));
+	if (body_policy_decode(&r, &bp) == -1 || mbuf_end(&r) == -1 ||
+	    (bp.limit != 0 && (bp.limit < BODY_LIMIT_MIN ||
+	    bp.limit > BODY_LIMIT_MAX))) {
+		body_policy_free(&bp);
+		return -1;
+	}
+	pending_body_clear(cc);
+	cc->pending_body = bp;
 	c->log_level = level;
 	c->builtin = builtin != 0;
 	c->limits.head_max = hm;
@@ -410,6 +434,9 @@ config_recv(struct child_config *cc, struct msg *m)
 			ruleset_free(cc->rs);
 		cc->rs = cc->pending;
 		cc->pending = NULL;
+		body_policy_free(&cc->conf.body);
+		cc->conf.body = cc->pending_body;
+		memset(&cc->pending_body, 0, sizeof(cc->pending_body));
 		log_setlevel(cc->conf.log_level);
 		return 1;
 	default:

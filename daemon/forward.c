@@ -138,12 +138,16 @@ head_frame(struct session *s, struct evbuffer *out)
 	char		*head;
 	int		 rv = -1;
 
+	memset(&h, 0, sizeof(h));
 	if ((head = verdict_head(v, &h.headlen)) == NULL)
 		return -1;
 	h.ctr = s->ctr;
 	h.framing = v->framing;
 	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
 	h.upgrade = v->hijack != 0;
+	h.checked = v->checked != 0;
+	if (v->checked)
+		memcpy(h.bodysum, v->bodysum, FWD_SUMLEN);
 	h.head = head;
 	memcpy(h.mac, v->mac, FWD_MACLEN);
 	mbuf_init(&m);
@@ -198,6 +202,14 @@ start_forward(struct session *s, struct conn *bev, int pooled)
 	chunked_init(&s->req_ch);
 	s->req_done = s->v->framing == FRAMING_NONE ||
 	    (s->v->framing == FRAMING_LENGTH && s->v->length == 0);
+	/* A checked body follows its head whole: the forwarder holds both
+	 * until it has all of it (forwarder.c). */
+	if (s->body != NULL) {
+		data_frames(s->body, out, evbuffer_get_length(s->body));
+		body_free(s);
+		s->req_remain = 0;
+		s->req_done = 1;
+	}
 	s->resp_started = s->resp_done = s->resp_closing = 0;
 	s->b_eof = s->b_wfail = 0;
 	/* A body has its timeout; an answer may take as long as Docker
@@ -342,6 +354,132 @@ forward_body(struct session *s)
 		set_timer(s, 0);
 		complete(s);
 	}
+}
+
+/*
+ * A body the policy worker checks (VERDICT_BODY): read whole, under the
+ * client's framing (a chunked one dechunked), into memory, before any of
+ * the request goes on; then the head and the body go to the worker again
+ * (ask_policy).  At most body_max bytes ("limit body": 413), and
+ * RELAY_BODIES_MAX for all of this relay's sessions (503).
+ */
+void
+body_free(struct session *s)
+{
+	if (s->body == NULL)
+		return;
+	r->bodies -= evbuffer_get_length(s->body);
+	evbuffer_free(s->body);
+	s->body = NULL;
+}
+
+static void
+body_over(struct session *s)
+{
+	char	 why[128];
+
+	snprintf(why, sizeof(why), "request body over the limit (%llu "
+	    "bytes, limit body)", (unsigned long long)s->v->body_max);
+	reply_error(s, 413, why);
+}
+
+void
+body_start(struct session *s)
+{
+	struct verdict	*v = s->v;
+
+	/* What was cached for this head is not what goes now. */
+	vcache_forget(s);
+	if (v->framing == FRAMING_LENGTH && v->length > v->body_max) {
+		body_over(s);
+		return;
+	}
+	if (r->bodies >= RELAY_BODIES_MAX || (v->framing == FRAMING_LENGTH &&
+	    v->length > RELAY_BODIES_MAX - r->bodies)) {
+		log_warnx("client=%s: %zu bytes of request bodies held; "
+		    "refused", s->peer, r->bodies);
+		reply_error(s, 503, "too many request bodies held");
+		return;
+	}
+	if ((s->body = evbuffer_new()) == NULL) {
+		reply_error(s, 503, "out of memory");
+		return;
+	}
+	s->state = S_BODY;
+	s->req_remain = v->length;
+	s->req_done = 0;
+	chunked_init(&s->req_ch);
+	/* Only now may the client send it (RFC 9110 10.1.1). */
+	if (v->expect_continue)
+		evbuffer_add(conn_output(s->c), "HTTP/1.1 100 Continue\r\n"
+		    "\r\n", 25);
+	set_timer(s, r->cc.conf.body_timeout);
+	if (s->c_eof) {
+		session_free(s);
+		return;
+	}
+	conn_enable(s->c, EV_READ);
+	body_read(s);
+}
+
+/* n more bytes of body from in: 0, or -1 when s got its answer. */
+static int
+body_take(struct session *s, struct evbuffer *in, size_t n)
+{
+	if (evbuffer_get_length(s->body) + n > s->v->body_max) {
+		body_over(s);
+		return -1;
+	}
+	if (n > RELAY_BODIES_MAX - r->bodies) {
+		log_warnx("client=%s: %zu bytes of request bodies held; "
+		    "refused", s->peer, r->bodies);
+		reply_error(s, 503, "too many request bodies held");
+		return -1;
+	}
+	evbuffer_remove_buffer(in, s->body, n);
+	r->bodies += n;
+	return 0;
+}
+
+void
+body_read(struct session *s)
+{
+	struct evbuffer		*in = conn_input(s->c);
+	struct evbuffer_iovec	 vec;
+	size_t			 len, n;
+	ssize_t			 used;
+	int			 done = 0, isdata;
+
+	if (s->state != S_BODY)
+		return;
+	if (evbuffer_get_length(in) > 0)
+		set_timer(s, r->cc.conf.body_timeout);
+	while (!s->req_done && (len = evbuffer_get_length(in)) > 0) {
+		if (s->v->framing == FRAMING_LENGTH) {
+			n = take_length(&s->req_remain, len, &s->req_done);
+			if (body_take(s, in, n) == -1)
+				return;
+			s->nin += n;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		used = chunked_step(&s->req_ch, vec.iov_base, vec.iov_len,
+		    &done, &isdata);
+		if (used == -1) {
+			reply_error(s, 400, "bad chunked body");
+			return;
+		}
+		if (isdata) {
+			if (body_take(s, in, used) == -1)
+				return;
+		} else
+			evbuffer_drain(in, used);
+		s->nin += used;
+		s->req_done = done;
+	}
+	if (s->req_done)
+		ask_policy(s);
 }
 
 static void

@@ -50,6 +50,7 @@
 
 #include <event2/event.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -126,6 +127,14 @@ struct stream {
 	struct pend		 dout;		/* for the relay, not taken yet */
 	int			 dpipe[2];
 	size_t			 indown;
+	/*
+	 * A checked body (fwd.h): its head and the body so far, held until
+	 * all of it is here and its SHA-256 is sum.
+	 */
+	int			 checking;
+	struct pend		 hold;
+	size_t			 holdhead;	/* the head's bytes in hold */
+	uint8_t			 sum[FWD_SUMLEN];
 	char			 status[STATUS_LINE_MAX];
 	size_t			 statuslen;
 	int			 d_eof;
@@ -292,6 +301,7 @@ stream_free(struct stream *st)
 	pend_reset(&st->in);
 	pend_reset(&st->out);
 	pend_reset(&st->dout);
+	pend_reset(&st->hold);
 	free(st);
 }
 
@@ -432,6 +442,35 @@ after_body(struct stream *st)
 		st->up = UP_WAIT101;
 }
 
+/*
+ * A checked body is all here: exactly the bytes the policy worker read,
+ * or the stream goes (a relay that swapped them).  Then the head and
+ * the body go to Docker together.  0, or -1 when st is gone.
+ */
+static int
+held_done(struct stream *st)
+{
+	uint8_t	 sum[FWD_SUMLEN];
+
+	if (body_sum(st->hold.p + st->holdhead, st->hold.len - st->holdhead,
+	    sum) == -1 || CRYPTO_memcmp(sum, st->sum, FWD_SUMLEN) != 0)
+		return refuse(st, "a body other than the one the policy "
+		    "worker checked"), -1;
+	st->checking = 0;
+	if (pend_left(&st->out) == 0 && pend_left(&stage) == 0 &&
+	    st->inup == 0) {
+		/* Nothing before it: the held bytes are the next out. */
+		pend_reset(&st->out);
+		st->out = st->hold;
+		memset(&st->hold, 0, sizeof(st->hold));
+	} else {
+		d_add(st, st->hold.p, st->hold.len);
+		pend_reset(&st->hold);
+	}
+	after_body(st);
+	return 0;
+}
+
 static int
 frame_head(struct stream *st, const void *buf, size_t len)
 {
@@ -467,9 +506,19 @@ frame_head(struct stream *st, const void *buf, size_t len)
 	/* The first status line Docker sends must be this request's. */
 	if (h.upgrade && st->nheads > 0)
 		return refuse(st, "an upgrade on a used connection"), -1;
-	d_add(st, h.head, h.headlen);
 	st->nheads++;
 	st->upgrade = h.upgrade;
+	if (h.checked) {
+		/* Nothing goes until the body is all here and checked. */
+		st->checking = 1;
+		memcpy(st->sum, h.bodysum, FWD_SUMLEN);
+		pend_add(&st->hold, h.head, h.headlen);
+		st->holdhead = h.headlen;
+		st->up = UP_LENGTH;
+		st->remain = h.length;
+		return h.length == 0 ? held_done(st) : 0;
+	}
+	d_add(st, h.head, h.headlen);
 	switch (h.framing) {
 	case FRAMING_LENGTH:
 		st->up = UP_LENGTH;
@@ -519,14 +568,18 @@ frame_data(struct stream *st, uint32_t len)
 	return 0;
 }
 
-/* A data frame's last byte went. */
-static void
+/* A data frame's last byte went.  0, or -1 when st is gone. */
+static int
 frame_done(struct stream *st)
 {
 	if (st->up == UP_CHUNKED)
 		d_add(st, "\r\n", 2);
-	else if (st->up == UP_LENGTH && st->remain == 0)
+	else if (st->up == UP_LENGTH && st->remain == 0) {
+		if (st->checking)
+			return held_done(st);
 		after_body(st);
+	}
+	return 0;
 }
 
 static int
@@ -552,11 +605,14 @@ frames_in(struct stream *st, const uint8_t *p, size_t len)
 	while (len > 0) {
 		if (st->fremain > 0) {
 			n = len < st->fremain ? len : st->fremain;
-			d_add(st, p, n);
+			if (st->checking)
+				pend_add(&st->hold, p, n);
+			else
+				d_add(st, p, n);
 			p += n;
 			len -= n;
-			if ((st->fremain -= n) == 0)
-				frame_done(st);
+			if ((st->fremain -= n) == 0 && frame_done(st) == -1)
+				return -1;
 			continue;
 		}
 		if (len < FWD_HDRLEN)
@@ -595,6 +651,8 @@ d_failed(struct stream *st)
 	pend_reset(&st->in);
 	pend_reset(&st->out);
 	pend_reset(&stage);
+	pend_reset(&st->hold);
+	st->checking = 0;
 	st->fremain = st->fend = 0;
 	pipe_put(st->upipe, st->inup == 0);
 	st->inup = 0;
@@ -629,6 +687,11 @@ up_flush(struct stream *st)
 	if ((r = d_put(st, &stage)) == 0) {
 		pend_add(&st->out, stage.p + stage.off, pend_left(&stage));
 		pend_reset(&stage);
+	}
+	/* After a big checked body: the stage is small again. */
+	if (stage.cap > RBUF_SIZE) {
+		free(stage.p);
+		memset(&stage, 0, sizeof(stage));
 	}
 	if (r == 1) {
 		ur_set(st, 1);
@@ -678,7 +741,7 @@ up_read(struct stream *st)
 	    type == FWD_HEAD && FWD_HDRLEN + len - have > want)
 		want = FWD_HDRLEN + len - have;
 	else if (have < FWD_HDRLEN && st->fremain == 0 && st->ssl == NULL &&
-	    (st->up == UP_LENGTH || st->up == UP_CHUNKED ||
+	    !st->checking && (st->up == UP_LENGTH || st->up == UP_CHUNKED ||
 	    st->up == UP_PIPE))
 		want = FWD_HDRLEN - have;
 	if ((n = read(st->ufd, rbuf + have, want)) == -1 &&
@@ -735,7 +798,8 @@ up_pump(struct stream *st)
 		}
 		if (st->fend) {
 			st->fend = 0;
-			frame_done(st);
+			if (frame_done(st) == -1)
+				return -1;
 			continue;
 		}
 		if (st->fremain == 0)
@@ -743,8 +807,10 @@ up_pump(struct stream *st)
 		if (stop || st->u_eof || rounds++ >= ROUNDS)
 			break;
 		was = st->up;
+		/* A checked body is held, never spliced. */
 		if (st->fremain > 0 && pend_left(&st->in) == 0 &&
-		    st->ssl == NULL && pipe_get(st->upipe) == 0)
+		    st->ssl == NULL && !st->checking &&
+		    pipe_get(st->upipe) == 0)
 			r = up_splice(st);
 		else
 			r = up_read(st);

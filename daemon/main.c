@@ -24,6 +24,8 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +48,15 @@ struct opt {
 enum {
 	O_BACKEND_ADDR, O_FRONTEND_ADDR, O_LOG_LEVEL, O_RULES, O_RULES_FILE,
 	O_NO_BUILTIN, O_VERSION, O_PREFORK, O_USER, O_CHROOT,
-	O_BACKEND_TLS, O_FRONTEND_TLS,
-	O_D, O_N, O_Q, O_P, O_I, O_H, O_V, O_F, O_DEFINE,
+	O_BACKEND_TLS, O_FRONTEND_TLS, O_ALLOW_BIND, O_ALLOW_IMAGE,
+	O_LIMIT_BODY,
+	O_D, O_N, O_Q, O_B, O_P, O_I, O_H, O_V, O_F, O_DEFINE,
 };
 
 static const struct opt opts[] = {
+	{ "allow-bind",		 OPT_STR,  O_ALLOW_BIND },
+	{ "allow-image",	 OPT_STR,  O_ALLOW_IMAGE },
+	{ "b",			 OPT_STR,  O_B },
 	{ "backend-addr",	 OPT_STR,  O_BACKEND_ADDR },
 	{ "backend-tls-cacert",	 OPT_STR,  O_BACKEND_TLS },
 	{ "backend-tls-cert",	 OPT_STR,  O_BACKEND_TLS },
@@ -74,6 +80,7 @@ static const struct opt opts[] = {
 	{ "h",			 OPT_BOOL, O_H },
 	{ "help",		 OPT_BOOL, O_H },
 	{ "I",			 OPT_STR,  O_I },
+	{ "limit-body",		 OPT_STR,  O_LIMIT_BODY },
 	{ "log-level",		 OPT_STR,  O_LOG_LEVEL },
 	{ "n",			 OPT_BOOL, O_N },
 	{ "nv",			 OPT_BOOL, O_N },
@@ -129,12 +136,14 @@ struct layer {
 	int		 n;
 	/* a repeatable option given in a layer replaces the lower layers' */
 	int		 got_frontend, got_rules, got_rules_file;
+	int		 got_allow_bind, got_allow_image;
 };
 
 struct cmdline {
 	int		 check;		/* -n */
 	int		 verbose;	/* -v */
 	const char	*query;		/* -q */
+	const char	*bodyfile;	/* -b, with -q; "-": stdin */
 	const char	*role;		/* -P, internal */
 	int		 instance;	/* -I, internal */
 	const char	*conffile;	/* -f */
@@ -152,7 +161,9 @@ usage(void)
 	    "             [-backend-addr addr] [-frontend-addr addr ...]\n"
 	    "             [-log-level 0-7] [-rules text ...] "
 	    "[-rules-file file ...]\n"
-	    "             [-no-builtin-rules] [-version]\n"
+	    "             [-no-builtin-rules] [-version] [-b file]\n"
+	    "             [-allow-bind path[:ro] ...] [-allow-image glob ...]\n"
+	    "             [-limit-body bytes]\n"
 	    "             [-frontend-tls-{cacert,cert,key} file]\n"
 	    "             [-backend-tls-{cacert,cert,key} file]\n");
 	exit(2);
@@ -230,11 +241,35 @@ bad(const char *fmt, ...)
 	return -1;
 }
 
+/* -allow-bind PATH, PATH:ro or PATH:rw. */
+static int
+allow_bind(struct body_policy *bp, const char *v, char *why, size_t whysz)
+{
+	char	 path[BODY_CONF_PATH_MAX + 1];
+	size_t	 len = strlen(v);
+	int	 ro = 0;
+
+	if (len >= 3 && (strcmp(v + len - 3, ":ro") == 0 ||
+	    strcmp(v + len - 3, ":rw") == 0)) {
+		ro = v[len - 1] == 'o';
+		len -= 3;
+	}
+	if (len >= sizeof(path)) {
+		(void)snprintf(why, whysz, "longer than %d bytes",
+		    BODY_CONF_PATH_MAX);
+		return -1;
+	}
+	memcpy(path, v, len);
+	path[len] = '\0';
+	return body_conf_bind(bp, path, ro, why, whysz);
+}
+
 static int
 apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 {
 	const struct opt	*o = st->o;
 	const char		*errstr, *v = st->v;
+	char			 why[PATH_MAX + 128];
 	int			 b;
 
 	switch (o->id) {
@@ -311,6 +346,27 @@ apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 		if (tls_config_option(c, o->name, v) == -1)
 			return bad("%s: too long", shown(st));
 		break;
+	case O_ALLOW_BIND:
+		if (!l->got_allow_bind) {
+			l->got_allow_bind = 1;
+			body_conf_clear_binds(&c->body);
+		}
+		if (allow_bind(&c->body, v, why, sizeof(why)) == -1)
+			return bad("%s: %s", shown(st), why);
+		break;
+	case O_ALLOW_IMAGE:
+		if (!l->got_allow_image) {
+			l->got_allow_image = 1;
+			body_conf_clear_images(&c->body);
+		}
+		if (body_conf_word(&c->body, BC_IMAGE, v, why,
+		    sizeof(why)) == -1)
+			return bad("%s: %s", shown(st), why);
+		break;
+	case O_LIMIT_BODY:
+		if (body_conf_size(v, &c->body.limit, why, sizeof(why)) == -1)
+			return bad("%s: %s", shown(st), why);
+		break;
 	case O_D:
 		c->foreground = 1;
 		break;
@@ -326,6 +382,7 @@ apply_layer(struct moat_config *c, struct layer *l)
 	int	 i;
 
 	l->got_frontend = l->got_rules = l->got_rules_file = 0;
+	l->got_allow_bind = l->got_allow_image = 0;
 	for (i = 0; i < l->n; i++)
 		if (apply_setting(c, l, &l->s[i]) == -1)
 			return -1;
@@ -386,6 +443,9 @@ immediate(struct cmdline *cl, const struct opt *o, const char *v)
 	case O_Q:
 		cl->query = v;
 		break;
+	case O_B:
+		cl->bodyfile = v;
+		break;
 	case O_P:
 		cl->role = v;
 		break;
@@ -445,6 +505,7 @@ parse_args(int argc, char **argv, struct cmdline *cl)
 		case O_RULES: case O_RULES_FILE: case O_NO_BUILTIN:
 		case O_PREFORK: case O_USER: case O_CHROOT:
 		case O_BACKEND_TLS: case O_FRONTEND_TLS: case O_D:
+		case O_ALLOW_BIND: case O_ALLOW_IMAGE: case O_LIMIT_BODY:
 			add_setting(&cl->args, o, v, o->name, 0);
 			break;
 		default:
@@ -490,33 +551,114 @@ check_rules(const struct moat_config *c)
 }
 
 /*
- * -q 'METHOD TARGET': build the head a client would send and run it
- * through the very function the policy worker uses.
+ * -b: the body for -q, from a file or the standard input ("-"), at most
+ * BODY_LIMIT_MAX + 1 bytes (enough to tell that it is over any limit).
+ * 0, or -1 (said).
  */
 static int
-query(const struct moat_config *c, const char *q)
+read_body(const char *file, char **bodyp, size_t *lenp)
+{
+	char	*buf;
+	size_t	 len = 0, max = BODY_LIMIT_MAX + 1;
+	ssize_t	 n;
+	int	 fd;
+
+	if (strcmp(file, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("-b %s", file);
+		return -1;
+	}
+	if ((buf = malloc(max)) == NULL)
+		fatal("%s", __func__);
+	while (len < max) {
+		if ((n = read(fd, buf + len, max - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_warn("-b %s", file);
+			free(buf);
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*bodyp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/* For -q: a bind source's components, from the host's "/" (worker.c). */
+static int
+q_pathfn(void *arg, const char *path)
+{
+	return path_has_no_links(*(int *)arg, path);
+}
+
+/*
+ * -q 'METHOD TARGET' [-b file]: build the head a client would send and
+ * run it, and its body, through the very function the policy worker
+ * uses, in two steps as a relay does: the head, then, when the body is
+ * asked for, the head with the body.
+ */
+static int
+query(const struct moat_config *c, const char *q, const char *bodyfile)
 {
 	struct ruleset	*rs;
 	struct verdict	 v;
-	char		 head[HTTP_LINE_MAX + 64];
+	char		 head[HTTP_LINE_MAX + 128], *body = NULL;
 	const char	*sp;
-	int		 n, rv;
+	size_t		 bodylen = 0;
+	int		 n, rv, rootfd, rule;
 
 	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
 		return 3;
+	if (bodyfile != NULL && read_body(bodyfile, &body, &bodylen) == -1) {
+		ruleset_free(rs);
+		return 3;
+	}
 	if ((sp = strchr(q, ' ')) == NULL) {
 		printf("bad request: expected 'METHOD TARGET'\n");
-		ruleset_free(rs);
-		return 2;
+		rv = 2;
+		goto done;
 	}
-	n = snprintf(head, sizeof(head), "%.*s %s HTTP/1.1\r\n"
-	    "Host: docker\r\n\r\n", (int)(sp - q), q, sp + 1);
+	if (body != NULL)
+		n = snprintf(head, sizeof(head), "%.*s %s HTTP/1.1\r\n"
+		    "Host: docker\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n\r\n", (int)(sp - q), q, sp + 1,
+		    bodylen);
+	else
+		n = snprintf(head, sizeof(head), "%.*s %s HTTP/1.1\r\n"
+		    "Host: docker\r\n\r\n", (int)(sp - q), q, sp + 1);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		printf("bad request: request line too long\n");
-		ruleset_free(rs);
-		return 2;
+		rv = 2;
+		goto done;
 	}
+	/* The rule that lets the path through, to name with a refusal. */
 	policy_decide(rs, &c->limits, head, n, &v);
+	rule = v.kind == VERDICT_ALLOW ? v.rule : -1;
+	verdict_clear(&v);
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	policy_decide_req(rs, &c->limits, &c->body, head, n, NULL, 0, 0,
+	    q_pathfn, &rootfd, &v);
+	if (v.kind == VERDICT_BODY && bodylen > v.body_max) {
+		printf("bad request: request body over the limit "
+		    "(%llu bytes, limit body)\n", (unsigned long long)v.body_max);
+		verdict_clear(&v);
+		rv = 2;
+		goto root;
+	}
+	if (v.kind == VERDICT_BODY) {
+		verdict_clear(&v);
+		policy_decide_req(rs, &c->limits, &c->body, head, n, body,
+		    bodylen, 1, q_pathfn, &rootfd, &v);
+	}
 	switch (v.kind) {
 	case VERDICT_ALLOW:
 		printf("allow %s:%u\n", rs->rules[v.rule].source,
@@ -524,7 +666,14 @@ query(const struct moat_config *c, const char *q)
 		rv = 0;
 		break;
 	case VERDICT_DENY:
-		printf("deny\n");
+		if (v.admission && rule >= 0 && (size_t)rule < rs->nrules)
+			printf("deny %s:%u: %s is not allowed\n",
+			    rs->rules[rule].source, rs->rules[rule].line,
+			    v.why);
+		else if (v.admission)
+			printf("deny: %s is not allowed\n", v.why);
+		else
+			printf("deny\n");
 		rv = 1;
 		break;
 	default:
@@ -533,6 +682,11 @@ query(const struct moat_config *c, const char *q)
 		break;
 	}
 	verdict_clear(&v);
+ root:
+	if (rootfd != -1)
+		close(rootfd);
+ done:
+	free(body);
 	ruleset_free(rs);
 	return rv;
 }
@@ -626,6 +780,10 @@ main(int argc, char **argv)
 		role_mains[role](&conf, cl->instance);
 		exit(1);	/* not reached: entry points do not return */
 	}
+	if (cl->bodyfile != NULL && cl->query == NULL) {
+		fprintf(stderr, "moatd: -b needs -q\n");
+		usage();
+	}
 	/* With -q, 1 means deny: a configuration error must not. */
 	if (load_config(&conf) == -1)
 		exit(cl->query != NULL ? 3 : 1);
@@ -637,7 +795,7 @@ main(int argc, char **argv)
 	else if (cl->check)
 		rv = check_rules(&conf);
 	else if (cl->query != NULL)
-		rv = query(&conf, cl->query);
+		rv = query(&conf, cl->query, cl->bodyfile);
 	else
 		rv = parent_main(&conf, load_config);
 	config_free(&conf);

@@ -65,7 +65,7 @@ struct moat_addr {
  * bytes, the private key only to the ca processes.
  */
 #define MOAT_PATH_MAX		256
-#define TLS_FILE_MAX		(MSG_MAXSZ - 8192)	/* a message each */
+#define TLS_FILE_MAX		(MSG_CFG_MAXSZ - 8192)	/* a message each */
 #define TLS_KEYID_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
 #define TLS_TARGET_BACKEND	0xffffffffU	/* MSG_CFG_TLS*: not a listener */
 
@@ -166,6 +166,8 @@ struct child_config {
 	struct moat_config	 conf;	/* only the global part is used */
 	struct ruleset		*rs;	/* current */
 	struct ruleset		*pending;
+	/* conf.body from MSG_CFG_DONE on; freed by config_free(&conf) */
+	struct body_policy	 pending_body;
 	uint32_t		 gen;
 };
 int	config_recv(struct child_config *, struct msg *);
@@ -193,6 +195,38 @@ void	config_print(const struct moat_config *, FILE *);
 /* Log level names: "emerg" .. "debug" for 0 .. 7; -1 if unknown. */
 const char	*config_level_name(int);
 int	config_level_byname(const char *);
+/* limit body and the allow statements, as moatd.conf(5) writes them. */
+void	config_print_body(const struct body_policy *, FILE *);
+
+/*
+ * body_conf.c: limit body and allow ..., each value checked and added to
+ * a body policy, for the file and the command line alike.  Each returns
+ * 0, or -1 with why (for "allow bind \"x\": <why>") and nothing added.
+ * A value given twice is kept once.
+ */
+#define BODY_CONF_LIST_MAX	64	/* entries in each allow list */
+#define BODY_CONF_PATH_MAX	1024	/* allow bind, allow device */
+#define BODY_CONF_WORD_MAX	256	/* allow image, runtime, ... */
+
+enum body_conf_list { BC_IMAGE, BC_RUNTIME, BC_VDRIVER, BC_SYSCTL };
+
+/* "1048576", "512K", "1M": BODY_LIMIT_MIN to BODY_LIMIT_MAX bytes. */
+int	body_conf_size(const char *, uint64_t *, char *why, size_t);
+/* Absolute, no "..", cleaned, and its own real path (realpath(3)). */
+int	body_conf_bind(struct body_policy *, const char *path, int readonly,
+	    char *why, size_t);
+/* A Linux capability (or ALL), with or without CAP_, any case: kept
+ * upper case without CAP_. */
+int	body_conf_cap(struct body_policy *, const char *, char *why, size_t);
+int	body_conf_device(struct body_policy *, const char *path, char *why,
+	    size_t);
+/* "network", "pid", "ipc", "uts", "userns" or "cgroupns". */
+int	body_conf_host(struct body_policy *, const char *, char *why, size_t);
+const char	*body_conf_host_name(unsigned int flag);	/* BODY_HOST_* */
+int	body_conf_word(struct body_policy *, enum body_conf_list,
+	    const char *, char *why, size_t);
+void	body_conf_clear_binds(struct body_policy *);
+void	body_conf_clear_images(struct body_policy *);
 
 /* tls_conf.c: TLS settings, from flags and environment to the children */
 
@@ -467,6 +501,13 @@ int	sd_under_systemd(void);
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *,
 	    int instance);
+/*
+ * worker.c: 0 when no component of the canonical absolute path, walked
+ * from rootfd (an O_PATH descriptor of the host's "/"), is a symbolic
+ * link (a missing one ends the walk); -1 otherwise.  The policy worker's
+ * body_pathfn, and moatd -q's.
+ */
+int	path_has_no_links(int rootfd, const char *path);
 #ifdef MOATD_EVIL
 /* regress/evil.c: a relay taken over (build-evil/moatd-evil only) */
 void	evil_start(struct event_base *, struct chan *, struct chan *,

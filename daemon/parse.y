@@ -43,7 +43,7 @@
 #include "moatd.h"
 #include "conf.h"
 
-#define STRING_MAX	(MSG_MAXSZ)	/* a rules string may be long */
+#define STRING_MAX	(MSG_CFG_MAXSZ)	/* a rules string may be long */
 
 typedef struct {
 	union {
@@ -76,7 +76,12 @@ static size_t			 lexsize;
 %define parse.lac full
 %expect 0
 
-%token	TADDRESS "address" TBACKEND "backend" TBODY "body"
+%token	TADDRESS "address" TBACKEND "backend" TALLOW "allow" TBIND "bind"
+%token	TBODY "body" TCAPABILITY "capability" TCONTAINER "container"
+%token	TDEVICE "device" TDRIVER "driver" THOST "host" TIMAGE "image"
+%token	TNAMESPACES "namespaces" TPLUGIN "plugin" TPRIVILEGED "privileged"
+%token	TPRIVILEGES "privileges" TREADONLY "read-only" TREMOTE "remote"
+%token	TRUNTIME "runtime" TSYSCTL "sysctl" TVOLUME "volume"
 %token	TBUILTIN "builtin" TCHROOT "chroot" TCONNECTIONS "connections"
 %token	TDRAIN "drain" TFILE "file" TGROUP "group" THEAD "head"
 %token	THEADERS "headers" TIDLE "idle" TINCLUDE "include" TLEVEL "level"
@@ -94,7 +99,7 @@ static size_t			 lexsize;
 %token	<v.string>	TSTRING "string"
 %token	<v.number>	TNUMBER "number"
 %type	<v.string>	value optname
-%type	<v.number>	yesno loglevel timeout limit
+%type	<v.number>	yesno loglevel timeout limit readonly
 /*
  * A string still on the stack when a syntax error pops it is freed here.
  * So an action before the end of a rule (a mid-rule action) must not free
@@ -169,6 +174,8 @@ main		: TUSER TSTRING {
 		| TLISTEN TON listener
 		| TTIMEOUT timeout TNUMBER	{ conf_set_timeout($2, $3); }
 		| TLIMIT limit TNUMBER		{ conf_set_limit($2, $3); }
+		| TLIMIT TBODY value		{ conf_set_body_limit($3); }
+		| TALLOW allow
 		| TRULES TFILE TSTRING		{ conf_add_rules_file($3); }
 		| TRULES TSTRING {
 			conf_add_rules_text($2, $<lineno>2);
@@ -204,6 +211,27 @@ limit		: THEAD				{ $$ = L_HEAD; }
 		| THEADERS			{ $$ = L_HEADERS; }
 		| TCONNECTIONS TPER TADDRESS	{ $$ = L_ADDR; }
 		| TCONNECTIONS TPER TUID	{ $$ = L_UID; }
+		;
+
+/* Admission control: what a request body may ask Docker for. */
+allow		: TBIND TSTRING readonly	{ conf_allow_bind($2, $3); }
+		| TCAPABILITY TSTRING		{ conf_allow_cap($2); }
+		| TDEVICE TSTRING		{ conf_allow_device($2); }
+		| THOST TSTRING			{ conf_allow_host($2); }
+		| TIMAGE TSTRING		{ conf_allow_word(BC_IMAGE, $2); }
+		| TRUNTIME TSTRING		{ conf_allow_word(BC_RUNTIME, $2); }
+		| TVOLUME TDRIVER TSTRING {
+			conf_allow_word(BC_VDRIVER, $3);
+		}
+		| TSYSCTL TSTRING		{ conf_allow_word(BC_SYSCTL, $2); }
+		| TPRIVILEGED		{ conf_new->body.privileged = 1; }
+		| TCONTAINER TNAMESPACES	{ conf_new->body.nsjoin = 1; }
+		| TREMOTE			{ conf_new->body.remote = 1; }
+		| TPLUGIN TPRIVILEGES		{ conf_new->body.plugins = 1; }
+		;
+
+readonly	: %empty			{ $$ = 0; }
+		| TREADONLY			{ $$ = 1; }
 		;
 
 yesno		: TYES				{ $$ = 1; }
@@ -482,23 +510,31 @@ kw_cmp(const void *k, const void *e)
 /* Keywords, sorted for bsearch(). */
 static const struct keyword keywords[] = {
 	{ "address",	TADDRESS },
+	{ "allow",	TALLOW },
 	{ "backend",	TBACKEND },
+	{ "bind",	TBIND },
 	{ "body",	TBODY },
 	{ "builtin",	TBUILTIN },
 	{ "ca",		TCA },
+	{ "capability",	TCAPABILITY },
 	{ "certificate", TCERTIFICATE },
 	{ "chroot",	TCHROOT },
 	{ "ciphers",	TCIPHERS },
 	{ "ciphersuites", TCIPHERSUITES },
 	{ "connections", TCONNECTIONS },
+	{ "container",	TCONTAINER },
 	{ "crl",	TCRL },
+	{ "device",	TDEVICE },
 	{ "drain",	TDRAIN },
+	{ "driver",	TDRIVER },
 	{ "file",	TFILE },
 	{ "group",	TGROUP },
 	{ "head",	THEAD },
 	{ "headers",	THEADERS },
+	{ "host",	THOST },
 	{ "hostname",	THOSTNAME },
 	{ "idle",	TIDLE },
+	{ "image",	TIMAGE },
 	{ "include",	TINCLUDE },
 	{ "key",	TKEY },
 	{ "level",	TLEVEL },
@@ -507,19 +543,28 @@ static const struct keyword keywords[] = {
 	{ "listen",	TLISTEN },
 	{ "log",	TLOG },
 	{ "mode",	TMODE },
+	{ "namespaces",	TNAMESPACES },
 	{ "no",		TNO },
 	{ "on",		TON },
 	{ "owner",	TOWNER },
 	{ "per",	TPER },
 	{ "pidfile",	TPIDFILE },
+	{ "plugin",	TPLUGIN },
 	{ "prefork",	TPREFORK },
+	{ "privileged",	TPRIVILEGED },
+	{ "privileges",	TPRIVILEGES },
 	{ "protocols",	TPROTOCOLS },
+	{ "read-only",	TREADONLY },
+	{ "remote",	TREMOTE },
 	{ "rules",	TRULES },
+	{ "runtime",	TRUNTIME },
+	{ "sysctl",	TSYSCTL },
 	{ "systemd",	TSYSTEMD },
 	{ "timeout",	TTIMEOUT },
 	{ "tls",	TTLS },
 	{ "uid",	TUID },
 	{ "user",	TUSER },
+	{ "volume",	TVOLUME },
 	{ "yes",	TYES },
 };
 

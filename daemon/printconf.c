@@ -176,6 +176,59 @@ print_rules(FILE *fp, const struct rule_source *src)
 	print_string(fp, "rules", text);
 }
 
+static void
+print_list(FILE *fp, const char *keyword, char **list, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		print_string(fp, keyword, list[i]);
+}
+
+/*
+ * Admission control: the limit, then every allow statement, grouped by
+ * kind; without any, a comment says that the safe defaults hold.
+ */
+void
+config_print_body(const struct body_policy *bp, FILE *fp)
+{
+	const char	*name;
+	unsigned int	 flag;
+	size_t		 i;
+
+	fprintf(fp, "limit body %llu\n", (unsigned long long)(bp->limit != 0 ?
+	    bp->limit : BODY_LIMIT_DEFAULT));
+	fputc('\n', fp);
+	for (i = 0; i < bp->nbinds; i++) {
+		fputs("allow bind ", fp);
+		print_quoted(fp, bp->binds[i].path);
+		fputs(bp->binds[i].readonly ? " read-only\n" : "\n", fp);
+	}
+	print_list(fp, "allow capability", bp->caps, bp->ncaps);
+	print_list(fp, "allow device", bp->devices, bp->ndevices);
+	for (flag = 1; flag <= BODY_HOST_CGROUPNS; flag <<= 1)
+		if ((bp->hosts & flag) &&
+		    (name = body_conf_host_name(flag)) != NULL)
+			fprintf(fp, "allow host %s\n", name);
+	if (bp->privileged)
+		fputs("allow privileged\n", fp);
+	if (bp->nsjoin)
+		fputs("allow container namespaces\n", fp);
+	print_list(fp, "allow image", bp->images, bp->nimages);
+	print_list(fp, "allow runtime", bp->runtimes, bp->nruntimes);
+	print_list(fp, "allow volume driver", bp->vdrivers, bp->nvdrivers);
+	print_list(fp, "allow sysctl", bp->sysctls, bp->nsysctls);
+	if (bp->remote)
+		fputs("allow remote\n", fp);
+	if (bp->plugins)
+		fputs("allow plugin privileges\n", fp);
+	if (bp->nbinds == 0 && bp->ncaps == 0 && bp->ndevices == 0 &&
+	    bp->hosts == 0 && !bp->privileged && !bp->nsjoin &&
+	    bp->nimages == 0 && bp->nruntimes == 0 && bp->nvdrivers == 0 &&
+	    bp->nsysctls == 0 && !bp->remote && !bp->plugins)
+		fputs("# no allow statements: the safe defaults hold\n", fp);
+}
+
 void
 config_print(const struct moat_config *c, FILE *fp)
 {
@@ -208,6 +261,7 @@ config_print(const struct moat_config *c, FILE *fp)
 	fprintf(fp, "limit headers %zu\n", c->limits.headers_max);
 	fprintf(fp, "limit connections per address %d\n", c->conn_per_addr);
 	fprintf(fp, "limit connections per uid %d\n", c->conn_per_uid);
+	config_print_body(&c->body, fp);
 	fputc('\n', fp);
 	fprintf(fp, "builtin rules %s\n", c->builtin ? "yes" : "no");
 	for (i = 0; i < c->nsources; i++)

@@ -70,10 +70,16 @@
 #define VCACHE_BYTES	(1024 * 1024)
 #define VCACHE_HEAD_MAX	(4 * 1024)
 #define VCACHE_TTL	30
+/*
+ * Request bodies held for the policy worker (VERDICT_BODY), in all, per
+ * relay: one more that would pass it gets a 503.
+ */
+#define RELAY_BODIES_MAX	(64 * 1024 * 1024)
 
 enum sstate {
 	S_HEAD,		/* reading a request head */
 	S_POLICY,	/* waiting for the verdict */
+	S_BODY,		/* reading a body the policy worker checks */
 	S_BACKEND,	/* waiting for a Docker connection */
 	S_FORWARD,	/* request body up, response down */
 	S_PIPE,		/* hijacked: raw bytes both ways */
@@ -118,6 +124,9 @@ struct session {
 	int			 head_timing;
 	struct verdict		*v;
 	uint64_t		 ctr;		/* this request's, for its proof */
+	char			*head;		/* as sent for the verdict */
+	size_t			 headlen;
+	struct evbuffer		*body;		/* held: VERDICT_BODY */
 	uint8_t			*vc_key;	/* a cache miss's key (vcache.c) */
 	size_t			 vc_keylen;
 	uint32_t		 vc_gen;
@@ -156,6 +165,7 @@ struct relay {
 	struct chan		 policy;
 	struct chan		 fwd;		/* to our forwarder */
 	uint64_t		 ctr;		/* requests sent for a verdict */
+	size_t			 bodies;	/* bytes held in s->body, all */
 	struct vcache		*vc;		/* approved heads (vcache.c) */
 	struct child_config	 cc;
 	struct listener		 listeners[MOAT_LISTENERS_MAX];
@@ -189,6 +199,7 @@ void	set_timer(struct session *, int);
 void	next_request(struct session *);
 void	session_free(struct session *);
 void	request_backend(struct session *);
+void	ask_policy(struct session *);
 void	got_verdict(struct session *, struct verdict *);
 void	session_new(struct listener *, int);
 
@@ -223,6 +234,9 @@ void	pipe_shutdown_check(struct session *);
 void	backend_gone_cb(int, short, void *);
 void	backend_fd(uint32_t, int, int);
 void	response_done(struct session *);
+void	body_start(struct session *);
+void	body_read(struct session *);
+void	body_free(struct session *);
 
 /* splice.c */
 int	splice_try(struct session *);

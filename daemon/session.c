@@ -67,6 +67,7 @@ status_text(int status)
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
@@ -174,6 +175,10 @@ void
 end_request(struct session *s)
 {
 	vcache_forget(s);
+	body_free(s);
+	free(s->head);
+	s->head = NULL;
+	s->headlen = 0;
 	if (s->v != NULL) {
 		verdict_clear(s->v);
 		verdict_put(s->v);
@@ -310,6 +315,10 @@ session_timeout_cb(int fd, short ev, void *arg)
 		body_timeout(s);
 		return;
 	}
+	if (s->state == S_BODY) {
+		reply_error(s, 408, "request body timeout");
+		return;
+	}
 	if (s->state == S_POLICY) {
 		log_warnx("client=%s: no verdict from the policy worker in "
 		    "%d s", s->peer, r->cc.conf.head_timeout);
@@ -412,14 +421,20 @@ session_free(struct session *s)
 static void
 deny(struct session *s)
 {
-	char	 msg[CANON_PATH_MAX + 64];
+	char	 msg[CANON_PATH_MAX + 256];
 	int	 keep;
 
-	snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed",
-	    s->v->method, s->v->path);
-	/* Keep the connection only when no body is left to skip. */
-	keep = s->v->framing == FRAMING_NONE && s->v->keepalive &&
-	    !r->draining;
+	/* The body policy names what it refused (policy/body.h). */
+	if (s->v->admission)
+		snprintf(msg, sizeof(msg), "moatd: %s %s: %s is not allowed",
+		    s->v->method, s->v->path, s->v->why);
+	else
+		snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed",
+		    s->v->method, s->v->path);
+	/* Keep the connection only when no body is left to skip: none,
+	 * or one read for the policy worker. */
+	keep = (s->v->framing == FRAMING_NONE || s->body != NULL) &&
+	    s->v->keepalive && !r->draining;
 	reply(s, 403, msg, keep);
 	log_request(s, "deny");
 	if (keep)
@@ -450,9 +465,22 @@ got_verdict(struct session *s, struct verdict *v)
 	char			 path[CANON_PATH_MAX];
 	char			 method[3 * RULE_METHOD_MAX];
 
+	/* The body's round trip: the first verdict goes. */
+	if (s->v != NULL) {
+		verdict_clear(s->v);
+		verdict_put(s->v);
+	}
 	s->v = v;
-	/* The monitor principle, and a refusal is a 4xx/5xx (verdict.c). */
-	if (!verdict_check(v, r->cc.rs)) {
+	/*
+	 * The monitor principle, and a refusal is a 4xx/5xx (verdict.c).
+	 * A body is asked for once, and an approval is of the body held
+	 * (checked, its length) exactly when there is one.
+	 */
+	if (!verdict_check(v, r->cc.rs) ||
+	    (v->kind == VERDICT_BODY && s->body != NULL) ||
+	    (v->kind == VERDICT_ALLOW && (s->body != NULL) != v->checked) ||
+	    (v->checked && (s->body == NULL ||
+	    v->length != evbuffer_get_length(s->body)))) {
 		(void)canon_path_encode(v->method, method, sizeof(method));
 		(void)canon_path_encode(v->path, path, sizeof(path));
 		log_warnx("client=%s: verdict for %s %s failed the relay's "
@@ -471,6 +499,9 @@ got_verdict(struct session *s, struct verdict *v)
 		return;
 	case VERDICT_DENY:
 		deny(s);
+		return;
+	case VERDICT_BODY:
+		body_start(s);
 		return;
 	case VERDICT_ALLOW:
 		break;
@@ -491,18 +522,29 @@ got_verdict(struct session *s, struct verdict *v)
 	request_backend(s);
 }
 
-static void
-send_head(struct session *s, const char *head, size_t hl)
+/*
+ * The head to the policy worker, with the body held when it asked for it
+ * (VERDICT_BODY); each time under a new counter.
+ */
+void
+ask_policy(struct session *s)
 {
 	struct mbuf	 m;
+	const void	*body = NULL;
+	size_t		 bodylen = 0;
 
 	if (!r->policy.open) {
 		reply_error(s, 503, "policy worker unavailable");
 		return;
 	}
+	if (s->body != NULL) {
+		bodylen = evbuffer_get_length(s->body);
+		body = evbuffer_pullup(s->body, -1);
+	}
 	mbuf_init(&m);
 	s->ctr = ++r->ctr;
-	(void)policy_req_encode(&m, head, hl, s->ctr);
+	(void)policy_req_encode(&m, s->head, s->headlen, s->ctr,
+	    s->body != NULL, body, bodylen);
 	/*
 	 * Reading stays on: what the client sends meanwhile waits in the
 	 * buffer (bounded by the read watermark) for its own verdict, and
@@ -516,6 +558,21 @@ send_head(struct session *s, const char *head, size_t hl)
 	    m.buf, m.len) == -1)
 		reply_error(s, 503, "policy worker unavailable");
 	mbuf_free(&m);
+}
+
+static void
+send_head(struct session *s, const char *head, size_t hl)
+{
+	/* Kept for a second round trip with the body (VERDICT_BODY). */
+	free(s->head);
+	if ((s->head = malloc(hl)) == NULL) {
+		s->headlen = 0;
+		reply_error(s, 503, "out of memory");
+		return;
+	}
+	memcpy(s->head, head, hl);
+	s->headlen = hl;
+	ask_policy(s);
 }
 
 /*
@@ -608,6 +665,9 @@ client_read_cb(struct conn *bev, void *arg)
 	switch (s->state) {
 	case S_HEAD:
 		try_head(s);
+		break;
+	case S_BODY:
+		body_read(s);
 		break;
 	case S_FORWARD:
 		/* Bytes after the body wait for their own verdict; reading

@@ -248,7 +248,9 @@ vcache_add(struct vcache *vc, uint32_t gen, time_t now, const uint8_t *key,
 	int		 rv = -1;
 
 	vc_gen(vc, gen);
+	/* Never a checked body's approval (single-use) nor a BODY. */
 	if (v->kind != VERDICT_ALLOW || !v->hasmac || !v->reusable ||
+	    v->checked ||
 	    v->rgen != gen || v->framing != FRAMING_NONE || v->hijack ||
 	    keylen == 0)
 		return -1;

@@ -24,7 +24,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,8 @@ struct worker {
 	struct child_config	 cc;
 	/* the generation of cc.rs (cc.gen is the one being loaded) */
 	uint32_t		 gen;
+	/* the host's "/", opened before the chroot: bind sources' links */
+	int			 rootfd;
 };
 
 static struct worker	*w;
@@ -62,12 +67,17 @@ approve(int i, uint64_t ctr, struct verdict *v)
 	char		*head;
 	int		 rv;
 
+	memset(&h, 0, sizeof(h));
 	if (!w->haskey[i] || (head = verdict_head(v, &h.headlen)) == NULL)
 		return -1;
 	h.ctr = ctr;
 	h.framing = v->framing;
 	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
 	h.upgrade = v->hijack != 0;
+	/* A checked body: the forwarder holds it to this SHA-256. */
+	h.checked = v->checked != 0;
+	if (v->checked)
+		memcpy(h.bodysum, v->bodysum, FWD_SUMLEN);
 	h.head = head;
 	rv = fwd_mac(w->keys[i], &h, v->mac);
 	v->hasmac = rv == 0;
@@ -77,13 +87,63 @@ approve(int i, uint64_t ctr, struct verdict *v)
 	 * MAC domain: the relay cannot turn one proof into the other.
 	 */
 	if (rv == 0 && h.framing == FRAMING_NONE && !h.upgrade &&
-	    w->gen != 0) {
+	    !h.checked && w->gen != 0) {
 		h.ctr = FWD_REUSE_CTR(w->gen);
 		v->reusable = fwd_mac(w->keys[i], &h, v->rmac) == 0;
 		v->rgen = v->reusable ? w->gen : 0;
 	}
 	free(head);
 	return rv;
+}
+
+/*
+ * A bind source under an allowed root (body.h): 0 when no component of
+ * it, on the host, is a symbolic link.  The walk starts at the host's
+ * "/" (opened before the chroot) and takes one component at a time with
+ * O_NOFOLLOW, the only openat(2) the sandbox allows; a component that
+ * does not exist ends it (dockerd creates the rest).
+ */
+int
+path_has_no_links(int rootfd, const char *path)
+{
+	char		 buf[CANON_PATH_MAX], *p, *name;
+	struct stat	 st;
+	int		 fd, nfd;
+
+	if (rootfd == -1 || path[0] != '/' ||
+	    strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	fd = rootfd;
+	for (p = buf + 1; p != NULL && *p != '\0'; ) {
+		name = strsep(&p, "/");
+		if (*name == '\0' || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0)
+			goto bad;
+		nfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != rootfd)
+			close(fd);
+		if (nfd == -1)
+			return errno == ENOENT ? 0 : -1;
+		fd = nfd;
+		if (fstat(fd, &st) == -1 || S_ISLNK(st.st_mode))
+			goto bad;
+		/* Only a directory has more below it. */
+		if (p != NULL && *p != '\0' && !S_ISDIR(st.st_mode))
+			goto bad;
+	}
+	if (fd != rootfd)
+		close(fd);
+	return 0;
+ bad:
+	if (fd != rootfd)
+		close(fd);
+	return -1;
+}
+
+static int
+bind_links(void *arg, const char *path)
+{
+	return path_has_no_links(w->rootfd, path);
 }
 
 /* A 503 verdict: the worker cannot decide (why says so). */
@@ -102,12 +162,13 @@ answer(int i, struct msg *m)
 {
 	struct mbuf	 out;
 	struct verdict	 v;
-	const void	*head;
-	size_t		 headlen;
+	const void	*head, *body;
+	size_t		 headlen, bodylen;
 	uint64_t	 ctr;
+	int		 hasbody;
 
-	if (policy_req_decode(m->data, m->datalen, &head, &headlen, &ctr) ==
-	    -1) {
+	if (policy_req_decode(m->data, m->datalen, &head, &headlen, &ctr,
+	    &hasbody, &body, &bodylen) == -1) {
 		log_warnx("relay[%d]: bad policy request", i);
 		ploop_close(w->pl, i);
 		return;
@@ -115,7 +176,9 @@ answer(int i, struct msg *m)
 	if (w->cc.rs == NULL)
 		unavailable(&v, "no rules loaded");
 	else
-		policy_decide(w->cc.rs, &w->cc.conf.limits, head, headlen, &v);
+		policy_decide_req(w->cc.rs, &w->cc.conf.limits,
+		    &w->cc.conf.body, head, headlen, body, bodylen, hasbody,
+		    bind_links, NULL, &v);
 	if (v.kind == VERDICT_ALLOW && approve(i, ctr, &v) == -1) {
 		verdict_clear(&v);
 		unavailable(&v, "no key for this relay's forwarder");
@@ -198,10 +261,16 @@ warm_up(void)
 void
 policy_main(const struct moat_config *c, int instance)
 {
+	int	 rootfd;
+
 	log_init(c->foreground, c->log_level, LOG_DAEMON);
+	/* The host's root, for bind sources, before the chroot hides it. */
+	if ((rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open /");
 	proc_child_init("policy", -1, c->foreground, c->user, c->chroot);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("%s", __func__);
+	w->rootfd = rootfd;
 	w->pl = ploop_new(PARENT_FD, MOAT_PREFORK_MAX, parent_msg, NULL);
 	log_setsink(worker_log);
 	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */

@@ -29,6 +29,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "policy.h"
 
 /*
@@ -250,4 +252,147 @@ verdict_clear(struct verdict *v)
 	freezero(v->fields, v->fieldslen);
 	v->fields = NULL;
 	v->fieldslen = 0;
+}
+
+int
+body_sum(const void *p, size_t len, uint8_t sum[VERDICT_SUMLEN])
+{
+	unsigned int	 n = 0;
+
+	if (EVP_Digest(p, len, sum, &n, EVP_sha256(), NULL) != 1 ||
+	    n != VERDICT_SUMLEN)
+		return -1;
+	return 0;
+}
+
+/* A refusal by the body policy: 403, why names the field and value. */
+static void
+set_admission(struct verdict *v, const char *why)
+{
+	v->kind = VERDICT_DENY;
+	v->status = 403;
+	v->rule = -1;
+	v->hijack = 0;
+	v->admission = 1;
+	verdict_clear(v);
+	strlcpy(v->why, why, sizeof(v->why));
+}
+
+/* The Expect field goes: the relay answered it, Docker reads no more. */
+static void
+drop_expect(struct verdict *v)
+{
+	char	*f = v->fields, *end;
+	size_t	 left = v->fieldslen, n;
+
+	while (f != NULL && left > 0 &&
+	    (end = memmem(f, left, "\r\n", 2)) != NULL) {
+		n = end + 2 - f;
+		left -= n;
+		if (n > 7 && strncasecmp(f, "Expect:", 7) == 0) {
+			memmove(f, end + 2, left);
+			v->fieldslen -= n;
+			continue;
+		}
+		f = end + 2;
+	}
+	if (v->fieldslen == 0) {
+		free(v->fields);
+		v->fields = NULL;
+	}
+	v->expect_continue = 0;
+}
+
+/* The body, parsed and checked: ALLOW (checked), DENY or BAD. */
+static void
+check_body(const struct body_policy *bp, const char *query,
+    const char *body, size_t len, body_pathfn pathfn, void *arg,
+    struct verdict *v)
+{
+	struct json_limits	 lim;
+	struct json_doc		*doc;
+	const char		*why;
+	char			 msg[sizeof(v->why)];
+	size_t			 off = 0;
+	int			 rv;
+
+	lim.size_max = bp->limit != 0 ? bp->limit : BODY_LIMIT_DEFAULT;
+	lim.depth_max = JSON_DEPTH_MAX;
+	lim.items_max = JSON_ITEMS_MAX;
+	if (len > lim.size_max) {
+		set_bad(v, 413, "request body over the limit");
+		return;
+	}
+	if ((doc = json_parse(body, len, &lim, &why, &off)) == NULL) {
+		if (strcmp(why, "out of memory") == 0) {
+			set_bad(v, 503, "out of memory");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "request body is not valid JSON: "
+		    "%s at byte %zu", why, off);
+		set_bad(v, 400, msg);
+		return;
+	}
+	rv = body_check(bp, v->method, v->path, query, json_root(doc),
+	    pathfn, arg, msg, sizeof(msg));
+	json_free(doc);
+	if (rv == -1) {
+		set_admission(v, msg);
+		return;
+	}
+	v->framing = FRAMING_LENGTH;
+	v->length = len;
+	drop_expect(v);
+	if (body_sum(body, len, v->bodysum) == -1) {
+		set_bad(v, 500, "cannot hash the request body");
+		return;
+	}
+	v->checked = 1;
+}
+
+void
+policy_decide_req(struct ruleset *rs, const struct http_limits *limits,
+    const struct body_policy *bp, const char *head, size_t headlen,
+    const char *body, size_t bodylen, int hasbody, body_pathfn pathfn,
+    void *arg, struct verdict *v)
+{
+	static const struct body_policy	 none;
+	enum body_kind			 kind;
+	const char			*query;
+	char				 msg[sizeof(v->why)];
+	int				 withbody;
+
+	if (bp == NULL)
+		bp = &none;
+	policy_decide(rs, limits, head, headlen, v);
+	if (v->kind != VERDICT_ALLOW)
+		return;
+	kind = body_endpoint(v->method, v->path);
+	withbody = v->framing == FRAMING_CHUNKED ||
+	    (v->framing == FRAMING_LENGTH && v->length > 0);
+	/* A body only when it was asked for: a relay that sends one
+	 * unasked is refused the request. */
+	if (hasbody && (kind != BODY_JSON || !withbody)) {
+		set_bad(v, 400, "a request body that was not asked for");
+		return;
+	}
+	if (kind == BODY_NONE)
+		return;
+	query = strchr(v->target, '?');
+	query = query != NULL ? query + 1 : "";
+	if (kind == BODY_JSON && withbody) {
+		if (hasbody) {
+			check_body(bp, query, body, bodylen, pathfn, arg, v);
+			return;
+		}
+		/* Send me the body: nothing of this request goes yet. */
+		v->kind = VERDICT_BODY;
+		v->body_max = bp->limit != 0 ? bp->limit : BODY_LIMIT_DEFAULT;
+		verdict_clear(v);
+		return;
+	}
+	/* The query alone, or no body: Docker refuses or takes defaults. */
+	if (body_check(bp, v->method, v->path, query, NULL, pathfn, arg, msg,
+	    sizeof(msg)) == -1)
+		set_admission(v, msg);
 }

@@ -29,6 +29,9 @@
 #include "policy.h"
 #include "fwd.h"
 
+_Static_assert(FWD_CHECKED_MAX == BODY_LIMIT_MAX, "a checked body fits");
+_Static_assert(FWD_SUMLEN == VERDICT_SUMLEN, "one SHA-256");
+
 static void
 put32(uint8_t *p, uint32_t v)
 {
@@ -76,6 +79,8 @@ fwd_head_encode(struct mbuf *m, const struct fwd_head *h)
 	mbuf_add_u32(m, h->framing);
 	mbuf_add_u64(m, h->length);
 	mbuf_add_u32(m, h->upgrade);
+	mbuf_add_u32(m, h->checked);
+	mbuf_add_data(m, h->bodysum, h->checked ? FWD_SUMLEN : 0);
 	mbuf_add_data(m, h->head, h->headlen);
 	mbuf_add_data(m, h->mac, FWD_MACLEN);
 	return m->err ? -1 : 0;
@@ -85,8 +90,8 @@ int
 fwd_head_decode(const void *buf, size_t len, struct fwd_head *h)
 {
 	struct mbuf	 m;
-	const void	*head, *mac;
-	size_t		 maclen;
+	const void	*head, *mac, *sum;
+	size_t		 maclen, sumlen;
 
 	memset(h, 0, sizeof(*h));
 	mbuf_reader(&m, buf, len);
@@ -94,6 +99,8 @@ fwd_head_decode(const void *buf, size_t len, struct fwd_head *h)
 	    mbuf_get_u32(&m, &h->framing) == -1 ||
 	    mbuf_get_u64(&m, &h->length) == -1 ||
 	    mbuf_get_u32(&m, &h->upgrade) == -1 ||
+	    mbuf_get_u32(&m, &h->checked) == -1 ||
+	    mbuf_get_data(&m, &sum, &sumlen) == -1 ||
 	    mbuf_get_data(&m, &head, &h->headlen) == -1 ||
 	    mbuf_get_data(&m, &mac, &maclen) == -1 || mbuf_end(&m) == -1)
 		return -1;
@@ -103,6 +110,11 @@ fwd_head_decode(const void *buf, size_t len, struct fwd_head *h)
 	    (h->framing != FRAMING_LENGTH && h->length != 0) ||
 	    h->headlen < 4 || maclen != FWD_MACLEN)
 		return -1;
+	if (h->checked > 1 || sumlen != (h->checked ? FWD_SUMLEN : 0) ||
+	    (h->checked && (h->framing != FRAMING_LENGTH ||
+	    h->length > FWD_CHECKED_MAX || FWD_IS_REUSABLE(h->ctr))))
+		return -1;
+	memcpy(h->bodysum, sum, sumlen);
 	h->head = head;
 	memcpy(h->mac, mac, FWD_MACLEN);
 	return 0;
@@ -124,6 +136,8 @@ fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
 	mbuf_add_u32(&m, h->framing);
 	mbuf_add_u64(&m, h->length);
 	mbuf_add_u32(&m, h->upgrade);
+	mbuf_add_u32(&m, h->checked);
+	mbuf_add_data(&m, h->bodysum, h->checked ? FWD_SUMLEN : 0);
 	mbuf_add_data(&m, h->head, h->headlen);
 	if (!m.err && HMAC(EVP_sha256(), key, FWD_KEYLEN, m.buf, m.len, out,
 	    &outlen) != NULL && outlen == FWD_MACLEN)
@@ -173,7 +187,7 @@ fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen, struct fwd_window *w,
 {
 	if (FWD_IS_REUSABLE(h->ctr)) {
 		if (h->framing != FRAMING_NONE || h->length != 0 ||
-		    h->upgrade != 0)
+		    h->upgrade != 0 || h->checked != 0)
 			return FWD_NOT_REUSABLE;
 		if (!fwd_mac_ok(key, h))
 			return FWD_FORGED;

@@ -35,6 +35,11 @@
  * and without an upgrade may have a reusable approval, and only under the
  * generation the forwarder runs, or a later one: the relay's verdict cache
  * (daemon/vcache.c) sends it again for heads repeated byte for byte.
+ *
+ * A head whose body the policy worker read and checked (issue 12's body
+ * policy) carries the body's SHA-256 under the MAC: the forwarder holds
+ * the head and the body until all of it is there and matches, and only
+ * then writes both, so a relay cannot swap the body it was approved for.
  */
 
 #ifndef MOATD_FWD_H
@@ -45,6 +50,7 @@
 
 #define FWD_KEYLEN	32
 #define FWD_MACLEN	32
+#define FWD_SUMLEN	32	/* SHA-256 of a checked body */
 #define FWD_HDRLEN	8
 #define FWD_DATA_MAX	(64 * 1024)
 #define FWD_FRAME_MAX	(256 * 1024)
@@ -67,6 +73,13 @@ struct fwd_head {
 	uint32_t	 framing;	/* enum http_framing of the body */
 	uint64_t	 length;	/* FRAMING_LENGTH only */
 	uint32_t	 upgrade;	/* 1: an approved upgrade */
+	/*
+	 * 1: a body the policy worker checked (FRAMING_LENGTH, single-use):
+	 * nothing goes to Docker until all length bytes are here and their
+	 * SHA-256 is bodysum.
+	 */
+	uint32_t	 checked;
+	uint8_t		 bodysum[FWD_SUMLEN];
 	const char	*head;		/* the bytes Docker gets */
 	size_t		 headlen;
 	uint8_t		 mac[FWD_MACLEN];
@@ -102,6 +115,8 @@ enum fwd_check {
 	FWD_STALE,		/* reusable, of an older generation */
 	FWD_NOT_REUSABLE,	/* reusable, with a body or an upgrade */
 };
+/* The most a checked body may hold (body.h's BODY_LIMIT_MAX). */
+#define FWD_CHECKED_MAX	(8 * 1024 * 1024)
 /*
  * May the forwarder write h to Docker?  Under key, at generation gen
  * (the rules the forwarder was last told of), with w the window of

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* The largest payload: a message (privsep/msg.c) less its header. */
-#define MBUF_MAX	(256 * 1024 - 16)
+#define MBUF_MAX	(8 * 1024 * 1024 + 64 * 1024 - 16)
 
 /*
  * Typed marshalling: build a payload, then parse one strictly.  Integers

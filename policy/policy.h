@@ -35,6 +35,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "body.h"
+
 /* rules.c: CetusGuard's rule language */
 
 #define RULE_METHOD_MAX		32	/* longest method name, with NUL */
@@ -216,7 +218,10 @@ enum verdict_kind {
 	VERDICT_ALLOW = 1,
 	VERDICT_DENY = 2,	/* well-formed, no rule allows it: 403 */
 	VERDICT_BAD = 3,	/* malformed: status, then close */
+	VERDICT_BODY = 4,	/* allowed so far: send the body (body.h) */
 };
+
+#define VERDICT_SUMLEN		32	/* SHA-256 of a checked body */
 
 #define VERDICT_TARGET_MAX	(CANON_PATH_MAX + CANON_QUERY_MAX + 2)
 #define VERDICT_FIELDS_MAX	HTTP_HEAD_MAX
@@ -239,6 +244,20 @@ struct verdict {
 	char			 upgrade_proto[32];
 	int			 expect_continue;
 	char			 why[128];	/* for 400s and the log */
+	/*
+	 * DENY by the body policy (body.h): why names the field and the
+	 * value, "HostConfig.Privileged=true", for the 403's message.
+	 */
+	int			 admission;
+	/* BODY: the most the relay may read and send back, in bytes. */
+	uint64_t		 body_max;
+	/*
+	 * ALLOW of a body the worker read and checked (framing LENGTH,
+	 * length its size): the forwarder sends it only with exactly
+	 * those bytes, whose SHA-256 is bodysum (fwd.h).
+	 */
+	int			 checked;
+	uint8_t			 bodysum[VERDICT_SUMLEN];
 	/* ALLOW: the policy worker's proof for the forwarder (fwd.h) */
 	uint8_t			 mac[32];
 	int			 hasmac;
@@ -265,6 +284,25 @@ struct verdict {
 void	policy_decide(struct ruleset *, const struct http_limits *,
 	    const char *head, size_t len, struct verdict *);
 void	verdict_clear(struct verdict *);
+
+/*
+ * policy_decide(), then admission control (body.h) for what the rules
+ * allowed.  Without a body (hasbody 0) on an endpoint whose JSON body is
+ * checked: VERDICT_BODY, the client's framing and body_max (bp's limit),
+ * no fields and no proof; the relay reads the body and asks again with
+ * it (hasbody 1, body and bodylen).  The query alone, or a request
+ * without a body, is checked at once.  A refusal by the body policy is a
+ * DENY (403) with admission set and why naming the field; a body that is
+ * not JSON (or over the limit) is BAD (400, 413).  An allowed body: ALLOW
+ * with framing LENGTH, length bodylen, no Expect, checked and bodysum
+ * set.  pathfn checks a bind source for symbolic links (body.h).
+ */
+void	policy_decide_req(struct ruleset *, const struct http_limits *,
+	    const struct body_policy *, const char *head, size_t headlen,
+	    const char *body, size_t bodylen, int hasbody, body_pathfn,
+	    void *pathfn_arg, struct verdict *);
+/* SHA-256 of len bytes: 0 or -1. */
+int	body_sum(const void *, size_t, uint8_t sum[VERDICT_SUMLEN]);
 
 /* chunked.c: a strict, incremental parser for chunked bodies */
 
@@ -323,11 +361,15 @@ struct mbuf;
 
 int	verdict_encode(const struct verdict *, struct mbuf *);
 int	verdict_decode(struct mbuf *, struct verdict *);
-/* MSG_POLICY_REQ: the head and the relay's counter.  0 or -1. */
+/*
+ * MSG_POLICY_REQ: the head, the relay's counter, and the body when the
+ * worker asked for it (VERDICT_BODY; hasbody 1, else no bytes).  0 or -1.
+ */
 int	policy_req_encode(struct mbuf *, const char *head, size_t len,
-	    uint64_t ctr);
+	    uint64_t ctr, int hasbody, const void *body, size_t bodylen);
 int	policy_req_decode(const void *, size_t, const void **head,
-	    size_t *headlen, uint64_t *ctr);
+	    size_t *headlen, uint64_t *ctr, int *hasbody, const void **body,
+	    size_t *bodylen);
 /* verdict.c: the relay's re-check of a verdict (see there); 1 if good. */
 int	verdict_check(const struct verdict *, const struct ruleset *);
 

@@ -51,15 +51,18 @@ verdict_encode(const struct verdict *v, struct mbuf *m)
 	mbuf_add_data(m, v->mac, v->hasmac ? sizeof(v->mac) : 0);
 	mbuf_add_data(m, v->rmac, v->reusable ? sizeof(v->rmac) : 0);
 	mbuf_add_u32(m, v->reusable ? v->rgen : 0);
+	mbuf_add_u32(m, v->admission);
+	mbuf_add_u64(m, v->body_max);
+	mbuf_add_data(m, v->bodysum, v->checked ? sizeof(v->bodysum) : 0);
 	return m->err ? -1 : 0;
 }
 
 int
 verdict_decode(struct mbuf *m, struct verdict *v)
 {
-	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex;
-	const void	*fields, *mac, *rmac;
-	size_t		 fieldslen, maclen, rmaclen;
+	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex, adm;
+	const void	*fields, *mac, *rmac, *sum;
+	size_t		 fieldslen, maclen, rmaclen, sumlen;
 
 	memset(v, 0, sizeof(*v));
 	if (mbuf_get_u32(m, &kind) == -1 || mbuf_get_u32(m, &status) == -1 ||
@@ -77,10 +80,25 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	    mbuf_get_data(m, &mac, &maclen) == -1 ||
 	    mbuf_get_data(m, &rmac, &rmaclen) == -1 ||
 	    mbuf_get_u32(m, &v->rgen) == -1 ||
+	    mbuf_get_u32(m, &adm) == -1 ||
+	    mbuf_get_u64(m, &v->body_max) == -1 ||
+	    mbuf_get_data(m, &sum, &sumlen) == -1 ||
 	    mbuf_end(m) == -1)
 		return -1;
 	if ((maclen != 0 && maclen != sizeof(v->mac)) ||
-	    (rmaclen != 0 && rmaclen != sizeof(v->rmac)))
+	    (rmaclen != 0 && rmaclen != sizeof(v->rmac)) ||
+	    (sumlen != 0 && sumlen != sizeof(v->bodysum)) || adm > 1)
+		return -1;
+	/* A checked body: an ALLOW of exactly length bytes, used once. */
+	v->checked = sumlen != 0;
+	memcpy(v->bodysum, sum, sumlen);
+	if (v->checked && (kind != VERDICT_ALLOW || framing != FRAMING_LENGTH ||
+	    rmaclen != 0))
+		return -1;
+	v->admission = adm;
+	if (v->admission && kind != VERDICT_DENY)
+		return -1;
+	if (v->body_max != 0 && kind != VERDICT_BODY)
 		return -1;
 	v->hasmac = maclen != 0;
 	memcpy(v->mac, mac, maclen);
@@ -92,7 +110,7 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 		return -1;
 	if (!v->reusable && v->rgen != 0)
 		return -1;
-	if (kind < VERDICT_ALLOW || kind > VERDICT_BAD ||
+	if (kind < VERDICT_ALLOW || kind > VERDICT_BODY ||
 	    framing > FRAMING_CHUNKED || minor > 1 || status > 599 ||
 	    rule > INT_MAX || fieldslen > VERDICT_FIELDS_MAX)
 		return -1;
@@ -115,28 +133,39 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 
 /*
  * MSG_POLICY_REQ, relay to policy worker: the head as the client sent it
- * and the relay's counter for it (the approval's, fwd.h).  Nothing else:
- * the worker decides on the head alone.
+ * and the relay's counter for it (the approval's, fwd.h); and, once the
+ * worker asked for it (VERDICT_BODY), the body, dechunked.  Nothing else:
+ * the worker decides on these alone.
  */
 int
 policy_req_encode(struct mbuf *m, const char *head, size_t len,
-    uint64_t ctr)
+    uint64_t ctr, int hasbody, const void *body, size_t bodylen)
 {
+	if (!hasbody && bodylen != 0)
+		m->err = 1;
 	mbuf_add_data(m, head, len);
 	mbuf_add_u64(m, ctr);
+	mbuf_add_u32(m, hasbody != 0);
+	mbuf_add_data(m, bodylen > 0 ? body : "", bodylen);
 	return m->err ? -1 : 0;
 }
 
 int
 policy_req_decode(const void *buf, size_t len, const void **head,
-    size_t *headlen, uint64_t *ctr)
+    size_t *headlen, uint64_t *ctr, int *hasbody, const void **body,
+    size_t *bodylen)
 {
 	struct mbuf	 m;
+	uint32_t	 hb;
 
 	mbuf_reader(&m, buf, len);
 	if (mbuf_get_data(&m, head, headlen) == -1 ||
-	    mbuf_get_u64(&m, ctr) == -1 || mbuf_end(&m) == -1)
+	    mbuf_get_u64(&m, ctr) == -1 || mbuf_get_u32(&m, &hb) == -1 ||
+	    mbuf_get_data(&m, body, bodylen) == -1 || mbuf_end(&m) == -1)
 		return -1;
+	if (hb > 1 || (hb == 0 && *bodylen != 0))
+		return -1;
+	*hasbody = hb;
 	return 0;
 }
 
@@ -264,12 +293,53 @@ allow_valid(const struct verdict *v, const struct ruleset *rs)
 	    strlen(v->path)) == 1;
 }
 
+/*
+ * An ALLOW: with a proof (checked by the caller), or of a checked body:
+ * exactly length bytes, no Expect left (the relay answered it), never
+ * reusable.
+ */
+static int
+approval_valid(const struct verdict *v, const struct ruleset *rs)
+{
+	if (v->body_max != 0 || v->admission)
+		return 0;
+	if (v->checked && (v->framing != FRAMING_LENGTH ||
+	    v->length > BODY_LIMIT_MAX || v->expect_continue || v->reusable))
+		return 0;
+	return allow_valid(v, rs);
+}
+
+/*
+ * "Send me the body": what the rules allowed, on an endpoint whose JSON
+ * body is checked, with a body to read of at most body_max bytes.  No
+ * proof and no fields: nothing of it can reach Docker.  An upgrade (exec
+ * start) is carried through to the ALLOW that follows.
+ */
+static int
+body_valid(const struct verdict *v, const struct ruleset *rs)
+{
+	if (v->hasmac || v->reusable || v->checked || v->admission ||
+	    v->fields != NULL || v->fieldslen != 0)
+		return 0;
+	if (v->framing == FRAMING_NONE ||
+	    (v->framing == FRAMING_LENGTH && v->length == 0) ||
+	    v->body_max < BODY_LIMIT_MIN ||
+	    v->body_max > BODY_LIMIT_MAX)
+		return 0;
+	if (!allow_valid(v, rs))
+		return 0;
+	return body_endpoint(v->method, v->path) == BODY_JSON;
+}
+
 /* A refusal: nothing in it may reach Docker. */
 static int
 refusal_valid(const struct verdict *v)
 {
 	if (v->rule != -1 || v->hijack || v->fields != NULL ||
-	    v->fieldslen != 0)
+	    v->fieldslen != 0 || v->checked || v->body_max != 0 ||
+	    v->hasmac || v->reusable)
+		return 0;
+	if (v->admission && (v->kind != VERDICT_DENY || v->why[0] == '\0'))
 		return 0;
 	if (v->upgrade_proto[0] != '\0' && !is_token(v->upgrade_proto))
 		return 0;
@@ -292,7 +362,9 @@ refusal_valid(const struct verdict *v)
  * forwarded is the canonical encoding of that path (plus a clean query),
  * which Docker decodes back to exactly the path matched; its fields,
  * framing and upgrade are consistent and carry nothing the relay writes
- * itself.  A DENY or BAD carries nothing that could be forwarded.  A
+ * itself.  A BODY is such an ALLOW without fields or proof, on an
+ * endpoint whose body is checked, with a limit in bounds.  A DENY or BAD
+ * carries nothing that could be forwarded.  A
  * refusal's status is 403 for DENY and 400-599 for BAD: any other (a
  * 0, 1xx, 2xx, 3xx or 6xx) fails the check, so the relay never sends a
  * refusal that a client could take for success (the relay then answers
@@ -306,7 +378,9 @@ verdict_check(const struct verdict *v, const struct ruleset *rs)
 		return 0;
 	switch (v->kind) {
 	case VERDICT_ALLOW:
-		return allow_valid(v, rs);
+		return approval_valid(v, rs);
+	case VERDICT_BODY:
+		return body_valid(v, rs);
 	case VERDICT_DENY:
 	case VERDICT_BAD:
 		return refusal_valid(v);

@@ -44,17 +44,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "privsep.h"
 
 #define MSG_RBUF_MIN	(64 * 1024)	/* first read buffer */
 #define MSG_READ_MIN	(16 * 1024)	/* free space wanted before a read */
 #define MSG_RBUF_MAX	(MSG_MAXSZ + MSG_READ_MIN)
+/* An empty-ish read buffer larger than this goes back to MSG_RBUF_MIN. */
+#define MSG_RBUF_KEEP	(4 * MSG_RBUF_MIN)
 #define MSG_BLKSZ	(16 * 1024)	/* write block shared by small msgs */
 #define MSG_IOV_MAX	64		/* blocks per sendmsg() */
 #define MSG_CMSG_FDS	4		/* room to see (and refuse) extras */
 
 _Static_assert(MBUF_MAX == MSG_MAXSZ - MSG_HDRSZ,
     "a payload fills a message");
+/* MSG_POLICY_REQ with the largest body: head, counter, flag, two lengths. */
+_Static_assert(MSG_MAXSZ - MSG_HDRSZ >= BODY_LIMIT_MAX + HTTP_HEAD_MAX + 64,
+    "a request with its body fits a message");
+_Static_assert(MSG_WQUEUE_MAX >= 2 * MSG_MAXSZ, "a channel queues two");
 
 struct msgout {
 	struct msgout	*next;
@@ -122,9 +129,20 @@ msgbuf_rspace(struct msgbuf *mb)
 
 	if (mb->roff == mb->rlen)
 		mb->roff = mb->rlen = 0;
+	unparsed = mb->rlen - mb->roff;
+	/* After a big message: back to a small buffer. */
+	if (mb->rsize > MSG_RBUF_KEEP && unparsed <= MSG_RBUF_MIN / 2) {
+		if ((p = malloc(MSG_RBUF_MIN)) == NULL)
+			return -1;
+		memcpy(p, mb->rbuf + mb->roff, unparsed);
+		free(mb->rbuf);
+		mb->rbuf = p;
+		mb->rsize = MSG_RBUF_MIN;
+		mb->roff = 0;
+		mb->rlen = unparsed;
+	}
 	if (mb->rsize - mb->rlen >= MSG_READ_MIN)
 		return 0;
-	unparsed = mb->rlen - mb->roff;
 	if (mb->roff > 0) {
 		memmove(mb->rbuf, mb->rbuf + mb->roff, unparsed);
 		mb->roff = 0;

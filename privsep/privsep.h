@@ -65,8 +65,16 @@ enum msg_type {
 /* msg.c: imsg-like framing over a SOCK_STREAM socketpair */
 
 #define MSG_HDRSZ	16
-#define MSG_MAXSZ	(256 * 1024)	/* header included */
-#define MSG_WQUEUE_MAX	(4 * 1024 * 1024)	/* queued bytes per channel */
+/*
+ * Header included.  The largest is a request with its body for the policy
+ * worker (BODY_LIMIT_MAX and a head: msg.c checks); the read buffer grows
+ * for one and shrinks back after it.  A channel queues two of them.
+ */
+#define MSG_MAXSZ	(8 * 1024 * 1024 + 64 * 1024)
+#define MSG_WQUEUE_MAX	(2 * MSG_MAXSZ + 4 * 1024 * 1024)
+/* What a configuration message carries at most (a rules source, a TLS
+ * file): the size messages had before request bodies came along. */
+#define MSG_CFG_MAXSZ	(256 * 1024)
 
 struct msg_hdr {
 	uint32_t	 type;

@@ -105,6 +105,10 @@ struct sandbox_rule {
 /* Argument n, called name in the call's manual, is v. */
 #define IS(sys, n, name, v) \
 	RULE(sys, 0, 1, CMP(n, SCMP_CMP_EQ, v, 0), NOARG, 0, name " " #v)
+/* Fails with EACCES when argument n is other than v. */
+#define FAILS_UNLESS(sys, n, name, v) \
+	RULE(sys, EACCES, 1, CMP(n, SCMP_CMP_NE, v, 0), NOARG, 0, \
+	    name " other than " #v)
 /* Argument n, a set of flags, does not have flag f. */
 #define WITHOUT(sys, n, name, f) \
 	RULE(sys, 0, 1, CMP(n, SCMP_CMP_MASKED_EQ, f, 0), NOARG, 0, \
@@ -183,22 +187,40 @@ static const struct sandbox_rule sandbox_common[] = {
 	ANY(time),
 	ANY(exit_group),
 	/*
-	 * path lookups: no role makes one today; a library that probes for
-	 * a file (tz, NSS, OpenSSL) gets EACCES rather than a kill
+	 * path lookups: only the policy worker makes one (sandbox_policy);
+	 * a library that probes for a file (tz, NSS, OpenSSL) gets EACCES
+	 * rather than a kill.  openat and newfstatat: sandbox_nopath.
 	 */
 	FAILS(open),
-	FAILS(openat),
 	FAILS(openat2),
 	FAILS(creat),
 	FAILS(stat),
 	FAILS(lstat),
-	FAILS(newfstatat),
 	FAILS(statx),
 	FAILS(access),
 	FAILS(faccessat),
 	FAILS(faccessat2),
 	FAILS(readlink),
 	FAILS(readlinkat),
+};
+
+/* The roles that look up no path at all: the relay, ca, forwarder. */
+static const struct sandbox_rule sandbox_nopath[] = {
+	FAILS(openat),
+	FAILS(newfstatat),
+};
+
+/*
+ * The policy worker: a bind source's components, one at a time from the
+ * host's "/" opened before the chroot, without following a link, and
+ * what each is (worker.c path_has_no_links); glibc's fstat(3) is
+ * newfstatat with an empty path.  Any other open or stat fails.
+ */
+static const struct sandbox_rule sandbox_policy[] = {
+	IS(openat, 2, "flags", O_PATH | O_NOFOLLOW | O_CLOEXEC),
+	FAILS_UNLESS(openat, 2, "flags", O_PATH | O_NOFOLLOW | O_CLOEXEC),
+	IS(newfstatat, 3, "flag", AT_EMPTY_PATH),
+	FAILS_UNLESS(newfstatat, 3, "flag", AT_EMPTY_PATH),
 };
 
 /*
@@ -280,22 +302,24 @@ struct sandbox_list {
 };
 
 static const struct sandbox_list sandbox_lcommon = LIST(sandbox_common);
+static const struct sandbox_list sandbox_lnopath = LIST(sandbox_nopath);
+static const struct sandbox_list sandbox_lpolicy = LIST(sandbox_policy);
 static const struct sandbox_list sandbox_levloop = LIST(sandbox_evloop);
 static const struct sandbox_list sandbox_lrelay = LIST(sandbox_relay);
 static const struct sandbox_list sandbox_lforwarder =
     LIST(sandbox_forwarder);
 
 /* Each role's lists, in order (its name: proc_role_name()). */
-#define SANDBOX_MAXLISTS	3
+#define SANDBOX_MAXLISTS	4
 static const struct sandbox_role_def {
 	const struct sandbox_list	*lists[SANDBOX_MAXLISTS];
 } sandbox_roles[PROC_NROLES] = {
-	[PROC_POLICY] =		{ { &sandbox_lcommon } },
-	[PROC_RELAY] =		{ { &sandbox_lcommon, &sandbox_levloop,
-				    &sandbox_lrelay } },
-	[PROC_CA] =		{ { &sandbox_lcommon } },
-	[PROC_FORWARDER] =	{ { &sandbox_lcommon, &sandbox_levloop,
-				    &sandbox_lforwarder } },
+	[PROC_POLICY] =		{ { &sandbox_lcommon, &sandbox_lpolicy } },
+	[PROC_RELAY] =		{ { &sandbox_lcommon, &sandbox_lnopath,
+				    &sandbox_levloop, &sandbox_lrelay } },
+	[PROC_CA] =		{ { &sandbox_lcommon, &sandbox_lnopath } },
+	[PROC_FORWARDER] =	{ { &sandbox_lcommon, &sandbox_lnopath,
+				    &sandbox_levloop, &sandbox_lforwarder } },
 };
 
 #define SANDBOX_NNAMES	512

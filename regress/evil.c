@@ -176,12 +176,15 @@ head_x(int fd, const struct verdict *v, uint64_t ctr, const char *other,
 	char		*hb;
 	int		 rv;
 
+	memset(&h, 0, sizeof(h));
 	if ((hb = verdict_head(v, &h.headlen)) == NULL)
 		return -1;
 	h.ctr = ctr;
 	h.framing = v->framing;
 	h.length = v->framing == FRAMING_LENGTH ? v->length : 0;
 	h.upgrade = v->hijack != 0;
+	h.checked = v->checked != 0;
+	memcpy(h.bodysum, v->bodysum, FWD_SUMLEN);
 	h.head = other != NULL ? other : hb;
 	if (other != NULL)
 		h.headlen = strlen(other);

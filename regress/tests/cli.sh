@@ -258,3 +258,254 @@ t_cli_flag_equals() {
 	_q_allow 'PUT /c' f.list:1 -no-builtin-rules -rules-file=f.list
 	_q_allow 'GET /a' -rules:1 --rules='GET /a'
 }
+
+# The real path of a scratch directory (SCRATCH may sit under a link).
+_realdir() {
+	mkdir -p "$1" && (cd "$1" && pwd -P)
+}
+
+t_cli_body_flags() {
+	local d
+
+	tid "-allow-bind, -allow-image, -limit-body: in -n -v, and refused when wrong"
+	d=$(_realdir ci-cache)
+	mkdir "$d/ro"
+	run_cmd "$MOATD" -n -v -allow-bind "$d" -allow-bind "$d/ro/:ro" \
+	    -allow-image 'docker.io/library/*' -allow-image 'r.example/*' \
+	    -limit-body 2M
+	expect_eq "$RC" 0 "$(_what -n -v) exit status"
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow)')" \
+"limit body 2097152
+allow bind \"$d\"
+allow bind \"$d/ro\" read-only
+allow image \"docker.io/library/*\"
+allow image \"r.example/*\"" "the body policy in -n -v"
+	run_cmd "$MOATD" -n -v
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow|#)')" \
+"limit body 1048576
+# no allow statements: the safe defaults hold" "the default body policy"
+
+	run_cmd "$MOATD" -n -allow-bind srv/data
+	expect_eq "$RC" 1 "exit status for a relative -allow-bind"
+	expect_match "$ERR" '-allow-bind srv/data: not an absolute path' \
+	    "stderr for a relative -allow-bind"
+	run_cmd "$MOATD" -n -allow-bind "$d/../etc"
+	expect_eq "$RC" 1 "exit status for -allow-bind with .."
+	expect_match "$ERR" 'a "\.\." segment is not allowed' \
+	    "stderr for -allow-bind with .."
+	ln -s "$d" link
+	run_cmd "$MOATD" -n -allow-bind "$PWD/link:ro"
+	expect_eq "$RC" 1 "exit status for a symlinked -allow-bind"
+	[[ $ERR == *"-allow-bind $PWD/link:ro: not a real path (a symbolic link resolves it to \"$d\"): write the real path"* ]] ||
+	    fail "stderr for a symlinked -allow-bind: [$ERR]"
+	run_cmd "$MOATD" -n -limit-body 1000
+	expect_eq "$RC" 1 "exit status for -limit-body 1000"
+	expect_match "$ERR" '-limit-body 1000: must be 1024 to 8388608 bytes' \
+	    "stderr for -limit-body 1000"
+	run_cmd "$MOATD" -n -limit-body 9M
+	expect_eq "$RC" 1 "exit status for -limit-body 9M"
+	run_cmd "$MOATD" -n -allow-image ''
+	expect_eq "$RC" 1 "exit status for an empty -allow-image"
+	run_cmd "$MOATD" -b x.json
+	expect_eq "$RC" 2 "exit status for -b without -q"
+	expect_match "$ERR" '-b needs -q' "stderr for -b without -q"
+	pass
+}
+
+t_cli_body_flags_replace() {
+	local d e
+
+	tid "-allow-bind and -allow-image replace the file's, as -rules does"
+	d=$(_realdir one)
+	e=$(_realdir two)
+	printf 'allow bind "%s"\nallow image "a/*"\nallow capability NET_ADMIN\n' \
+	    "$d" >c.conf
+	chmod 600 c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf" -allow-bind "$e:ro"
+	expect_eq "$RC" 0 "$(_what -n -v) exit status"
+	expect_eq "$(printf '%s\n' "$OUT" | grep '^allow')" \
+"allow bind \"$e\" read-only
+allow capability \"NET_ADMIN\"
+allow image \"a/*\"" "the file's binds replaced, the rest kept"
+	pass
+}
+
+t_cli_body_roundtrip() {
+	local d
+
+	tid "-n -v prints the body policy so that it reads back the same"
+	d=$(_realdir data)
+	cat >c.conf <<EOC
+limit body 256K
+allow bind "$d//x/../" read-only
+allow bind "$d/"
+allow capability cap_net_admin
+allow capability SYS_PTRACE
+allow device "/dev/fuse"
+allow host network
+allow host pid
+allow privileged
+allow container namespaces
+allow image "docker.io/library/*"
+allow runtime runsc
+allow volume driver "local-persist"
+allow sysctl "net.ipv4.*"
+allow remote
+allow plugin privileges
+EOC
+	chmod 600 c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf"
+	expect_eq "$RC" 1 "exit status with a .. in allow bind"
+	expect_match "$ERR" "c\.conf:2: allow bind \"$d//x/\.\./\": a \"\.\.\" segment is not allowed" \
+	    "stderr for a .. in allow bind"
+	sed -i '2d' c.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/c.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f c.conf) exit status"
+	printf '%s\n' "$OUT" >printed.conf
+	chmod 600 printed.conf
+	expect_eq "$(printf '%s\n' "$OUT" | grep -E '^(limit body|allow)')" \
+"limit body 262144
+allow bind \"$d\"
+allow capability \"NET_ADMIN\"
+allow capability \"SYS_PTRACE\"
+allow device \"/dev/fuse\"
+allow host network
+allow host pid
+allow privileged
+allow container namespaces
+allow image \"docker.io/library/*\"
+allow runtime \"runsc\"
+allow volume driver \"local-persist\"
+allow sysctl \"net.ipv4.*\"
+allow remote
+allow plugin privileges" "the body policy printed"
+	run_cmd "$MOATD" -n -v -f "$PWD/printed.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f printed.conf) exit status"
+	expect_eq "$OUT" "$(cat printed.conf)" "printed twice"
+	pass
+}
+
+# moatd -q with -b: a body through the same checks as a client's.
+_qb() {
+	local req=$1 body=$2
+
+	shift 2
+	printf '%s' "$body" >q.json
+	run_cmd "$MOATD" -q "$req" -b q.json -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create' "$@"
+}
+
+t_cli_q_body() {
+	tid "-q -b: allow, deny naming the rule and the field, bad JSON, over the limit"
+	_qb 'POST /v1.51/containers/create' \
+	    '{"Image":"alpine","HostConfig":{"Binds":["data:/data"],"PortBindings":{"80/tcp":[{"HostPort":"8080"}]}}}'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) for an ordinary create"
+	expect_eq "$RC" 0 "exit status for an ordinary create"
+	_qb 'POST /v1.51/containers/create' \
+	    '{"Image":"alpine","HostConfig":{"Privileged":true}}'
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Privileged=true is not allowed" \
+	    "$(_what -q -b) for a privileged create"
+	expect_eq "$RC" 1 "exit status for a privileged create"
+	# The same from the standard input.
+	run_cmd "$MOATD" -q 'POST /containers/create' -b - -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create' <q.json
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Privileged=true is not allowed" \
+	    "$(_what -q -b -) for a privileged create"
+	expect_eq "$RC" 1 "exit status for -b -"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"Binds":["/:/host"]}}'
+	expect_eq "$OUT" "deny -rules:1: HostConfig.Binds[0]=/:/host is not allowed" \
+	    "$(_what -q -b) for / bound"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["SYS_ADMIN"]}}'
+	expect_eq "$OUT" "deny -rules:1: HostConfig.CapAdd[0]=SYS_ADMIN is not allowed" \
+	    "$(_what -q -b) for CapAdd"
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["SYS_ADMIN"]}}' \
+	    -f "$PWD/caps.conf"
+	expect_eq "$RC" 3 "exit status for a missing -f file"
+	printf 'allow capability sys_admin\n' >caps.conf
+	chmod 600 caps.conf
+	_qb 'POST /containers/create' '{"Image":"alpine","HostConfig":{"CapAdd":["CAP_SYS_ADMIN"]}}' \
+	    -f "$PWD/caps.conf"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b -f caps.conf)"
+
+	_qb 'POST /containers/create' '{"Image":"alpine",}'
+	expect_match "$OUT" '^bad request: request body is not valid JSON: [^[:cntrl:]]+ at byte 18$' \
+	    "$(_what -q -b) for a trailing comma"
+	expect_eq "$RC" 2 "exit status for a trailing comma"
+	_qb 'POST /containers/create' '{"Image":"alpine","image":"x"}'
+	expect_match "$OUT" '^bad request: request body is not valid JSON: ' \
+	    "$(_what -q -b) for a duplicate key in another case"
+	expect_eq "$RC" 2 "exit status for a duplicate key"
+	_qb 'POST /containers/create' "$(head -c 2000 /dev/zero | tr '\0' ' '){}" \
+	    -limit-body 1024
+	expect_eq "$OUT" \
+	    "bad request: request body over the limit (1024 bytes, limit body)" \
+	    "$(_what -q -b -limit-body 1024) for 2002 bytes"
+	expect_eq "$RC" 2 "exit status over the limit"
+	# Without a body the create is checked as it is (Docker refuses it).
+	run_cmd "$MOATD" -q 'POST /containers/create' -no-builtin-rules \
+	    -rules 'POST %API_PREFIX_CONTAINERS%/create'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q) without -b"
+	# The query alone.
+	run_cmd "$MOATD" -q 'POST /build?networkmode=host' -rules 'POST /build'
+	expect_eq "$OUT" "deny -rules:1: query networkmode=host is not allowed" \
+	    "$(_what -q) for a build on the host network"
+	expect_eq "$RC" 1 "exit status for a build on the host network"
+	run_cmd "$MOATD" -q 'POST /containers/create' -b missing.json
+	expect_eq "$RC" 3 "exit status for a missing -b file (stderr: $ERR)"
+	expect_eq "$OUT" "" "stdout for a missing -b file"
+	pass
+}
+
+t_cli_q_body_binds() {
+	local d b
+
+	tid "-q -b with -allow-bind: under the root passes, .. and symbolic links do not"
+	d=$(_realdir d)
+	mkdir -p "$d/sub"
+	ln -s /etc "$d/link"
+	for b in "$d/sub:/x" "$d/not/yet:/x" "//$d/./sub/:/x"; do
+		_qb 'POST /containers/create' \
+		    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$b\"]}}" \
+		    -allow-bind "$d"
+		expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) with $b"
+	done
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"$d/sub\",\"Target\":\"/x\"}]}}" \
+	    -allow-bind "$d"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) with a bind Mount"
+	for b in "/etc:/x" "$d/link:/x" "$d/link/ssl:/x" "$d/../d:/x" "$d/..:/x"; do
+		_qb 'POST /containers/create' \
+		    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$b\"]}}" \
+		    -allow-bind "$d"
+		expect_eq "$OUT" \
+		    "deny -rules:1: HostConfig.Binds[0]=$b is not allowed" \
+		    "$(_what -q -b) with $b"
+		expect_eq "$RC" 1 "exit status with $b"
+	done
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"$d/link\",\"Target\":\"/x\"}]}}" \
+	    -allow-bind "$d"
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Mounts[0].Source=$d/link is not allowed" \
+	    "$(_what -q -b) with a bind Mount through a link"
+	# :ro: read-only binds only.
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$d/sub:/x\"]}}" \
+	    -allow-bind "$d:ro"
+	expect_eq "$RC" 1 "exit status for a writable bind under a :ro root"
+	_qb 'POST /containers/create' \
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$d/sub:/x:ro\"]}}" \
+	    -allow-bind "$d:ro"
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) read-only under :ro"
+	# -allow-image: the list, with Docker's normalisation.
+	_qb 'POST /containers/create' '{"Image":"alpine:3"}' \
+	    -allow-image 'docker.io/library/*'
+	expect_eq "$OUT" "allow -rules:1" "$(_what -q -b) alpine:3"
+	_qb 'POST /containers/create' '{"Image":"evil/x"}' \
+	    -allow-image 'docker.io/library/*'
+	expect_eq "$OUT" "deny -rules:1: Image=evil/x is not allowed" \
+	    "$(_what -q -b) evil/x"
+	pass
+}

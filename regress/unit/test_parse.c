@@ -257,6 +257,12 @@ START_TEST(test_minimal_is_defaults)
 	ck_assert_uint_eq(c.limits.line_max, HTTP_LINE_MAX);
 	ck_assert_uint_eq(c.limits.headers_max, HTTP_HEADERS_MAX);
 	ck_assert_str_eq(c.pidfile, "/run/moatd.pid");
+	ck_assert_uint_eq(c.body.limit, 0);
+	ck_assert_uint_eq(c.body.nbinds + c.body.ncaps + c.body.ndevices +
+	    c.body.nimages + c.body.nruntimes + c.body.nvdrivers +
+	    c.body.nsysctls, 0);
+	ck_assert_int_eq(c.body.hosts | c.body.privileged | c.body.nsjoin |
+	    c.body.remote | c.body.plugins, 0);
 	config_free(&c);
 }
 END_TEST
@@ -527,6 +533,178 @@ START_TEST(test_rules_limit_logged)
 	close(sv[0]);
 	close(sv[1]);
 	config_free(&c);
+}
+END_TEST
+
+/* Admission control: every allow statement, cleaned and kept once. */
+START_TEST(test_body)
+{
+	struct moat_config	 c;
+	struct body_policy	*bp = &c.body;
+
+	ck_assert_msg(parse("good/body.conf", &c) == 0, "%s", logbuf);
+	ck_assert_int_eq(nlogs, 0);
+	ck_assert_uint_eq(bp->limit, 512 * 1024);
+	ck_assert_uint_eq(bp->nbinds, 3);
+	ck_assert_str_eq(bp->binds[0].path, "/tmp");
+	ck_assert_int_eq(bp->binds[0].readonly, 0);
+	ck_assert_str_eq(bp->binds[1].path, "/etc");
+	ck_assert_int_eq(bp->binds[1].readonly, 1);
+	ck_assert_str_eq(bp->binds[2].path, "/usr/share");
+	ck_assert_int_eq(bp->binds[2].readonly, 1);
+	ck_assert_uint_eq(bp->ncaps, 3);
+	ck_assert_str_eq(bp->caps[0], "NET_ADMIN");
+	ck_assert_str_eq(bp->caps[1], "SYS_PTRACE");
+	ck_assert_str_eq(bp->caps[2], "ALL");
+	ck_assert_uint_eq(bp->ndevices, 2);
+	ck_assert_str_eq(bp->devices[0], "/dev/fuse");
+	ck_assert_str_eq(bp->devices[1], "/dev/net/tun");
+	ck_assert_uint_eq(bp->hosts, BODY_HOST_NETWORK | BODY_HOST_PID |
+	    BODY_HOST_IPC | BODY_HOST_UTS | BODY_HOST_USERNS |
+	    BODY_HOST_CGROUPNS);
+	ck_assert_int_eq(bp->privileged, 1);
+	ck_assert_int_eq(bp->nsjoin, 1);
+	ck_assert_uint_eq(bp->nimages, 2);
+	ck_assert_str_eq(bp->images[0], "docker.io/library/*");
+	ck_assert_str_eq(bp->images[1], "registry.example/ci/app@sha256:*");
+	ck_assert_uint_eq(bp->nruntimes, 1);
+	ck_assert_str_eq(bp->runtimes[0], "runsc");
+	ck_assert_uint_eq(bp->nvdrivers, 1);
+	ck_assert_str_eq(bp->vdrivers[0], "local-persist");
+	ck_assert_uint_eq(bp->nsysctls, 2);
+	ck_assert_str_eq(bp->sysctls[1], "net.ipv4.conf.*");
+	ck_assert_int_eq(bp->remote, 1);
+	ck_assert_int_eq(bp->plugins, 1);
+	config_free(&c);
+	ck_assert_ptr_null(c.body.binds);
+	ck_assert_uint_eq(c.body.nbinds, 0);
+
+	ck_assert_int_eq(parse("good/body-k.conf", &c), 0);
+	ck_assert_uint_eq(c.body.limit, 1024);
+	config_free(&c);
+}
+END_TEST
+
+/*
+ * An allowed bind root must be its own real path: one that is, or sits
+ * under, a symbolic link is refused with the path to write instead.
+ */
+START_TEST(test_body_symlink_root)
+{
+	struct moat_config	 c;
+	char			 path[PATH_MAX], link[PATH_MAX], *text;
+
+	tmppath(path, sizeof(path), "real");
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	tmppath(link, sizeof(link), "link");
+	ck_assert_int_eq(symlink("real", link), 0);
+	tmppath(path, sizeof(path), "real/sub");
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_ne(asprintf(&text, "allow bind \"%s\"\n"
+	    "allow bind \"%s/sub\" read-only\n"
+	    "allow bind \"%s/../real\"\n", link, link, link), -1);
+	tmppath(path, sizeof(path), "symlink.conf");
+	write_file(path, text, 0644);
+	free(text);
+	ck_assert_int_eq(parse("symlink.conf", &c), -1);
+	ck_assert_str_eq(logbuf,
+	    "symlink.conf:1: allow bind \"link\": not a real path (a "
+	    "symbolic link resolves it to \"real\"): write the real path\n"
+	    "symlink.conf:2: allow bind \"link/sub\": not a real path (a "
+	    "symbolic link resolves it to \"real/sub\"): write the real "
+	    "path\n"
+	    "symlink.conf:3: allow bind \"link/../real\": a \"..\" segment "
+	    "is not allowed\n");
+	config_free(&c);
+
+	/* The real path is fine. */
+	tmppath(link, sizeof(link), "real/sub");
+	ck_assert_int_ne(asprintf(&text, "allow bind \"%s\" read-only\n",
+	    link), -1);
+	write_file(path, text, 0644);
+	free(text);
+	ck_assert_msg(parse("symlink.conf", &c) == 0, "%s", logbuf);
+	ck_assert_uint_eq(c.body.nbinds, 1);
+	ck_assert_str_eq(c.body.binds[0].path, link);
+	config_free(&c);
+}
+END_TEST
+
+static void
+recv_until_done(struct msgbuf *r, struct child_config *cc, int *globals)
+{
+	struct msg	 m;
+	int		 rc, done = 0;
+
+	while (!done) {
+		ck_assert_int_gt(msgbuf_read(r), 0);
+		while (!done && (rc = msg_get(r, &m)) == 1) {
+			if (m.hdr.type == MSG_CFG_GLOBAL) {
+				(*globals)++;
+				/* Not yet: with the rules, at DONE. */
+				ck_assert_int_eq(config_recv(cc, &m), 0);
+				ck_assert_uint_eq(cc->conf.body.limit,
+				    *globals == 1 ? 0 : 2048);
+			} else
+				done = config_recv(cc, &m) == 1;
+			msg_free(&m);
+		}
+		ck_assert_int_ne(rc, -1);
+	}
+}
+
+/* The body policy reaches a child with its generation, and a reload
+ * replaces it. */
+START_TEST(test_body_sent)
+{
+	struct moat_config	 c;
+	struct child_config	 cc;
+	struct msgbuf		 w, r;
+	int			 sv[2], globals = 0;
+
+	ck_assert_msg(parse("good/body.conf", &c) == 0, "%s", logbuf);
+	c.body.limit = 2048;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	msgbuf_init(&w, sv[0], 0);
+	msgbuf_init(&r, sv[1], 0);
+	memset(&cc, 0, sizeof(cc));
+	config_defaults(&cc.conf);
+
+	ck_assert_int_eq(config_send(&w, &c, 1), 0);
+	ck_assert_int_eq(msg_compose(&w, MSG_CFG_DONE, 1, -1, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&w), 0);
+	recv_until_done(&r, &cc, &globals);
+	ck_assert_uint_eq(cc.conf.body.limit, 2048);
+	ck_assert_uint_eq(cc.conf.body.nbinds, 3);
+	ck_assert_str_eq(cc.conf.body.binds[1].path, "/etc");
+	ck_assert_int_eq(cc.conf.body.binds[1].readonly, 1);
+	ck_assert_uint_eq(cc.conf.body.ncaps, 3);
+	ck_assert_str_eq(cc.conf.body.caps[1], "SYS_PTRACE");
+	ck_assert_uint_eq(cc.conf.body.hosts, c.body.hosts);
+	ck_assert_uint_eq(cc.conf.body.nimages, 2);
+	ck_assert_int_eq(cc.conf.body.privileged, 1);
+	ck_assert_int_eq(cc.conf.body.plugins, 1);
+	config_free(&c);
+
+	/* A reload without any allow: the old policy goes. */
+	config_defaults(&c);
+	ck_assert_int_eq(config_send(&w, &c, 2), 0);
+	ck_assert_int_eq(msg_compose(&w, MSG_CFG_DONE, 2, -1, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(&w), 0);
+	recv_until_done(&r, &cc, &globals);
+	ck_assert_int_eq(globals, 2);
+	ck_assert_uint_eq(cc.conf.body.limit, 0);
+	ck_assert_uint_eq(cc.conf.body.nbinds, 0);
+	ck_assert_uint_eq(cc.conf.body.ncaps, 0);
+	ck_assert_int_eq(cc.conf.body.privileged, 0);
+
+	ruleset_free(cc.rs);
+	config_free(&cc.conf);
+	config_free(&c);
+	msgbuf_clear(&w);
+	msgbuf_clear(&r);
+	close(sv[0]);
+	close(sv[1]);
 }
 END_TEST
 
@@ -991,6 +1169,9 @@ parse_suite(void)
 	tcase_add_test(tc, test_cmdline_symset);
 	tcase_add_test(tc, test_crlf_and_last_line);
 	tcase_add_test(tc, test_example_conf);
+	tcase_add_test(tc, test_body);
+	tcase_add_test(tc, test_body_symlink_root);
+	tcase_add_test(tc, test_body_sent);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tr, test_rule_files_load);
 	tcase_add_test(tr, test_rule_files_least_privilege);

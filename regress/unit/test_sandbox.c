@@ -239,13 +239,17 @@ static const struct call calls[] = {
 #endif
 	{ "openat", SYS_openat, { AT_FDCWD, A_PATH, O_RDONLY },
 	    ALL(EACCES) },
+	/* The policy worker's walk over a bind source (worker.c). */
+	{ "openat-path", SYS_openat, { AT_FDCWD, A_PATH,
+	    O_PATH | O_NOFOLLOW | O_CLOEXEC },
+	    { OK, EACCES, EACCES, EACCES } },
 	{ "openat2", SYS_openat2, { AT_FDCWD, A_PATH, A_BUF, 24 },
 	    ALL(EACCES) },
 	{ "newfstatat", SYS_newfstatat, { AT_FDCWD, A_PATH, A_BUF, 0 },
 	    ALL(EACCES) },
-	/* fstat(2) as glibc makes it: no longer allowed either */
+	/* fstat(2) as glibc makes it: the policy worker's walk only */
 	{ "fstat-empty-path", SYS_newfstatat, { 2, A_EMPTY, A_BUF,
-	    AT_EMPTY_PATH }, ALL(EACCES) },
+	    AT_EMPTY_PATH }, { OK, EACCES, EACCES, EACCES } },
 	{ "statx", SYS_statx, { AT_FDCWD, A_PATH, 0, 0x7ff, A_BUF },
 	    ALL(EACCES) },
 	{ "faccessat", SYS_faccessat, { AT_FDCWD, A_PATH, R_OK },
