@@ -115,7 +115,7 @@ log_request(struct session *s, const char *verdict)
 	struct verdict	*v = s->v;
 	char		 rule[300], who[3 * IDENT_VALUE_MAX];
 	char		 path[CANON_PATH_MAX];
-	int		 pri;
+	int		 pri, adm;
 
 	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
 	    (size_t)v->rule < r->cc.rs->nrules)
@@ -131,13 +131,16 @@ log_request(struct session *s, const char *verdict)
 		strlcpy(path, "-", sizeof(path));
 	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
 	ident_logstr(s->ident, who, sizeof(who));
+	/* What the body policy refused: reason="HostConfig.Privileged=true" */
+	adm = v != NULL && v->admission && v->why[0] != '\0';
 	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
-	    "status=%d in=%llu out=%llu ms=%.3f%s%s", s->peer, who,
+	    "status=%d in=%llu out=%llu ms=%.3f%s%s%s", s->peer, who,
 	    v != NULL && v->method[0] ? v->method : "-", path, verdict, rule,
 	    s->status,
 	    (unsigned long long)s->nin, (unsigned long long)s->nout,
-	    elapsed_ms(&s->t0), v != NULL && v->why[0] ? " why=" : "",
-	    v != NULL && v->why[0] ? v->why : "");
+	    elapsed_ms(&s->t0), adm ? " reason=\"" :
+	    v != NULL && v->why[0] ? " why=" : "",
+	    v != NULL && v->why[0] ? v->why : "", adm ? "\"" : "");
 }
 
 /*

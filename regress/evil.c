@@ -98,7 +98,7 @@ approval(const char *head, uint64_t *ctr, struct verdict *v)
 
 	*ctr = ++e_ctr;
 	mbuf_init(&m);
-	(void)policy_req_encode(&m, head, strlen(head), *ctr);
+	(void)policy_req_encode(&m, head, strlen(head), *ctr, 0, NULL, 0);
 	if (!m.err && send_msg(e_policy, MSG_POLICY_REQ, sid, m.buf,
 	    m.len) == 0 && wait_msg(e_policy, MSG_POLICY_VERDICT, sid, &ans,
 	    WAIT_MS) == 0) {

@@ -73,3 +73,71 @@ t_conf_limit_small_head() {
 	moatd_stop || fail "moatd did not stop cleanly"
 	pass
 }
+
+# The body policy reaches the policy worker, and a reload replaces it:
+# a bind under an "allow bind" root passes to the (recording) backend,
+# then, with the statement gone after SIGHUP, the same request gets the
+# 403 that names the field; "limit body" comes and goes the same way.
+t_conf_body_reload() {
+	local port d fd body big i st
+
+	tid "allow bind and limit body reach the policy worker; SIGHUP replaces them"
+	# Outside the run's directory, which only root may search: the
+	# policy worker walks a bind source as its unprivileged user.
+	d=$(mktemp -d /tmp/moatd-bind.XXXXXX) || fail "mktemp"
+	on_exit rm -rf "$d"
+	chmod 755 "$d"
+	d=$(cd "$d" && pwd -P)
+	"$CONF_SRCDIR/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
+	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
+	fd=$!
+	on_exit kill "$fd"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$SCRATCH/fd.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$SCRATCH/fd.sock" ] || fail "fakedocker did not start"
+	port=$(free_port)
+	printf 'backend "unix://%s/fd.sock"\nrules "POST %%API_PREFIX_CONTAINERS%%/create"\nallow bind "%s"\n' \
+	    "$SCRATCH" "$d" >b.conf
+	chmod 600 b.conf
+	moatd_start -f "$PWD/b.conf" -prefork 1 \
+	    -frontend-addr "tcp://127.0.0.1:$port"
+	body="{\"Image\":\"alpine\",\"HostConfig\":{\"Binds\":[\"$d/cache:/cache\"]}}"
+	st=$(curl -s -o out.json -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary "$body" "http://127.0.0.1:$port/v1.47/containers/create")
+	expect_eq "$st" 200 "a bind under the allowed root (answer: $(cat out.json))"
+	grep -qF "$d/cache:/cache" "$SCRATCH/fd/all.raw" ||
+	    fail "the body did not reach the backend"
+	# A directory the worker may not search: it cannot check, it refuses.
+	mkdir -m 700 "$d/private"
+	st=$(curl -s -o out.json -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"$d/private/x:/x\"]}}" \
+	    "http://127.0.0.1:$port/v1.47/containers/create")
+	expect_eq "$st" 403 "a bind the worker cannot walk ($(cat out.json))"
+
+	# Without the allow statement, and with a small limit.
+	printf 'backend "unix://%s/fd.sock"\nrules "POST %%API_PREFIX_CONTAINERS%%/create"\nlimit body 1K\n' \
+	    "$SCRATCH" >b.conf
+	kill -HUP "$MOATD_PID"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'configuration 2 in effect' "$MOATD_LOG" && break
+		sleep 0.05
+	done
+	grep -q 'configuration 2 in effect' "$MOATD_LOG" ||
+	    fail "no reload: [$(tail -n 5 "$MOATD_LOG")]"
+	st=$(curl -s -o out.json -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary "$body" "http://127.0.0.1:$port/v1.47/containers/create")
+	expect_eq "$st" 403 "the same bind after the reload"
+	expect_eq "$(cat out.json)" \
+	    "{\"message\":\"moatd: POST /v1.47/containers/create: HostConfig.Binds[0]=$d/cache:/cache is not allowed\"}" \
+	    "the refusal"
+	big="{\"Image\":\"alpine\",\"Labels\":{\"x\":\"$(printf '%01100d' 0)\"}}"
+	st=$(curl -s -o out.json -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary "$big" "http://127.0.0.1:$port/v1.47/containers/create")
+	expect_eq "$st" 413 "a body over limit body 1K ($(cat out.json))"
+	grep -qF '"Labels"' "$SCRATCH/fd/all.raw" &&
+	    fail "the body over the limit reached the backend"
+	moatd_stop || fail "moatd did not stop cleanly"
+	pass
+}

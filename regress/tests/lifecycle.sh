@@ -51,6 +51,8 @@ limit line 1024
 limit headers 50
 limit connections per address 100
 limit connections per uid 50
+limit body 64K
+allow capability net_admin
 builtin rules no
 rules "GET /c
 	POST %API_PREFIX_BUILD%"
@@ -59,8 +61,8 @@ EOF
 	run_cmd "$MOATD" -n -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -f full.conf) exit status"
 	expect_eq "$ERR" "" "stderr of moatd -n -f full.conf"
-	expect_eq "$OUT" "full.conf:21 GET /c
-full.conf:22 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
+	expect_eq "$OUT" "full.conf:23 GET /c
+full.conf:24 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
 $SCRATCH/x.list:1 GET /x" "moatd -n -f full.conf"
 	run_cmd "$MOATD" -n -v -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -v -f full.conf) exit status"
@@ -84,6 +86,9 @@ limit line 1024
 limit headers 50
 limit connections per address 100
 limit connections per uid 50
+limit body 65536
+
+allow capability "NET_ADMIN"
 
 builtin rules no
 rules "GET /c

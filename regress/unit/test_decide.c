@@ -467,6 +467,165 @@ START_TEST(test_decide_clear)
 }
 END_TEST
 
+/* Admission control (issue 12): policy_decide_req(). */
+static const char body_rules[] =
+	"POST /(v[0-9.]+/)?containers/create\n"		/* 0 */
+	"POST /(v[0-9.]+/)?exec/[a-z0-9]+/start\n"		/* 1 */
+	"GET /_ping\n";					/* 2 */
+
+static void
+body_setup(void)
+{
+	rs = ruleset_new();
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(ruleset_add_text(rs, "test", body_rules,
+	    sizeof(body_rules) - 1, no_error, NULL), 0);
+	memset(&v, 0xa5, sizeof(v));
+	v.fields = NULL;
+}
+
+static struct body_policy	 bp;
+
+static void
+req(const char *head, const char *body, int hasbody)
+{
+	verdict_clear(&v);
+	policy_decide_req(rs, NULL, &bp, head, strlen(head), body,
+	    body != NULL ? strlen(body) : 0, hasbody, NULL, NULL, &v);
+}
+
+#define CREATE(te)	"POST /v1.47/containers/create HTTP/1.1\r\n" \
+	"Host: d\r\nContent-Type: application/json\r\n" te "\r\n"
+
+START_TEST(test_decide_body_asked)
+{
+	memset(&bp, 0, sizeof(bp));
+	req(CREATE("Content-Length: 13\r\nExpect: 100-continue\r\n"), NULL,
+	    0);
+	ck_assert_int_eq(v.kind, VERDICT_BODY);
+	ck_assert_int_eq(v.status, 0);
+	ck_assert_int_eq(v.rule, 0);
+	ck_assert_str_eq(v.target, "/v1.47/containers/create");
+	ck_assert_int_eq(v.framing, FRAMING_LENGTH);
+	ck_assert_uint_eq(v.length, 13);
+	ck_assert_int_eq(v.expect_continue, 1);
+	ck_assert_uint_eq(v.body_max, BODY_LIMIT_DEFAULT);
+	ck_assert_int_eq(v.hasmac, 0);
+	ck_assert_int_eq(v.checked, 0);
+	check_fields(NULL);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	/* limit body */
+	bp.limit = 4096;
+	req(CREATE("Transfer-Encoding: chunked\r\n"), NULL, 0);
+	ck_assert_int_eq(v.kind, VERDICT_BODY);
+	ck_assert_int_eq(v.framing, FRAMING_CHUNKED);
+	ck_assert_uint_eq(v.body_max, 4096);
+	/* No body: checked at once, as an ordinary approval. */
+	req(CREATE(""), NULL, 0);
+	ck_assert_int_eq(v.kind, VERDICT_ALLOW);
+	ck_assert_int_eq(v.checked, 0);
+	req(CREATE("Content-Length: 0\r\n"), NULL, 0);
+	ck_assert_int_eq(v.kind, VERDICT_ALLOW);
+	ck_assert_int_eq(v.checked, 0);
+	/* Not an endpoint with a body check: untouched; a body unasked
+	 * for is refused. */
+	req("GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n", NULL, 0);
+	check_allow(2, "GET", "/_ping", "/_ping");
+	req("GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n", "{}", 1);
+	ck_assert_int_eq(v.kind, VERDICT_BAD);
+	ck_assert_int_eq(v.status, 400);
+	req(CREATE(""), "{}", 1);
+	ck_assert_int_eq(v.kind, VERDICT_BAD);
+	/* A rule refusal stays one, body or not. */
+	req("POST /containers/abc/kill HTTP/1.1\r\nHost: d\r\n"
+	    "Content-Length: 2\r\n\r\n", "{}", 1);
+	ck_assert_int_eq(v.kind, VERDICT_DENY);
+	ck_assert_int_eq(v.admission, 0);
+}
+END_TEST
+
+START_TEST(test_decide_body_checked)
+{
+	static const char body[] = "{\"Image\":\"alpine\"}";
+	uint8_t		 sum[VERDICT_SUMLEN];
+
+	memset(&bp, 0, sizeof(bp));
+	req(CREATE("Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
+	    "User-Agent: t\r\n"), body, 1);
+	check_allow(0, "POST", "/v1.47/containers/create",
+	    "/v1.47/containers/create");
+	/* As Docker gets it: a Content-Length, no Expect (answered). */
+	ck_assert_int_eq(v.framing, FRAMING_LENGTH);
+	ck_assert_uint_eq(v.length, sizeof(body) - 1);
+	ck_assert_int_eq(v.expect_continue, 0);
+	check_fields("Content-Type: application/json\r\nUser-Agent: t\r\n");
+	ck_assert_int_eq(v.checked, 1);
+	ck_assert_int_eq(body_sum(body, sizeof(body) - 1, sum), 0);
+	ck_assert_mem_eq(v.bodysum, sum, VERDICT_SUMLEN);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	/* Only Expect went. */
+	req(CREATE("Expect: 100-continue\r\nContent-Length: 19\r\n"), body,
+	    1);
+	check_fields("Content-Type: application/json\r\n");
+}
+END_TEST
+
+START_TEST(test_decide_body_refused)
+{
+	memset(&bp, 0, sizeof(bp));
+	req(CREATE("Content-Length: 50\r\nConnection: keep-alive\r\n"),
+	    "{\"Image\":\"x\",\"HostConfig\":{\"Privileged\":true}}", 1);
+	check_refused(VERDICT_DENY, 403, "HostConfig.Privileged=true", "POST",
+	    "/v1.47/containers/create");
+	ck_assert_int_eq(v.admission, 1);
+	ck_assert_int_eq(v.checked, 0);
+	ck_assert_int_eq(v.keepalive, 1);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	/* Not JSON: 400, with where. */
+	req(CREATE("Content-Length: 12\r\n"), "{\"Image\":1,}", 1);
+	ck_assert_int_eq(v.kind, VERDICT_BAD);
+	ck_assert_int_eq(v.status, 400);
+	ck_assert_msg(strncmp(v.why, "request body is not valid JSON: ",
+	    32) == 0 && strstr(v.why, " at byte ") != NULL, "why %s", v.why);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	/* Over the limit: 413 (the relay says so before it asks). */
+	bp.limit = BODY_LIMIT_MIN;
+	{
+		char	 big[BODY_LIMIT_MIN + 16];
+
+		memset(big, ' ', sizeof(big) - 1);
+		big[0] = '{';
+		big[sizeof(big) - 2] = '}';
+		big[sizeof(big) - 1] = '\0';
+		req(CREATE("Content-Length: 1040\r\n"), big, 1);
+	}
+	ck_assert_int_eq(v.kind, VERDICT_BAD);
+	ck_assert_int_eq(v.status, 413);
+}
+END_TEST
+
+/* exec start: a body and an upgrade; the upgrade is carried through. */
+START_TEST(test_decide_body_upgrade)
+{
+	static const char head[] = "POST /v1.47/exec/abc/start HTTP/1.1\r\n"
+	    "Host: d\r\nContent-Type: application/json\r\n"
+	    "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+	    "Content-Length: 27\r\n\r\n";
+
+	memset(&bp, 0, sizeof(bp));
+	req(head, NULL, 0);
+	ck_assert_int_eq(v.kind, VERDICT_BODY);
+	ck_assert_int_eq(v.hijack, 1);
+	ck_assert_str_eq(v.upgrade_proto, "tcp");
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	req(head, "{\"Detach\":false,\"Tty\":true}", 1);
+	ck_assert_int_eq(v.kind, VERDICT_ALLOW);
+	ck_assert_int_eq(v.hijack, 1);
+	ck_assert_int_eq(v.checked, 1);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+}
+END_TEST
+
 Suite *
 decide_suite(void)
 {
@@ -489,6 +648,13 @@ decide_suite(void)
 	tcase_add_test(tc, test_decide_no_rules);
 	tcase_add_test(tc, test_decide_limits_passed);
 	tcase_add_test(tc, test_decide_clear);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("body");
+	tcase_add_checked_fixture(tc, body_setup, teardown);
+	tcase_add_test(tc, test_decide_body_asked);
+	tcase_add_test(tc, test_decide_body_checked);
+	tcase_add_test(tc, test_decide_body_refused);
+	tcase_add_test(tc, test_decide_body_upgrade);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -86,7 +86,7 @@ START_TEST(test_fwd_head_codec)
 	ck_assert_uint_eq(d.headlen, h.headlen);
 	ck_assert(memcmp(d.head, h.head, h.headlen) == 0);
 	ck_assert(memcmp(d.mac, h.mac, FWD_MACLEN) == 0);
-	ck_assert_int_eq(fwd_mac_ok(key, &d), 1);
+	ck_assert_int_eq(fwd_mac_ok(key, &h), 1);	/* d points into freed bytes */
 	/* truncated, or a byte more: refused */
 	ck_assert_int_eq(fwd_head_decode(m.buf, m.len - 1, &d), -1);
 	mbuf_add_u32(&m, 0);
@@ -378,6 +378,84 @@ START_TEST(test_chunked_step_bad)
 }
 END_TEST
 
+/* A checked body (issue 12): its SHA-256 under the MAC, single-use. */
+static void
+checked_sample(struct fwd_head *h)
+{
+	static const char head[] = "POST /containers/create HTTP/1.1\r\n"
+	    "Host: docker\r\nContent-Length: 13\r\n\r\n";
+
+	memset(h, 0, sizeof(*h));
+	h->ctr = 9;
+	h->framing = FRAMING_LENGTH;
+	h->length = 13;
+	h->checked = 1;
+	ck_assert_int_eq(body_sum("{\"Image\":\"x\"}", 13, h->bodysum), 0);
+	h->head = head;
+	h->headlen = sizeof(head) - 1;
+	ck_assert_int_eq(fwd_mac(key, h, h->mac), 0);
+}
+
+static int
+codec(const struct fwd_head *h, struct fwd_head *d)
+{
+	struct mbuf	 m;
+	int		 rv;
+
+	mbuf_init(&m);
+	ck_assert_int_eq(fwd_head_encode(&m, h), 0);
+	rv = fwd_head_decode(m.buf, m.len, d);
+	mbuf_free(&m);
+	return rv;
+}
+
+START_TEST(test_fwd_checked)
+{
+	struct fwd_head		 h, d, t;
+	struct fwd_window	 w;
+
+	checked_sample(&h);
+	ck_assert_int_eq(codec(&h, &d), 0);
+	ck_assert_uint_eq(d.checked, 1);
+	ck_assert_mem_eq(d.bodysum, h.bodysum, FWD_SUMLEN);
+	ck_assert_int_eq(fwd_mac_ok(key, &h), 1);	/* d points into freed bytes */
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(fwd_check(key, 1, &w, &h), FWD_OK);
+	ck_assert_int_eq(fwd_check(key, 1, &w, &h), FWD_REPLAY);
+
+	/* Another body, or the same head unchecked: not this proof. */
+	t = h;
+	t.bodysum[0] ^= 1;
+	ck_assert_int_eq(fwd_mac_ok(key, &t), 0);
+	t = h;
+	t.checked = 0;
+	memset(t.bodysum, 0, FWD_SUMLEN);
+	ck_assert_int_eq(fwd_mac_ok(key, &t), 0);
+	/* An unchecked proof does not make a checked head. */
+	t.ctr = 10;
+	ck_assert_int_eq(fwd_mac(key, &t, t.mac), 0);
+	memcpy(h.mac, t.mac, FWD_MACLEN);
+	h.ctr = 10;
+	ck_assert_int_eq(fwd_mac_ok(key, &h), 0);
+
+	/* Only a Content-Length body, within the limit, single-use. */
+	checked_sample(&h);
+	h.framing = FRAMING_CHUNKED;
+	h.length = 0;
+	ck_assert_int_eq(codec(&h, &d), -1);
+	checked_sample(&h);
+	h.length = FWD_CHECKED_MAX + 1;
+	ck_assert_int_eq(codec(&h, &d), -1);
+	checked_sample(&h);
+	h.ctr = FWD_REUSE_CTR(3);
+	ck_assert_int_eq(codec(&h, &d), -1);
+	ck_assert_int_eq(fwd_check(key, 3, &w, &h), FWD_NOT_REUSABLE);
+	checked_sample(&h);
+	h.checked = 2;
+	ck_assert_int_eq(codec(&h, &d), -1);
+}
+END_TEST
+
 Suite *
 fwd_suite(void)
 {
@@ -392,6 +470,7 @@ fwd_suite(void)
 	tcase_add_test(tc, test_fwd_check);
 	tcase_add_test(tc, test_fwd_reusable_codec);
 	tcase_add_test(tc, test_fwd_verdict_head);
+	tcase_add_test(tc, test_fwd_checked);
 	tcase_add_loop_test(tc, test_chunked_step, 1, 48);
 	tcase_add_test(tc, test_chunked_step_bad);
 	suite_add_tcase(s, tc);

@@ -34,7 +34,8 @@ static const char rules_text[] =
 	"POST /(v[0-9.]+/)?containers/[a-z0-9-]+/(start|stop)\n" /* 2 */
 	"POST /containers/[a-z0-9]+/attach\n"			/* 3 */
 	"PUT /containers/[a-z0-9]+/archive\n"			/* 4 */
-	"GET /t/a b\n";						/* 5 */
+	"GET /t/a b\n"						/* 5 */
+	"POST /v1[.]47/containers/create\n";			/* 6 */
 
 static struct ruleset	*rs;
 static struct verdict	 v;
@@ -173,7 +174,7 @@ static void lie_rule_wrong(void) { v.rule = 0; }	/* /_ping */
 static void lie_rule_method(void) { v.rule = 2; }	/* POST ... */
 static void lie_status(void) { v.status = 200; }
 static void lie_kind(void) { v.kind = 0; }
-static void lie_kind_big(void) { v.kind = 4; }
+static void lie_kind_big(void) { v.kind = 5; }
 static void lie_fields_host(void) { FIELDS("Host: evil\r\n"); }
 static void lie_fields_cl(void) { FIELDS("Accept: */*\r\ncontent-length: 0\r\n"); }
 static void lie_fields_te(void) { FIELDS("Transfer-Encoding: chunked\r\n"); }
@@ -263,7 +264,7 @@ static const struct reject rejected[] = {
 	{ "rule other method", get_ps, lie_rule_method },
 	{ "allow status", get_ps, lie_status },
 	{ "kind 0", get_ps, lie_kind },
-	{ "kind 4", get_ps, lie_kind_big },
+	{ "kind 5", get_ps, lie_kind_big },
 	{ "fields Host", get_ps, lie_fields_host },
 	{ "fields Content-Length", get_ps, lie_fields_cl },
 	{ "fields Transfer-Encoding", get_ps, lie_fields_te },
@@ -430,6 +431,184 @@ START_TEST(test_verdict_decode_bounds)
 }
 END_TEST
 
+/* Issue 12's body detour: VERDICT_BODY, then a checked ALLOW. */
+static const char create_head[] = "POST /v1.47/containers/create HTTP/1.1\r\n"
+    "Host: d\r\nContent-Type: application/json\r\nContent-Length: 13\r\n"
+    "Expect: 100-continue\r\n\r\n";
+static const char create_body[] = "{\"Image\":\"x\"}";
+
+static void
+decide_req(const char *body, int hasbody)
+{
+	verdict_clear(&v);
+	policy_decide_req(rs, NULL, NULL, create_head, strlen(create_head),
+	    body, body != NULL ? strlen(body) : 0, hasbody, NULL, NULL, &v);
+}
+
+/* v through the wire: decoded into w, which the caller clears. */
+static void
+wire(struct verdict *w)
+{
+	struct mbuf	 m, rd;
+
+	mbuf_init(&m);
+	ck_assert_int_eq(verdict_encode(&v, &m), 0);
+	mbuf_reader(&rd, m.buf, m.len);
+	ck_assert_int_eq(verdict_decode(&rd, w), 0);
+	mbuf_free(&m);
+}
+
+START_TEST(test_verdict_body)
+{
+	struct verdict	 w;
+
+	decide_req(NULL, 0);
+	ck_assert_int_eq(v.kind, VERDICT_BODY);
+	ck_assert_uint_eq(v.body_max, BODY_LIMIT_DEFAULT);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	wire(&w);
+	ck_assert_int_eq(w.kind, VERDICT_BODY);
+	ck_assert_uint_eq(w.body_max, v.body_max);
+	ck_assert_int_eq(w.expect_continue, 1);
+	ck_assert_int_eq(verdict_check(&w, rs), 1);
+	verdict_clear(&w);
+
+	/* What a hostile worker could change in it. */
+	v.hasmac = 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.hasmac = 0;
+	v.body_max = BODY_LIMIT_MIN - 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.body_max = (uint64_t)BODY_LIMIT_MAX + 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.body_max = BODY_LIMIT_DEFAULT;
+	v.checked = 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.checked = 0;
+	v.framing = FRAMING_NONE;
+	v.length = 0;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.framing = FRAMING_LENGTH;
+	v.length = 13;
+	FIELDS("Accept: */*\r\n");
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	verdict_clear(&v);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	/* Not an endpoint whose body is checked. */
+	strlcpy(v.path, "/_ping", sizeof(v.path));
+	strlcpy(v.target, "/_ping", sizeof(v.target));
+	strlcpy(v.method, "GET", sizeof(v.method));
+	v.rule = 0;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+}
+END_TEST
+
+START_TEST(test_verdict_checked)
+{
+	struct verdict	 w;
+	uint8_t		 sum[VERDICT_SUMLEN];
+
+	decide_req(create_body, 1);
+	ck_assert_msg(v.kind == VERDICT_ALLOW, "kind %d %s", v.kind, v.why);
+	ck_assert_int_eq(v.checked, 1);
+	ck_assert_int_eq(v.framing, FRAMING_LENGTH);
+	ck_assert_uint_eq(v.length, strlen(create_body));
+	ck_assert_int_eq(v.expect_continue, 0);
+	ck_assert_int_eq(body_sum(create_body, strlen(create_body), sum), 0);
+	ck_assert_mem_eq(v.bodysum, sum, VERDICT_SUMLEN);
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+	wire(&w);
+	ck_assert_int_eq(w.checked, 1);
+	ck_assert_mem_eq(w.bodysum, sum, VERDICT_SUMLEN);
+	ck_assert_int_eq(verdict_check(&w, rs), 1);
+	verdict_clear(&w);
+
+	v.expect_continue = 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.expect_continue = 0;
+	v.framing = FRAMING_CHUNKED;
+	v.length = 0;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.framing = FRAMING_LENGTH;
+	v.length = (uint64_t)BODY_LIMIT_MAX + 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.length = 13;
+	v.reusable = 1;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.reusable = 0;
+	v.body_max = BODY_LIMIT_DEFAULT;
+	ck_assert_int_eq(verdict_check(&v, rs), 0);
+	v.body_max = 0;
+	ck_assert_int_eq(verdict_check(&v, rs), 1);
+
+	/* A checked body is never a DENY's, nor reusable, on the wire. */
+	v.reusable = 1;
+	v.rgen = 1;
+	v.hasmac = 1;
+	{
+		struct mbuf	 m, rd;
+
+		mbuf_init(&m);
+		ck_assert_int_eq(verdict_encode(&v, &m), 0);
+		mbuf_reader(&rd, m.buf, m.len);
+		ck_assert_int_eq(verdict_decode(&rd, &w), -1);
+		verdict_clear(&w);
+		mbuf_free(&m);
+		v.reusable = 0;
+		v.rgen = 0;
+		v.kind = VERDICT_DENY;
+		mbuf_init(&m);
+		ck_assert_int_eq(verdict_encode(&v, &m), 0);
+		mbuf_reader(&rd, m.buf, m.len);
+		ck_assert_int_eq(verdict_decode(&rd, &w), -1);
+		verdict_clear(&w);
+		mbuf_free(&m);
+	}
+}
+END_TEST
+
+START_TEST(test_verdict_policy_req)
+{
+	struct mbuf	 m;
+	const void	*head, *body;
+	size_t		 headlen, bodylen;
+	uint64_t	 ctr;
+	int		 hasbody;
+
+	mbuf_init(&m);
+	ck_assert_int_eq(policy_req_encode(&m, create_head,
+	    strlen(create_head), 7, 1, create_body, strlen(create_body)), 0);
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), 0);
+	ck_assert_uint_eq(headlen, strlen(create_head));
+	ck_assert_mem_eq(head, create_head, headlen);
+	ck_assert_uint_eq(ctr, 7);
+	ck_assert_int_eq(hasbody, 1);
+	ck_assert_uint_eq(bodylen, strlen(create_body));
+	ck_assert_mem_eq(body, create_body, bodylen);
+	/* hasbody is 0 or 1; a body only with it. */
+	m.buf[4 + strlen(create_head) + 8 + 3] = 2;
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), -1);
+	m.buf[4 + strlen(create_head) + 8 + 3] = 0;
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), -1);
+	mbuf_free(&m);
+	mbuf_init(&m);
+	ck_assert_int_eq(policy_req_encode(&m, create_head,
+	    strlen(create_head), 7, 0, create_body, 3), -1);
+	mbuf_free(&m);
+	mbuf_init(&m);
+	ck_assert_int_eq(policy_req_encode(&m, create_head,
+	    strlen(create_head), 8, 0, NULL, 0), 0);
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), 0);
+	ck_assert_int_eq(hasbody, 0);
+	ck_assert_uint_eq(bodylen, 0);
+	mbuf_free(&m);
+}
+END_TEST
+
 Suite *
 verdict_suite(void)
 {
@@ -446,6 +625,9 @@ verdict_suite(void)
 	tcase_add_loop_test(tc, test_verdict_roundtrip, 0,
 	    sizeof(accepted) / sizeof(accepted[0]));
 	tcase_add_test(tc, test_verdict_decode_bounds);
+	tcase_add_test(tc, test_verdict_body);
+	tcase_add_test(tc, test_verdict_checked);
+	tcase_add_test(tc, test_verdict_policy_req);
 	suite_add_tcase(s, tc);
 	return s;
 }
