@@ -2035,6 +2035,19 @@ body_policy_encode(struct mbuf *m, const struct body_policy *bp)
 	    bp->nruntimes > BODY_LIST_MAX || bp->nvdrivers > BODY_LIST_MAX ||
 	    bp->nsysctls > BODY_LIST_MAX)
 		return -1;
+	/* what decode would refuse */
+	for (i = 0; i < bp->nbinds; i++) {
+		char	 clean[PATH_MAX_BODY];
+
+		if (bp->binds[i].path == NULL ||
+		    body_path_clean(bp->binds[i].path,
+		    strlen(bp->binds[i].path), clean, sizeof(clean)) == -1 ||
+		    strcmp(clean, bp->binds[i].path) != 0)
+			return -1;
+	}
+	if (bp->limit != 0 && (bp->limit < BODY_LIMIT_MIN ||
+	    bp->limit > BODY_LIMIT_MAX))
+		return -1;
 	mbuf_add_u64(m, bp->limit);
 	mbuf_add_u32(m, (uint32_t)bp->nbinds);
 	for (i = 0; i < bp->nbinds; i++) {

@@ -19,8 +19,8 @@
  * checked as the body of every endpoint under the default policy and a
  * loosened one (binds, images, sysctls: the globs and the path code), and
  * as the query of the query endpoints; the why must come back printable
- * and terminated.  The input is also cleaned as a path and decoded as a
- * policy on the wire.
+ * and terminated.  The input is also cleaned as a path, checked as a
+ * Content-Type and decoded as a policy on the wire.
  *
  * FUZZ_SOURCES: policy/body.c policy/json.c policy/mbuf.c
  */
@@ -140,6 +140,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (strlen(clean) > 1 && clean[strlen(clean) - 1] == '/'))
 			abort();
 	}
+
+	if (body_content_type("POST", "/build", (const char *)data, size, why,
+	    whysz) != 0)
+		checkwhy(why, whysz);
 
 	mbuf_reader(&m, data, size);
 	if (body_policy_decode(&m, &dec) == 0)

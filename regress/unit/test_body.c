@@ -989,6 +989,29 @@ START_TEST(test_body_wire)
 }
 END_TEST
 
+/* Encode refuses what decode would: non-canonical binds, bad limits. */
+START_TEST(test_body_wire_encode_bad)
+{
+	struct body_policy	 a;
+	struct body_bind	 b = { "/srv/data/", 0 };
+	struct mbuf		 m;
+
+	memset(&a, 0, sizeof(a));
+	a.binds = &b;
+	a.nbinds = 1;
+	mbuf_init(&m);
+	ck_assert_int_eq(body_policy_encode(&m, &a), -1);
+	b.path = NULL;
+	ck_assert_int_eq(body_policy_encode(&m, &a), -1);
+	b.path = "/srv/data";
+	a.limit = 10;
+	ck_assert_int_eq(body_policy_encode(&m, &a), -1);
+	a.limit = BODY_LIMIT_MIN;
+	ck_assert_int_eq(body_policy_encode(&m, &a), 0);
+	mbuf_free(&m);
+}
+END_TEST
+
 /* Hostile wire forms: counts, non-canonical binds, flags, limits. */
 START_TEST(test_body_wire_bad)
 {
@@ -1045,6 +1068,7 @@ body_suite(void)
 	tcase_add_test(tc, test_body_why);
 	tcase_add_test(tc, test_body_wire);
 	tcase_add_test(tc, test_body_wire_bad);
+	tcase_add_test(tc, test_body_wire_encode_bad);
 	suite_add_tcase(s, tc);
 	return s;
 }
