@@ -484,10 +484,10 @@ unicode_escape(struct parser *ps, uint32_t *cp)
 		return fail(ps, "unpaired surrogate in a \\u escape", at);
 	if (*cp < 0xd800 || *cp > 0xdbff)
 		return 0;
-	if (ps->len - ps->pos < 6 || p[ps->pos] != '\\' ||
+	if (ps->len - ps->pos < 2 || p[ps->pos] != '\\' ||
 	    p[ps->pos + 1] != 'u')
 		return fail(ps, "unpaired surrogate in a \\u escape", at);
-	if (hex4(p + ps->pos + 2, &lo) == -1)
+	if (ps->len - ps->pos < 6 || hex4(p + ps->pos + 2, &lo) == -1)
 		return fail(ps, "invalid \\u escape in a string", ps->pos);
 	if (lo < 0xdc00 || lo > 0xdfff)
 		return fail(ps, "unpaired surrogate in a \\u escape", at);

@@ -19,15 +19,19 @@
  * nothing more, with limits, into a read-only tree.  Pure: no I/O, no
  * globals but constant tables.
  *
- * Refused: comments, trailing commas, bytes after the value (whitespace
- * aside), NaN/Infinity, leading zeros, invalid UTF-8 (overlongs,
- * surrogates, > U+10FFFF), unpaired \u surrogates, control characters
- * in strings, and duplicate member names in one object -- compared after
- * \u escapes are decoded and under Unicode simple case folding, as Go's
- * encoding/json (which Docker uses) matches a name to a field: "ſ"
- * (U+017F) folds with "s", the Kelvin sign (U+212A) with "k".  Go takes
- * the last of two such members; refusing both orders leaves nothing for
- * a checker and Docker to disagree on.
+ * Refused: an empty input, a byte order mark, comments, trailing commas,
+ * bytes after the value (whitespace, SP HT LF CR only, aside),
+ * NaN/Infinity, leading zeros, '+' signs, invalid UTF-8 (overlongs,
+ * surrogates, > U+10FFFF, cut short), unpaired \u surrogates, control
+ * characters in strings, a member name holding a NUL (names are C strings
+ * here: "Privileged\u0000x" would read as "Privileged", while Go sees
+ * another name; \u0000 in a string value is fine, see len below), input,
+ * nesting or members and elements over the limits, and duplicate member
+ * names in one object -- compared after \u escapes are decoded and under
+ * Unicode simple case folding, as Go's encoding/json (which Docker uses)
+ * matches a name to a field: "ſ" (U+017F) folds with "s", the Kelvin sign
+ * (U+212A) with "k".  Go takes the last of two such members; refusing
+ * both orders leaves nothing for a checker and Docker to disagree on.
  */
 
 #ifndef MOATD_JSON_H
