@@ -14,10 +14,11 @@ BT_PORT=
 # Containers, volumes and the directory a test made; removed at its end.
 BT_NAMES=()
 
-# The rules: regress/rules/full.list, and volumes create.
+# The rules: regress/rules/full.list, volumes create and image pulls.
 _bt_rules() {
 	cat "$BT_TOP/regress/rules/full.list"
 	echo 'POST %API_PREFIX_VOLUMES%/create'
+	echo 'POST %API_PREFIX_IMAGES%/create'
 } >"$SCRATCH/rules.list"
 
 # moatd in front of the rig, the CLI pointed at it; args go to moatd.
@@ -87,9 +88,10 @@ _bt_refusal_line() {
 t_body_cli_ordinary() {
 	local id
 
-	tid "docker run, create, exec, volume create with the safe defaults: all pass"
+	tid "docker run, create, exec, volume create with the safe defaults pass; the same with --privileged or o=bind do not"
 	_bt_start
-	_bt_cleanup bt_run bt_create bt_exec bt_vol bt_named bt_tmpfsvol
+	_bt_cleanup bt_run bt_create bt_exec bt_vol bt_named bt_tmpfsvol \
+	    bt_create_priv bt_bindvol
 	run_cmd _bt_docker run --rm --network none --name bt_run "$RIG_IMAGE" \
 	    echo hi
 	expect_eq "$RC" 0 "$(_bt_what run --rm echo hi) exit status"
@@ -124,6 +126,24 @@ t_body_cli_ordinary() {
 	run_cmd _bt_docker volume create --driver local --opt type=tmpfs \
 	    --opt device=tmpfs --opt o=size=1m bt_tmpfsvol
 	expect_eq "$RC" 0 "$(_bt_what volume create tmpfs) exit status"
+	# The same with the one dangerous option added: refused.
+	run_cmd _bt_docker create --network none --name bt_create_priv -e A=1 \
+	    -l com.example.app=web -v bt_named:/data --tmpfs /run:size=1m \
+	    --restart unless-stopped --cap-add NET_BIND_SERVICE --privileged \
+	    "$RIG_IMAGE" true
+	_bt_refused "create with compose-like options and --privileged" \
+	    'HostConfig\.Privileged=true'
+	run_cmd _bt_docker exec --privileged bt_exec echo x
+	[ "$RC" -ne 0 ] || fail "docker exec --privileged succeeded"
+	expect_match "$ERR" "moatd: POST /v$(_bt_api)/containers/bt_exec/exec: Privileged=true is not allowed" \
+	    "docker exec --privileged: stderr"
+	run_cmd _bt_docker volume create --driver local --opt type=none \
+	    --opt o=bind --opt device=/etc bt_bindvol
+	[ "$RC" -ne 0 ] || fail "docker volume create -o o=bind succeeded"
+	expect_match "$ERR" "moatd: POST /v$(_bt_api)/volumes/create: DriverOpts\..+ is not allowed" \
+	    "docker volume create -o o=bind: stderr"
+	expect_eq "$(rig_docker ps -aq --filter name=bt_create_priv)$(rig_docker volume ls -q --filter name=bt_bindvol)" \
+	    "" "what the refused requests made"
 }
 
 t_body_cli_old() {
@@ -340,4 +360,27 @@ except docker.errors.APIError as e:
 	    "containers.create(privileged=True)"
 	expect_eq "$(rig_docker ps -aq --filter name=bt_py_priv)" "" \
 	    "containers named bt_py_priv"
+}
+
+t_body_image_allowlist() {
+	local api
+
+	tid "-allow-image: the rig's image runs; creating or pulling another is refused, naming the image"
+	_bt_start -allow-image "docker.io/library/${RIG_IMAGE%%:*}:*"
+	_bt_cleanup bt_img bt_img_other
+	api=$(_bt_api)
+	run_cmd _bt_docker run --rm --network none --name bt_img "$RIG_IMAGE" \
+	    echo hi
+	expect_eq "$RC" 0 "$(_bt_what run "$RIG_IMAGE") exit status"
+	expect_eq "$OUT" hi "docker run output"
+	# Tagged locally as another name: the name is what is checked.
+	rig_docker tag "$RIG_IMAGE" bt-other:latest || fail "docker tag"
+	on_exit rig_docker rmi bt-other:latest
+	run_cmd _bt_docker create --network none --name bt_img_other \
+	    bt-other:latest true
+	_bt_refused "create bt-other:latest" 'Image=.*bt-other:latest'
+	run_cmd _bt_docker pull bt-other:latest
+	[ "$RC" -ne 0 ] || fail "docker pull bt-other:latest succeeded"
+	expect_match "$ERR" "moatd: POST /v$api/images/create: .*bt-other.* is not allowed" \
+	    "docker pull bt-other: stderr"
 }
