@@ -726,6 +726,10 @@ t_http_body_pid_container() { http_case body_pid_container; }
 t_http_body_network_container() { http_case body_network_container; }
 t_http_body_ipc_container() { http_case body_ipc_container; }
 t_http_body_network_host_legacy() { http_case body_network_host_legacy; }
+t_http_body_volumes_from() { http_case body_volumes_from; }
+t_http_body_cgroup() { http_case body_cgroup; }
+t_http_body_endpoints_host() { http_case body_endpoints_host; }
+t_http_body_volumes_legacy_host() { http_case body_volumes_legacy_host; }
 t_http_body_seccomp_unconfined() { http_case body_seccomp_unconfined; }
 t_http_body_seccomp_colon() { http_case body_seccomp_colon; }
 t_http_body_apparmor_unconfined() { http_case body_apparmor_unconfined; }
