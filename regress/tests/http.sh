@@ -776,6 +776,16 @@ t_http_body_truncated() { http_case body_truncated; }
 t_http_body_cl_short() { http_case body_cl_short; }
 t_http_body_cl_short_cut() { http_case body_cl_short_cut; }
 t_http_body_cl_long() { http_case body_cl_long; }
+t_http_body_build_network_host_pct_key() { http_case body_build_network_host_pct_key; }
+t_http_body_build_network_host_pct_value() { http_case body_build_network_host_pct_value; }
+t_http_body_build_network_host_first() { http_case body_build_network_host_first; }
+t_http_body_build_remote_noscheme() { http_case body_build_remote_noscheme; }
+t_http_body_images_fromsrc_noscheme() { http_case body_images_fromsrc_noscheme; }
+t_http_body_images_fromsrc_pct() { http_case body_images_fromsrc_pct; }
+t_http_body_privileged_pct_path() { http_case body_privileged_pct_path; }
+t_http_body_privileged_hostconfig_null() { http_case body_privileged_hostconfig_null; }
+t_http_body_update_devices_fold() { http_case body_update_devices_fold; }
+t_http_body_service_plugin_privileges() { http_case body_service_plugin_privileges; }
 # Admission control: what passes reaches Docker byte for byte
 t_http_body_pass_cli() { http_case body_pass_cli; }
 t_http_body_pass_cli_chunked() { http_case body_pass_cli_chunked; }
