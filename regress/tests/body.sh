@@ -11,8 +11,7 @@
 BT_TOP=$PWD
 BT_T=20			# seconds any one client command may take
 BT_PORT=
-# Containers, volumes and the directory a test made; removed at its end.
-BT_NAMES=()
+BT_DIR=
 
 # The rules: regress/rules/full.list, volumes create and image pulls.
 _bt_rules() {
@@ -57,15 +56,13 @@ _bt_cleanup() {
 	on_exit rig_docker volume rm -f "$@"
 }
 
-# A directory under /tmp that moatd's policy worker (_moatd) can walk:
-# the run's scratch directories are private to root.
+# BT_DIR: a directory under /tmp that moatd's policy worker (_moatd) can
+# walk (the run's scratch directories are private to root), removed at
+# the end of the test.  Not in $(...): on_exit must run in the test.
 _bt_dir() {
-	local d
-
-	d=$(mktemp -d /tmp/moatd-body.XXXXXX) || fail "mktemp"
-	chmod 0755 "$d"
-	on_exit rm -rf "$d"
-	printf '%s\n' "$d"
+	BT_DIR=$(mktemp -d /tmp/moatd-body.XXXXXX) || fail "mktemp"
+	on_exit rm -rf "$BT_DIR"
+	chmod 0755 "$BT_DIR"
 }
 
 # The CLI refused: a non-zero exit, nothing created, and stderr carrying
@@ -234,7 +231,8 @@ t_body_cli_loosened() {
 	local d
 
 	tid "with allow privileged, bind, capability, host pid in moatd.conf, those creates and runs pass"
-	d=$(_bt_dir)
+	_bt_dir
+	d=$BT_DIR
 	echo inside >"$d/file"
 	chmod 0644 "$d/file"
 	_bt_conf 'allow privileged' "allow bind \"$d\"" \
@@ -275,7 +273,8 @@ t_body_cli_flags() {
 	local d
 
 	tid "-allow-bind DIR:ro on the command line: read-only binds of DIR pass, read-write ones are refused"
-	d=$(_bt_dir)
+	_bt_dir
+	d=$BT_DIR
 	echo ro >"$d/file"
 	chmod 0644 "$d/file"
 	_bt_start -allow-bind "$d:ro"
@@ -292,7 +291,8 @@ t_body_symlink() {
 	local d
 
 	tid "allow bind DIR with DIR/link -> /: docker run -v DIR/link:/x is refused, DIR/real passes"
-	d=$(_bt_dir)
+	_bt_dir
+	d=$BT_DIR
 	mkdir "$d/real"
 	ln -s / "$d/link"
 	_bt_conf "allow bind \"$d\""
