@@ -112,6 +112,18 @@ int	body_check(const struct body_policy *, const char *method,
 	    body_pathfn, void *arg, char *why, size_t whysz);
 
 /*
+ * Check the request's Content-Type (ctype, len bytes; NULL for none) on
+ * a BODY_QUERY endpoint: 0, or -1 with why set when it is one under
+ * which Docker's Go server reads the body as form values
+ * (application/x-www-form-urlencoded, multipart/...): r.FormValue() and
+ * r.Form then take the body's "networkmode=host&remote=..." before the
+ * query's, so the checked query would not be what Docker acts on.
+ * Other endpoints: always 0.
+ */
+int	body_content_type(const char *method, const char *path,
+	    const char *ctype, size_t len, char *why, size_t whysz);
+
+/*
  * Lexically canonical form of an absolute host path, as dockerd cleans
  * it (filepath.Clean: "//" and "/./" collapse, a trailing '/' goes), into
  * dst: 0, or -1 for a relative path, a ".." segment (refused outright),
