@@ -649,7 +649,8 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 	    q_pathfn, &rootfd, &v);
 	if (v.kind == VERDICT_BODY && bodylen > v.body_max) {
 		printf("bad request: request body over the limit "
-		    "(%llu bytes, limit body)\n", (unsigned long long)v.body_max);
+		    "(%llu bytes, limit body)\n",
+		    (unsigned long long)v.body_max);
 		verdict_clear(&v);
 		rv = 2;
 		goto root;

@@ -214,20 +214,28 @@ limit		: THEAD				{ $$ = L_HEAD; }
 		;
 
 /* Admission control: what a request body may ask Docker for. */
-allow		: TBIND TSTRING readonly	{ conf_allow_bind($2, $3); }
+allow		: TBIND TSTRING readonly {
+			conf_allow_bind($2, $3);
+		}
 		| TCAPABILITY TSTRING		{ conf_allow_cap($2); }
 		| TDEVICE TSTRING		{ conf_allow_device($2); }
 		| THOST TSTRING			{ conf_allow_host($2); }
-		| TIMAGE TSTRING		{ conf_allow_word(BC_IMAGE, $2); }
-		| TRUNTIME TSTRING		{ conf_allow_word(BC_RUNTIME, $2); }
+		| TIMAGE TSTRING {
+			conf_allow_word(BC_IMAGE, $2);
+		}
+		| TRUNTIME TSTRING {
+			conf_allow_word(BC_RUNTIME, $2);
+		}
 		| TVOLUME TDRIVER TSTRING {
 			conf_allow_word(BC_VDRIVER, $3);
 		}
-		| TSYSCTL TSTRING		{ conf_allow_word(BC_SYSCTL, $2); }
+		| TSYSCTL TSTRING {
+			conf_allow_word(BC_SYSCTL, $2);
+		}
 		| TPRIVILEGED		{ conf_new->body.privileged = 1; }
-		| TCONTAINER TNAMESPACES	{ conf_new->body.nsjoin = 1; }
-		| TREMOTE			{ conf_new->body.remote = 1; }
-		| TPLUGIN TPRIVILEGES		{ conf_new->body.plugins = 1; }
+		| TCONTAINER TNAMESPACES { conf_new->body.nsjoin = 1; }
+		| TREMOTE		{ conf_new->body.remote = 1; }
+		| TPLUGIN TPRIVILEGES	{ conf_new->body.plugins = 1; }
 		;
 
 readonly	: %empty			{ $$ = 0; }

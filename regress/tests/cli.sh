@@ -3,10 +3,13 @@
 #
 #   moatd -n [rule options]	one "source:line METHODS expanded" per rule,
 #				exit 0; or "file:line: why" on stderr, exit 1
-#   moatd -q 'METHOD TARGET' [rule options]
-#				"allow source:line" (0), "deny" (1),
-#				"bad request: why" (2), or nothing on
-#				stdout for invalid rules or configuration (3)
+#   moatd -q 'METHOD TARGET' [-b body] [rule options]
+#				"allow source:line" (0), "deny" (1) or, for
+#				a body (or query) the body policy refuses,
+#				"deny source:line: Field=value is not
+#				allowed" (1), "bad request: why" (2), or
+#				nothing on stdout for invalid rules or
+#				configuration (3)
 
 # What %API_PREFIX% and %API_PREFIX_LIBPOD% expand to (CetusGuard's
 # definitions, each variable wrapped in its own group).
