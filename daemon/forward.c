@@ -183,6 +183,7 @@ void
 start_forward(struct session *s, struct conn *bev, int pooled)
 {
 	struct evbuffer	*out;
+	size_t		 len;
 
 	s->b = bev;
 	s->b_pooled = pooled;
@@ -206,8 +207,11 @@ start_forward(struct session *s, struct conn *bev, int pooled)
 	/* A checked body follows its head whole: the forwarder holds both
 	 * until it has all of it (forwarder.c). */
 	if (s->body != NULL) {
-		data_frames(s->body, out, evbuffer_get_length(s->body));
-		body_free(s);
+		len = evbuffer_get_length(s->body);
+		r->bodies -= len;
+		data_frames(s->body, out, len);
+		evbuffer_free(s->body);
+		s->body = NULL;
 		s->req_remain = 0;
 		s->req_done = 1;
 	}

@@ -105,6 +105,18 @@
 #             static: nginx answers 200 "{}".  docker: Docker answers 404
 #             (no such container; a lookup, not a denial: a curl probe per
 #             target checks the status first).  CPU as for req/s.
+#   creates/s static backend only (dockerd would make the containers):
+#             wrk -t2 -c32 -d5s -s create.lua URL
+#             every request POST /v1.41/containers/create with the body
+#             the docker CLI sends for a compose-like "docker create"
+#             (regress/http/create_cli.json, 2.3 KiB: env, labels, a named
+#             volume, a tmpfs, a restart policy, a default capability),
+#             Content-Length framed; nginx answers 201.  moatd reads the
+#             body, has the policy worker parse and check it (issue 12's
+#             admission control, safe defaults), and forwards it; HAProxy
+#             allows the path by a regex and passes the body unchecked.
+#             A curl probe per target checks the 201 first.  CPU as for
+#             req/s.
 #   conn/s    wrk -t2 -c32 -d2s -H 'Connection: close' URL/_ping
 #   403/s     wrk -t2 -c32 -d2s URL/containers/json
 #             denied by both proxies; "direct" is the backend answering
@@ -174,8 +186,9 @@
 # Environment: MOATD (binary, default ./moatd), BENCH_BACKENDS ("static
 # docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_STRACE=0 (no
 # syscall count), BENCH_TLS=0 (no TLS rows), BENCH_STEPS (the measuring
-# steps, for working on the bench: "start idle latency load paths deny
-# close big strace"), BENCH_PERF=moatd (or
+# steps, for working on the bench: "start idle latency load paths create
+# deny close big strace"; without "create", no creates/s row),
+# BENCH_PERF=moatd (or
 # haproxy, direct) to record a perf profile of that target's processes
 # during the static req/s run into regress/bench/last-perf.txt (perf
 # slows that target: its figures in that run are not comparable).
@@ -205,6 +218,9 @@ DOCKER_BIG_IMAGE=moatd-bench-big
 # The different-paths run: the rule both proxies allow it by, and how many
 # requests the syscall count is taken over.
 PATHS_RE='^/containers/[a-zA-Z0-9_.-]+/json$'
+# The creates/s run: the path both proxies allow it by, the body it sends.
+CREATE_RE='^(/v[0-9.]+)?/containers/create$'
+CREATE_BODY=$ROOT/regress/http/create_cli.json
 STRACE_REQS=10000
 STRACE_CONNS=4
 
@@ -336,6 +352,11 @@ nginx_start() {
 				default_type application/json;
 				return 200 '{}';
 			}
+			# POST: "return" reads and drops the body.
+			location ~ ^(/v[0-9.]+)?/containers/create\$ {
+				default_type application/json;
+				return 201 '{"Id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Warnings":[]}';
+			}
 			location / {
 				return 404;
 			}
@@ -418,6 +439,7 @@ haproxy_start() {
 		http-request allow if { method GET } { path,url_dec -m reg ^/big\$ }
 		http-request allow if { method GET } { path,url_dec -m reg ^/images/$DOCKER_BIG_IMAGE/get\$ }
 		http-request allow if { method GET } { path,url_dec -m reg $PATHS_RE }
+		http-request allow if { method POST } { path,url_dec -m reg $CREATE_RE }
 		http-request deny deny_status 403
 		default_backend socket
 	backend socket
@@ -451,6 +473,7 @@ moatd_start() {
 	    -rules 'GET ^/big$' \
 	    -rules "GET ^/images/$DOCKER_BIG_IMAGE/get\$" \
 	    -rules "GET $PATHS_RE" \
+	    -rules "POST $CREATE_RE" \
 	    >"$T/moatd-$b.log" 2>&1 &
 	MOATD_PID=$!
 	if ! wait_http "http://127.0.0.1:$MOATD_PORT/_ping" 10 "$MOATD_PID"
@@ -735,6 +758,54 @@ m_paths() {
 	done
 }
 
+# 32 kept-alive connections, each request a POST /containers/create with
+# the docker CLI's body for a compose-like container: what admission
+# control (the body read, parsed and checked by the policy worker) costs
+# next to HAProxy passing the same request unchecked.  Static backend
+# only: dockerd would create the containers.
+m_create() {
+	local b=$1 t k f c0 c1 tot sp st
+
+	[ "$b" = static ] || return 0
+	cat >"$T/create.lua" <<-EOF
+	wrk.method = "POST"
+	wrk.path = "/v1.41/containers/create"
+	wrk.headers["Content-Type"] = "application/json"
+	local f = assert(io.open("$CREATE_BODY", "rb"))
+	wrk.body = f:read("*a")
+	f:close()
+	EOF
+	for t in $TARGETS; do
+		k=$b.$t
+		f=$T/wrk-$b-$t.create
+		st=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+		    -H 'Content-Type: application/json' \
+		    --data-binary "@$CREATE_BODY" \
+		    "http://127.0.0.1:${PORT[$t]}/v1.41/containers/create")
+		[ "$st" != 201 ] &&
+		    mark "$k.crps" "POST /containers/create answered $st"
+		c0=$(lib cpu "${PID[$t]}")
+		sp=
+		if [ "$t" = moatd ]; then
+			spread "$T/spread-$b-create" "${PORT[$t]}" &
+			sp=$!
+		fi
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s -s "$T/create.lua" \
+		    "http://127.0.0.1:${PORT[$t]}"
+		c1=$(lib cpu "${PID[$t]}")
+		[ -n "$sp" ] && wait "$sp"
+		wrk_check "$k.crps" "$f" ok
+		set_r "$k.crps" "$(wrk_rps "$f")"
+		tot=$(wrk_total "$f")
+		if [ -n "$tot" ] && [ "$tot" -gt 0 ]; then
+			set_r "$k.ccpu" "$(awk -v a="$c0" -v b="$c1" \
+			    -v n="$tot" \
+			    'BEGIN { printf "%.3f", (b - a) * 100000 / n }')"
+			[ -n "${BAD[$k.crps]:-}" ] && BAD[$k.ccpu]=1
+		fi
+	done
+}
+
 m_deny() {
 	local b=$1 t f
 
@@ -891,8 +962,8 @@ measure() {
 	local b=$1 m
 
 	# Idle connections first, while no load has grown the processes yet.
-	for m in ${BENCH_STEPS:-start idle latency load paths deny close big \
-	    strace}; do
+	for m in ${BENCH_STEPS:-start idle latency load paths create deny \
+	    close big strace}; do
 		log "$b: $m ($TARGETS) at ${SECONDS}s"
 		"m_$m" "$b"
 	done
@@ -909,6 +980,8 @@ ROWS=(
 	"cpu|CPU s per 100k req ($CONNS-conn run)"
 	"prps|different paths req/s, $CONNS conns"
 	"pcpu|CPU s per 100k req (different paths)"
+	"crps|POST /containers/create req/s, 2.3 KiB body"
+	"ccpu|CPU s per 100k creates"
 	"cps|new conns/s (Connection: close)"
 	"deny|403/s, $CONNS conns (direct: 200/s)"
 	"mbs|large response MiB/s (curl)"
@@ -992,9 +1065,12 @@ table() {
 		[ -s "$T/spread-$b" ] || [ -s "$T/spread-$b-paths" ] || continue
 		printf '%s: the %d connections over the moatd relays: ' \
 		    "$b" "$CONNS"
-		printf '/_ping req/s run %s, different paths run %s\n' \
+		printf '/_ping req/s run %s, different paths run %s' \
 		    "$(cat "$T/spread-$b" 2>/dev/null)" \
 		    "$(cat "$T/spread-$b-paths" 2>/dev/null)"
+		[ -s "$T/spread-$b-create" ] &&
+		    printf ', creates run %s' "$(cat "$T/spread-$b-create")"
+		printf '\n'
 	done
 	[ "${BENCH_STRACE:-1}" = 0 ] ||
 	    printf 'syscalls per request, strace -c -f over %d x GET /_ping, %d conns:\n' \

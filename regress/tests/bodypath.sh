@@ -201,3 +201,66 @@ t_bodypath_policy_stopped() {
 	expect_status 200 "http://127.0.0.1:$BP_PORT/_ping"
 	pass
 }
+
+t_bodypath_budget() {
+	tid "bodies held for the policy worker: 64 MiB per relay, then 503; forwarded ones count no more"
+	local out
+
+	_bp_start ''
+	out=$("${BP_PY[@]}" - "$BP_PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+head = (b"POST /v1.47/containers/create HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n")
+n = 1024 * 1024
+body = b'{"Env":["' + b" " * (n - 12) + b'"]}'
+assert len(body) == n
+
+def answer(s):
+    s.settimeout(10)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            return "none"
+        buf += d
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    cl = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            cl = int(v)
+    while len(rest) < cl:
+        d = s.recv(65536)
+        if not d:
+            break
+        rest += d
+    return head.split(b" ", 2)[1].decode()
+
+# 64 bodies of 1 MiB less a byte, held: the 65th passes the budget.
+held = []
+for i in range(64):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(head % n + body[:-1])
+    held.append(s)
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(head % n + body[:100])
+print("over", answer(s))
+s.close()
+for s in held:
+    s.close()
+# 70 MiB of bodies forwarded one after the other, on one connection.
+s = socket.create_connection(("127.0.0.1", port))
+codes = []
+for i in range(70):
+    s.sendall(head % n + body)
+    codes.append(answer(s))
+print("after", " ".join(sorted(set(codes))), len(codes))
+PY
+)
+	expect_match "$out" 'over 503' "the body over the budget"
+	expect_match "$out" 'after 200 70' "bodies forwarded after"
+	expect_match "$(cat "$MOATD_LOG")" 'bytes of request bodies held; refused' \
+	    "the log line"
+	pass
+}

@@ -26,6 +26,8 @@
 #   shut=yes                      half-close after the last piece
 #   status='200 403'              the status codes the client must get
 #   close=yes                     the proxy must close the connection
+#   close=any                     it may close it, keep it, or still be
+#                                 waiting when the client gives up
 #   denied=('GET /path' ...)      the METHOD path of each 403's message
 #   piped='bytes'                 what comes back after a 101 (echoed)
 #   heads='1,3'                   which responses answer HEAD (no body)
@@ -34,6 +36,33 @@
 #   backend_prefix=yes            fakedocker must have received a prefix
 #                                 of backend (possibly nothing): for a
 #                                 request cut off part-way through a body
+#   msgs=('ERE' ...)              the messages of the other error answers
+#                                 (>= 400, not 403), in order, after
+#                                 "moatd: ", must match these EREs
+# status may list alternatives, 'A|B': either sequence of answers is
+# right (a connection that may close after a 400, or go on).  A denied
+# entry is the whole text between "moatd: " and " is not allowed";
+# one ending "=*" (e.g. 'POST /v1.41/containers/create: HostConfig.Binds[0]=*')
+# names the field and leaves its value open (any, not empty); one
+# starting with "~" is an ERE for that text.
+#
+# Admission control (issue 12): the body_*.case files.  regress/http/rules
+# lets the Docker endpoints that carry a body policy through, so the safe
+# defaults apply; the shared moatd allows binds under $HTTP_BIND/rw and,
+# read-only, under $HTTP_BIND/ro (HTTP_BIND is a directory of its own
+# under /tmp that nobody, the policy worker's user, can walk; $HTTP_BIND/rw
+# holds a symbolic link "link" to /).  Helpers for the case files:
+#   body_head METHOD TARGET LEN [FIELD ...]   a request head with
+#                                 Content-Type: application/json and
+#                                 Content-Length: LEN (FIELDs, "Name: v",
+#                                 go before them), for send=, as %b text
+#   body_req METHOD TARGET BODY [FIELD ...]   that head and BODY (raw
+#                                 bytes: escaped here for %b)
+#   body_fwd METHOD TARGET BODY [FIELD ...]   the same as Docker must get
+#                                 it (Host: docker), for backend=
+#   body_chunked METHOD TARGET BODY N [FIELD ...]   BODY sent chunked, in
+#                                 chunks of N bytes
+#   body_esc BYTES                BYTES as %b text
 
 HTTP_ROOT=$PWD
 HTTP_CHROOT=/var/empty/moatd
@@ -41,6 +70,62 @@ HTTP_CHROOT=/var/empty/moatd
 # stdlib only: no site directory (-S) nor environment (-I), 10 ms less.
 HTTP_PY=("$(command -v /usr/bin/python3 || command -v python3)" -I -S)
 HTTP_PING_FWD='GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
+# The bind roots of the shared moatd (see above), one per run.
+HTTP_BIND=/tmp/moatd-http-bind.${RUN_DIR##*.}
+
+body_esc() {
+	local s=${1//\\/\\\\}
+
+	s=${s//$'\r'/\\r}
+	s=${s//$'\n'/\\n}
+	printf '%s' "$s"
+}
+
+body_head() {
+	local m=$1 t=$2 n=$3 f h=
+
+	shift 3
+	for f in "$@"; do
+		h+="$(body_esc "$f")\\r\\n"
+	done
+	printf '%s %s HTTP/1.1\\r\\nHost: x\\r\\n%s' "$m" "$t" "$h"
+	printf 'Content-Type: application/json\\r\\n'
+	printf 'Content-Length: %d\\r\\n\\r\\n' "$n"
+}
+
+_body_len() {
+	printf '%s' "$1" | wc -c
+}
+
+body_req() {
+	local m=$1 t=$2 b=$3
+
+	shift 3
+	body_head "$m" "$t" "$(_body_len "$b")" "$@"
+	body_esc "$b"
+}
+
+body_fwd() {
+	body_req "$@" | sed '1s/\\r\\nHost: x\\r\\n/\\r\\nHost: docker\\r\\n/'
+}
+
+body_chunked() {
+	local m=$1 t=$2 b=$3 n=$4 f h= i len LC_ALL=C
+
+	shift 4
+	for f in "$@"; do
+		h+="$(body_esc "$f")\\r\\n"
+	done
+	printf '%s %s HTTP/1.1\\r\\nHost: x\\r\\n%s' "$m" "$t" "$h"
+	printf 'Content-Type: application/json\\r\\n'
+	printf 'Transfer-Encoding: chunked\\r\\n\\r\\n'
+	len=${#b}
+	for ((i = 0; i < len; i += n)); do
+		printf '%x\\r\\n%s\\r\\n' "$(_body_len "${b:i:n}")" \
+		    "$(body_esc "${b:i:n}")"
+	done
+	printf '0\\r\\n\\r\\n'
+}
 
 # Shared state, kept in files so that every test subshell sees it.
 _http_dir() {
@@ -156,6 +241,12 @@ _http_up() {
 		sleep 0.05
 	done
 	[ -S "$d/docker.sock" ] || fail "fakedocker did not start"
+	# The bind roots: walkable by nobody (RUN_DIR is not), the link in
+	# the allowed one pointing at /.
+	rm -rf "$HTTP_BIND"
+	mkdir -m 0755 "$HTTP_BIND" "$HTTP_BIND/rw" "$HTTP_BIND/ro" ||
+	    fail "cannot create $HTTP_BIND"
+	ln -s / "$HTTP_BIND/rw/link" || fail "cannot create $HTTP_BIND/rw/link"
 	port=$(free_port)
 	# In a subshell with the shared directory as its SCRATCH, so that
 	# the test's own exit does not stop this moatd; a failure's reason
@@ -164,6 +255,7 @@ _http_up() {
 	    -chroot "$HTTP_CHROOT" -frontend-addr "tcp://127.0.0.1:$port" \
 	    -backend-addr "unix://$d/docker.sock" \
 	    -no-builtin-rules -rules-file "$HTTP_ROOT/regress/http/rules" \
+	    -allow-bind "$HTTP_BIND/rw" -allow-bind "$HTTP_BIND/ro:ro" \
 	    -log-level 7); then
 		fail "cannot start moatd: $(cat "$d/.failed" 2>/dev/null)"
 	fi
@@ -240,14 +332,54 @@ _http_ping() {
 	    "after the case, GET /_ping (or late bytes of the case)"
 }
 
+# 403 number $3's body $2 against the denied entry $1 (see the top).
+_http_denied() {
+	local want=$1 body=${2%\\x0a} n=$3 pre='{"message":"moatd: '
+	local post=' is not allowed"}' text
+
+	if [[ $body != "$pre"*"$post" ]]; then
+		_http_err "403 number $n: expected ${pre}$want$post, got $body"
+		return
+	fi
+	text=${body#"$pre"}
+	text=${text%"$post"}
+	case $want in
+	\~*)
+		[[ $text =~ ${want#\~} ]] && return
+		;;
+	*=\*)
+		want=${want%\*}
+		[[ $text == "$want"?* ]] && return
+		want="$want<value>"
+		;;
+	*)
+		[ "$text" = "$want" ] && return
+		;;
+	esac
+	_http_err "403 number $n: expected ${pre}$want$post, got $body"
+}
+
+# Error answer number $4 (status $2, not 403, body $3) against the ERE
+# $1 of msgs (none: any moatd message).
+_http_msg() {
+	local ere=$1 text=${3%\\x0a}
+
+	[ -n "$ere" ] || return 0
+	text=${text#'{"message":"moatd: '}
+	text=${text%'"}'}
+	[[ $text =~ $ere ]] ||
+	    _http_err "$2 answer (error number $4): message [$text] does" \
+	    "not match /$ere/"
+}
+
 # Check the summary from rawclient -S against the case's expectations.
 _http_check_responses() {
-	local resp=$1 got end line code ct body i=0 msg
+	local resp=$1 got end line code ct body i=0 j=0 msg
 
 	got=$(awk '$1 == "R" { print $2 }' "$resp" | paste -sd' ')
 	end=$(sed -n 's/^E //p' "$resp")
-	[ "$got" = "$status" ] || _http_err "statuses: expected [$status]," \
-	    "got [$got]; the client saw:" "$(cat "$resp")"
+	[[ "|$status|" == *"|$got|"* ]] || _http_err "statuses: expected" \
+	    "[$status], got [$got]; the client saw:" "$(cat "$resp")"
 	if grep -q '^J ' "$resp"; then
 		_http_err "bytes that are not a response:" \
 		    "$(grep '^J ' "$resp")"
@@ -255,7 +387,7 @@ _http_check_responses() {
 	if [ "$close" = yes ]; then
 		[[ $end =~ ^(eof|reset)$ ]] ||
 		    _http_err "connection not closed by the proxy ($end)"
-	else
+	elif [ "$close" != any ]; then
 		[ "$end" = open ] || _http_err "connection not kept ($end)"
 	fi
 	while read -r line; do
@@ -270,17 +402,21 @@ _http_check_responses() {
 		    _http_err "$code with Content-Type $ct: $line"
 		[[ $body == '{"message":"moatd: '* ]] ||
 		    _http_err "$code body is not moatd's JSON message: $line"
-		[ "$code" = 403 ] || continue
+		if [ "$code" != 403 ]; then
+			_http_msg "${msgs[$j]-}" "$code" "$body" "$((j + 1))"
+			j=$((j + 1))
+			continue
+		fi
 		if [ "$i" -lt "${#denied[@]}" ]; then
-			msg="{\"message\":\"moatd: ${denied[$i]} is not allowed\"}"
-			[ "${body%\\x0a}" = "$msg" ] ||
-			    _http_err "403 number $((i + 1)): expected body" \
-			    "$msg, got $body"
+			_http_denied "${denied[$i]}" "$body" "$((i + 1))"
 		fi
 		i=$((i + 1))
 	done <"$resp"
 	if [ "${#denied[@]}" -ne "$i" ]; then
 		_http_err "expected ${#denied[@]} 403 messages, got $i"
+	fi
+	if [ "${#msgs[@]}" -gt "$j" ]; then
+		_http_err "expected ${#msgs[@]} other error messages, got $j"
 	fi
 	if [ -n "$piped" ]; then
 		got=$(sed -n 's/^P //p' "$resp")
@@ -320,7 +456,7 @@ _http_check_backend() {
 http_case() {
 	local name=$1 f i off opens n why args=() opts=()
 	local send=() shut=no status= close=no denied=() piped= backend=
-	local backend_prefix=no heads=
+	local backend_prefix=no heads= msgs=() alt
 
 	f=$HTTP_ROOT/regress/http/$name.case
 	[ -f "$f" ] || fail "no case file $f"
@@ -334,7 +470,13 @@ http_case() {
 		printf '%b' "${send[$i]}" >"$SCRATCH/send.$i"
 		args+=("@$SCRATCH/send.$i")
 	done
-	n=$(wc -w <<<"$status")
+	# The most answers any alternative of status expects.
+	n=0
+	IFS='|' read -ra alt <<<"$status"
+	for i in "${alt[@]}"; do
+		i=$(wc -w <<<"$i")
+		[ "$i" -gt "$n" ] && n=$i
+	done
 	opts=(-S -t 3)
 	[ "$close" = yes ] || opts+=(-n "$n" -g 0.05)
 	[ "$shut" = yes ] && opts+=(-s)
@@ -509,6 +651,155 @@ t_http_upgrade_without_connection() { http_case upgrade_without_connection; }
 t_http_upgrade_connection_only() { http_case upgrade_connection_only; }
 t_http_upgrade_http10() { http_case upgrade_http10; }
 
+# Admission control (issue 12): the attack matrix, each refused (403
+# naming the field, 400, 413) with nothing reaching Docker
+t_http_body_privileged() { http_case body_privileged; }
+t_http_body_privileged_v124() { http_case body_privileged_v124; }
+t_http_body_privileged_v151() { http_case body_privileged_v151; }
+t_http_body_privileged_unversioned() { http_case body_privileged_unversioned; }
+t_http_body_privileged_target_forms() { http_case body_privileged_target_forms; }
+t_http_body_privileged_legacy() { http_case body_privileged_legacy; }
+t_http_body_privileged_legacy_v141() { http_case body_privileged_legacy_v141; }
+t_http_body_fold_lower() { http_case body_fold_lower; }
+t_http_body_fold_upper() { http_case body_fold_upper; }
+t_http_body_fold_hostconfig() { http_case body_fold_hostconfig; }
+t_http_body_escaped_key() { http_case body_escaped_key; }
+t_http_body_escaped_parent() { http_case body_escaped_parent; }
+t_http_body_exec_privileged() { http_case body_exec_privileged; }
+t_http_body_exec_privileged_fold() { http_case body_exec_privileged_fold; }
+t_http_body_dup_false_true() { http_case body_dup_false_true; }
+t_http_body_dup_true_false() { http_case body_dup_true_false; }
+t_http_body_dup_fold() { http_case body_dup_fold; }
+t_http_body_dup_fold_reverse() { http_case body_dup_fold_reverse; }
+t_http_body_dup_escaped() { http_case body_dup_escaped; }
+t_http_body_dup_hostconfig() { http_case body_dup_hostconfig; }
+t_http_body_dup_hostconfig_fold() { http_case body_dup_hostconfig_fold; }
+t_http_body_dup_long_s() { http_case body_dup_long_s; }
+t_http_body_dup_kelvin() { http_case body_dup_kelvin; }
+t_http_body_dup_in_mount() { http_case body_dup_in_mount; }
+t_http_body_dup_exec() { http_case body_dup_exec; }
+t_http_body_long_s_sysctls() { http_case body_long_s_sysctls; }
+t_http_body_kelvin_networkmode() { http_case body_kelvin_networkmode; }
+t_http_body_long_s_binds() { http_case body_long_s_binds; }
+t_http_body_binds_root() { http_case body_binds_root; }
+t_http_body_binds_double_slash() { http_case body_binds_double_slash; }
+t_http_body_binds_dot() { http_case body_binds_dot; }
+t_http_body_binds_trailing_slash() { http_case body_binds_trailing_slash; }
+t_http_body_binds_dotdot() { http_case body_binds_dotdot; }
+t_http_body_binds_docker_sock() { http_case body_binds_docker_sock; }
+t_http_body_binds_unversioned() { http_case body_binds_unversioned; }
+t_http_body_binds_legacy() { http_case body_binds_legacy; }
+t_http_body_binds_escape_root() { http_case body_binds_escape_root; }
+t_http_body_binds_escape_root_dot() { http_case body_binds_escape_root_dot; }
+t_http_body_binds_symlink() { http_case body_binds_symlink; }
+t_http_body_binds_symlink_below() { http_case body_binds_symlink_below; }
+t_http_body_binds_symlink_slashes() { http_case body_binds_symlink_slashes; }
+t_http_body_binds_sibling() { http_case body_binds_sibling; }
+t_http_body_binds_ro_root_rw() { http_case body_binds_ro_root_rw; }
+t_http_body_binds_ro_root_rw_flag() { http_case body_binds_ro_root_rw_flag; }
+t_http_body_mounts_bind() { http_case body_mounts_bind; }
+t_http_body_mounts_bind_second() { http_case body_mounts_bind_second; }
+t_http_body_mounts_bind_folded() { http_case body_mounts_bind_folded; }
+t_http_body_mounts_bind_symlink() { http_case body_mounts_bind_symlink; }
+t_http_body_mounts_bind_ro_root_rw() { http_case body_mounts_bind_ro_root_rw; }
+t_http_body_mounts_volume_bind_opts() { http_case body_mounts_volume_bind_opts; }
+t_http_body_mounts_volume_driver() { http_case body_mounts_volume_driver; }
+t_http_body_volume_driver_hc() { http_case body_volume_driver_hc; }
+t_http_body_capadd() { http_case body_capadd; }
+t_http_body_capadd_prefixed() { http_case body_capadd_prefixed; }
+t_http_body_capadd_lower() { http_case body_capadd_lower; }
+t_http_body_capadd_all() { http_case body_capadd_all; }
+t_http_body_capadd_second() { http_case body_capadd_second; }
+t_http_body_capadd_legacy() { http_case body_capadd_legacy; }
+t_http_body_devices() { http_case body_devices; }
+t_http_body_device_requests() { http_case body_device_requests; }
+t_http_body_device_cgroup_rules() { http_case body_device_cgroup_rules; }
+t_http_body_update_devices() { http_case body_update_devices; }
+t_http_body_update_device_cgroup_rules() { http_case body_update_device_cgroup_rules; }
+t_http_body_network_host() { http_case body_network_host; }
+t_http_body_pid_host() { http_case body_pid_host; }
+t_http_body_ipc_host() { http_case body_ipc_host; }
+t_http_body_uts_host() { http_case body_uts_host; }
+t_http_body_userns_host() { http_case body_userns_host; }
+t_http_body_cgroupns_host() { http_case body_cgroupns_host; }
+t_http_body_pid_container() { http_case body_pid_container; }
+t_http_body_network_container() { http_case body_network_container; }
+t_http_body_ipc_container() { http_case body_ipc_container; }
+t_http_body_network_host_legacy() { http_case body_network_host_legacy; }
+t_http_body_volumes_from() { http_case body_volumes_from; }
+t_http_body_cgroup() { http_case body_cgroup; }
+t_http_body_endpoints_host() { http_case body_endpoints_host; }
+t_http_body_volumes_legacy_host() { http_case body_volumes_legacy_host; }
+t_http_body_seccomp_unconfined() { http_case body_seccomp_unconfined; }
+t_http_body_seccomp_colon() { http_case body_seccomp_colon; }
+t_http_body_apparmor_unconfined() { http_case body_apparmor_unconfined; }
+t_http_body_label_disable() { http_case body_label_disable; }
+t_http_body_no_new_privileges_false() { http_case body_no_new_privileges_false; }
+t_http_body_seccomp_second() { http_case body_seccomp_second; }
+t_http_body_sysctls() { http_case body_sysctls; }
+t_http_body_runtime() { http_case body_runtime; }
+t_http_body_masked_paths_empty() { http_case body_masked_paths_empty; }
+t_http_body_readonly_paths_empty() { http_case body_readonly_paths_empty; }
+t_http_body_service_bind() { http_case body_service_bind; }
+t_http_body_service_update_bind() { http_case body_service_update_bind; }
+t_http_body_service_volume_bind_opts() { http_case body_service_volume_bind_opts; }
+t_http_body_service_capadd() { http_case body_service_capadd; }
+t_http_body_service_seccomp() { http_case body_service_seccomp; }
+t_http_body_service_selinux() { http_case body_service_selinux; }
+t_http_body_service_sysctls() { http_case body_service_sysctls; }
+t_http_body_service_network_host() { http_case body_service_network_host; }
+t_http_body_volume_bind() { http_case body_volume_bind; }
+t_http_body_volume_rbind() { http_case body_volume_rbind; }
+t_http_body_volume_device() { http_case body_volume_device; }
+t_http_body_volume_driver() { http_case body_volume_driver; }
+t_http_body_plugin_privileges() { http_case body_plugin_privileges; }
+t_http_body_plugin_upgrade_privileges() { http_case body_plugin_upgrade_privileges; }
+t_http_body_build_network_host() { http_case body_build_network_host; }
+t_http_body_build_remote() { http_case body_build_remote; }
+t_http_body_images_fromsrc_url() { http_case body_images_fromsrc_url; }
+t_http_body_chunked_privileged() { http_case body_chunked_privileged; }
+t_http_body_chunked_privileged_writes() { http_case body_chunked_privileged_writes; }
+t_http_body_split_privileged() { http_case body_split_privileged; }
+t_http_body_expect_privileged() { http_case body_expect_privileged; }
+t_http_body_deny_then_allowed() { http_case body_deny_then_allowed; }
+t_http_body_over_limit_cl() { http_case body_over_limit_cl; }
+t_http_body_over_limit_chunked() { http_case body_over_limit_chunked; }
+t_http_body_trailing_garbage() { http_case body_trailing_garbage; }
+t_http_body_second_value() { http_case body_second_value; }
+t_http_body_second_value_ws() { http_case body_second_value_ws; }
+t_http_body_comment() { http_case body_comment; }
+t_http_body_trailing_comma() { http_case body_trailing_comma; }
+t_http_body_nan() { http_case body_nan; }
+t_http_body_invalid_utf8_key() { http_case body_invalid_utf8_key; }
+t_http_body_lone_surrogate() { http_case body_lone_surrogate; }
+t_http_body_truncated() { http_case body_truncated; }
+t_http_body_cl_short() { http_case body_cl_short; }
+t_http_body_cl_short_cut() { http_case body_cl_short_cut; }
+t_http_body_cl_long() { http_case body_cl_long; }
+t_http_body_build_network_host_pct_key() { http_case body_build_network_host_pct_key; }
+t_http_body_build_network_host_pct_value() { http_case body_build_network_host_pct_value; }
+t_http_body_build_network_host_first() { http_case body_build_network_host_first; }
+t_http_body_build_remote_noscheme() { http_case body_build_remote_noscheme; }
+t_http_body_images_fromsrc_noscheme() { http_case body_images_fromsrc_noscheme; }
+t_http_body_images_fromsrc_pct() { http_case body_images_fromsrc_pct; }
+t_http_body_privileged_pct_path() { http_case body_privileged_pct_path; }
+t_http_body_privileged_hostconfig_null() { http_case body_privileged_hostconfig_null; }
+t_http_body_update_devices_fold() { http_case body_update_devices_fold; }
+t_http_body_service_plugin_privileges() { http_case body_service_plugin_privileges; }
+# Admission control: what passes reaches Docker byte for byte
+t_http_body_pass_cli() { http_case body_pass_cli; }
+t_http_body_pass_cli_chunked() { http_case body_pass_cli_chunked; }
+t_http_body_pass_cli_split() { http_case body_pass_cli_split; }
+t_http_body_pass_expect() { http_case body_pass_expect; }
+t_http_body_pass_then_ping() { http_case body_pass_then_ping; }
+t_http_body_pass_binds_allowed() { http_case body_pass_binds_allowed; }
+t_http_body_pass_defaults() { http_case body_pass_defaults; }
+t_http_body_pass_volume_exec() { http_case body_pass_volume_exec; }
+t_http_body_pass_service() { http_case body_pass_service; }
+t_http_body_pass_build() { http_case body_pass_build; }
+t_http_body_pass_image_pull() { http_case body_pass_image_pull; }
+t_http_body_pass_at_limit() { http_case body_pass_at_limit; }
+
 t_http_zz_teardown() {
 	local d why log
 
@@ -526,6 +817,7 @@ t_http_zz_teardown() {
 	fi
 	kill -TERM "$HTTP_FAKE" 2>/dev/null
 	rm -f "$d/state" "$d/fakedocker.pid"
+	rm -rf "$HTTP_BIND"
 	log=$(grep -Ei 'fatal|sanitizer|segmentation|lost child' "$HTTP_LOG")
 	[ -n "$log" ] && why="$why moatd's log says: $log"
 	[ -z "$why" ] || fail "$why" "$(tail -n 20 "$HTTP_LOG")"
@@ -538,5 +830,6 @@ cleanup_http() {
 
 	d=$(_http_dir)
 	[ -d "$d" ] && _http_down "$d"
+	rm -rf "$HTTP_BIND"
 	return 0
 }

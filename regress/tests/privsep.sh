@@ -46,7 +46,7 @@ t_privsep_compromised_relay() {
 	_ps_fake
 	port=$(free_port)
 	printf '%s\n' 'POST %API_PREFIX_CONTAINERS%/%CONTAINER_ID_OR_NAME%/(wait|attach)' \
-	    >"$SCRATCH/rules"
+	    'POST %API_PREFIX_CONTAINERS%/create' >"$SCRATCH/rules"
 	chmod 0644 "$SCRATCH/rules"
 	MOATD=$PS_EVIL moatd_start -prefork 1 \
 	    -frontend-addr "tcp://127.0.0.1:$port" \
@@ -85,6 +85,18 @@ t_privsep_compromised_relay() {
 	    "the forwarder's word on the long body"
 	_ps_log_has 'evil: chunk that frames a request: Docker answered one request' \
 	    "a chunk that holds a request"
+	_ps_log_has 'evil: checked body: Docker answered' \
+	    "a body the policy worker checked goes (the harness is sound)"
+	_ps_log_has 'evil: checked body swapped: stream closed' \
+	    "a checked approval with another body"
+	_ps_log_has 'a body other than the one the policy worker checked; stream closed' \
+	    "the forwarder's word on the swapped body"
+	_ps_log_has 'evil: checked approval as an unchecked one: stream closed' \
+	    "a checked approval passed off as a plain one"
+	_ps_log_has 'evil: head of a body not yet checked: stream closed' \
+	    "a body endpoint's head with no approval"
+	grep -q Privileged "$SCRATCH/fd/all.raw" &&
+	    fail "the swapped body reached Docker"
 	_ps_log_has 'evil: upgrade answered: 200' "Docker refused an upgrade"
 	_ps_log_has 'evil: raw bytes after a 200: stream closed' \
 	    "raw bytes after the 200"
