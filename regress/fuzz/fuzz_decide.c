@@ -21,7 +21,7 @@
  * canonical encoding of that path plus a query (canon_verify), and the forwarded fields are well-formed lines that never carry
  * framing, Host or hop-by-hop fields.
  *
- * FUZZ_SOURCES: policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c
+ * FUZZ_SOURCES: policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c policy/body.c policy/json.c policy/mbuf.c
  */
 
 #include <stdint.h>

@@ -36,7 +36,7 @@
  *	FUZZ_VERDICT_SEEDS=regress/fuzz/corpus/verdict \
  *	    regress/fuzz/out/bin/fuzz_verdict -runs=0
  *
- * FUZZ_SOURCES: policy/verdict.c policy/mbuf.c policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c
+ * FUZZ_SOURCES: policy/verdict.c policy/mbuf.c policy/decide.c policy/http.c policy/canon.c policy/rules.c policy/vars.c policy/re2.c policy/body.c policy/json.c
  */
 
 #include <stdint.h>
@@ -285,6 +285,22 @@ oracle(const struct verdict *v)
 			CHECK(*m > 0x20 && *m < 0x7f && *m != ':' &&
 			    *m != '/');
 		oracle_head(v);
+		/* A checked body: exactly its length, its Expect answered. */
+		CHECK(!v->checked || (v->framing == FRAMING_LENGTH &&
+		    v->length <= BODY_LIMIT_MAX && !v->expect_continue &&
+		    !v->reusable));
+		CHECK(v->body_max == 0 && !v->admission);
+		break;
+	case VERDICT_BODY:
+		/* Send me the body: nothing that could reach Docker. */
+		CHECK(v->status == 0 && !v->hasmac && !v->reusable &&
+		    !v->checked && v->fields == NULL && v->fieldslen == 0);
+		CHECK(v->framing != FRAMING_NONE &&
+		    v->body_max >= BODY_LIMIT_MIN &&
+		    v->body_max <= BODY_LIMIT_MAX);
+		oracle_rule(v);
+		oracle_target(v);
+		CHECK(body_endpoint(v->method, v->path) == BODY_JSON);
 		break;
 	case VERDICT_DENY:
 		CHECK(v->status == 403);
@@ -315,6 +331,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A reusable proof (fwd.h) only on a bodiless, plain ALLOW. */
 	CHECK(!v.reusable || (v.kind == VERDICT_ALLOW && v.hasmac &&
 	    v.framing == FRAMING_NONE && !v.hijack && v.rgen != 0));
+	/* A checked body's sum only on an ALLOW of a Content-Length. */
+	CHECK(!v.checked || (v.kind == VERDICT_ALLOW &&
+	    v.framing == FRAMING_LENGTH && !v.reusable));
 	if (verdict_check(&v, rs))
 		oracle(&v);
 	verdict_clear(&v);
