@@ -350,6 +350,35 @@ check_body(const struct body_policy *bp, const char *query,
 	v->checked = 1;
 }
 
+/*
+ * On the endpoints checked by their query, Docker reads a form posted
+ * as the body before the query (r.FormValue): every Content-Type field
+ * the request forwards must be neither a form nor multipart
+ * (body_content_type).  0, or -1 with why set.
+ */
+static int
+form_body(const struct verdict *v, char *why, size_t whysz)
+{
+	static const char	 name[] = "content-type:";
+	const char		*f = v->fields, *end, *val;
+	size_t			 left = v->fieldslen, n = sizeof(name) - 1;
+
+	while (f != NULL && left > 0 &&
+	    (end = memmem(f, left, "\r\n", 2)) != NULL) {
+		if ((size_t)(end - f) >= n && strncasecmp(f, name, n) == 0) {
+			for (val = f + n; val < end &&
+			    (*val == ' ' || *val == '\t'); val++)
+				;
+			if (body_content_type(v->method, v->path, val,
+			    end - val, why, whysz) == -1)
+				return -1;
+		}
+		left -= end + 2 - f;
+		f = end + 2;
+	}
+	return 0;
+}
+
 void
 policy_decide_req(struct ruleset *rs, const struct http_limits *limits,
     const struct body_policy *bp, const char *head, size_t headlen,
@@ -392,7 +421,8 @@ policy_decide_req(struct ruleset *rs, const struct http_limits *limits,
 		return;
 	}
 	/* The query alone, or no body: Docker refuses or takes defaults. */
-	if (body_check(bp, v->method, v->path, query, NULL, pathfn, arg, msg,
+	if (form_body(v, msg, sizeof(msg)) == -1 ||
+	    body_check(bp, v->method, v->path, query, NULL, pathfn, arg, msg,
 	    sizeof(msg)) == -1)
 		set_admission(v, msg);
 }
