@@ -303,6 +303,34 @@ drop_expect(struct verdict *v)
 	v->expect_continue = 0;
 }
 
+/*
+ * A member name given twice in one object (or under case folding, or
+ * escaped) is valid JSON that Docker would read as the last one: a
+ * refusal of the policy's (403) that names the key as written, from the
+ * name at off, printable ASCII and the rest as \xNN.
+ */
+static void
+dup_key(const char *body, size_t len, size_t off, struct verdict *v)
+{
+	char		 name[64], why[sizeof(v->why)];
+	size_t		 i, n = 0;
+	unsigned char	 c;
+
+	for (i = off + 1; i < len && body[i] != '"' &&
+	    n + 5 < sizeof(name); i++) {
+		if (body[i] == '\\' && i + 1 < len)
+			name[n++] = body[i++];
+		c = body[i];
+		if (c > 0x20 && c < 0x7f)
+			name[n++] = c;
+		else
+			n += snprintf(name + n, sizeof(name) - n, "\\x%02X", c);
+	}
+	name[n] = '\0';
+	snprintf(why, sizeof(why), "duplicate key %s at byte %zu", name, off);
+	set_admission(v, why);
+}
+
 /* The body, parsed and checked: ALLOW (checked), DENY or BAD. */
 static void
 check_body(const struct body_policy *bp, const char *query,
@@ -326,6 +354,11 @@ check_body(const struct body_policy *bp, const char *query,
 	if ((doc = json_parse(body, len, &lim, &why, &off)) == NULL) {
 		if (strcmp(why, "out of memory") == 0) {
 			set_bad(v, 503, "out of memory");
+			return;
+		}
+		if (strcmp(why, "duplicate key") == 0 && off < len &&
+		    body[off] == '"') {
+			dup_key(body, len, off, v);
 			return;
 		}
 		snprintf(msg, sizeof(msg), "request body is not valid JSON: "
