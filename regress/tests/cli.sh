@@ -437,9 +437,10 @@ t_cli_q_body() {
 	    "$(_what -q -b) for a trailing comma"
 	expect_eq "$RC" 2 "exit status for a trailing comma"
 	_qb 'POST /containers/create' '{"Image":"alpine","image":"x"}'
-	expect_match "$OUT" '^bad request: request body is not valid JSON: ' \
+	expect_eq "$OUT" \
+	    'deny -rules:1: duplicate key image at byte 18 is not allowed' \
 	    "$(_what -q -b) for a duplicate key in another case"
-	expect_eq "$RC" 2 "exit status for a duplicate key"
+	expect_eq "$RC" 1 "exit status for a duplicate key"
 	_qb 'POST /containers/create' "$(head -c 2000 /dev/zero | tr '\0' ' '){}" \
 	    -limit-body 1024
 	expect_eq "$OUT" \

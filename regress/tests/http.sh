@@ -781,6 +781,7 @@ t_http_body_build_network_host_pct_value() { http_case body_build_network_host_p
 t_http_body_build_network_host_first() { http_case body_build_network_host_first; }
 t_http_body_build_form_body() { http_case body_build_form_body; }
 t_http_body_images_create_multipart() { http_case body_images_create_multipart; }
+t_http_body_halfclose_cut() { http_case body_halfclose_cut; }
 t_http_body_build_remote_noscheme() { http_case body_build_remote_noscheme; }
 t_http_body_images_fromsrc_noscheme() { http_case body_images_fromsrc_noscheme; }
 t_http_body_images_fromsrc_pct() { http_case body_images_fromsrc_pct; }
