@@ -341,6 +341,21 @@ why_val(struct ctx *c, const struct json_value *v)
 	}
 }
 
+/* Refuse member i of object m, named name: why = "<name>.<key>=<value>". */
+static int
+refuse_member(struct ctx *c, const char *name, const struct json_value *m,
+    size_t i)
+{
+	if (c->whysz > 0)
+		c->why[0] = '\0';
+	why_add(c, name, strlen(name));
+	why_add(c, ".", 1);
+	why_add(c, m->keys[i], m->keylens[i]);
+	why_add(c, "=", 1);
+	why_val(c, &m->items[i]);
+	return -1;
+}
+
 /* Refuse: why = "<name>=<s>". */
 static int
 refuse_s(struct ctx *c, const char *name, const char *s, size_t len)
@@ -839,7 +854,7 @@ static int
 check_sysctls(struct ctx *c, const struct json_value *o, const char *prefix)
 {
 	const struct json_value	*m;
-	char			 name[128], kname[400];
+	char			 name[128];
 	size_t			 i;
 
 	mkname(name, sizeof(name), prefix, "Sysctls");
@@ -849,14 +864,7 @@ check_sysctls(struct ctx *c, const struct json_value *o, const char *prefix)
 		if (sysctl_ok(c, m->keys[i], m->keylens[i]))
 			continue;
 		/* "HostConfig.Sysctls.<key>=<value>" */
-		(void)snprintf(kname, sizeof(kname), "%s.", name);
-		if (c->whysz > 0)
-			c->why[0] = '\0';
-		why_add(c, kname, strlen(kname));
-		why_add(c, m->keys[i], m->keylens[i]);
-		why_add(c, "=", 1);
-		why_val(c, &m->items[i]);
-		return -1;
+		return refuse_member(c, name, m, i);
 	}
 	return 0;
 }
@@ -875,7 +883,7 @@ check_annotations(struct ctx *c, const struct json_value *o,
 {
 	static const char	 sd[] = "org.systemd.property.";
 	const struct json_value	*m;
-	char			 name[128], kname[160];
+	char			 name[128];
 	size_t			 i;
 
 	mkname(name, sizeof(name), prefix, "Annotations");
@@ -885,14 +893,7 @@ check_annotations(struct ctx *c, const struct json_value *o,
 		if (m->keylens[i] < sizeof(sd) - 1 ||
 		    memcmp(m->keys[i], sd, sizeof(sd) - 1) != 0)
 			continue;
-		(void)snprintf(kname, sizeof(kname), "%s.", name);
-		if (c->whysz > 0)
-			c->why[0] = '\0';
-		why_add(c, kname, strlen(kname));
-		why_add(c, m->keys[i], m->keylens[i]);
-		why_add(c, "=", 1);
-		why_val(c, &m->items[i]);
-		return -1;
+		return refuse_member(c, name, m, i);
 	}
 	return 0;
 }
