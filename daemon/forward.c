@@ -208,7 +208,8 @@ start_forward(struct session *s, struct conn *bev, int pooled)
 	 * until it has all of it (forwarder.c). */
 	if (s->body != NULL) {
 		len = evbuffer_get_length(s->body);
-		r->bodies -= len;
+		r->bodies -= s->body_held;
+		s->body_held = 0;
 		data_frames(s->body, out, len);
 		evbuffer_free(s->body);
 		s->body = NULL;
@@ -373,7 +374,8 @@ body_free(struct session *s)
 {
 	if (s->body == NULL)
 		return;
-	r->bodies -= evbuffer_get_length(s->body);
+	r->bodies -= s->body_held;
+	s->body_held = 0;
 	evbuffer_free(s->body);
 	s->body = NULL;
 }
@@ -410,6 +412,12 @@ body_start(struct session *s)
 		reply_error(s, 503, "out of memory");
 		return;
 	}
+	/* A length is held from the start, not as its bytes come in: the
+	 * budget does not depend on how fast the clients send. */
+	if (v->framing == FRAMING_LENGTH) {
+		s->body_held = v->length;
+		r->bodies += v->length;
+	}
 	s->state = S_BODY;
 	s->req_remain = v->length;
 	s->req_done = 0;
@@ -435,6 +443,10 @@ body_take(struct session *s, struct evbuffer *in, size_t n)
 		body_over(s);
 		return -1;
 	}
+	if (s->v->framing == FRAMING_LENGTH) {
+		evbuffer_remove_buffer(in, s->body, n);
+		return 0;
+	}
 	if (n > RELAY_BODIES_MAX - r->bodies) {
 		log_warnx("client=%s: %zu bytes of request bodies held; "
 		    "refused", s->peer, r->bodies);
@@ -442,6 +454,7 @@ body_take(struct session *s, struct evbuffer *in, size_t n)
 		return -1;
 	}
 	evbuffer_remove_buffer(in, s->body, n);
+	s->body_held += n;
 	r->bodies += n;
 	return 0;
 }

@@ -130,6 +130,7 @@ struct session {
 	char			*head;		/* as sent for the verdict */
 	size_t			 headlen;
 	struct evbuffer		*body;		/* held: VERDICT_BODY */
+	size_t			 body_held;	/* counted in r->bodies */
 	uint8_t			*vc_key;	/* a cache miss's key (vcache.c) */
 	size_t			 vc_keylen;
 	uint32_t		 vc_gen;
@@ -168,7 +169,9 @@ struct relay {
 	struct chan		 policy;
 	struct chan		 fwd;		/* to our forwarder */
 	uint64_t		 ctr;		/* requests sent for a verdict */
-	size_t			 bodies;	/* bytes held in s->body, all */
+	/* bytes held in s->body, all: a Content-Length counts whole from
+	 * the start, a chunked body as it comes */
+	size_t			 bodies;
 	struct vcache		*vc;		/* approved heads (vcache.c) */
 	struct child_config	 cc;
 	struct listener		 listeners[MOAT_LISTENERS_MAX];

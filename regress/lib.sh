@@ -125,6 +125,23 @@ on_exit() {
 	ON_EXIT+=("$(printf '%q ' "$@")")
 }
 
+# fakedocker, the recording backend ($1: the tree it was built in), on
+# $SCRATCH/fd.sock, recording to $SCRATCH/fd, logging to $SCRATCH/fd.log;
+# stopped at exit.
+fakedocker_start() {
+	local i pid
+
+	"$1/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
+	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
+	pid=$!
+	on_exit kill "$pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$SCRATCH/fd.sock" ] && return 0
+		sleep 0.05
+	done
+	fail "fakedocker did not start"
+}
+
 free_port() {
 	python3 -c 'import socket
 s = socket.socket()

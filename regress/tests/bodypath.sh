@@ -21,17 +21,9 @@ _bp_raw() {
 # fakedocker on $SCRATCH/fd.sock (recording in $SCRATCH/fd), and one
 # moatd with one relay before it, config lines $1 (printf escapes).
 _bp_start() {
-	local i pid conf=$SCRATCH/bp.conf
+	local conf=$SCRATCH/bp.conf
 
-	"$BP_ROOT/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
-	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
-	pid=$!
-	on_exit kill "$pid"
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$SCRATCH/fd.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$SCRATCH/fd.sock" ] || fail "fakedocker did not start"
+	fakedocker_start "$BP_ROOT"
 	printf '%s\n' 'GET,HEAD ^/_ping$' \
 	    'POST ^(/v1\.[0-9]+)?/containers/create$' \
 	    'POST ^(/v1\.[0-9]+)?/exec/[a-z0-9]+/start$' >"$SCRATCH/rules"

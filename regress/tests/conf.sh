@@ -79,7 +79,7 @@ t_conf_limit_small_head() {
 # then, with the statement gone after SIGHUP, the same request gets the
 # 403 that names the field; "limit body" comes and goes the same way.
 t_conf_body_reload() {
-	local port d fd body big i st
+	local port d body big i st
 
 	tid "allow bind and limit body reach the policy worker; SIGHUP replaces them"
 	# Outside the run's directory, which only root may search: the
@@ -88,15 +88,7 @@ t_conf_body_reload() {
 	on_exit rm -rf "$d"
 	chmod 755 "$d"
 	d=$(cd "$d" && pwd -P)
-	"$CONF_SRCDIR/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
-	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
-	fd=$!
-	on_exit kill "$fd"
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$SCRATCH/fd.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$SCRATCH/fd.sock" ] || fail "fakedocker did not start"
+	fakedocker_start "$CONF_SRCDIR"
 	port=$(free_port)
 	printf 'backend "unix://%s/fd.sock"\nrules "POST %%API_PREFIX_CONTAINERS%%/create"\nallow bind "%s"\n' \
 	    "$SCRATCH" "$d" >b.conf

@@ -9,17 +9,7 @@ FW_PY=("$(command -v /usr/bin/python3 || command -v python3)" -I -S)
 
 # One relay and its forwarder in front of fakedocker; FW_FWD: its pid.
 _fw_start() {
-	local i pid
-
-	"$FW_ROOT/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
-	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
-	pid=$!
-	on_exit kill "$pid"
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$SCRATCH/fd.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$SCRATCH/fd.sock" ] || fail "fakedocker did not start"
+	fakedocker_start "$FW_ROOT"
 	FW_PORT=$(free_port)
 	moatd_start -prefork 1 -frontend-addr "tcp://127.0.0.1:$FW_PORT" \
 	    -backend-addr "unix://$SCRATCH/fd.sock" -no-builtin-rules \

@@ -8,17 +8,7 @@ PS_EVIL=${MOATD_EVIL:-$PS_ROOT/build-evil/moatd-evil}
 
 # fakedocker on $SCRATCH/fd.sock, recording in $SCRATCH/fd.
 _ps_fake() {
-	local i pid
-
-	"$PS_ROOT/regress/fakedocker" "$SCRATCH/fd.sock" "$SCRATCH/fd" \
-	    </dev/null >"$SCRATCH/fd.log" 2>&1 &
-	pid=$!
-	on_exit kill "$pid"
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$SCRATCH/fd.sock" ] && return 0
-		sleep 0.05
-	done
-	fail "fakedocker did not start"
+	fakedocker_start "$PS_ROOT"
 }
 
 # Wait up to $2 seconds for the log to match $1.
