@@ -43,6 +43,10 @@
 #define MOAT_BODY_TIMEOUT	30	/* seconds, "timeout body" */
 #define MOAT_CONN_PEER		256	/* "limit connections per ..." */
 #define MOAT_CONN_PEER_MAX	1048576
+#define MOAT_CLIENTS_MAX	64	/* client blocks */
+#define CLIENT_NAME_MAX		64	/* a client block's or listener's name */
+#define CLIENT_MATCH_MAX	16	/* match lines in a client block */
+#define CLIENT_TEXT_MAX		1024	/* a match line's value */
 
 enum addr_kind {
 	ADDR_UNIX = 1,
@@ -108,6 +112,8 @@ struct moat_listener {
 	int		 group_set;
 	gid_t		 group;
 	mode_t		 mode;			/* default 0660 */
+	/* listen on "..." name "ci": for "match listener"; "" unnamed */
+	char		 name[CLIENT_NAME_MAX];
 };
 
 struct rule_source {
@@ -115,6 +121,46 @@ struct rule_source {
 	char		*text;
 	size_t		 len;
 	int		 file;		/* read from the file called name */
+};
+
+/*
+ * client.c: client blocks (moatd.conf(5) "client"), tried in the order
+ * written; the first whose every match line holds gives the connection
+ * its rules, builtin rules and body policy, which replace the top-level
+ * ones.  None matches: the top level.  The policy worker decides
+ * (client_select); the relay re-checks what it can (client_recheck).
+ */
+enum match_kind {
+	MATCH_TLS_SUBJECT = 1,	/* cert.subject, the whole RFC 2253 string */
+	MATCH_TLS_ISSUER,	/* cert.issuer, whole */
+	MATCH_TLS_SAN,		/* "DNS:x", "IP:1.2.3.4", "email:x", "URI:x" */
+	MATCH_TLS_SHA256,	/* cert.sha256: 64 lowercase hex digits */
+	MATCH_ADDRESS,		/* peer.addr within af/net/plen */
+	MATCH_LISTENER,		/* listener.name equal to text */
+	MATCH_UNIX_UID,		/* unix.uid == id (user names: resolved) */
+	MATCH_UNIX_GID,		/* unix.gid or a unix.group == id */
+	MATCH_CONTAINER_ID,	/* container.id: 64 hex, or a prefix of it */
+	MATCH_CONTAINER_NAME,	/* the container's name, no leading '/' */
+	MATCH_CONTAINER_LABEL,	/* "key=value" among its labels, or "key" */
+};
+
+struct client_match {
+	enum match_kind	 kind;
+	char		 text[CLIENT_TEXT_MAX];	/* as written, for -n */
+	int		 af;		/* MATCH_ADDRESS: AF_INET, AF_INET6 */
+	uint8_t		 net[16];	/* network byte order, host bits 0 */
+	int		 plen;
+	uint32_t	 id;		/* MATCH_UNIX_UID, MATCH_UNIX_GID */
+};
+
+struct moat_client {
+	char			 name[CLIENT_NAME_MAX];
+	struct client_match	 m[CLIENT_MATCH_MAX];
+	size_t			 nm;		/* at least one */
+	struct rule_source	*sources;
+	size_t			 nsources;
+	int			 builtin;	/* default 1 */
+	struct body_policy	 body;		/* its own; defaults if unset */
 };
 
 struct moat_config {
@@ -142,6 +188,8 @@ struct moat_config {
 	/* limit body and allow ...: admission control (policy/body.h) */
 	struct body_policy	 body;
 	char			 pidfile[256];	/* only when daemonised */
+	struct moat_client	*clients;	/* client blocks, in order */
+	size_t			 nclients;
 };
 
 void	config_defaults(struct moat_config *);
@@ -162,10 +210,19 @@ struct ruleset	*config_ruleset(const struct moat_config *, rules_errfn, void *);
 int	config_send(struct msgbuf *, const struct moat_config *, uint32_t gen);
 /* Child side: consume one MSG_CFG_* message; 1 when CFG_DONE completed
  * a new configuration (*rsp replaced), 0 otherwise, -1 on a bad one. */
+struct child_rules {
+	struct moat_client	 c;	/* matches and body; no sources */
+	struct ruleset		*rs;
+};
 struct child_config {
 	struct moat_config	 conf;	/* only the global part is used */
 	struct ruleset		*rs;	/* current */
 	struct ruleset		*pending;
+	/* client blocks, each with its rules: current and pending */
+	struct child_rules	*clients;
+	size_t			 nclients;
+	struct child_rules	*pclients;
+	size_t			 npclients;
 	/* conf.body from MSG_CFG_DONE on; freed by config_free(&conf) */
 	struct body_policy	 pending_body;
 	uint32_t		 gen;
@@ -323,6 +380,62 @@ void	ident_clear(struct ident *);
 /* " cert_subject=\"...\" cert_san=\"...\" cert_sha256=..." for the
  * request log line, or "" if there is no certificate. */
 void	ident_logstr(const struct ident *, char *, size_t);
+
+/*
+ * ident.c: an identity on the wire (MSG_POLICY_REQ's "who", after the
+ * body): u32 count, then count pairs of strings.  Decoding is strict (the
+ * same checks as ident_add).  0, or -1.
+ */
+struct mbuf;
+int	ident_encode(struct mbuf *, const struct ident *);
+int	ident_decode(struct mbuf *, struct ident *);
+
+/*
+ * The facts a relay adds to a connection's identity, when the running
+ * configuration has client blocks (built once per connection, on its
+ * first request under such a configuration), besides the TLS ones:
+ *   "listener.id"	the listener's index ("0")
+ *   "listener.name"	its name, when it has one
+ *   "peer.addr"	TCP: the source address, "127.0.0.2", "::1"
+ *   "unix.uid", "unix.gid", "unix.pid"	unix: SO_PEERCRED, decimal
+ *   "unix.group"	unix: each supplementary group (SO_PEERGROUPS)
+ *   "container.id"	the peer's container (64 hex), when it has one
+ */
+
+/* client.c */
+
+/* What the daemon says of a container (later: cached from its events). */
+struct container_info {
+	char		 id[65];
+	char		 name[256];	/* without the leading '/' */
+	char		**labels;	/* "key=value" */
+	size_t		 nlabels;
+};
+/* The container with this full id, or NULL (unknown: no container
+ * match holds). */
+typedef const struct container_info *(*client_containerfn)(const char *id,
+	    void *arg);
+
+/* Does one match line hold for who?  1 or 0; a fact who lacks, or a
+ * container fn cannot find, makes it 0. */
+int	client_match_holds(const struct client_match *, const struct ident *who,
+	    client_containerfn, void *arg);
+/* The index of the first of n blocks whose every line holds, or -1. */
+int	client_select(const struct moat_client *, size_t n,
+	    const struct ident *who, client_containerfn, void *arg);
+/*
+ * The relay's check of a verdict's client (-1: the top level): every
+ * line of block chosen that needs no container holds for who, and no
+ * earlier block whose lines need no container matches.  1 if so.
+ */
+int	client_recheck(const struct moat_client *, size_t n, int chosen,
+	    const struct ident *who);
+/* "match tls san \"DNS:x\"" and the rest, parsed into m (user and group
+ * names resolved now).  0, or -1 with why. */
+int	client_match_parse(struct client_match *, enum match_kind,
+	    const char *value, char *why, size_t);
+/* The match line as moatd.conf(5) writes it, for moatd -n. */
+void	client_match_print(const struct client_match *, FILE *);
 
 /* ca.c: the process that holds the private keys */
 

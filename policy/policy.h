@@ -269,6 +269,13 @@ struct verdict {
 	uint8_t			 rmac[32];
 	int			 reusable;
 	uint32_t		 rgen;
+	/*
+	 * The client block whose rules decided (daemon/client.c), -1 for
+	 * the top level; client_name its name ("" for the top level).  Set
+	 * by the policy worker, not by policy_decide().
+	 */
+	int			 client;
+	char			 client_name[64];
 };
 
 /*
@@ -370,6 +377,15 @@ int	policy_req_encode(struct mbuf *, const char *head, size_t len,
 int	policy_req_decode(const void *, size_t, const void **head,
 	    size_t *headlen, uint64_t *ctr, int *hasbody, const void **body,
 	    size_t *bodylen);
+/*
+ * Issue 13: the relay appends the connection's identity ("who", an
+ * encoded ident, daemon/moatd.h ident_encode) after the body when its
+ * configuration has client blocks; who/wholen point at it (wholen 0: none).
+ * policy_req_decode refuses bytes after the body; this one takes them.
+ */
+int	policy_req_decode_who(const void *, size_t, const void **head,
+	    size_t *headlen, uint64_t *ctr, int *hasbody, const void **body,
+	    size_t *bodylen, const void **who, size_t *wholen);
 /* verdict.c: the relay's re-check of a verdict (see there); 1 if good. */
 int	verdict_check(const struct verdict *, const struct ruleset *);
 
