@@ -81,6 +81,7 @@
 #define STATUS_LINE_MAX	64		/* "HTTP/1.1 101 ...\r\n", enough */
 #define FD_RESERVE	16		/* channels, stdio, epoll */
 #define PIPES_IDLE	4		/* empty pipes kept for the next one */
+#define PIPE_SIZE	(1024 * 1024)	/* asked for; the kernel may give less */
 
 enum up_state {
 	UP_IDLE,	/* a head may come */
@@ -230,6 +231,7 @@ pipe_get(int p[2])
 	if (f->nfds + 2 > f->maxfds - FD_RESERVE ||
 	    pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
+	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
 	f->nfds += 2;
 	return 0;
 }
@@ -914,7 +916,7 @@ down_splice(struct stream *st)
 {
 	ssize_t	 n;
 
-	n = splice(st->dfd, NULL, st->dpipe[1], NULL, IO_MAX,
+	n = splice(st->dfd, NULL, st->dpipe[1], NULL, PIPE_SIZE,
 	    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;

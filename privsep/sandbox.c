@@ -266,6 +266,7 @@ static const struct sandbox_rule sandbox_forwarder[] = {
 	IS(shutdown, 1, "how", SHUT_RD),
 	/* Docker's answers to the relay through a pipe, in the kernel */
 	IS(pipe2, 1, "flags", O_NONBLOCK | O_CLOEXEC),
+	IS(fcntl, 1, "cmd", F_SETPIPE_SZ),
 	ANY(splice),
 };
 
