@@ -242,6 +242,13 @@ ctx_build(uint32_t target, uint32_t min, uint32_t max, uint32_t flags,
 	if (flags & TLS_F_VERIFY)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/*
+	 * One read(2) for all the records that are there, not two a record
+	 * (header, then body): a client's second flight is four records,
+	 * a kept-alive request one.  conn.c asks SSL_has_pending(), which
+	 * sees what OpenSSL read ahead, before it waits for the socket.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	return ctx;
  fail:
 	SSL_CTX_free(ctx);
