@@ -131,13 +131,13 @@ static const struct call calls[] = {
 	    PROT_READ | PROT_EXEC }, ALL(KILL) },
 	{ "pipe2", SYS_pipe2, { A_BUF, 0 }, ALL(KILL) },
 	/* The forwarder's and the relay's pipes for splice(2) (closed by
-	 * the child), and the relay's pipe size. */
+	 * the child), and their size. */
 	{ "pipe2-nonblock", SYS_pipe2, { A_BUF, O_NONBLOCK | O_CLOEXEC },
 	    LOOPS(OK) },
 	{ "splice", SYS_splice, { -1, 0, -1, 0, 1, SPLICE_F_NONBLOCK },
 	    LOOPS(EBADF) },
 	{ "fcntl-setpipe", SYS_fcntl, { -1, F_SETPIPE_SZ, 65536 },
-	    RELAY(EBADF) },
+	    LOOPS(EBADF) },
 	{ "eventfd2", SYS_eventfd2, { 0, 0 }, ALL(KILL) },
 	{ "memfd_create", SYS_memfd_create, { A_EMPTY, 0 }, ALL(KILL) },
 	{ "unshare", SYS_unshare, { CLONE_NEWUSER }, ALL(KILL) },
