@@ -85,15 +85,15 @@ t_clients_tls() {
 	    --key "$CL/$1.key"; }
 	# shellcheck disable=SC2046
 	{
-		_cl_get 200 traefik $(_tr traefik) "$url/v1.43/containers/json"
-		_cl_get 403 traefik $(_tr traefik) "$url/v1.43/images/json"
-		_cl_get 200 ci $(_tr ci) "$url/v1.43/images/json"
-		_cl_get 403 ci $(_tr ci) "$url/v1.43/containers/json"
+		_cl_get 200 traefik $(_tr traefik) "$url/v1.41/containers/json"
+		_cl_get 403 traefik $(_tr traefik) "$url/v1.41/images/json"
+		_cl_get 200 ci $(_tr ci) "$url/v1.41/images/json"
+		_cl_get 403 ci $(_tr ci) "$url/v1.41/containers/json"
 		# a block's rules replace the top level's; built-ins stay
 		_cl_get 200 ci $(_tr ci) "$url/_ping"
 	}
-	_cl_wait_log 'cert_subject="CN=traefik".* client=traefik method=GET path=/v1.43/containers/json verdict=allow'
-	_cl_wait_log 'cert_subject="CN=ci".* client=ci method=GET path=/v1.43/containers/json verdict=deny'
+	_cl_wait_log 'cert_subject="CN=traefik".* client=traefik method=GET path=/v1.41/containers/json verdict=allow'
+	_cl_wait_log 'cert_subject="CN=ci".* client=ci method=GET path=/v1.41/containers/json verdict=deny'
 	# the sha256 form, as the log line shows it
 	sha=$(grep -Eo 'cert_subject="CN=ci".*cert_sha256="[0-9a-f]{64}"' \
 	    "$MOATD_LOG" | head -1 | grep -Eo '[0-9a-f]{64}')
@@ -104,8 +104,8 @@ t_clients_tls() {
 	_cl_wait_log 'configuration 2 in effect' 5
 	# shellcheck disable=SC2046
 	{
-		_cl_get 200 ci $(_tr ci) "$url/v1.43/images/json"
-		_cl_get 403 traefik $(_tr traefik) "$url/v1.43/containers/json"
+		_cl_get 200 ci $(_tr ci) "$url/v1.41/images/json"
+		_cl_get 403 traefik $(_tr traefik) "$url/v1.41/containers/json"
 	}
 	pass
 }
@@ -129,14 +129,14 @@ t_clients_address() {
 	CONF
 	MOATD_WAIT=tcp://127.0.0.1:$p moatd_start -f moatd.conf \
 	    -backend-addr "unix://$RIG_SOCK"
-	_cl_get 200 two --interface 127.0.0.2 "$url/v1.43/containers/json"
-	_cl_get 403 two --interface 127.0.0.2 "$url/v1.43/images/json"
-	_cl_get 200 one --interface 127.0.0.1 "$url/v1.43/images/json"
-	_cl_get 403 one --interface 127.0.0.1 "$url/v1.43/containers/json"
+	_cl_get 200 two --interface 127.0.0.2 "$url/v1.41/containers/json"
+	_cl_get 403 two --interface 127.0.0.2 "$url/v1.41/images/json"
+	_cl_get 200 one --interface 127.0.0.1 "$url/v1.41/images/json"
+	_cl_get 403 one --interface 127.0.0.1 "$url/v1.41/containers/json"
 	# neither block: the top level, the built-ins only
-	_cl_get 403 - --interface 127.0.0.3 "$url/v1.43/containers/json"
+	_cl_get 403 - --interface 127.0.0.3 "$url/v1.41/containers/json"
 	_cl_get 200 - --interface 127.0.0.3 "$url/_ping"
-	_cl_wait_log 'client=127\.0\.0\.2:[0-9]+ client=two method=GET path=/v1.43/containers/json verdict=allow'
+	_cl_wait_log 'client=127\.0\.0\.2:[0-9]+ client=two method=GET path=/v1.41/containers/json verdict=allow'
 	_cl_wait_log 'client=127\.0\.0\.3:[0-9]+ client=- method=GET path=/_ping verdict=allow'
 	pass
 }
@@ -167,29 +167,31 @@ t_clients_unix() {
 	CONF
 	MOATD_WAIT=unix://$sock moatd_start -f moatd.conf \
 	    -backend-addr "unix://$RIG_SOCK"
-	_cl_get 200 root --unix-socket "$sock" http://d/v1.43/containers/json
-	_cl_get 403 root --unix-socket "$sock" http://d/v1.43/images/json
-	_nb() { setpriv --reuid=65534 --regid=65534 --groups="$1" \
-	    curl -sS --max-time 10 -o "$SCRATCH/nb.body" -w '%{http_code}' \
-	    --unix-socket "$sock" "http://d$2"; }
-	expect_eq "$(_nb 65534 /v1.43/images/json)" 200 "nobody, images"
-	expect_eq "$(_nb 65534 /v1.43/containers/json)" 403 \
-	    "nobody, containers"
-	grep -qF 'is not allowed for client nobody' "$SCRATCH/nb.body" ||
-	    fail "nobody's 403: $(cat "$SCRATCH/nb.body")"
+	_cl_get 200 root --unix-socket "$sock" http://d/v1.41/containers/json
+	_cl_get 403 root --unix-socket "$sock" http://d/v1.41/images/json
+	# as another user: the body, then the status on a line of its own
+	_as() { setpriv --reuid="$1" --regid="$2" --groups="$3" \
+	    curl -sS --max-time 10 -w '\n%{http_code}' \
+	    --unix-socket "$sock" "http://d$4"; }
+	_as_get() {
+		local want=$1 msg=$2 out
+
+		shift 2
+		out=$(_as "$@")
+		expect_eq "${out##*$'\n'}" "$want" "as uid $1 groups $3: $4"
+		[ -z "$msg" ] || [[ $out == *"$msg"* ]] ||
+		    fail "as uid $1: $4: no [$msg] in [$out]"
+	}
+	_as_get 200 "" 65534 65534 65534 /v1.41/images/json
+	_as_get 403 'is not allowed for client nobody' 65534 65534 65534 \
+	    /v1.41/containers/json
 	# uid 4242 in group 4242 only as a supplementary one (SO_PEERGROUPS)
-	_st() { setpriv --reuid=4242 --regid=100 --groups="$1" \
-	    curl -sS --max-time 10 -o "$SCRATCH/st.body" -w '%{http_code}' \
-	    --unix-socket "$sock" "http://d$2"; }
-	expect_eq "$(_st 4242 /v1.43/info)" 200 "staff, info"
-	expect_eq "$(_st 4242 /v1.43/containers/json)" 403 "staff, containers"
-	grep -qF 'is not allowed for client staff' "$SCRATCH/st.body" ||
-	    fail "staff's 403: $(cat "$SCRATCH/st.body")"
-	expect_eq "$(_st 4243 /v1.43/containers/json)" 403 \
-	    "not in the group: the top level"
-	grep -qF 'is not allowed (no client block matched)' \
-	    "$SCRATCH/st.body" || fail "top level 403: $(cat "$SCRATCH/st.body")"
-	_cl_wait_log 'client=unix:pid=[0-9]+,uid=4242 client=staff method=GET path=/v1.43/info verdict=allow'
+	_as_get 200 "" 4242 100 4242 /v1.41/info
+	_as_get 403 'is not allowed for client staff' 4242 100 4242 \
+	    /v1.41/containers/json
+	_as_get 403 'is not allowed (no client block matched)' 4242 100 4243 \
+	    /v1.41/containers/json
+	_cl_wait_log 'client=unix:pid=[0-9]+,uid=4242 client=staff method=GET path=/v1.41/info verdict=allow'
 	pass
 }
 
@@ -213,10 +215,10 @@ t_clients_listener() {
 	CONF
 	MOATD_WAIT="tcp://127.0.0.1:$a tcp://127.0.0.1:$b" \
 	    moatd_start -f moatd.conf -backend-addr "unix://$RIG_SOCK"
-	_cl_get 200 ci "http://127.0.0.1:$a/v1.43/containers/json"
-	_cl_get 403 ci "http://127.0.0.1:$a/v1.43/images/json"
-	_cl_get 200 dash "http://127.0.0.1:$b/v1.43/images/json"
-	_cl_get 403 dash "http://127.0.0.1:$b/v1.43/containers/json"
+	_cl_get 200 ci "http://127.0.0.1:$a/v1.41/containers/json"
+	_cl_get 403 ci "http://127.0.0.1:$a/v1.41/images/json"
+	_cl_get 200 dash "http://127.0.0.1:$b/v1.41/images/json"
+	_cl_get 403 dash "http://127.0.0.1:$b/v1.41/containers/json"
 	# the docker CLI, through the named listener
 	run_cmd docker -H "tcp://127.0.0.1:$a" ps -q
 	expect_eq "$RC" 0 "docker ps on ci (stderr: $ERR)"
@@ -251,12 +253,12 @@ t_clients_reload() {
 	on_exit docker -H "$RIG_HOST" rm -f "$tick"
 	id=$(rig_docker inspect -f '{{.Id}}' "$tick")
 	curl -sS --max-time 20 -o logs.out \
-	    "http://127.0.0.1:$p/v1.43/containers/$id/logs?follow=1&stdout=1" &
+	    "http://127.0.0.1:$p/v1.41/containers/$id/logs?follow=1&stdout=1" &
 	logs=$!
 	# the kept-alive connection: one request, the reload, another
-	python3 - "$p" "$MOATD_PID" >ka.out 2>ka.err <<-'PY'
-	import os, re, signal, socket, sys, time
-	port, pid = int(sys.argv[1]), int(sys.argv[2])
+	python3 - "$p" >ka.out 2>ka.err <<-'PY' &
+	import os, re, socket, sys, time
+	port = int(sys.argv[1])
 	s = socket.create_connection(("127.0.0.1", port))
 	f = s.makefile("rb")
 	def get(path):
@@ -272,11 +274,11 @@ t_clients_reload() {
 	            n = int(m.group(1))
 	    body = f.read(n)
 	    return st, body.decode(errors="replace")
-	print(get("/v1.43/containers/json")[0])
+	print(get("/v1.41/containers/json")[0])
 	open("conf.ready", "w").close()
 	while not os.path.exists("conf.reloaded"):
 	    time.sleep(0.05)
-	st, body = get("/v1.43/containers/json")
+	st, body = get("/v1.41/containers/json")
 	print(st)
 	print(body)
 	PY
@@ -300,7 +302,7 @@ t_clients_reload() {
 	expect_eq "$(tr -cd 'a-z0-9\n' <logs.out | grep -o 'tick[0-9]')" \
 	    "$want" "the stream across the reload"
 	# the first and the second request came on one connection
-	expect_eq "$(grep -Ec 'client=127\.0\.0\.1:[0-9]+ client=local method=GET path=/v1.43/containers/json' "$MOATD_LOG")" \
+	expect_eq "$(grep -Ec 'client=127\.0\.0\.1:[0-9]+ client=local method=GET path=/v1.41/containers/json' "$MOATD_LOG")" \
 	    2 "two requests logged"
 	pass
 }
@@ -331,7 +333,7 @@ t_clients_spoof() {
 	import errno, socket, struct, sys, time
 	port = int(sys.argv[1])
 	FAKE = "10.99.99.99"
-	req = b"GET /v1.43/containers/json HTTP/1.1\r\nHost: d\r\n\r\n"
+	req = b"GET /v1.41/containers/json HTTP/1.1\r\nHost: d\r\n\r\n"
 	# 1: a plain bind to an address we do not have
 	s = socket.socket()
 	try:
@@ -387,7 +389,7 @@ t_clients_spoof() {
 	    "bind and IP_FREEBIND"
 	expect_match "$OUT" 'raw: sent' "the raw SYN went out"
 	# an unprivileged user has no raw socket at all
-	run_cmd setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c \
+	run_cmd setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c \
 	    'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)'
 	expect_match "$ERR" 'PermissionError|Operation not permitted' \
 	    "a raw socket as nobody"
@@ -395,7 +397,7 @@ t_clients_spoof() {
 	grep -E 'client=10\.99\.99\.99' "$MOATD_LOG" &&
 	    fail "moatd answered the forged address"
 	# and the block is live: nothing wrong with the configuration
-	_cl_get 403 - "http://127.0.0.1:$p/v1.43/containers/json"
+	_cl_get 403 - "http://127.0.0.1:$p/v1.41/containers/json"
 	moatd_alive || fail "moatd died"
 	pass
 }
