@@ -121,6 +121,7 @@ t_clients_address() {
 	client "two" {
 		match address 127.0.0.2
 		rules "$CL_PS"
+		rules "POST %API_PREFIX_CONTAINERS%/create"
 	}
 	client "one" {
 		match address 127.0.0.0/31
@@ -137,6 +138,13 @@ t_clients_address() {
 	_cl_get 403 - --interface 127.0.0.3 "$url/v1.41/containers/json"
 	_cl_get 200 - --interface 127.0.0.3 "$url/_ping"
 	_cl_wait_log 'client=127\.0\.0\.2:[0-9]+ client=two method=GET path=/v1.41/containers/json verdict=allow'
+	# the body policy's 403 names the client too
+	expect_status 403 --interface 127.0.0.2 -X POST \
+	    -H 'Content-Type: application/json' \
+	    -d '{"Image":"x","HostConfig":{"Privileged":true}}' \
+	    "$url/v1.41/containers/create"
+	grep -qF 'moatd: POST /v1.41/containers/create: HostConfig.Privileged=true is not allowed for client two' \
+	    "$BODY" || fail "admission 403: $(cat "$BODY")"
 	_cl_wait_log 'client=127\.0\.0\.3:[0-9]+ client=- method=GET path=/_ping verdict=allow'
 	pass
 }

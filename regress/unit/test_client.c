@@ -128,6 +128,11 @@ START_TEST(test_client_tls)
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:192.0.2.7")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "ip:192.0.2.7")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:192.0.2.8")), 0);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:::ffff:192.0.2.7")), 0);
+	fact("cert.san.ip", "2001:db8::1");
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:db8:0::1")), 1);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:DB8::1")), 1);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:db8::2")), 0);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "email:ops@example.org")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "EMAIL:OPS@example.org")), 0);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "URI:spiffe://x/y")), 1);
