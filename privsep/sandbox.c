@@ -277,6 +277,8 @@ static const struct sandbox_rule sandbox_relay[] = {
 	/* the client's address and a unix client's credentials, for logs */
 	ANY(getpeername),
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
+	/* a unix client's supplementary groups, for client blocks */
+	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERGROUPS),
 	/* latency of every client connection */
 	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
 	/* large response bodies to plain clients, in the kernel (splice.c) */
