@@ -93,6 +93,7 @@ static size_t			 lexsize;
 %token	TCA "ca" TCERTIFICATE "certificate" TCIPHERS "ciphers"
 %token	TCIPHERSUITES "ciphersuites" TCRL "crl" THOSTNAME "hostname"
 %token	TKEY "key" TPROTOCOLS "protocols" TTLS "tls"
+%token	TAFFINITY "affinity" TCPU "cpu"
 %token	TYES "yes"
 %token	TEOL "end of line"
 %token	TERROR "bad token"
@@ -161,6 +162,7 @@ main		: TUSER TSTRING {
 			    sizeof(conf_new->pidfile), $2, "pidfile", 1);
 		}
 		| TPREFORK TNUMBER		{ conf_set_prefork($2); }
+		| TCPU TAFFINITY yesno		{ conf_new->no_affinity = !$3; }
 		| TLOG TLEVEL loglevel {
 			if ($3 != -1)
 				conf_new->log_level = $3;
@@ -518,6 +520,7 @@ kw_cmp(const void *k, const void *e)
 /* Keywords, sorted for bsearch(). */
 static const struct keyword keywords[] = {
 	{ "address",	TADDRESS },
+	{ "affinity",	TAFFINITY },
 	{ "allow",	TALLOW },
 	{ "backend",	TBACKEND },
 	{ "bind",	TBIND },
@@ -531,6 +534,7 @@ static const struct keyword keywords[] = {
 	{ "ciphersuites", TCIPHERSUITES },
 	{ "connections", TCONNECTIONS },
 	{ "container",	TCONTAINER },
+	{ "cpu",	TCPU },
 	{ "crl",	TCRL },
 	{ "device",	TDEVICE },
 	{ "drain",	TDRAIN },

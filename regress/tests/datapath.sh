@@ -135,6 +135,61 @@ t_datapath_unix_spread() {
 	done
 }
 
+# "role=Cpus_allowed_list ..." for the children of moatd $1, sorted.
+_dp_cpus() {
+	local pid role
+
+	for pid in $(ps -o pid= --ppid "$1"); do
+		role=$(ps -o args= -p "$pid")
+		printf '%s=%s\n' "${role#moatd: }" "$(awk \
+		    '$1 == "Cpus_allowed_list:" { print $2 }' \
+		    "/proc/$pid/status")"
+	done | sort | tr '\n' ' '
+}
+
+t_datapath_cpu_affinity() {
+	tid "relay i and forwarder i run on the i-th CPU of the parent's set when every relay gets one; cpu affinity no leaves them alone"
+	local all cpus n want i c
+
+	# The CPUs we may use, one per relay (this host: 2).
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/$$/status)
+	cpus=$("${DP_PY[@]}" -c 'import os
+print(" ".join(str(c) for c in sorted(os.sched_getaffinity(0))))')
+	n=$(echo $cpus | wc -w)
+	[ "$n" -gt 4 ] && n=4
+	_rf_fake fd
+	moatd_start -prefork "$n" -frontend-addr "unix://$SCRATCH/m.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock"
+	want=
+	i=0
+	for c in $cpus; do
+		[ "$i" -lt "$n" ] || break
+		want="$want forwarder[$i]=$c"
+		i=$((i + 1))
+	done
+	want="$want policy=$all"
+	i=0
+	for c in $cpus; do
+		[ "$i" -lt "$n" ] || break
+		want="$want relay[$i]=$c"
+		i=$((i + 1))
+	done
+	expect_eq "$(_dp_cpus "$MOATD_PID")" "$(echo $want | tr ' ' '\n' |
+	    sort | tr '\n' ' ')" "CPUs of the children (prefork $n)"
+	moatd_stop || fail "moatd did not stop"
+	# Off: every child may run on every CPU the parent may.
+	printf 'cpu affinity no\n' >"$SCRATCH/aff.conf"
+	chmod 0644 "$SCRATCH/aff.conf"
+	run_cmd "$MOATD" -n -v -f "$SCRATCH/aff.conf"
+	expect_match "$OUT" $'\ncpu affinity no\n' "moatd -n -v prints it"
+	moatd_start -f "$SCRATCH/aff.conf" -prefork "$n" \
+	    -frontend-addr "unix://$SCRATCH/m2.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock"
+	for c in $(_dp_cpus "$MOATD_PID"); do
+		[ "${c#*=}" = "$all" ] || fail "cpu affinity no: $c, not $all"
+	done
+}
+
 t_datapath_reuseport() {
 	tid "every relay listens on a TCP socket of its own (SO_REUSEPORT): connections spread, a dead relay takes its socket along"
 	local port relays r n out
