@@ -23,6 +23,7 @@
  * sent.
  */
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
@@ -101,6 +103,7 @@ struct parent {
 	uint32_t		 ready_gen;	/* READY=1 sent for it */
 	struct event		*fwd_cfg_timer;	/* FWD_RELOAD_MS */
 	struct pidfh		*pidfh;
+	int			 share_fd;	/* the relays' accept share */
 };
 
 static struct parent	*p;
@@ -289,15 +292,17 @@ listen_tcp(struct moat_listener *l)
 
 /*
  * A relay's descriptor for listener l: a listening socket of its own on
- * a TCP address, else (and should that fail) a copy of the shared one.
+ * a TCP address, else (and should that fail) a copy of the shared one
+ * (*shared: 1, the relays share it by their accept share, relay.c).
  */
 static int
-relay_listener(struct moat_listener *l)
+relay_listener(struct moat_listener *l, uint32_t *shared)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	int			 fd;
 
+	*shared = 0;
 	if (l->reuse) {
 		if (getsockname(l->fd, (struct sockaddr *)&ss, &len) == 0 &&
 		    (fd = bind_tcp((struct sockaddr *)&ss, len, 1)) != -1) {
@@ -313,6 +318,25 @@ relay_listener(struct moat_listener *l)
 	}
 	if ((fd = dup(l->fd)) == -1)
 		fatal("dup");
+	*shared = 1;
+	return fd;
+}
+
+/*
+ * The page in which the relays count their sessions, one SHARE_SLOTSZ
+ * slot each, for listeners they share (relay.c accept_share).  A memfd:
+ * the relays are exec'd.  No page with one relay: -1.
+ */
+static int
+share_open(int prefork)
+{
+	int	 fd;
+
+	if (prefork < 2)
+		return -1;
+	if ((fd = memfd_create("moatd-share", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(fd, (off_t)prefork * SHARE_SLOTSZ) == -1)
+		fatal("%s", __func__);
 	return fd;
 }
 
@@ -626,8 +650,9 @@ wire_fwd(int i)
 static void
 send_config(struct child *c, int listeners)
 {
-	size_t	 i;
-	int	 fd;
+	size_t		 i;
+	uint32_t	 n;
+	int		 fd;
 
 	c->ready = 0;
 	c->cfg_due = 0;
@@ -650,10 +675,18 @@ send_config(struct child *c, int listeners)
 	    tls_config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: TLS config", c->name);
 	if (c->role == PROC_RELAY && listeners) {
+		if (p->share_fd != -1) {
+			if ((fd = dup(p->share_fd)) == -1)
+				fatal("dup");
+			n = htonl((uint32_t)p->conf->prefork);
+			(void)chan_compose(&c->ch, MSG_CFG_SHARE, 0, fd, &n,
+			    sizeof(n));
+		}
 		for (i = 0; i < p->conf->nlisteners; i++) {
-			fd = relay_listener(&p->conf->listeners[i]);
+			fd = relay_listener(&p->conf->listeners[i], &n);
+			n = htonl(n);
 			(void)chan_compose(&c->ch, MSG_CFG_LISTENER,
-			    p->conf->listeners[i].id, fd, NULL, 0);
+			    p->conf->listeners[i].id, fd, &n, sizeof(n));
 		}
 	}
 	(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
@@ -663,6 +696,38 @@ static void
 restart_cb(int fd, short ev, void *arg)
 {
 	child_start(arg);
+}
+
+/*
+ * Relay i and forwarder i on the i-th CPU the parent may use: they hand
+ * every request to each other, and on one CPU that is a switch, not a
+ * wake-up on the other CPU (ping32 req/s went up 15-80% on 2 CPUs,
+ * issue 11).  Only when every relay gets a CPU of its own; "cpu affinity
+ * no" leaves them where the scheduler puts them.  The child keeps it
+ * across its exec.
+ */
+static void
+child_affinity(struct child *c)
+{
+	cpu_set_t	 all, one;
+	int		 cpu, n = 0;
+
+	if (p->conf->no_affinity || c->instance < 0 ||
+	    (c->role != PROC_RELAY && c->role != PROC_FORWARDER))
+		return;
+	if (sched_getaffinity(0, sizeof(all), &all) == -1) {
+		log_warn("sched_getaffinity");
+		return;
+	}
+	if (p->conf->prefork > CPU_COUNT(&all))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &all) && n++ == c->instance)
+			break;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(c->pid, sizeof(one), &one) == -1)
+		log_warn("%s: sched_setaffinity", c->name);
 }
 
 static void
@@ -692,6 +757,7 @@ child_start(struct child *c)
 	}
 	close(sp[1]);
 	c->started = now_mono();
+	child_affinity(c);
 	/* Fd passing on: the parent sends listeners, Docker connections and
 	 * peer channels; child_dispatch refuses any fd coming back. */
 	chan_init(&c->ch, p->base, sp[0], 1, c->name, child_dispatch,
@@ -1051,6 +1117,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		close_listeners(c);
 		return 1;
 	}
+	p->share_fd = share_open(c->prefork);
 	/* Daemonise before spawning: the children must be ours to reap. */
 	if (!c->foreground && !sd_under_systemd() && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -96,6 +96,7 @@ static size_t			 lexsize;
 %token	TCLIENT "client" TGID "gid" TID "id" TISSUER "issuer" TLABEL "label"
 %token	TLISTENER "listener" TMATCH "match" TNAME "name" TSAN "san"
 %token	TSHA256 "sha256" TSUBJECT "subject" TUNIX "unix"
+%token	TAFFINITY "affinity" TCPU "cpu"
 %token	TYES "yes"
 %token	TEOL "end of line"
 %token	TERROR "bad token"
@@ -165,6 +166,7 @@ main		: TUSER TSTRING {
 			    sizeof(conf_new->pidfile), $2, "pidfile", 1);
 		}
 		| TPREFORK TNUMBER		{ conf_set_prefork($2); }
+		| TCPU TAFFINITY yesno		{ conf_new->no_affinity = !$3; }
 		| TLOG TLEVEL loglevel {
 			if ($3 != -1)
 				conf_new->log_level = $3;
@@ -601,6 +603,7 @@ kw_cmp(const void *k, const void *e)
 /* Keywords, sorted for bsearch(). */
 static const struct keyword keywords[] = {
 	{ "address",	TADDRESS },
+	{ "affinity",	TAFFINITY },
 	{ "allow",	TALLOW },
 	{ "backend",	TBACKEND },
 	{ "bind",	TBIND },
@@ -615,6 +618,7 @@ static const struct keyword keywords[] = {
 	{ "client",	TCLIENT },
 	{ "connections", TCONNECTIONS },
 	{ "container",	TCONTAINER },
+	{ "cpu",	TCPU },
 	{ "crl",	TCRL },
 	{ "device",	TDEVICE },
 	{ "drain",	TDRAIN },

@@ -35,13 +35,16 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -156,6 +159,129 @@ fds_reclaim(void)
 }
 
 /*
+ * Listeners the relays share.  A TCP listener is a socket per relay
+ * (parent.c relay_listener) and the kernel spreads the connections over
+ * them; a unix or systemd-passed one is one socket all relays wait on.
+ * Each is woken for every connection, and the first to run takes all
+ * that are queued: a burst of 32 went 32/0 or 31/1.  EPOLLEXCLUSIVE does
+ * not help.  Under libevent it could only sit in an epoll of our own,
+ * nested in the loop's, and the kernel then wakes every relay all the
+ * same; in the loop's own epoll it wakes the first idle relay, which is
+ * always the same one.
+ *
+ * So the relays count.  Woken on a shared listener, a relay writes its
+ * number of sessions in its slot of a page the parent made
+ * (MSG_CFG_SHARE), and steps aside for SHARE_DEFER_MS, accepting
+ * nothing, while another relay holds more than SHARE_SLACK fewer: that
+ * one takes the connection.  The relay with the fewest never steps
+ * aside, so a connection always has a taker.  A relay that has not
+ * written since we began stepping aside SHARE_GONE_MS ago (stopped,
+ * dead, starved of CPU) is left out until it writes again: it costs one
+ * such delay, and so does a relay that lies in its slot.
+ */
+#define SHARE_SLACK	2
+#define SHARE_DEFER_MS	1
+#define SHARE_GONE_MS	50
+
+static uint32_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+share_write(uint32_t n, uint32_t now)
+{
+	struct share_slot	*me;
+
+	if (r->share == NULL)
+		return;
+	me = &r->share[r->instance];
+	__atomic_store_n(&me->n, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&me->ms, now, __ATOMIC_RELAXED);
+}
+
+/* Whether relay i, holding n sessions, takes the next one before us. */
+static int
+share_other(struct listener *l, size_t i, uint32_t mine, uint32_t now)
+{
+	uint32_t	 n, ms;
+
+	n = __atomic_load_n(&r->share[i].n, __ATOMIC_RELAXED);
+	ms = __atomic_load_n(&r->share[i].ms, __ATOMIC_RELAXED);
+	if (n >= mine || mine - n <= SHARE_SLACK || ms == r->share_gone[i])
+		return 0;
+	if (l->since != 0 && now - l->since >= SHARE_GONE_MS &&
+	    (int32_t)(ms - l->since) < 0) {
+		log_debug("relay[%zu] has not taken its share for %u ms; "
+		    "accepting without it", i, now - l->since);
+		r->share_gone[i] = ms;
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether l's next connection is ours; else step aside (accept_cb). */
+static int
+accept_share(struct listener *l)
+{
+	struct timeval	 tv = { 0, SHARE_DEFER_MS * 1000 };
+	uint32_t	 now, mine;
+	size_t		 i;
+
+	if (!l->shared || r->share == NULL)
+		return 1;
+	now = now_ms();
+	mine = (uint32_t)r->nsessions;
+	share_write(mine, now);
+	for (i = 0; i < r->nshare; i++) {
+		if ((int)i == r->instance || !share_other(l, i, mine, now))
+			continue;
+		if (l->since == 0)
+			l->since = now;
+		event_del(l->ev);
+		evtimer_add(l->defer, &tv);
+		return 0;
+	}
+	l->since = 0;
+	return 1;
+}
+
+static void
+accept_defer_cb(int fd, short ev, void *arg)
+{
+	struct listener	*l = arg;
+
+	if (!r->draining)
+		event_add(l->ev, NULL);
+}
+
+/* The page of the relays' counts, from the parent: once, at the start. */
+static void
+share_map(struct msg *m)
+{
+	uint32_t	 n;
+	void		*pg;
+
+	if (m->fd == -1 || msg_get_u32(m, &n) == -1 || n < 2 ||
+	    n > MOAT_PREFORK_MAX || (uint32_t)r->instance >= n ||
+	    r->share != NULL)
+		fatalx("bad share page from parent");
+	pg = mmap(NULL, (size_t)n * SHARE_SLOTSZ, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, m->fd, 0);
+	if (pg == MAP_FAILED)
+		fatal("%s: mmap", __func__);
+	close(m->fd);
+	m->fd = -1;
+	r->share = pg;
+	r->nshare = n;
+	share_write((uint32_t)r->nsessions, now_ms());
+}
+
+/*
  * Every relay accepts on its own copy of the listener; losing the race
  * (EAGAIN) is normal.  Keep a reserve of descriptors, counted by us
  * (getdtablecount() cannot see /proc from the chroot).
@@ -166,6 +292,8 @@ accept_cb(int lfd, short ev, void *arg)
 	struct listener	*l = arg;
 	int		 i, fd;
 
+	if (!accept_share(l))
+		return;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		while (fds_short()) {
 			if (fds_reclaim())
@@ -184,23 +312,29 @@ accept_cb(int lfd, short ev, void *arg)
 			return;
 		}
 		session_new(l, fd);
+		if (l->shared)
+			share_write((uint32_t)r->nsessions, now_ms());
 	}
 }
 
 static void
-add_listener(uint32_t id, int fd)
+add_listener(const struct msg *m)
 {
 	struct listener	*l;
+	uint32_t	 shared;
 
-	if (fd == -1 || r->nlisteners >= MOAT_LISTENERS_MAX)
+	if (m->fd == -1 || r->nlisteners >= MOAT_LISTENERS_MAX ||
+	    msg_get_u32(m, &shared) == -1 || shared > 1)
 		fatalx("bad listener from parent");
 	l = &r->listeners[r->nlisteners++];
-	l->id = id;
-	l->fd = fd;
+	l->id = m->hdr.peerid;
+	l->fd = m->fd;
+	l->shared = shared;
 	r->nfds++;
-	l->ev = event_new(r->base, fd, EV_READ | EV_PERSIST, accept_cb, l);
+	l->ev = event_new(r->base, l->fd, EV_READ | EV_PERSIST, accept_cb, l);
 	l->pause = evtimer_new(r->base, accept_resume_cb, l);
-	if (l->ev == NULL || l->pause == NULL)
+	l->defer = evtimer_new(r->base, accept_defer_cb, l);
+	if (l->ev == NULL || l->pause == NULL || l->defer == NULL)
 		fatalx("%s: event_new", __func__);
 }
 
@@ -222,9 +356,12 @@ drain(const struct msg *m)
 	if (msg_get_u32(m, &deadline) == -1)
 		fatalx("bad drain message");
 	r->draining = 1;
+	/* Never the one with the fewest: the others take them all. */
+	share_write(UINT32_MAX, now_ms());
 	for (i = 0; i < r->nlisteners; i++) {
 		event_del(r->listeners[i].ev);
 		evtimer_del(r->listeners[i].pause);
+		evtimer_del(r->listeners[i].defer);
 		close(r->listeners[i].fd);
 	}
 	RB_FOREACH_SAFE(s, sessions, &r->sessions, t)
@@ -311,8 +448,11 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		    policy_dispatch, policy_closed);
 		return;
 	case MSG_CFG_LISTENER:
-		add_listener(m->hdr.peerid, m->fd);
+		add_listener(m);
 		m->fd = -1;
+		return;
+	case MSG_CFG_SHARE:
+		share_map(m);
 		return;
 	case MSG_CTL_DRAIN:
 		drain(m);

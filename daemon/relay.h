@@ -171,6 +171,16 @@ struct listener {
 	int		 fd;
 	struct event	*ev;
 	struct event	*pause;
+	int		 shared;	/* with the other relays (relay.c) */
+	struct event	*defer;		/* stepping aside for SHARE_DEFER_MS */
+	uint32_t	 since;		/* ms: first step aside, 0 none */
+};
+
+/* One relay's slot in the relays' page (relay.c accept_share). */
+struct share_slot {
+	uint32_t	 n;		/* its sessions */
+	uint32_t	 ms;		/* when it wrote that, monotonic */
+	char		 pad[SHARE_SLOTSZ - 8];
 };
 
 struct relay {
@@ -187,6 +197,10 @@ struct relay {
 	struct child_config	 cc;
 	struct listener		 listeners[MOAT_LISTENERS_MAX];
 	size_t			 nlisteners;
+	struct share_slot	*share;		/* nshare slots, or NULL */
+	size_t			 nshare;
+	/* a relay's ms when we last found it gone (accept_share) */
+	uint32_t		 share_gone[MOAT_PREFORK_MAX];
 	struct sessions		 sessions;
 	size_t			 nsessions;
 	/* kept alive after a request, oldest first */

@@ -210,6 +210,7 @@ msg_type_name(uint32_t type)
 		[MSG_FWD_OPEN] = "FWD_OPEN",
 		[MSG_FWD_STREAM] = "FWD_STREAM",
 		[MSG_FWD_ERR] = "FWD_ERR",
+		[MSG_CFG_SHARE] = "CFG_SHARE",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)

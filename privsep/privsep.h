@@ -39,7 +39,7 @@ enum msg_type {
 	MSG_CTL_DRAIN,		/* parent -> relays: stop accepting, finish */
 	MSG_CFG_GLOBAL,		/* parent -> children: limits, timeouts */
 	MSG_CFG_RULES,		/* parent -> children: one rule source */
-	MSG_CFG_LISTENER,	/* parent -> relay: listener id; fd */
+	MSG_CFG_LISTENER,	/* parent -> relay: listener id, u32 shared; fd */
 	MSG_CFG_DONE,		/* parent -> child: generation; ack back */
 	MSG_CFG_CLIENT,		/* parent -> policy, relays: a client block */
 	MSG_POLICY_REQ,		/* relay -> policy: peerid = session id */
@@ -60,8 +60,13 @@ enum msg_type {
 	MSG_FWD_OPEN,		/* relay -> forwarder: peerid = session id */
 	MSG_FWD_STREAM,		/* forwarder -> relay: session id; fd */
 	MSG_FWD_ERR,		/* forwarder -> relay: session id, u32 errno */
+	MSG_CFG_SHARE,		/* parent -> relay: u32 relays; fd of the
+				 * page of their counts (relay.c) */
 	MSG_TYPE_MAX,
 };
+
+/* MSG_CFG_SHARE: bytes of the page per relay (a cache line). */
+#define SHARE_SLOTSZ	64
 
 /* msg.c: imsg-like framing over a SOCK_STREAM socketpair */
 

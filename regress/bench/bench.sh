@@ -169,7 +169,10 @@
 #             under way (one second in), ss -tnpH state established
 #             "( sport = :PORT )": the connections per relay process,
 #             printed under the table ("19/13"; tls.sh does the same for
-#             its kept-alive TLS runs).
+#             its kept-alive TLS runs).  Then, after the req/s run, 32
+#             connections opened at once on moatd's unix socket (shared
+#             by the relays, no socket per relay as on TCP), one request
+#             on each: how they fell, by ss -xpH.
 #
 # The TLS rows come from regress/bench/tls.sh (see there): moatd plain, with
 # ECDSA and RSA keys in the ca processes, and HAProxy with the same two
@@ -469,6 +472,7 @@ moatd_start() {
 	chmod 0644 "$T/moatd-$b.conf"
 	"$MOATD" -d -f "$T/moatd-$b.conf" -prefork 2 -u nobody \
 	    -chroot "$CHROOT" -frontend-addr "tcp://127.0.0.1:$MOATD_PORT" \
+	    -frontend-addr "unix://$T/moatd-$b.sock" \
 	    -backend-addr "unix://$SOCK" \
 	    -rules 'GET ^/big$' \
 	    -rules "GET ^/images/$DOCKER_BIG_IMAGE/get\$" \
@@ -671,6 +675,8 @@ m_load() {
 		    "http://127.0.0.1:${PORT[$t]}/_ping"
 		[ -n "$sp" ] && wait "$sp"
 		c1=$(lib cpu "${PID[$t]}")
+		[ "$t" = moatd ] &&
+		    spread_unix "$T/spread-$b-unix" "$T/moatd-$b.sock"
 		if [ -n "$h" ]; then
 			wait "$h"
 			perf_summary "$t" >"$BDIR/last-perf.txt"
@@ -699,6 +705,32 @@ spread() {
 	ss -tnpH state established "( sport = :$port )" 2>/dev/null |
 	    grep -o 'pid=[0-9]*' | sort | uniq -c | awk '{ print $1 }' |
 	    sort -rn | paste -sd/ >"$f"
+}
+
+# The same on moatd's unix socket, which the relays share (no socket
+# per relay as on TCP): 32 kept-alive connections opened at once, then
+# a request on each, into file $1.
+spread_unix() {
+	local f=$1 sock=$2
+
+	python3 -c '
+import socket, subprocess, sys, re, collections
+path = sys.argv[1]
+cs = []
+for i in range(32):
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(10)
+    c.connect(path)
+    cs.append(c)
+for c in cs:
+    c.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+for c in cs:
+    c.recv(4096)
+out = subprocess.run(["ss", "-xpH"], capture_output=True, text=True).stdout
+n = collections.Counter(re.findall(r"pid=(\d+),", "\n".join(
+    l for l in out.splitlines() if (" " + path + " ") in l)))
+print("/".join(str(v) for v in sorted(n.values(), reverse=True)))
+' "$sock" >"$f" 2>/dev/null || : >"$f"
 }
 
 # 32 kept-alive connections, every request for a path of its own (so that
@@ -1071,6 +1103,9 @@ table() {
 		[ -s "$T/spread-$b-create" ] &&
 		    printf ', creates run %s' "$(cat "$T/spread-$b-create")"
 		printf '\n'
+		[ -s "$T/spread-$b-unix" ] &&
+		    printf '%s: 32 connections at once on the unix socket: %s\n' \
+		    "$b" "$(cat "$T/spread-$b-unix")"
 	done
 	[ "${BENCH_STRACE:-1}" = 0 ] ||
 	    printf 'syscalls per request, strace -c -f over %d x GET /_ping, %d conns:\n' \

@@ -78,6 +78,118 @@ print(st, n, bad, st2)
 }
 
 
+# How a burst of 32 kept-alive connections to the unix socket $1 falls
+# on the relays of moatd $2: "pid=count ..." for every relay.  All 32
+# connect before any request is sent, so that the relay that runs first
+# finds them all queued.
+_dp_unix_spread() {
+	"${DP_PY[@]}" -c '
+import socket, subprocess, sys, re, collections
+path, relays = sys.argv[1], sys.argv[2:]
+cs = []
+for i in range(32):
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(10)
+    c.connect(path)
+    cs.append(c)
+for c in cs:
+    c.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+for c in cs:
+    if not c.recv(4096).startswith(b"HTTP/1.1 200"):
+        sys.exit("no 200")
+out = subprocess.run(["ss", "-xpH"], capture_output=True, text=True).stdout
+n = collections.Counter(re.findall(r"pid=(\d+),", "\n".join(
+    l for l in out.splitlines() if (" " + path + " ") in l)))
+print(" ".join("%s=%d" % (r, n[r]) for r in relays))
+' "$1" $(ps -o pid=,args= --ppid "$2" | awk '$2 == "moatd:" &&
+	    index($3, "relay") == 1 { print $1 }' | sort)
+}
+
+# Every relay of "pid=count ..." ($1) holds at least 8 of the 32.
+_dp_spread_check() {
+	local p n
+
+	[ "$(echo "$1" | wc -w)" = 2 ] || fail "relays and counts: '$1'"
+	for p in $1; do
+		n=${p#*=}
+		[ "$n" -ge 8 ] ||
+		    fail "relay ${p%=*} holds $n of 32 connections ($1)"
+	done
+}
+
+t_datapath_unix_spread() {
+	tid "a unix listener is shared by the relays: a burst of 32 kept-alive connections spreads over both (the relays' accept share)"
+	local out i
+
+	_rf_fake fd
+	moatd_start -prefork 2 -frontend-addr "unix://$SCRATCH/m.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock" -no-builtin-rules \
+	    -rules-file "$RF_ROOT/regress/http/rules"
+	# Three bursts, each on idle relays: before the share, the relay
+	# that ran first took them all (32/0, 31/1).
+	for i in 1 2 3; do
+		out=$(_dp_unix_spread "$SCRATCH/m.sock" "$MOATD_PID") ||
+		    fail "burst $i: $out"
+		_dp_spread_check "$out"
+		sleep 0.2
+	done
+}
+
+# "role=Cpus_allowed_list ..." for the children of moatd $1, sorted.
+_dp_cpus() {
+	local pid role
+
+	for pid in $(ps -o pid= --ppid "$1"); do
+		role=$(ps -o args= -p "$pid")
+		printf '%s=%s\n' "${role#moatd: }" "$(awk \
+		    '$1 == "Cpus_allowed_list:" { print $2 }' \
+		    "/proc/$pid/status")"
+	done | sort | tr '\n' ' '
+}
+
+t_datapath_cpu_affinity() {
+	tid "relay i and forwarder i run on the i-th CPU of the parent's set when every relay gets one; cpu affinity no leaves them alone"
+	local all cpus n want i c
+
+	# The CPUs we may use, one per relay (this host: 2).
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/$$/status)
+	cpus=$("${DP_PY[@]}" -c 'import os
+print(" ".join(str(c) for c in sorted(os.sched_getaffinity(0))))')
+	n=$(echo $cpus | wc -w)
+	[ "$n" -gt 4 ] && n=4
+	_rf_fake fd
+	moatd_start -prefork "$n" -frontend-addr "unix://$SCRATCH/m.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock"
+	want=
+	i=0
+	for c in $cpus; do
+		[ "$i" -lt "$n" ] || break
+		want="$want forwarder[$i]=$c"
+		i=$((i + 1))
+	done
+	want="$want policy=$all"
+	i=0
+	for c in $cpus; do
+		[ "$i" -lt "$n" ] || break
+		want="$want relay[$i]=$c"
+		i=$((i + 1))
+	done
+	expect_eq "$(_dp_cpus "$MOATD_PID")" "$(echo $want | tr ' ' '\n' |
+	    sort | tr '\n' ' ')" "CPUs of the children (prefork $n)"
+	moatd_stop || fail "moatd did not stop"
+	# Off: every child may run on every CPU the parent may.
+	printf 'cpu affinity no\n' >"$SCRATCH/aff.conf"
+	chmod 0644 "$SCRATCH/aff.conf"
+	run_cmd "$MOATD" -n -v -f "$SCRATCH/aff.conf"
+	expect_match "$OUT" $'\ncpu affinity no\n' "moatd -n -v prints it"
+	moatd_start -f "$SCRATCH/aff.conf" -prefork "$n" \
+	    -frontend-addr "unix://$SCRATCH/m2.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock"
+	for c in $(_dp_cpus "$MOATD_PID"); do
+		[ "${c#*=}" = "$all" ] || fail "cpu affinity no: $c, not $all"
+	done
+}
+
 t_datapath_reuseport() {
 	tid "every relay listens on a TCP socket of its own (SO_REUSEPORT): connections spread, a dead relay takes its socket along"
 	local port relays r n out

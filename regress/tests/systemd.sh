@@ -273,6 +273,18 @@ t_systemd_activation() {
 	[ -S "$sock" ] || fail "$sock was removed on exit"
 }
 
+t_systemd_unix_spread() {
+	local sock=$SCRATCH/front.sock out
+
+	tid "a systemd-passed unix socket is shared by the relays: a burst of 32 connections spreads over both"
+	_sd_start -l "$sock" --fdname=unix -- -d -prefork 2 \
+	    -backend-addr "$RIG_HOST"
+	expect_status 200 --unix-socket "$sock" http://docker/_ping
+	_sd_settle
+	out=$(_dp_unix_spread "$sock" "$MOATD_PID") || fail "burst: $out"
+	_dp_spread_check "$out"
+}
+
 t_systemd_unclaimed() {
 	local p1 p2 i
 
