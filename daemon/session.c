@@ -150,6 +150,7 @@ log_request(struct session *s, const char *verdict)
 	const struct ruleset	*rs = v != NULL ? verdict_rules(v) : NULL;
 	char			 rule[300], who[3 * IDENT_VALUE_MAX + 100];
 	char			 path[CANON_PATH_MAX];
+	char			 lead[CLIENT_NAME_MAX + sizeof(s->peer) + 16];
 	int			 pri, adm;
 
 	if (v != NULL && v->rule >= 0 && rs != NULL &&
@@ -165,15 +166,20 @@ log_request(struct session *s, const char *verdict)
 		strlcpy(path, "-", sizeof(path));
 	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
 	ident_logstr(s->ident, who, sizeof(who));
-	/* client=traefik: the client block that decided (with blocks) */
-	if (r->cc.nclients > 0) {
-		strlcat(who, " client=", sizeof(who));
-		strlcat(who, client_logname(v), sizeof(who));
-	}
+	/*
+	 * With client blocks, client= names the block that decided
+	 * (client=traefik, client=- for the top level) and the peer moves
+	 * to peer=; without them client= is the peer, as it always was.
+	 */
+	if (r->cc.nclients > 0)
+		snprintf(lead, sizeof(lead), "client=%s peer=%s",
+		    client_logname(v), s->peer);
+	else
+		snprintf(lead, sizeof(lead), "client=%s", s->peer);
 	/* What the body policy refused: reason="HostConfig.Privileged=true" */
 	adm = v != NULL && v->admission && v->why[0] != '\0';
-	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
-	    "status=%d in=%llu out=%llu ms=%.3f%s%s%s", s->peer, who,
+	logit(pri, "%s%s method=%s path=%s verdict=%s rule=%s "
+	    "status=%d in=%llu out=%llu ms=%.3f%s%s%s", lead, who,
 	    v != NULL && v->method[0] ? v->method : "-", path, verdict, rule,
 	    s->status,
 	    (unsigned long long)s->nin, (unsigned long long)s->nout,

@@ -92,8 +92,8 @@ t_clients_tls() {
 		# a block's rules replace the top level's; built-ins stay
 		_cl_get 200 ci $(_tr ci) "$url/_ping"
 	}
-	_cl_wait_log 'cert_subject="CN=traefik".* client=traefik method=GET path=/v1.41/containers/json verdict=allow'
-	_cl_wait_log 'cert_subject="CN=ci".* client=ci method=GET path=/v1.41/containers/json verdict=deny'
+	_cl_wait_log 'client=traefik peer=[^ ]+ cert_subject="CN=traefik".* method=GET path=/v1.41/containers/json verdict=allow'
+	_cl_wait_log 'client=ci peer=[^ ]+ cert_subject="CN=ci".* method=GET path=/v1.41/containers/json verdict=deny'
 	# the sha256 form, as the log line shows it
 	sha=$(grep -Eo 'cert_subject="CN=ci".*cert_sha256="[0-9a-f]{64}"' \
 	    "$MOATD_LOG" | head -1 | grep -Eo '[0-9a-f]{64}')
@@ -137,7 +137,7 @@ t_clients_address() {
 	# neither block: the top level, the built-ins only
 	_cl_get 403 - --interface 127.0.0.3 "$url/v1.41/containers/json"
 	_cl_get 200 - --interface 127.0.0.3 "$url/_ping"
-	_cl_wait_log 'client=127\.0\.0\.2:[0-9]+ client=two method=GET path=/v1.41/containers/json verdict=allow'
+	_cl_wait_log 'client=two peer=127\.0\.0\.2:[0-9]+ method=GET path=/v1.41/containers/json verdict=allow'
 	# the body policy's 403 names the client too
 	expect_status 403 --interface 127.0.0.2 -X POST \
 	    -H 'Content-Type: application/json' \
@@ -145,7 +145,7 @@ t_clients_address() {
 	    "$url/v1.41/containers/create"
 	grep -qF 'moatd: POST /v1.41/containers/create: HostConfig.Privileged=true is not allowed for client two' \
 	    "$BODY" || fail "admission 403: $(cat "$BODY")"
-	_cl_wait_log 'client=127\.0\.0\.3:[0-9]+ client=- method=GET path=/_ping verdict=allow'
+	_cl_wait_log 'client=- peer=127\.0\.0\.3:[0-9]+ method=GET path=/_ping verdict=allow'
 	pass
 }
 
@@ -199,7 +199,7 @@ t_clients_unix() {
 	    /v1.41/containers/json
 	_as_get 403 'is not allowed (no client block matched)' 4242 100 4243 \
 	    /v1.41/containers/json
-	_cl_wait_log 'client=unix:pid=[0-9]+,uid=4242 client=staff method=GET path=/v1.41/info verdict=allow'
+	_cl_wait_log 'client=staff peer=unix:pid=[0-9]+,uid=4242 method=GET path=/v1.41/info verdict=allow'
 	pass
 }
 
@@ -310,7 +310,7 @@ t_clients_reload() {
 	expect_eq "$(tr -cd 'a-z0-9\n' <logs.out | grep -o 'tick[0-9]')" \
 	    "$want" "the stream across the reload"
 	# the first and the second request came on one connection
-	expect_eq "$(grep -Ec 'client=127\.0\.0\.1:[0-9]+ client=local method=GET path=/v1.41/containers/json' "$MOATD_LOG")" \
+	expect_eq "$(grep -Ec 'client=local peer=127\.0\.0\.1:[0-9]+ method=GET path=/v1.41/containers/json' "$MOATD_LOG")" \
 	    2 "two requests logged"
 	pass
 }
@@ -402,7 +402,7 @@ t_clients_spoof() {
 	expect_match "$ERR" 'PermissionError|Operation not permitted' \
 	    "a raw socket as nobody"
 	sleep 0.5
-	grep -E 'client=10\.99\.99\.99' "$MOATD_LOG" &&
+	grep -E '(client|peer)=10\.99\.99\.99' "$MOATD_LOG" &&
 	    fail "moatd answered the forged address"
 	# and the block is live: nothing wrong with the configuration
 	_cl_get 403 - "http://127.0.0.1:$p/v1.41/containers/json"
