@@ -437,6 +437,20 @@ int	client_match_parse(struct client_match *, enum match_kind,
 /* The match line as moatd.conf(5) writes it, for moatd -n. */
 void	client_match_print(const struct client_match *, FILE *);
 
+/* cgroup.c: a unix peer's container, from its /proc/PID/cgroup */
+
+#define CGROUP_ID_LEN		64		/* hex digits of a container id */
+#define CGROUP_TEXT_MAX		(64 * 1024)	/* what is read of the file */
+
+/*
+ * The text of /proc/PID/cgroup: the 64-hex id of the container it names
+ * (the last "<id>" or "docker-<id>.scope" component of a path, the same
+ * in every line that names one) into id, and 0; or -1 (id "") if it names
+ * none, two, or is malformed.
+ */
+int	cgroup_container_id(const char *text, size_t len,
+	    char id[CGROUP_ID_LEN + 1]);
+
 /* ca.c: the process that holds the private keys */
 
 /*

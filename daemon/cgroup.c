@@ -1,0 +1,128 @@
+/*
+ * Copyright (c) 2026 The moatd developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The container of a unix peer, from the text of its /proc/PID/cgroup (as
+ * the parent reads it: parent.c).  Docker puts a container's
+ * processes in a cgroup named after its 64-hex id: "docker-<id>.scope"
+ * under system.slice (or the --cgroup-parent slice) with the systemd
+ * driver, "<id>" under /docker (or the --cgroup-parent) with cgroupfs.
+ * Every line of the file (cgroup v2's "0::/path", each v1 hierarchy's
+ * "N:controllers:/path") is looked at; the id is a path's last component
+ * of either form, so that a container's own child cgroups
+ * ("/docker/<id>/sub") are its own and an inner Docker's containers (in
+ * docker) are the inner ones.  Strict: exactly 64 lowercase hex digits,
+ * "docker-" and ".scope" exactly, a component that merely contains an id
+ * ("docker-<id>.scope.bak", "<id>-x") is none; a malformed line or two
+ * lines naming different containers is none.
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "moatd.h"
+
+#define SCOPE_PREFIX	"docker-"
+#define SCOPE_SUFFIX	".scope"
+
+static int
+hex64(const char *p, size_t n)
+{
+	size_t	 i;
+
+	if (n != CGROUP_ID_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The id a path component names ("<id>", "docker-<id>.scope"), or NULL. */
+static const char *
+component_id(const char *p, size_t n)
+{
+	size_t	 pl = sizeof(SCOPE_PREFIX) - 1, sl = sizeof(SCOPE_SUFFIX) - 1;
+
+	if (hex64(p, n))
+		return p;
+	if (n == pl + CGROUP_ID_LEN + sl &&
+	    memcmp(p, SCOPE_PREFIX, pl) == 0 &&
+	    memcmp(p + pl + CGROUP_ID_LEN, SCOPE_SUFFIX, sl) == 0 &&
+	    hex64(p + pl, CGROUP_ID_LEN))
+		return p + pl;
+	return NULL;
+}
+
+/*
+ * One line, "hierarchy:controllers:/path" without its newline: *idp the
+ * id of the path's last component that names one, or NULL.  0, or -1 if
+ * the line is not of that form.
+ */
+static int
+line_id(const char *l, size_t n, const char **idp)
+{
+	const char	*c1, *c2, *path, *end = l + n, *p, *q;
+	size_t		 i;
+
+	*idp = NULL;
+	if ((c1 = memchr(l, ':', n)) == NULL ||
+	    (c2 = memchr(c1 + 1, ':', end - c1 - 1)) == NULL)
+		return -1;
+	/* the hierarchy id: decimal digits */
+	if (c1 == l)
+		return -1;
+	for (i = 0; l + i < c1; i++)
+		if (l[i] < '0' || l[i] > '9')
+			return -1;
+	path = c2 + 1;
+	if (path == end || *path != '/')
+		return -1;
+	for (p = path + 1; p < end; p = q + 1) {
+		if ((q = memchr(p, '/', end - p)) == NULL)
+			q = end;
+		if ((l = component_id(p, q - p)) != NULL)
+			*idp = l;
+	}
+	return 0;
+}
+
+int
+cgroup_container_id(const char *text, size_t len, char id[CGROUP_ID_LEN + 1])
+{
+	const char	*l, *nl, *end = text + len, *found = NULL, *lid;
+
+	id[0] = '\0';
+	if (len == 0 || len > CGROUP_TEXT_MAX || memchr(text, '\0', len))
+		return -1;
+	for (l = text; l < end; l = nl + 1) {
+		if ((nl = memchr(l, '\n', end - l)) == NULL)
+			nl = end;
+		if (nl == l || line_id(l, nl - l, &lid) == -1)
+			return -1;
+		if (lid == NULL)
+			continue;
+		if (found != NULL && memcmp(found, lid, CGROUP_ID_LEN) != 0)
+			return -1;
+		found = lid;
+	}
+	if (found == NULL)
+		return -1;
+	memcpy(id, found, CGROUP_ID_LEN);
+	id[CGROUP_ID_LEN] = '\0';
+	return 0;
+}
