@@ -30,8 +30,16 @@
  * lines naming different containers is none.
  */
 
+#include <sys/types.h>
+#include <sys/pidfd.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "moatd.h"
 
@@ -124,5 +132,145 @@ cgroup_container_id(const char *text, size_t len, char id[CGROUP_ID_LEN + 1])
 		return -1;
 	memcpy(id, found, CGROUP_ID_LEN);
 	id[CGROUP_ID_LEN] = '\0';
+	return 0;
+}
+
+/*
+ * The parent's side: which process a unix peer is and which cgroup it is
+ * in, without a byte from the client.
+ */
+
+/* path's whole content into buf (NUL terminated): its length, or -1 if
+ * it cannot be read or does not fit in size - 1 bytes. */
+static ssize_t
+read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t	 n;
+	size_t	 len = 0;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (len < size - 1) {
+		if ((n = read(fd, buf + len, size - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0) {
+			close(fd);
+			buf[len] = '\0';
+			return len;
+		}
+		len += n;
+	}
+	close(fd);
+	return -1;
+}
+
+/* The pid a pidfd names (its fdinfo's "Pid:" line), or -1 if the process
+ * is gone (-1 there) or outside our pid namespace (0). */
+static pid_t
+pidfd_pid(int fd)
+{
+	char		 path[64], buf[4096], *p, *nl;
+	const char	*errstr;
+	long long	 pid;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (read_small(path, buf, sizeof(buf)) == -1 ||
+	    (p = strstr(buf, "\nPid:\t")) == NULL)
+		return -1;
+	p += sizeof("\nPid:\t") - 1;
+	if ((nl = strchr(p, '\n')) != NULL)
+		*nl = '\0';
+	pid = strtonum(p, 1, INT32_MAX, &errstr);
+	return errstr != NULL ? -1 : (pid_t)pid;
+}
+
+/* Field 22 of /proc/PID/stat, when the process started: 0 or -1. */
+static int
+start_time(pid_t pid, unsigned long long *t)
+{
+	char	 path[64], buf[1024], *p, *end;
+	int	 i;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1 ||
+	    (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* ") S ppid ...": field 3 follows the first space */
+	for (i = 2; i < 22; i++)
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return -1;
+	errno = 0;
+	*t = strtoull(p + 1, &end, 10);
+	return errno != 0 || end == p + 1 || *end != ' ' ? -1 : 0;
+}
+
+int
+cgroup_peer_container(int pidfd, pid_t pid, char id[CGROUP_ID_LEN + 1],
+    const char **why)
+{
+	static char		 text[CGROUP_TEXT_MAX + 1];
+	char			 path[64];
+	unsigned long long	 t0 = 0, t1 = 0;
+	ssize_t			 n;
+	int			 own = -1, rv = -1;
+
+	id[0] = '\0';
+	if (pidfd == -1) {
+		/* No pidfd from the kernel: the pid, held from here on. */
+		if (pid <= 0) {
+			*why = "no pid";
+			return -1;
+		}
+		if ((own = pidfd = pidfd_open(pid, 0)) == -1 ||
+		    start_time(pid, &t0) == -1) {
+			*why = "the process is gone";
+			goto done;
+		}
+	} else if ((pid = pidfd_pid(pidfd)) == -1) {
+		*why = "the process is gone";
+		goto done;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if ((n = read_small(path, text, sizeof(text))) == -1) {
+		*why = "its cgroup file cannot be read";
+		goto done;
+	}
+	/* The pid still names the process the pidfd holds: the text is
+	 * that process's (a pid is not reused before its process is gone). */
+	if (pidfd_send_signal(pidfd, 0, NULL, 0) == -1 ||
+	    (own != -1 && (start_time(pid, &t1) == -1 || t1 != t0))) {
+		*why = "the process is gone";
+		goto done;
+	}
+	if (cgroup_container_id(text, n, id) == -1) {
+		*why = "not in a container";
+		goto done;
+	}
+	rv = 0;
+ done:
+	if (own != -1)
+		close(own);
+	return rv;
+}
+
+int
+config_wants_container(const struct child_config *cc)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < cc->nclients; i++)
+		for (j = 0; j < cc->clients[i].c.nm; j++)
+			switch (cc->clients[i].c.m[j].kind) {
+			case MATCH_CONTAINER_ID:
+			case MATCH_CONTAINER_NAME:
+			case MATCH_CONTAINER_LABEL:
+				return 1;
+			default:
+				break;
+			}
 	return 0;
 }

@@ -450,6 +450,17 @@ void	client_match_print(const struct client_match *, FILE *);
  */
 int	cgroup_container_id(const char *text, size_t len,
 	    char id[CGROUP_ID_LEN + 1]);
+/*
+ * Parent: the container of the process a unix peer's pidfd names (pid
+ * ignored), or, without a pidfd (-1), of process pid, checked to be the
+ * same process after its cgroup is read.  0, or -1 (id "") with why.
+ * Reads /proc, never the client's socket; pidfd stays the caller's.
+ */
+int	cgroup_peer_container(int pidfd, pid_t pid, char id[CGROUP_ID_LEN + 1],
+	    const char **why);
+/* Has any client block a "match container ..." line?  Only then does a
+ * relay ask for its unix peers' containers. */
+int	config_wants_container(const struct child_config *);
 
 /* ca.c: the process that holds the private keys */
 

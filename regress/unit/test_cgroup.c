@@ -21,9 +21,15 @@
  * container's), and the near misses that must name none.
  */
 
+#include <sys/types.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "moatd.h"
@@ -170,6 +176,89 @@ START_TEST(test_cgroup_malformed)
 }
 END_TEST
 
+/* What the parent finds for a live process is what its cgroup file says. */
+START_TEST(test_cgroup_peer_self)
+{
+	char		 text[CGROUP_TEXT_MAX + 1], want[CGROUP_ID_LEN + 1];
+	char		 id[CGROUP_ID_LEN + 1];
+	const char	*why = NULL;
+	ssize_t		 n;
+	int		 fd, pidfd, rv;
+
+	ck_assert_int_ne(fd = open("/proc/self/cgroup", O_RDONLY), -1);
+	ck_assert_int_gt(n = read(fd, text, sizeof(text)), 0);
+	close(fd);
+	rv = cgroup_container_id(text, n, want);
+	/* by pidfd */
+	ck_assert_int_ne(pidfd = pidfd_open(getpid(), 0), -1);
+	ck_assert_int_eq(cgroup_peer_container(pidfd, 0, id, &why), rv);
+	ck_assert_str_eq(id, want);
+	/* the pidfd is the caller's */
+	ck_assert_int_ne(fcntl(pidfd, F_GETFD), -1);
+	close(pidfd);
+	/* by pid */
+	ck_assert_int_eq(cgroup_peer_container(-1, getpid(), id, &why), rv);
+	ck_assert_str_eq(id, want);
+	if (rv == -1)
+		ck_assert_str_eq(why, "not in a container");
+}
+END_TEST
+
+/* A process that is gone is in no container, by pidfd or by pid. */
+START_TEST(test_cgroup_peer_gone)
+{
+	char		 id[CGROUP_ID_LEN + 1];
+	const char	*why = NULL;
+	pid_t		 pid;
+	int		 pidfd, st;
+
+	if ((pid = fork()) == 0)
+		_exit(0);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_ne(pidfd = pidfd_open(pid, 0), -1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	memset(id, 'x', sizeof(id));
+	ck_assert_int_eq(cgroup_peer_container(pidfd, 0, id, &why), -1);
+	ck_assert_str_eq(id, "");
+	ck_assert_str_eq(why, "the process is gone");
+	close(pidfd);
+	ck_assert_int_eq(cgroup_peer_container(-1, pid, id, &why), -1);
+	ck_assert_str_eq(why, "the process is gone");
+	ck_assert_int_eq(cgroup_peer_container(-1, 0, id, &why), -1);
+	ck_assert_str_eq(why, "no pid");
+}
+END_TEST
+
+/* Only a container match makes a relay ask. */
+START_TEST(test_cgroup_wants)
+{
+	struct child_config	 cc;
+	struct child_rules	 cl[2];
+
+	memset(&cc, 0, sizeof(cc));
+	memset(cl, 0, sizeof(cl));
+	ck_assert_int_eq(config_wants_container(&cc), 0);
+	cc.clients = cl;
+	cc.nclients = 2;
+	cl[0].c.nm = 2;
+	cl[0].c.m[0].kind = MATCH_TLS_SUBJECT;
+	cl[0].c.m[1].kind = MATCH_UNIX_UID;
+	cl[1].c.nm = 1;
+	cl[1].c.m[0].kind = MATCH_ADDRESS;
+	ck_assert_int_eq(config_wants_container(&cc), 0);
+	cl[1].c.m[1].kind = MATCH_CONTAINER_ID;	/* past nm: not a line */
+	ck_assert_int_eq(config_wants_container(&cc), 0);
+	cl[1].c.nm = 2;
+	ck_assert_int_eq(config_wants_container(&cc), 1);
+	cl[1].c.m[1].kind = MATCH_CONTAINER_NAME;
+	ck_assert_int_eq(config_wants_container(&cc), 1);
+	cl[1].c.m[1].kind = MATCH_CONTAINER_LABEL;
+	ck_assert_int_eq(config_wants_container(&cc), 1);
+	cc.nclients = 1;
+	ck_assert_int_eq(config_wants_container(&cc), 0);
+}
+END_TEST
+
 Suite *
 cgroup_suite(void)
 {
@@ -188,6 +277,12 @@ cgroup_suite(void)
 	tc = tcase_create("strict");
 	tcase_add_test(tc, test_cgroup_near_misses);
 	tcase_add_test(tc, test_cgroup_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("peer");
+	tcase_add_test(tc, test_cgroup_peer_self);
+	tcase_add_test(tc, test_cgroup_peer_gone);
+	tcase_add_test(tc, test_cgroup_wants);
 	suite_add_tcase(s, tc);
 	return s;
 }
