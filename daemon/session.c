@@ -760,6 +760,10 @@ container_ask(struct session *s)
  * Whether this head waits for the parent's word on the client's
  * container: only on a unix socket, under a configuration with a
  * container match, until the answer is in; bounded by "timeout head".
+ * Asked once the first head is whole (not at accept): the process that
+ * connected must still be there when its connection asks for something:
+ * a connection whose connector has exited (it forked, left the socket to
+ * its child and exited) has no container.
  */
 static int
 container_hold(struct session *s)
@@ -800,6 +804,8 @@ session_container(uint32_t id, const void *data, size_t len)
 	memcpy(s->container_id, p, len);
 	s->container_id[len] = '\0';
 	s->cid_state = CID_KNOWN;
+	log_debug("client=%s: container %s", s->peer,
+	    len ? s->container_id : "none");
 	if (s->state == S_HEAD)
 		try_head(s);
 }
@@ -1149,8 +1155,5 @@ session_start(struct session *s)
 	s->state = S_HEAD;
 	s->head_timing = 1;
 	set_timer(s, r->cc.conf.head_timeout);
-	/* the parent looks while the head comes */
-	if (r->want_cid && strncmp(s->peer, "unix:", 5) == 0)
-		container_ask(s);
 	conn_enable(s->c, EV_READ | EV_WRITE);
 }
