@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbuf.h"
 #include "moatd.h"
 
 static int
@@ -146,4 +147,53 @@ ident_logstr(const struct ident *id, char *buf, size_t sz)
 		log_quoted(buf, sz, "cert_san", san);
 	if ((v = ident_get(id, "cert.sha256")) != NULL)
 		log_quoted(buf, sz, "cert_sha256", v);
+}
+
+/*
+ * The wire form of an identity (MSG_POLICY_REQ's "who"): u32 count, then
+ * count pairs of strings.  An attribute ident_add() would refuse or cut
+ * makes the encoding fail, so what is decoded is what was meant.
+ */
+int
+ident_encode(struct mbuf *m, const struct ident *id)
+{
+	size_t	 i;
+
+	if (id->n > IDENT_ATTRS_MAX)
+		m->err = 1;
+	mbuf_add_u32(m, (uint32_t)id->n);
+	for (i = 0; i < id->n && !m->err; i++) {
+		if (!ident_key_ok(id->a[i].key) ||
+		    !ident_value_ok(id->a[i].value) ||
+		    strlen(id->a[i].value) >= IDENT_VALUE_MAX)
+			m->err = 1;
+		mbuf_add_str(m, id->a[i].key);
+		mbuf_add_str(m, id->a[i].value);
+	}
+	return m->err ? -1 : 0;
+}
+
+/*
+ * Strict: at most IDENT_ATTRS_MAX attributes, each key and value as
+ * ident_add() takes them and not cut.  Leaves m after the last pair (the
+ * caller checks mbuf_end()); on failure id is empty.
+ */
+int
+ident_decode(struct mbuf *m, struct ident *id)
+{
+	char		 key[IDENT_KEY_MAX], value[IDENT_VALUE_MAX];
+	uint32_t	 n, i;
+
+	memset(id, 0, sizeof(*id));
+	if (mbuf_get_u32(m, &n) == -1 || n > IDENT_ATTRS_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (mbuf_get_str(m, key, sizeof(key)) == -1 ||
+		    mbuf_get_str(m, value, sizeof(value)) == -1 ||
+		    ident_add(id, key, value) == -1) {
+			ident_clear(id);
+			return -1;
+		}
+	}
+	return 0;
 }

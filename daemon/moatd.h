@@ -430,6 +430,11 @@ int	client_select(const struct moat_client *, size_t n,
  */
 int	client_recheck(const struct moat_client *, size_t n, int chosen,
 	    const struct ident *who);
+/* The same over a child's blocks (child_config.clients[].c). */
+int	client_select_rules(const struct child_rules *, size_t n,
+	    const struct ident *who, client_containerfn, void *arg);
+int	client_recheck_rules(const struct child_rules *, size_t n, int chosen,
+	    const struct ident *who);
 /* "match tls san \"DNS:x\"" and the rest, parsed into m (user and group
  * names resolved now).  0, or -1 with why. */
 int	client_match_parse(struct client_match *, enum match_kind,

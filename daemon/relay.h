@@ -112,6 +112,15 @@ struct session {
 	char			 peer[80];
 	struct peer		*pc;
 	struct ident		*ident;		/* TLS: who, once verified */
+	/*
+	 * With client blocks configured: the connection's facts (moatd.h,
+	 * the TLS ident's and the peer's), made once, at its first request
+	 * under such a configuration, and sent encoded (who) with each
+	 * policy request.  NULL without client blocks.
+	 */
+	struct ident		*facts;
+	uint8_t			*who;
+	size_t			 wholen;
 	enum sstate		 state;
 	struct conn	*c;
 	struct conn	*b;

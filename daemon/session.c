@@ -114,20 +114,53 @@ elapsed_ms(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/*
+ * The rules a verdict's client block has here: the top level's for -1, a
+ * block's for one this relay has under that name; else NULL (and the
+ * verdict fails its check).
+ */
+static const struct ruleset *
+verdict_rules(const struct verdict *v)
+{
+	const struct child_rules	*cr;
+
+	if (v->client == -1)
+		return v->client_name[0] == '\0' ? r->cc.rs : NULL;
+	if (v->client < 0 || (size_t)v->client >= r->cc.nclients)
+		return NULL;
+	cr = &r->cc.clients[v->client];
+	if (strcmp(cr->c.name, v->client_name) != 0)
+		return NULL;
+	return cr->rs;
+}
+
+/*
+ * With client blocks configured, the block that decided, for the log
+ * line and a 403: its name, "-" for the top level; and a verdict that
+ * failed the relay's check (client -2) names none.
+ */
+static const char *
+client_logname(const struct verdict *v)
+{
+	if (v == NULL || v->client < 0)
+		return "-";
+	return v->client_name;
+}
+
 /* One line per request, key=value, at info; denials at warning. */
 void
 log_request(struct session *s, const char *verdict)
 {
-	struct verdict	*v = s->v;
-	char		 rule[300], who[3 * IDENT_VALUE_MAX];
-	char		 path[CANON_PATH_MAX];
-	int		 pri, adm;
+	struct verdict		*v = s->v;
+	const struct ruleset	*rs = v != NULL ? verdict_rules(v) : NULL;
+	char			 rule[300], who[3 * IDENT_VALUE_MAX + 100];
+	char			 path[CANON_PATH_MAX];
+	int			 pri, adm;
 
-	if (v != NULL && v->rule >= 0 && r->cc.rs != NULL &&
-	    (size_t)v->rule < r->cc.rs->nrules)
+	if (v != NULL && v->rule >= 0 && rs != NULL &&
+	    (size_t)v->rule < rs->nrules)
 		snprintf(rule, sizeof(rule), "%s:%u",
-		    r->cc.rs->rules[v->rule].source,
-		    r->cc.rs->rules[v->rule].line);
+		    rs->rules[v->rule].source, rs->rules[v->rule].line);
 	else
 		strlcpy(rule, "-", sizeof(rule));
 	/* The decoded path may hold spaces: log its encoding. */
@@ -137,6 +170,11 @@ log_request(struct session *s, const char *verdict)
 		strlcpy(path, "-", sizeof(path));
 	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
 	ident_logstr(s->ident, who, sizeof(who));
+	/* client=traefik: the client block that decided (with blocks) */
+	if (r->cc.nclients > 0) {
+		strlcat(who, " client=", sizeof(who));
+		strlcat(who, client_logname(v), sizeof(who));
+	}
 	/* What the body policy refused: reason="HostConfig.Privileged=true" */
 	adm = v != NULL && v->admission && v->why[0] != '\0';
 	logit(pri, "client=%s%s method=%s path=%s verdict=%s rule=%s "
@@ -526,6 +564,11 @@ session_free(struct session *s)
 		ident_clear(s->ident);
 		free(s->ident);
 	}
+	if (s->facts != NULL) {
+		ident_clear(s->facts);
+		free(s->facts);
+	}
+	free(s->who);
 	set_timer(s, 0);
 	if (s->b_gone != NULL)
 		event_free(s->b_gone);
@@ -537,16 +580,23 @@ session_free(struct session *s)
 static void
 deny(struct session *s)
 {
-	char	 msg[CANON_PATH_MAX + 256];
-	int	 keep;
+	char		 msg[CANON_PATH_MAX + 256], who[CLIENT_NAME_MAX + 16];
+	int		 keep;
 
+	/* With client blocks: whom moatd took the caller for. */
+	who[0] = '\0';
+	if (r->cc.nclients > 0 && s->v->client >= 0)
+		snprintf(who, sizeof(who), " for client %s",
+		    s->v->client_name);
+	else if (r->cc.nclients > 0 && s->v->client == -1)
+		strlcpy(who, " (no client block matched)", sizeof(who));
 	/* The body policy names what it refused (policy/body.h). */
 	if (s->v->admission)
-		snprintf(msg, sizeof(msg), "moatd: %s %s: %s is not allowed",
-		    s->v->method, s->v->path, s->v->why);
+		snprintf(msg, sizeof(msg), "moatd: %s %s: %s is not allowed%s",
+		    s->v->method, s->v->path, s->v->why, who);
 	else
-		snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed",
-		    s->v->method, s->v->path);
+		snprintf(msg, sizeof(msg), "moatd: %s %s is not allowed%s",
+		    s->v->method, s->v->path, who);
 	/* Keep the connection only when no body is left to skip: none,
 	 * or one read for the policy worker. */
 	keep = (s->v->framing == FRAMING_NONE || s->body != NULL) &&
@@ -574,6 +624,20 @@ request_backend(struct session *s)
 		reply_error(s, 503, "the forwarder is unavailable");
 }
 
+/*
+ * The client block is this connection's, as far as the relay's own facts
+ * tell: the block's lines that need no container hold, and no earlier
+ * block that needs none holds (client_recheck).  No blocks: the top level.
+ */
+static int
+verdict_client_ok(struct session *s, const struct verdict *v)
+{
+	if (r->cc.nclients == 0)
+		return v->client == -1;
+	return s->facts != NULL && client_recheck_rules(r->cc.clients,
+	    r->cc.nclients, v->client, s->facts);
+}
+
 void
 got_verdict(struct session *s, struct verdict *v)
 {
@@ -592,7 +656,8 @@ got_verdict(struct session *s, struct verdict *v)
 	 * A body is asked for once, and an approval is of the body held
 	 * (checked, its length) exactly when there is one.
 	 */
-	if (!verdict_check(v, r->cc.rs) ||
+	if (!verdict_check(v, verdict_rules(v)) ||
+	    !verdict_client_ok(s, v) ||
 	    (v->kind == VERDICT_BODY && s->body != NULL) ||
 	    (v->kind == VERDICT_ALLOW && (s->body != NULL) != v->checked) ||
 	    (v->checked && (s->body == NULL ||
@@ -606,6 +671,8 @@ got_verdict(struct session *s, struct verdict *v)
 		v->why[0] = '\0';
 		v->rule = -1;
 		v->keepalive = 0;
+		v->client = -2;		/* none we can name */
+		v->client_name[0] = '\0';
 		deny(s);
 		return;
 	}
@@ -638,6 +705,117 @@ got_verdict(struct session *s, struct verdict *v)
 	request_backend(s);
 }
 
+/* A decimal fact. */
+static int
+fact_u(struct ident *f, const char *key, unsigned long v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%lu", v);
+	return ident_add(f, key, buf);
+}
+
+/* A unix peer: SO_PEERCRED, and every supplementary group. */
+static int
+facts_unix(struct ident *f, int fd)
+{
+	struct ucred	 cred;
+	socklen_t	 cl = sizeof(cred), gl;
+	gid_t		 g[IDENT_ATTRS_MAX];
+	size_t		 i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == -1 ||
+	    fact_u(f, "unix.uid", cred.uid) == -1 ||
+	    fact_u(f, "unix.gid", cred.gid) == -1 ||
+	    fact_u(f, "unix.pid", (unsigned long)cred.pid) == -1)
+		return -1;
+	/* More groups than an ident holds: no facts (ERANGE), not some. */
+	gl = sizeof(g);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &gl) == -1)
+		return -1;
+	for (i = 0; i < gl / sizeof(g[0]); i++)
+		if (fact_u(f, "unix.group", g[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The facts client blocks are matched against (moatd.h): the TLS ident,
+ * the listener, the peer.  All of them or none: a fact left out could
+ * make an earlier block not hold and a later, wider one hold.
+ */
+static struct ident *
+facts_make(struct session *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct ident		*f;
+	const char		*name = "";
+	char			 host[INET6_ADDRSTRLEN];
+	size_t			 i;
+	int			 fd = conn_fd(s->c), rv = 0;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	for (i = 0; s->ident != NULL && i < s->ident->n && rv == 0; i++)
+		rv = ident_add(f, s->ident->a[i].key, s->ident->a[i].value);
+	if (s->lid >= 0 && (size_t)s->lid < r->cc.conf.nlisteners)
+		name = r->cc.conf.listeners[s->lid].name;
+	if (rv == 0)
+		rv = fact_u(f, "listener.id", (unsigned long)s->lid);
+	if (rv == 0 && name[0] != '\0')
+		rv = ident_add(f, "listener.name", name);
+	if (rv == 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		rv = -1;
+	if (rv == 0 && ss.ss_family == AF_INET)
+		rv = ident_add(f, "peer.addr", inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)&ss)->sin_addr, host,
+		    sizeof(host)));
+	else if (rv == 0 && ss.ss_family == AF_INET6)
+		rv = ident_add(f, "peer.addr", inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+		    sizeof(host)));
+	else if (rv == 0 && ss.ss_family == AF_UNIX)
+		rv = facts_unix(f, fd);
+	if (rv == 0 && s->container_id[0] != '\0')
+		rv = ident_add(f, "container.id", s->container_id);
+	if (rv == -1) {
+		ident_clear(f);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * With client blocks configured, the connection's facts, once: 0, or -1
+ * (answered) when they cannot be had.  Without client blocks: nothing,
+ * not even an allocation.
+ */
+static int
+session_facts(struct session *s)
+{
+	struct mbuf	 m;
+
+	if (r->cc.nclients == 0 || s->facts != NULL)
+		return 0;
+	mbuf_init(&m);
+	if ((s->facts = facts_make(s)) == NULL ||
+	    ident_encode(&m, s->facts) == -1 ||
+	    (s->who = malloc(m.len)) == NULL) {
+		mbuf_free(&m);
+		log_warnx("client=%s: cannot tell which client block it is "
+		    "(more than %d facts: TLS attributes, groups), refused",
+		    s->peer, IDENT_ATTRS_MAX);
+		reply_error(s, 503, "moatd cannot tell which client this is");
+		return -1;
+	}
+	memcpy(s->who, m.buf, m.len);
+	s->wholen = m.len;
+	mbuf_free(&m);
+	return 0;
+}
+
 /*
  * The head to the policy worker, with the body held when it asked for it
  * (VERDICT_BODY); each time under a new counter.
@@ -661,6 +839,9 @@ ask_policy(struct session *s)
 	s->ctr = ++r->ctr;
 	(void)policy_req_encode(&m, s->head, s->headlen, s->ctr,
 	    s->body != NULL, body, bodylen);
+	/* Who is asking, with client blocks (policy_req_decode_who). */
+	if (r->cc.nclients > 0 && s->who != NULL)
+		mbuf_add_raw(&m, s->who, s->wholen);
 	/*
 	 * Reading stays on: what the client sends meanwhile waits in the
 	 * buffer (bounded by the read watermark) for its own verdict, and
@@ -846,7 +1027,11 @@ try_head(struct session *s)
 		}
 		return;
 	}
+	/* A unix peer's container first: a fact of who it is. */
 	if (container_hold(s))
+		return;
+	/* Client blocks: who it is, before the cache keys on it. */
+	if (session_facts(s) == -1)
 		return;
 	/* The same bytes as a head approved before: no round trip. */
 	if ((v = vcache_get(s, p, hl)) != NULL) {

@@ -312,8 +312,9 @@ vcache_get(struct session *s, const char *head, size_t hl)
 	if (r->vc == NULL && (r->vc = vcache_new(VCACHE_ENTRIES,
 	    VCACHE_BYTES, VCACHE_TTL)) == NULL)
 		return NULL;
-	if ((key = vcache_key(r->vc, s->lid, s->ident, head, hl,
-	    &keylen)) == NULL)
+	/* With client blocks, the facts (the TLS ident and more). */
+	if ((key = vcache_key(r->vc, s->lid, s->facts != NULL ? s->facts :
+	    s->ident, head, hl, &keylen)) == NULL)
 		return NULL;
 	if ((v = verdict_get()) == NULL)
 		return NULL;

@@ -154,31 +154,81 @@ unavailable(struct verdict *v, const char *why)
 	v->kind = VERDICT_BAD;
 	v->status = 503;
 	v->rule = -1;
+	v->client = -1;
 	strlcpy(v->why, why, sizeof(v->why));
+}
+
+/*
+ * What the daemon says of a container, for "match container name" and
+ * "label".  Nothing yet: the watcher that will keep this from the
+ * daemon's events comes next; until then no such line holds (and a
+ * block that has one never matches), as moatd.conf(5) says.
+ */
+static const struct container_info *
+container_lookup(const char *id, void *arg)
+{
+	return NULL;
+}
+
+/*
+ * The client block the connection's facts (who, from its relay) select,
+ * or -1 for the top level; -2 when who does not decode.
+ */
+static int
+select_client(const void *who, size_t wholen)
+{
+	struct ident	 id;
+	struct mbuf	 m;
+	int		 c;
+
+	if (w->cc.nclients == 0 || who == NULL)
+		return -1;
+	mbuf_reader(&m, who, wholen);
+	if (ident_decode(&m, &id) == -1)
+		return -2;
+	if (mbuf_end(&m) == -1) {
+		ident_clear(&id);
+		return -2;
+	}
+	c = client_select_rules(w->cc.clients, w->cc.nclients, &id,
+	    container_lookup, NULL);
+	ident_clear(&id);
+	return c;
 }
 
 static void
 answer(int i, struct msg *m)
 {
 	struct mbuf	 out;
-	struct verdict	 v;
-	const void	*head, *body;
-	size_t		 headlen, bodylen;
-	uint64_t	 ctr;
-	int		 hasbody;
+	struct verdict		 v;
+	struct ruleset		*rs = w->cc.rs;
+	const struct body_policy *bp = &w->cc.conf.body;
+	const void		*head, *body, *who;
+	size_t			 headlen, bodylen, wholen;
+	uint64_t		 ctr;
+	int			 hasbody, c;
 
-	if (policy_req_decode(m->data, m->datalen, &head, &headlen, &ctr,
-	    &hasbody, &body, &bodylen) == -1) {
+	if (policy_req_decode_who(m->data, m->datalen, &head, &headlen, &ctr,
+	    &hasbody, &body, &bodylen, &who, &wholen) == -1 ||
+	    (c = select_client(who, wholen)) == -2) {
 		log_warnx("relay[%d]: bad policy request", i);
 		ploop_close(w->pl, i);
 		return;
 	}
-	if (w->cc.rs == NULL)
+	/* A client block's rules and body policy replace the top level's. */
+	if (c >= 0) {
+		rs = w->cc.clients[c].rs;
+		bp = &w->cc.clients[c].c.body;
+	}
+	if (rs == NULL)
 		unavailable(&v, "no rules loaded");
 	else
-		policy_decide_req(w->cc.rs, &w->cc.conf.limits,
-		    &w->cc.conf.body, head, headlen, body, bodylen, hasbody,
-		    bind_links, NULL, &v);
+		policy_decide_req(rs, &w->cc.conf.limits, bp, head, headlen,
+		    body, bodylen, hasbody, bind_links, NULL, &v);
+	v.client = c;
+	if (c >= 0)
+		strlcpy(v.client_name, w->cc.clients[c].c.name,
+		    sizeof(v.client_name));
 	if (v.kind == VERDICT_ALLOW && approve(i, ctr, &v) == -1) {
 		verdict_clear(&v);
 		unavailable(&v, "no key for this relay's forwarder");

@@ -192,6 +192,7 @@ policy_decide(struct ruleset *rs, const struct http_limits *limits,
 
 	memset(v, 0, sizeof(*v));
 	v->rule = -1;
+	v->client = -1;		/* the top level, unless the worker says */
 	if (http_parse_request(head, len, limits, &req, &status,
 	    &why) == -1) {
 		note_refused(&req, v);

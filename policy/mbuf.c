@@ -115,6 +115,19 @@ mbuf_add_data(struct mbuf *mb, const void *data, size_t len)
 }
 
 void
+mbuf_add_raw(struct mbuf *mb, const void *data, size_t len)
+{
+	uint8_t	*p;
+
+	if (len > 0 && data == NULL) {
+		mb->err = 1;
+		return;
+	}
+	if (len > 0 && (p = mbuf_reserve(mb, len)) != NULL)
+		memcpy(p, data, len);
+}
+
+void
 mbuf_add_str(struct mbuf *mb, const char *s)
 {
 	if (s == NULL) {

@@ -42,6 +42,8 @@ void	mbuf_add_u32(struct mbuf *, uint32_t);
 void	mbuf_add_u64(struct mbuf *, uint64_t);
 void	mbuf_add_data(struct mbuf *, const void *, size_t); /* len-prefixed */
 void	mbuf_add_str(struct mbuf *, const char *);	/* len-prefixed */
+/* Bytes as they are: a part encoded before (MSG_POLICY_REQ's who). */
+void	mbuf_add_raw(struct mbuf *, const void *, size_t);
 void	mbuf_reader(struct mbuf *, const void *, size_t);
 int	mbuf_get_u32(struct mbuf *, uint32_t *);
 int	mbuf_get_u64(struct mbuf *, uint64_t *);

@@ -54,13 +54,33 @@ verdict_encode(const struct verdict *v, struct mbuf *m)
 	mbuf_add_u32(m, v->admission);
 	mbuf_add_u64(m, v->body_max);
 	mbuf_add_data(m, v->bodysum, v->checked ? sizeof(v->bodysum) : 0);
+	mbuf_add_u32(m, (uint32_t)(v->client + 1));
+	mbuf_add_str(m, v->client >= 0 ? v->client_name : "");
 	return m->err ? -1 : 0;
+}
+
+/* A client block's name: 1-63 of [A-Za-z0-9._-] (moatd.conf(5)). */
+static int
+client_name_ok(const char *p)
+{
+	size_t	 n = strlen(p), i;
+
+	if (n == 0 || n >= sizeof(((struct verdict *)0)->client_name))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+		    p[i] == '_' || p[i] == '-'))
+			return 0;
+	return 1;
 }
 
 int
 verdict_decode(struct mbuf *m, struct verdict *v)
 {
 	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex, adm;
+	uint32_t	 client;
 	const void	*fields, *mac, *rmac, *sum;
 	size_t		 fieldslen, maclen, rmaclen, sumlen;
 
@@ -83,8 +103,16 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	    mbuf_get_u32(m, &adm) == -1 ||
 	    mbuf_get_u64(m, &v->body_max) == -1 ||
 	    mbuf_get_data(m, &sum, &sumlen) == -1 ||
+	    mbuf_get_u32(m, &client) == -1 ||
+	    mbuf_get_str(m, v->client_name, sizeof(v->client_name)) == -1 ||
 	    mbuf_end(m) == -1)
 		return -1;
+	/* The client block: -1 (the top level) and no name, or a name. */
+	if (client > INT_MAX ||
+	    (client == 0) != (v->client_name[0] == '\0') ||
+	    (client != 0 && !client_name_ok(v->client_name)))
+		return -1;
+	v->client = (int)client - 1;
 	if ((maclen != 0 && maclen != sizeof(v->mac)) ||
 	    (rmaclen != 0 && rmaclen != sizeof(v->rmac)) ||
 	    (sumlen != 0 && sumlen != sizeof(v->bodysum)) || adm > 1)
@@ -134,8 +162,9 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 /*
  * MSG_POLICY_REQ, relay to policy worker: the head as the client sent it
  * and the relay's counter for it (the approval's, fwd.h); and, once the
- * worker asked for it (VERDICT_BODY), the body, dechunked.  Nothing else:
- * the worker decides on these alone.
+ * worker asked for it (VERDICT_BODY), the body, dechunked; and, when the
+ * relay's configuration has client blocks, the connection's identity
+ * after it (policy_req_decode_who).  The worker decides on these alone.
  */
 int
 policy_req_encode(struct mbuf *m, const char *head, size_t len,
@@ -166,6 +195,36 @@ policy_req_decode(const void *buf, size_t len, const void **head,
 	if (hb > 1 || (hb == 0 && *bodylen != 0))
 		return -1;
 	*hasbody = hb;
+	return 0;
+}
+
+/*
+ * The same, and the connection's identity after the body when there is
+ * one (wholen 0: none).  The who bytes are the caller's to decode
+ * (ident_decode, strictly); here they are only not empty when present.
+ */
+int
+policy_req_decode_who(const void *buf, size_t len, const void **head,
+    size_t *headlen, uint64_t *ctr, int *hasbody, const void **body,
+    size_t *bodylen, const void **who, size_t *wholen)
+{
+	struct mbuf	 m;
+	uint32_t	 hb;
+
+	*who = NULL;
+	*wholen = 0;
+	mbuf_reader(&m, buf, len);
+	if (mbuf_get_data(&m, head, headlen) == -1 ||
+	    mbuf_get_u64(&m, ctr) == -1 || mbuf_get_u32(&m, &hb) == -1 ||
+	    mbuf_get_data(&m, body, bodylen) == -1 || m.err)
+		return -1;
+	if (hb > 1 || (hb == 0 && *bodylen != 0))
+		return -1;
+	*hasbody = hb;
+	if (m.off < m.len) {
+		*who = m.buf + m.off;
+		*wholen = m.len - m.off;
+	}
 	return 0;
 }
 

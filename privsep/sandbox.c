@@ -281,6 +281,8 @@ static const struct sandbox_rule sandbox_relay[] = {
 	/* the client's address and a unix client's credentials, for logs */
 	ANY(getpeername),
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
+	/* a unix client's supplementary groups, for client blocks */
+	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERGROUPS),
 	/* a unix client's pidfd, for the parent to find its container */
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERPIDFD),
 	/* latency of every client connection */

@@ -37,6 +37,7 @@ allowed(struct verdict *v, uint32_t gen, const char *path)
 	memset(v, 0, sizeof(*v));
 	v->kind = VERDICT_ALLOW;
 	v->rule = 0;
+	v->client = -1;		/* the top level */
 	strlcpy(v->method, "GET", sizeof(v->method));
 	strlcpy(v->path, path, sizeof(v->path));
 	strlcpy(v->target, path, sizeof(v->target));

@@ -609,6 +609,125 @@ START_TEST(test_verdict_policy_req)
 }
 END_TEST
 
+/* The client block travels: -1 and no name, or an index and a name. */
+static int
+client_wire(int client, const char *name, struct verdict *w)
+{
+	struct mbuf	 m, rd;
+	int		 rv;
+
+	decide(get_ps);
+	v.client = client;
+	strlcpy(v.client_name, name, sizeof(v.client_name));
+	mbuf_init(&m);
+	ck_assert_int_eq(verdict_encode(&v, &m), 0);
+	mbuf_reader(&rd, m.buf, m.len);
+	rv = verdict_decode(&rd, w);
+	mbuf_free(&m);
+	return rv;
+}
+
+/* The encoding's tail: u32 client + 1, then the name (u32 len, bytes). */
+static int
+decode_tail(uint32_t client1, const char *name)
+{
+	struct verdict	 w;
+	struct mbuf	 m, rd;
+	size_t		 n;
+	int		 rv;
+
+	decide(get_ps);
+	v.client = -1;
+	mbuf_init(&m);
+	ck_assert_int_eq(verdict_encode(&v, &m), 0);
+	/* drop the honest tail (u32 0, u32 0 for ""), write ours */
+	n = m.len - 8;
+	m.len = n;
+	mbuf_add_u32(&m, client1);
+	mbuf_add_data(&m, name, strlen(name));
+	mbuf_reader(&rd, m.buf, m.len);
+	rv = verdict_decode(&rd, &w);
+	mbuf_free(&m);
+	verdict_clear(&w);
+	return rv;
+}
+
+START_TEST(test_verdict_client)
+{
+	struct verdict	 w;
+
+	/* policy_decide() leaves the top level */
+	decide(get_ps);
+	ck_assert_int_eq(v.client, -1);
+	ck_assert_int_eq(client_wire(-1, "", &w), 0);
+	ck_assert_int_eq(w.client, -1);
+	ck_assert_str_eq(w.client_name, "");
+	verdict_clear(&w);
+	ck_assert_int_eq(client_wire(0, "traefik", &w), 0);
+	ck_assert_int_eq(w.client, 0);
+	ck_assert_str_eq(w.client_name, "traefik");
+	verdict_clear(&w);
+	ck_assert_int_eq(client_wire(63, "a.b_c-D9", &w), 0);
+	ck_assert_int_eq(w.client, 63);
+	ck_assert_str_eq(w.client_name, "a.b_c-D9");
+	verdict_clear(&w);
+	/* a block without a name, or a name that is not one */
+	ck_assert_int_eq(client_wire(0, "", &w), -1);
+	verdict_clear(&w);
+	ck_assert_int_eq(decode_tail(0, ""), 0);
+	ck_assert_int_eq(decode_tail(1, "x"), 0);
+	ck_assert_int_eq(decode_tail(0, "x"), -1);
+	ck_assert_int_eq(decode_tail(1, ""), -1);
+	ck_assert_int_eq(decode_tail(1, "a b"), -1);
+	ck_assert_int_eq(decode_tail(1, "a\"b"), -1);
+	ck_assert_int_eq(decode_tail(1, "caf\xc3\xa9"), -1);
+	ck_assert_int_eq(decode_tail(1, "0123456789012345678901234567890"
+	    "123456789012345678901234567890123"), -1);	/* 64 */
+	ck_assert_int_eq(decode_tail(1, "0123456789012345678901234567890"
+	    "12345678901234567890123456789012"), 0);	/* 63 */
+	ck_assert_int_eq(decode_tail((uint32_t)INT_MAX, "x"), 0);
+	ck_assert_int_eq(decode_tail((uint32_t)INT_MAX + 1, "x"), -1);
+	ck_assert_int_eq(decode_tail(UINT32_MAX, "x"), -1);
+}
+END_TEST
+
+/* The who after the body: policy_req_decode refuses it, _who takes it. */
+START_TEST(test_verdict_policy_req_who)
+{
+	struct mbuf	 m;
+	const void	*head, *body, *who;
+	size_t		 headlen, bodylen, wholen, plain;
+	uint64_t	 ctr;
+	int		 hasbody;
+
+	mbuf_init(&m);
+	ck_assert_int_eq(policy_req_encode(&m, create_head,
+	    strlen(create_head), 9, 0, NULL, 0), 0);
+	plain = m.len;
+	ck_assert_int_eq(policy_req_decode_who(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen, &who, &wholen), 0);
+	ck_assert_ptr_null(who);
+	ck_assert_uint_eq(wholen, 0);
+	mbuf_add_u32(&m, 0);
+	mbuf_add_str(&m, "xyz");
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), -1);
+	ck_assert_int_eq(policy_req_decode_who(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen, &who, &wholen), 0);
+	ck_assert_uint_eq(ctr, 9);
+	ck_assert_uint_eq(headlen, strlen(create_head));
+	ck_assert_uint_eq(wholen, m.len - plain);
+	ck_assert_ptr_eq(who, m.buf + plain);
+	/* cut short before the who: refused like the plain one */
+	ck_assert_int_eq(policy_req_decode_who(m.buf, plain - 1, &head,
+	    &headlen, &ctr, &hasbody, &body, &bodylen, &who, &wholen), -1);
+	m.buf[4 + strlen(create_head) + 8 + 3] = 2;
+	ck_assert_int_eq(policy_req_decode_who(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen, &who, &wholen), -1);
+	mbuf_free(&m);
+}
+END_TEST
+
 Suite *
 verdict_suite(void)
 {
@@ -628,6 +747,8 @@ verdict_suite(void)
 	tcase_add_test(tc, test_verdict_body);
 	tcase_add_test(tc, test_verdict_checked);
 	tcase_add_test(tc, test_verdict_policy_req);
+	tcase_add_test(tc, test_verdict_client);
+	tcase_add_test(tc, test_verdict_policy_req_who);
 	suite_add_tcase(s, tc);
 	return s;
 }
