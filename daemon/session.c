@@ -985,6 +985,15 @@ session_container(uint32_t id, const void *data, size_t len)
 	memcpy(s->container_id, p, len);
 	s->container_id[len] = '\0';
 	s->cid_state = CID_KNOWN;
+	/* Facts made before a reload brought a container match: again. */
+	if (len > 0 && s->facts != NULL) {
+		ident_clear(s->facts);
+		free(s->facts);
+		s->facts = NULL;
+		free(s->who);
+		s->who = NULL;
+		s->wholen = 0;
+	}
 	log_debug("client=%s: container %s", s->peer,
 	    len ? s->container_id : "none");
 	if (s->state == S_HEAD)
