@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct body_policy;
 struct moat_config;
 struct moat_tls;
 
@@ -77,12 +78,18 @@ void	 conf_allow_host(char *);
 void	 conf_allow_word(int, char *);
 void	 conf_add_rules_file(char *);
 void	 conf_add_rules_text(char *, int);
-void	 conf_listen_begin(char *);
+void	 conf_set_builtin(int);
+struct body_policy *conf_body(void);
+void	 conf_client_begin(const char *, int);
+void	 conf_client_end(void);
+void	 conf_client_match(int, char *);
+void	 conf_client_match_id(int, int64_t);
+void	 conf_listen_begin(char *, const char *);
 void	 conf_listen_owner(char *, int64_t);
 void	 conf_listen_group(char *, int64_t);
 void	 conf_listen_mode(int64_t);
 void	 conf_listen_end(void);
-void	 conf_listen_systemd(const char *);
+void	 conf_listen_systemd(const char *, const char *);
 void	 conf_tls_at(struct moat_tls *, int);
 void	 conf_tls_set(const char *, char *);
 

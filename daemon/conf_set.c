@@ -53,6 +53,27 @@ static int			 lim_lineno;
 /* Where TLS options go: a listener's block or the backend's. */
 static struct moat_tls		*tls_cur, tls_void;
 static int			 tls_backend;
+/* The client block being read (an index into conf_new->clients), or -1:
+ * rules, builtin rules, limit body and allow go there. */
+static int			 cl_cur = -1;
+static char			 cl_file[PATH_MAX];
+static int			 cl_lineno;
+/* Where each "match listener" was: checked once the listeners are known. */
+struct where {
+	char	 file[PATH_MAX];
+	int	 lineno;
+	size_t	 client, match;
+};
+static struct where		*lm_where;
+static size_t			 lm_n;
+
+/* The body policy statements go to: the block's, or the top level's. */
+struct body_policy *
+conf_body(void)
+{
+	return cl_cur >= 0 ? &conf_new->clients[cl_cur].body :
+	    &conf_new->body;
+}
 
 void
 conf_set_path(char *dst, size_t len, char *s, const char *what,
@@ -156,7 +177,7 @@ conf_set_body_limit(char *s)
 {
 	char	 why[256];
 
-	if (body_conf_size(s, &conf_new->body.limit, why, sizeof(why)) == -1)
+	if (body_conf_size(s, &conf_body()->limit, why, sizeof(why)) == -1)
 		conf_error("limit body %s: %s", s, why);
 	free(s);
 }
@@ -167,7 +188,7 @@ conf_allow_bind(char *path, int ro)
 {
 	char	 why[PATH_MAX + 128];
 
-	if (body_conf_bind(&conf_new->body, path, ro, why, sizeof(why)) == -1)
+	if (body_conf_bind(conf_body(), path, ro, why, sizeof(why)) == -1)
 		conf_error("allow bind \"%s\": %s", path, why);
 	free(path);
 }
@@ -177,7 +198,7 @@ conf_allow_cap(char *name)
 {
 	char	 why[256];
 
-	if (body_conf_cap(&conf_new->body, name, why, sizeof(why)) == -1)
+	if (body_conf_cap(conf_body(), name, why, sizeof(why)) == -1)
 		conf_error("allow capability \"%s\": %s", name, why);
 	free(name);
 }
@@ -187,7 +208,7 @@ conf_allow_device(char *path)
 {
 	char	 why[256];
 
-	if (body_conf_device(&conf_new->body, path, why, sizeof(why)) == -1)
+	if (body_conf_device(conf_body(), path, why, sizeof(why)) == -1)
 		conf_error("allow device \"%s\": %s", path, why);
 	free(path);
 }
@@ -197,7 +218,7 @@ conf_allow_host(char *name)
 {
 	char	 why[256];
 
-	if (body_conf_host(&conf_new->body, name, why, sizeof(why)) == -1)
+	if (body_conf_host(conf_body(), name, why, sizeof(why)) == -1)
 		conf_error("allow host \"%s\": %s", name, why);
 	free(name);
 }
@@ -212,7 +233,7 @@ conf_allow_word(int which, char *s)
 	};
 	char			 why[256];
 
-	if (body_conf_word(&conf_new->body, which, s, why, sizeof(why)) == -1)
+	if (body_conf_word(conf_body(), which, s, why, sizeof(why)) == -1)
 		conf_error("allow %s \"%s\": %s", names[which], s, why);
 	free(s);
 }
@@ -224,6 +245,35 @@ conf_set_begin(struct moat_config *c)
 	conf_new = c;
 	lim_file[0] = '\0';
 	lim_lineno = 0;
+	cl_cur = -1;
+	free(lm_where);
+	lm_where = NULL;
+	lm_n = 0;
+}
+
+/* Every "match listener" names a listener of the file: -1 (said) if not. */
+static int
+check_listener_matches(void)
+{
+	const struct moat_client	*cl;
+	const char			*name;
+	size_t				 i, k;
+	int				 rv = 0;
+
+	for (i = 0; i < lm_n; i++) {
+		cl = &conf_new->clients[lm_where[i].client];
+		name = cl->m[lm_where[i].match].text;
+		for (k = 0; k < conf_new->nlisteners; k++)
+			if (strcmp(conf_new->listeners[k].name, name) == 0)
+				break;
+		if (k < conf_new->nlisteners)
+			continue;
+		log_warnx("%s:%d: match listener \"%s\": no listener has that "
+		    "name (listen on \"...\" name \"%s\")", lm_where[i].file,
+		    lm_where[i].lineno, name, name);
+		rv = -1;
+	}
+	return rv;
 }
 
 /*
@@ -243,8 +293,174 @@ conf_set_end(void)
 		    conf_new->limits.head_max);
 		rv = -1;
 	}
+	if (check_listener_matches() == -1)
+		rv = -1;
+	free(lm_where);
+	lm_where = NULL;
+	lm_n = 0;
+	cl_cur = -1;
 	conf_new = NULL;
 	return rv;
+}
+
+static struct rule_source **
+cur_sources(void)
+{
+	return cl_cur >= 0 ? &conf_new->clients[cl_cur].sources :
+	    &conf_new->sources;
+}
+
+static size_t *
+cur_nsources(void)
+{
+	return cl_cur >= 0 ? &conf_new->clients[cl_cur].nsources :
+	    &conf_new->nsources;
+}
+
+/* builtin rules yes|no, at the top level or in a block */
+void
+conf_set_builtin(int yes)
+{
+	if (cl_cur >= 0)
+		conf_new->clients[cl_cur].builtin = yes;
+	else
+		conf_new->builtin = yes;
+}
+
+/*
+ * client "NAME" {: a new block, from the defaults (never from the top
+ * level's settings).  It is added even when its name is refused, so that
+ * the lines inside have a place to go (the file fails anyway).
+ */
+void
+conf_client_begin(const char *name, int lineno)
+{
+	struct moat_client	*nc;
+	char			 why[128];
+
+	if (client_name_check(name, why, sizeof(why)) == -1)
+		conf_error("client \"%s\": %s", name, why);
+	else if (client_byname(conf_new, name) != NULL)
+		conf_error("client \"%s\": a block of that name comes before",
+		    name);
+	if (conf_new->nclients >= MOAT_CLIENTS_MAX) {
+		conf_error("client \"%s\": more than %d client blocks", name,
+		    MOAT_CLIENTS_MAX);
+		cl_cur = -1;
+		return;
+	}
+	nc = reallocarray(conf_new->clients, conf_new->nclients + 1,
+	    sizeof(*nc));
+	if (nc == NULL)
+		fatal("%s", __func__);
+	conf_new->clients = nc;
+	cl_cur = conf_new->nclients++;
+	memset(&nc[cl_cur], 0, sizeof(nc[cl_cur]));
+	strlcpy(nc[cl_cur].name, name, sizeof(nc[cl_cur].name));
+	nc[cl_cur].builtin = 1;
+	strlcpy(cl_file, conf_in_name(), sizeof(cl_file));
+	cl_lineno = lineno;
+}
+
+/* }: a block without a match line would match every client. */
+void
+conf_client_end(void)
+{
+	if (cl_cur < 0)
+		return;
+	if (conf_new->clients[cl_cur].nm == 0) {
+		log_warnx("%s:%d: client \"%s\": no match line (a block "
+		    "without one would match every client: that is what the "
+		    "top level is for)", cl_file, cl_lineno,
+		    conf_new->clients[cl_cur].name);
+		conf_failed();
+	}
+	cl_cur = -1;
+}
+
+static const char *
+match_word(enum match_kind kind)
+{
+	static const char	*words[] = {
+		[MATCH_TLS_SUBJECT] = "tls subject",
+		[MATCH_TLS_ISSUER] = "tls issuer",
+		[MATCH_TLS_SAN] = "tls san",
+		[MATCH_TLS_SHA256] = "tls sha256",
+		[MATCH_ADDRESS] = "address",
+		[MATCH_LISTENER] = "listener",
+		[MATCH_UNIX_UID] = "unix user",
+		[MATCH_UNIX_GID] = "unix group",
+		[MATCH_CONTAINER_ID] = "container id",
+		[MATCH_CONTAINER_NAME] = "container name",
+		[MATCH_CONTAINER_LABEL] = "container label",
+	};
+
+	return words[kind];
+}
+
+/* match KIND "value" in the block being read (numeric: uid N, gid N) */
+static void
+client_match(int kind, char *value, int numeric)
+{
+	struct moat_client	*cl;
+	struct where		*nw;
+	char			 why[256];
+
+	if (cl_cur < 0)
+		goto done;
+	cl = &conf_new->clients[cl_cur];
+	if (cl->nm >= CLIENT_MATCH_MAX) {
+		conf_error("client \"%s\": more than %d match lines",
+		    cl->name, CLIENT_MATCH_MAX);
+		goto done;
+	}
+	if (client_match_parse(&cl->m[cl->nm], kind, value, why,
+	    sizeof(why)) == -1) {
+		if (numeric)
+			conf_error("match unix %s %s: %s", kind ==
+			    MATCH_UNIX_UID ? "uid" : "gid", value, why);
+		else
+			conf_error("match %s \"%s\": %s", match_word(kind),
+			    value, why);
+		goto done;
+	}
+	if (kind == MATCH_LISTENER) {
+		nw = reallocarray(lm_where, lm_n + 1, sizeof(*nw));
+		if (nw == NULL)
+			fatal("%s", __func__);
+		lm_where = nw;
+		strlcpy(nw[lm_n].file, conf_in_name(), sizeof(nw[lm_n].file));
+		nw[lm_n].lineno = conf_lineno();
+		nw[lm_n].client = cl_cur;
+		nw[lm_n].match = cl->nm;
+		lm_n++;
+	}
+	cl->nm++;
+ done:
+	free(value);
+}
+
+/* match unix uid N, match unix gid N */
+void
+conf_client_match_id(int kind, int64_t n)
+{
+	char	*s;
+
+	if (n < 0) {
+		conf_error("match unix %s %lld: not a %s id", kind ==
+		    MATCH_UNIX_UID ? "uid" : "gid", (long long)n, kind ==
+		    MATCH_UNIX_UID ? "user" : "group");
+		return;
+	}
+	if (asprintf(&s, "%lld", (long long)n) == -1)
+		fatal("%s", __func__);
+	client_match(kind, s, 1);
+}
+
+void
+conf_client_match(int kind, char *value)
+{
+	client_match(kind, value, 0);
 }
 
 /*
@@ -265,7 +481,8 @@ conf_add_rules_file(char *name)
 		conf_error("rules file \"%s\": %s", name, strerror(errno));
 	else {
 		if (conf_check_secrecy(fd, &why) == -1 ||
-		    config_add_rules_fd(conf_new, fd, path, &why) == -1)
+		    sources_add_fd(cur_sources(), cur_nsources(), fd, path,
+		    &why) == -1)
 			conf_error("rules file \"%s\": %s", name, why);
 		close(fd);
 	}
@@ -286,7 +503,8 @@ conf_add_rules_text(char *text, int lineno)
 	    text) == -1)
 		fatal("%s", __func__);
 	memset(padded, '\n', lineno > 1 ? lineno - 1 : 0);
-	if (config_add_rules_text(conf_new, conf_in_name(), padded) == -1)
+	if (sources_add_text(cur_sources(), cur_nsources(), conf_in_name(),
+	    padded) == -1)
 		conf_failed();
 	free(padded);
 	free(text);
@@ -309,12 +527,34 @@ same_addr(const struct moat_addr *a, const struct moat_addr *b)
 	}
 }
 
+/* listen on ... name "NAME": 0, or -1 (said). */
+static int
+listen_name(struct moat_listener *l, const char *name)
+{
+	char	 why[128];
+
+	if (name == NULL)
+		return 0;
+	if (client_name_check(name, why, sizeof(why)) == -1) {
+		conf_error("listen on ... name \"%s\": %s", name, why);
+		return -1;
+	}
+	strlcpy(l->name, name, sizeof(l->name));
+	return 0;
+}
+
 static void
 add_listener(struct moat_listener *l)
 {
 	const struct moat_addr	*o;
 	size_t			 i;
 
+	for (i = 0; l->name[0] != '\0' && i < conf_new->nlisteners; i++)
+		if (strcmp(conf_new->listeners[i].name, l->name) == 0) {
+			conf_error("listen on ... name \"%s\": another "
+			    "listener has that name", l->name);
+			return;
+		}
 	for (i = 0; i < conf_new->nlisteners; i++) {
 		o = &conf_new->listeners[i].addr;
 		if (!same_addr(o, &l->addr))
@@ -339,7 +579,7 @@ add_listener(struct moat_listener *l)
 }
 
 void
-conf_listen_begin(char *s)
+conf_listen_begin(char *s, const char *name)
 {
 	const char	*why;
 
@@ -349,7 +589,7 @@ conf_listen_begin(char *s)
 	conf_tls_at(&lst.tls, 0);
 	if (config_parse_addr(s, &lst.addr, &why) == -1)
 		conf_error("listen on \"%s\": %s", s, why);
-	else
+	else if (listen_name(&lst, name) == 0)
 		lst_ok = 1;
 }
 
@@ -457,13 +697,15 @@ conf_listen_end(void)
  * a name, every one no named listener takes (sd_bind_listeners()).
  */
 void
-conf_listen_systemd(const char *name)
+conf_listen_systemd(const char *name, const char *lname)
 {
 	struct moat_listener	 l;
 	size_t			 i;
 
 	memset(&l, 0, sizeof(l));
 	l.addr.kind = ADDR_SYSTEMD;
+	if (listen_name(&l, lname) == -1)
+		return;
 	if (name == NULL) {
 		strlcpy(l.addr.text, "systemd", sizeof(l.addr.text));
 		add_listener(&l);

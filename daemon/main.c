@@ -747,6 +747,9 @@ load_config(struct moat_config *conf)
 		if (apply_setting(conf, &cl->args, &st) == -1)
 			return -1;
 	}
+	/* -frontend-addr replaces the file's listeners, and their names */
+	if (client_check_listeners(conf, conf) == -1)
+		return -1;
 	/* -frontend-tls-* to the tcp listeners; TLS blocks consistent */
 	return tls_config_finish(conf);
 }

@@ -203,9 +203,19 @@ int	config_add_rules_file(struct moat_config *, const char *path);
 int	read_fd_all(int, size_t, char **, const char **);
 int	config_add_rules_fd(struct moat_config *, int fd, const char *name,
 	    const char **why);
+/* The same for a list of sources (the top level's or a client block's). */
+int	sources_add_text(struct rule_source **, size_t *, const char *name,
+	    const char *text);
+int	sources_add_fd(struct rule_source **, size_t *, int fd,
+	    const char *name, const char **why);
+/* A client block's sources and body policy (not the block itself). */
+void	client_free(struct moat_client *);
 /* Compile every source into a new ruleset; NULL (errors logged) if any
  * rule is invalid. */
 struct ruleset	*config_ruleset(const struct moat_config *, rules_errfn, void *);
+/* A client block's rules (its built-ins unless "builtin rules no"). */
+struct ruleset	*config_client_ruleset(const struct moat_client *, rules_errfn,
+	    void *);
 /* Parent side: send the global settings and the rule sources. */
 int	config_send(struct msgbuf *, const struct moat_config *, uint32_t gen);
 /* Child side: consume one MSG_CFG_* message; 1 when CFG_DONE completed
@@ -228,6 +238,7 @@ struct child_config {
 	uint32_t		 gen;
 };
 int	config_recv(struct child_config *, struct msg *);
+void	child_config_free(struct child_config *);
 /* The same for any parent message: 0 not one, 1 taken, 2 generation done;
  * a bad one is fatal. */
 int	config_take(struct child_config *, struct msg *);
@@ -254,6 +265,8 @@ const char	*config_level_name(int);
 int	config_level_byname(const char *);
 /* limit body and the allow statements, as moatd.conf(5) writes them. */
 void	config_print_body(const struct body_policy *, FILE *);
+/* A string in double quotes, as the lexer reads it back. */
+void	config_print_quoted(FILE *, const char *);
 
 /*
  * body_conf.c: limit body and allow ..., each value checked and added to
@@ -439,8 +452,22 @@ int	client_recheck_rules(const struct child_rules *, size_t n, int chosen,
  * names resolved now).  0, or -1 with why. */
 int	client_match_parse(struct client_match *, enum match_kind,
 	    const char *value, char *why, size_t);
-/* The match line as moatd.conf(5) writes it, for moatd -n. */
+/* The match line as moatd.conf(5) writes it, for moatd -n: "match ...",
+ * without indentation or newline. */
 void	client_match_print(const struct client_match *, FILE *);
+/* client_conf.c: a client block's or listener's name, 1 to 63 of
+ * [A-Za-z0-9._-].  0, or -1 with why. */
+int	client_name_check(const char *, char *why, size_t);
+/* The block by name, or NULL. */
+const struct moat_client *client_byname(const struct moat_config *,
+	    const char *);
+/*
+ * Every "match listener" of c's blocks names one of the listeners of l
+ * (c itself, or on a reload the running configuration, whose listeners
+ * stay).  0, or -1 with each one that does not logged.
+ */
+int	client_check_listeners(const struct moat_config *c,
+	    const struct moat_config *l);
 
 /* cgroup.c: a unix peer's container, from its /proc/PID/cgroup */
 

@@ -878,6 +878,7 @@ listeners_equal(const struct moat_config *a, const struct moat_config *b)
 		const struct moat_listener *y = &b->listeners[i];
 
 		if (strcmp(x->addr.text, y->addr.text) != 0 ||
+		    strcmp(x->name, y->name) != 0 ||
 		    x->owner_set != y->owner_set || x->owner != y->owner ||
 		    x->group_set != y->group_set || x->group != y->group ||
 		    x->mode != y->mode)
@@ -914,7 +915,9 @@ sighup_cb(int sig, short ev, void *arg)
 	log_info("reloading configuration");
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		fatal("%s", __func__);
-	if (p->reload(nc) == -1 || tls_config_load(nc) == -1 ||
+	/* The listeners stay, names too: "match listener" names those. */
+	if (p->reload(nc) == -1 || client_check_listeners(nc, p->conf) == -1 ||
+	    tls_config_load(nc) == -1 ||
 	    (rs = config_ruleset(nc, reload_rules_err, NULL)) == NULL) {
 		log_warnx("reload failed, keeping configuration %u", p->gen);
 		config_free(nc);

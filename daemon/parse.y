@@ -93,12 +93,15 @@ static size_t			 lexsize;
 %token	TCA "ca" TCERTIFICATE "certificate" TCIPHERS "ciphers"
 %token	TCIPHERSUITES "ciphersuites" TCRL "crl" THOSTNAME "hostname"
 %token	TKEY "key" TPROTOCOLS "protocols" TTLS "tls"
+%token	TCLIENT "client" TGID "gid" TID "id" TISSUER "issuer" TLABEL "label"
+%token	TLISTENER "listener" TMATCH "match" TNAME "name" TSAN "san"
+%token	TSHA256 "sha256" TSUBJECT "subject" TUNIX "unix"
 %token	TYES "yes"
 %token	TEOL "end of line"
 %token	TERROR "bad token"
 %token	<v.string>	TSTRING "string"
 %token	<v.number>	TNUMBER "number"
-%type	<v.string>	value optname
+%type	<v.string>	value optname listenname
 %type	<v.number>	yesno loglevel timeout limit readonly
 /*
  * A string still on the stack when a syntax error pops it is freed here.
@@ -115,6 +118,7 @@ grammar		: %empty
 		| grammar include TEOL
 		| grammar varset TEOL
 		| grammar main TEOL
+		| grammar client TEOL
 		| grammar unknown TEOL	{ pending_flush(); yyerrok; }
 		| grammar error TEOL	{ pending_flush(); yyerrok; }
 		;
@@ -180,7 +184,78 @@ main		: TUSER TSTRING {
 		| TRULES TSTRING {
 			conf_add_rules_text($2, $<lineno>2);
 		}
-		| TBUILTIN TRULES yesno		{ conf_new->builtin = $3; }
+		| TBUILTIN TRULES yesno		{ conf_set_builtin($3); }
+		;
+
+/*
+ * client "NAME" { ... }: the braces on the first line and on a line of
+ * their own.  Inside, what a client block holds (conf_set.c sends rules,
+ * builtin, limit body and allow to the block while it is read).
+ */
+client		: TCLIENT TSTRING '{' TEOL {
+			conf_client_begin($2, $<lineno>1);
+		} clientlines '}' {
+			conf_client_end();
+			free($2);
+		}
+		;
+
+clientlines	: %empty
+		| clientlines TEOL
+		| clientlines clientline TEOL
+		| clientlines unknown TEOL	{ pending_flush(); yyerrok; }
+		| clientlines error TEOL	{ pending_flush(); yyerrok; }
+		;
+
+clientline	: TMATCH match
+		| TRULES TFILE TSTRING		{ conf_add_rules_file($3); }
+		| TRULES TSTRING {
+			conf_add_rules_text($2, $<lineno>2);
+		}
+		| TBUILTIN TRULES yesno		{ conf_set_builtin($3); }
+		| TLIMIT TBODY value		{ conf_set_body_limit($3); }
+		| TALLOW allow
+		;
+
+match		: TTLS TSUBJECT TSTRING {
+			conf_client_match(MATCH_TLS_SUBJECT, $3);
+		}
+		| TTLS TISSUER TSTRING {
+			conf_client_match(MATCH_TLS_ISSUER, $3);
+		}
+		| TTLS TSAN TSTRING {
+			conf_client_match(MATCH_TLS_SAN, $3);
+		}
+		| TTLS TSHA256 TSTRING {
+			conf_client_match(MATCH_TLS_SHA256, $3);
+		}
+		| TADDRESS TSTRING {
+			conf_client_match(MATCH_ADDRESS, $2);
+		}
+		| TLISTENER TSTRING {
+			conf_client_match(MATCH_LISTENER, $2);
+		}
+		| TUNIX TUSER TSTRING {
+			conf_client_match(MATCH_UNIX_UID, $3);
+		}
+		| TUNIX TUID TNUMBER {
+			conf_client_match_id(MATCH_UNIX_UID, $3);
+		}
+		| TUNIX TGROUP TSTRING {
+			conf_client_match(MATCH_UNIX_GID, $3);
+		}
+		| TUNIX TGID TNUMBER {
+			conf_client_match_id(MATCH_UNIX_GID, $3);
+		}
+		| TCONTAINER TID TSTRING {
+			conf_client_match(MATCH_CONTAINER_ID, $3);
+		}
+		| TCONTAINER TNAME TSTRING {
+			conf_client_match(MATCH_CONTAINER_NAME, $3);
+		}
+		| TCONTAINER TLABEL TSTRING {
+			conf_client_match(MATCH_CONTAINER_LABEL, $3);
+		}
 		;
 
 loglevel	: TSTRING {
@@ -232,10 +307,10 @@ allow		: TBIND TSTRING readonly {
 		| TSYSCTL TSTRING {
 			conf_allow_word(BC_SYSCTL, $2);
 		}
-		| TPRIVILEGED		{ conf_new->body.privileged = 1; }
-		| TCONTAINER TNAMESPACES { conf_new->body.nsjoin = 1; }
-		| TREMOTE		{ conf_new->body.remote = 1; }
-		| TPLUGIN TPRIVILEGES	{ conf_new->body.plugins = 1; }
+		| TPRIVILEGED		{ conf_body()->privileged = 1; }
+		| TCONTAINER TNAMESPACES { conf_body()->nsjoin = 1; }
+		| TREMOTE		{ conf_body()->remote = 1; }
+		| TPLUGIN TPRIVILEGES	{ conf_body()->plugins = 1; }
 		;
 
 readonly	: %empty			{ $$ = 0; }
@@ -246,24 +321,32 @@ yesno		: TYES				{ $$ = 1; }
 		| TNO				{ $$ = 0; }
 		;
 
-listener	: TSTRING			{ conf_listen_begin($1); }
-		    listenopts {
+listener	: TSTRING listenname {
+			conf_listen_begin($1, $2);
+		} listenopts {
 			conf_listen_end();
 			free($1);
+			free($2);
 		}
-		| TSYSTEMD optname {
+		| TSYSTEMD optname listenname {
 			size_t	 n = conf_new->nlisteners;
 
-			conf_listen_systemd($2);
+			conf_listen_systemd($2, $3);
 			conf_tls_at(conf_new->nlisteners > n ?
 			    &conf_new->listeners[n].tls : NULL, 0);
 		} tlsopts {
 			free($2);
+			free($3);
 		}
 		;
 
 optname		: %empty			{ $$ = NULL; }
 		| TSTRING
+		;
+
+/* listen on "ADDR" name "NAME": for "match listener" */
+listenname	: %empty			{ $$ = NULL; }
+		| TNAME TSTRING			{ $$ = $2; }
 		;
 
 listenopts	: %empty
@@ -349,7 +432,7 @@ pending_flush(void)
 static const char *
 symname(yysymbol_kind_t sym, char *buf, size_t len)
 {
-	if (sym >= YYSYMBOL_TBACKEND && sym <= YYSYMBOL_TYES) {
+	if (sym >= YYSYMBOL_TADDRESS && sym <= YYSYMBOL_TYES) {
 		(void)snprintf(buf, len, "\"%s\"", yysymbol_name(sym));
 		return buf;
 	}
@@ -529,6 +612,7 @@ static const struct keyword keywords[] = {
 	{ "chroot",	TCHROOT },
 	{ "ciphers",	TCIPHERS },
 	{ "ciphersuites", TCIPHERSUITES },
+	{ "client",	TCLIENT },
 	{ "connections", TCONNECTIONS },
 	{ "container",	TCONTAINER },
 	{ "crl",	TCRL },
@@ -536,21 +620,28 @@ static const struct keyword keywords[] = {
 	{ "drain",	TDRAIN },
 	{ "driver",	TDRIVER },
 	{ "file",	TFILE },
+	{ "gid",	TGID },
 	{ "group",	TGROUP },
 	{ "head",	THEAD },
 	{ "headers",	THEADERS },
 	{ "host",	THOST },
 	{ "hostname",	THOSTNAME },
+	{ "id",		TID },
 	{ "idle",	TIDLE },
 	{ "image",	TIMAGE },
 	{ "include",	TINCLUDE },
+	{ "issuer",	TISSUER },
 	{ "key",	TKEY },
+	{ "label",	TLABEL },
 	{ "level",	TLEVEL },
 	{ "limit",	TLIMIT },
 	{ "line",	TLINE },
 	{ "listen",	TLISTEN },
+	{ "listener",	TLISTENER },
 	{ "log",	TLOG },
+	{ "match",	TMATCH },
 	{ "mode",	TMODE },
+	{ "name",	TNAME },
 	{ "namespaces",	TNAMESPACES },
 	{ "no",		TNO },
 	{ "on",		TON },
@@ -566,11 +657,15 @@ static const struct keyword keywords[] = {
 	{ "remote",	TREMOTE },
 	{ "rules",	TRULES },
 	{ "runtime",	TRUNTIME },
+	{ "san",	TSAN },
+	{ "sha256",	TSHA256 },
+	{ "subject",	TSUBJECT },
 	{ "sysctl",	TSYSCTL },
 	{ "systemd",	TSYSTEMD },
 	{ "timeout",	TTIMEOUT },
 	{ "tls",	TTLS },
 	{ "uid",	TUID },
+	{ "unix",	TUNIX },
 	{ "user",	TUSER },
 	{ "volume",	TVOLUME },
 	{ "yes",	TYES },
@@ -641,7 +736,7 @@ yylex(void)
 	}
 	if (c == EOF)
 		return 0;
-	if (c == '=')
+	if (c == '=' || c == '{' || c == '}')
 		return c;
 	if (isword(c))
 		return lexword(c);

@@ -59,8 +59,8 @@ config_level_byname(const char *name)
  * must be doubled (strchr() finds the NUL too); newlines and tabs stay
  * as they are, readable.
  */
-static void
-print_quoted(FILE *fp, const char *s)
+void
+config_print_quoted(FILE *fp, const char *s)
 {
 	fputc('"', fp);
 	for (; *s != '\0'; s++) {
@@ -74,12 +74,14 @@ print_quoted(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* ind: "" at the top level, a tab in a client block */
 static void
-print_string(FILE *fp, const char *keyword, const char *s)
+print_string(FILE *fp, const char *ind, const char *keyword, const char *s)
 {
+	fputs(ind, fp);
 	fputs(keyword, fp);
 	fputc(' ', fp);
-	print_quoted(fp, s);
+	config_print_quoted(fp, s);
 	fputc('\n', fp);
 }
 
@@ -89,7 +91,7 @@ print_id(FILE *fp, const char *keyword, const char *name, unsigned long id)
 {
 	if (name != NULL) {
 		fprintf(fp, " %s ", keyword);
-		print_quoted(fp, name);
+		config_print_quoted(fp, name);
 	} else
 		fprintf(fp, " %s %lu", keyword, id);
 }
@@ -136,7 +138,7 @@ print_tls(FILE *fp, const struct moat_tls *t, int backend)
 		if (f[i].value[0] == '\0')
 			continue;
 		fprintf(fp, " %s ", f[i].word);
-		print_quoted(fp, f[i].value);
+		config_print_quoted(fp, f[i].value);
 	}
 }
 
@@ -148,13 +150,16 @@ print_listener(FILE *fp, const struct moat_listener *l)
 		fputs("systemd", fp);
 		if (l->addr.sdname[0] != '\0') {
 			fputc(' ', fp);
-			print_quoted(fp, l->addr.sdname);
+			config_print_quoted(fp, l->addr.sdname);
 		}
-	} else {
-		print_quoted(fp, l->addr.text);
-		if (l->addr.kind == ADDR_UNIX)
-			print_unix_perms(fp, l);
+	} else
+		config_print_quoted(fp, l->addr.text);
+	if (l->name[0] != '\0') {
+		fputs(" name ", fp);
+		config_print_quoted(fp, l->name);
 	}
+	if (l->addr.kind == ADDR_UNIX)
+		print_unix_perms(fp, l);
 	print_tls(fp, &l->tls, 0);
 	fputc('\n', fp);
 }
@@ -164,69 +169,106 @@ print_listener(FILE *fp, const struct moat_listener *l)
  * before them (see parse.y); they are not part of what was written.
  */
 static void
-print_rules(FILE *fp, const struct rule_source *src)
+print_rules(FILE *fp, const char *ind, const struct rule_source *src)
 {
 	const char	*text = src->text;
 
 	if (src->file) {
-		print_string(fp, "rules file", src->name);
+		print_string(fp, ind, "rules file", src->name);
 		return;
 	}
 	text += strspn(text, "\n");
-	print_string(fp, "rules", text);
+	print_string(fp, ind, "rules", text);
 }
 
 static void
-print_list(FILE *fp, const char *keyword, char **list, size_t n)
+print_list(FILE *fp, const char *ind, const char *keyword, char **list,
+    size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		print_string(fp, keyword, list[i]);
+		print_string(fp, ind, keyword, list[i]);
 }
 
 /*
  * Admission control: the limit, then every allow statement, grouped by
  * kind; without any, a comment says that the safe defaults hold.
  */
-void
-config_print_body(const struct body_policy *bp, FILE *fp)
+static void
+print_body(const struct body_policy *bp, FILE *fp, const char *ind)
 {
 	const char	*name;
 	unsigned int	 flag;
 	size_t		 i;
 
-	fprintf(fp, "limit body %llu\n", (unsigned long long)(bp->limit != 0 ?
-	    bp->limit : BODY_LIMIT_DEFAULT));
-	fputc('\n', fp);
+	fprintf(fp, "%slimit body %llu\n", ind,
+	    (unsigned long long)(bp->limit != 0 ? bp->limit :
+	    BODY_LIMIT_DEFAULT));
+	if (ind[0] == '\0')
+		fputc('\n', fp);
 	for (i = 0; i < bp->nbinds; i++) {
-		fputs("allow bind ", fp);
-		print_quoted(fp, bp->binds[i].path);
+		fprintf(fp, "%sallow bind ", ind);
+		config_print_quoted(fp, bp->binds[i].path);
 		fputs(bp->binds[i].readonly ? " read-only\n" : "\n", fp);
 	}
-	print_list(fp, "allow capability", bp->caps, bp->ncaps);
-	print_list(fp, "allow device", bp->devices, bp->ndevices);
+	print_list(fp, ind, "allow capability", bp->caps, bp->ncaps);
+	print_list(fp, ind, "allow device", bp->devices, bp->ndevices);
 	for (flag = 1; flag <= BODY_HOST_CGROUPNS; flag <<= 1)
 		if ((bp->hosts & flag) &&
 		    (name = body_conf_host_name(flag)) != NULL)
-			fprintf(fp, "allow host %s\n", name);
+			fprintf(fp, "%sallow host %s\n", ind, name);
 	if (bp->privileged)
-		fputs("allow privileged\n", fp);
+		fprintf(fp, "%sallow privileged\n", ind);
 	if (bp->nsjoin)
-		fputs("allow container namespaces\n", fp);
-	print_list(fp, "allow image", bp->images, bp->nimages);
-	print_list(fp, "allow runtime", bp->runtimes, bp->nruntimes);
-	print_list(fp, "allow volume driver", bp->vdrivers, bp->nvdrivers);
-	print_list(fp, "allow sysctl", bp->sysctls, bp->nsysctls);
+		fprintf(fp, "%sallow container namespaces\n", ind);
+	print_list(fp, ind, "allow image", bp->images, bp->nimages);
+	print_list(fp, ind, "allow runtime", bp->runtimes, bp->nruntimes);
+	print_list(fp, ind, "allow volume driver", bp->vdrivers,
+	    bp->nvdrivers);
+	print_list(fp, ind, "allow sysctl", bp->sysctls, bp->nsysctls);
 	if (bp->remote)
-		fputs("allow remote\n", fp);
+		fprintf(fp, "%sallow remote\n", ind);
 	if (bp->plugins)
-		fputs("allow plugin privileges\n", fp);
+		fprintf(fp, "%sallow plugin privileges\n", ind);
 	if (bp->nbinds == 0 && bp->ncaps == 0 && bp->ndevices == 0 &&
 	    bp->hosts == 0 && !bp->privileged && !bp->nsjoin &&
 	    bp->nimages == 0 && bp->nruntimes == 0 && bp->nvdrivers == 0 &&
 	    bp->nsysctls == 0 && !bp->remote && !bp->plugins)
-		fputs("# no allow statements: the safe defaults hold\n", fp);
+		fprintf(fp, "%s# no allow statements: the safe defaults "
+		    "hold\n", ind);
+}
+
+void
+config_print_body(const struct body_policy *bp, FILE *fp)
+{
+	print_body(bp, fp, "");
+}
+
+/*
+ * A client block: its match lines, then what it holds, in the order of
+ * the top level; everything it does not say is printed as its default.
+ */
+static void
+print_client(FILE *fp, const struct moat_client *cl)
+{
+	size_t	 i;
+
+	fputs("\nclient ", fp);
+	config_print_quoted(fp, cl->name);
+	fputs(" {\n", fp);
+	for (i = 0; i < cl->nm; i++) {
+		fputc('\t', fp);
+		client_match_print(&cl->m[i], fp);
+		fputc('\n', fp);
+	}
+	print_body(&cl->body, fp, "\t");
+	fprintf(fp, "\tbuiltin rules %s\n", cl->builtin ? "yes" : "no");
+	for (i = 0; i < cl->nsources; i++)
+		print_rules(fp, "\t", &cl->sources[i]);
+	if (!cl->builtin && cl->nsources == 0)
+		fputs("\t# no rules: this client may do nothing\n", fp);
+	fputs("}\n", fp);
 }
 
 void
@@ -235,10 +277,10 @@ config_print(const struct moat_config *c, FILE *fp)
 	const char	*level;
 	size_t		 i;
 
-	print_string(fp, "user", c->user);
-	print_string(fp, "chroot", c->chroot);
+	print_string(fp, "", "user", c->user);
+	print_string(fp, "", "chroot", c->chroot);
 	if (c->pidfile[0] != '\0')
-		print_string(fp, "pidfile", c->pidfile);
+		print_string(fp, "", "pidfile", c->pidfile);
 	fprintf(fp, "prefork %d\n", c->prefork);
 	if ((level = config_level_name(c->log_level)) != NULL)
 		fprintf(fp, "log level %s\n", level);
@@ -246,7 +288,7 @@ config_print(const struct moat_config *c, FILE *fp)
 		fprintf(fp, "log level %d\n", c->log_level);
 	fputc('\n', fp);
 	fputs("backend ", fp);
-	print_quoted(fp, c->backend.text);
+	config_print_quoted(fp, c->backend.text);
 	print_tls(fp, &c->backend_tls, 1);
 	fputc('\n', fp);
 	for (i = 0; i < c->nlisteners; i++)
@@ -265,5 +307,7 @@ config_print(const struct moat_config *c, FILE *fp)
 	fputc('\n', fp);
 	fprintf(fp, "builtin rules %s\n", c->builtin ? "yes" : "no");
 	for (i = 0; i < c->nsources; i++)
-		print_rules(fp, &c->sources[i]);
+		print_rules(fp, "", &c->sources[i]);
+	for (i = 0; i < c->nclients; i++)
+		print_client(fp, &c->clients[i]);
 }

@@ -41,6 +41,7 @@ enum msg_type {
 	MSG_CFG_RULES,		/* parent -> children: one rule source */
 	MSG_CFG_LISTENER,	/* parent -> relay: listener id; fd */
 	MSG_CFG_DONE,		/* parent -> child: generation; ack back */
+	MSG_CFG_CLIENT,		/* parent -> policy, relays: a client block */
 	MSG_POLICY_REQ,		/* relay -> policy: peerid = session id */
 	MSG_POLICY_VERDICT,	/* policy -> relay: peerid = session id */
 	MSG_BACKEND_REQ,	/* forwarder -> parent: peerid = session id */

@@ -32,7 +32,7 @@
  * Leaks and double frees are ASan's.  Log output goes to a sink that
  * drops it.
  *
- * FUZZ_SOURCES: build/gen/parse.c daemon/conf_input.c daemon/conf_set.c daemon/config.c daemon/printconf.c daemon/tls_conf.c daemon/body_conf.c privsep/log.c privsep/msg.c policy/mbuf.c policy/rules.c policy/vars.c policy/http.c policy/canon.c policy/re2.c policy/body.c policy/json.c
+ * FUZZ_SOURCES: build/gen/parse.c daemon/conf_input.c daemon/conf_set.c daemon/config.c daemon/client_conf.c daemon/printconf.c daemon/tls_conf.c daemon/body_conf.c privsep/log.c privsep/msg.c policy/mbuf.c policy/rules.c policy/vars.c policy/http.c policy/canon.c policy/re2.c policy/body.c policy/json.c
  */
 
 #include <sys/stat.h>

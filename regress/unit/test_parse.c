@@ -708,6 +708,464 @@ START_TEST(test_body_sent)
 }
 END_TEST
 
+/* Client blocks: each kind of match line, and what a block holds. */
+START_TEST(test_clients)
+{
+	struct moat_config		 c;
+	const struct moat_client	*cl;
+	const struct client_match	*m;
+	static const uint8_t		 net10[4] = { 10, 1, 0, 0 };
+	static const uint8_t		 fd00[16] = { 0xfd };
+
+	ck_assert_msg(parse("good/clients.conf", &c) == 0, "%s", logbuf);
+	ck_assert_int_eq(nlogs, 0);
+	ck_assert_uint_eq(c.nclients, 6);
+	ck_assert_str_eq(c.listeners[0].name, "ci");
+	ck_assert_str_eq(c.listeners[1].name, "local");
+	ck_assert_str_eq(c.listeners[2].name, "web.1");
+	ck_assert_int_eq(c.builtin, 0);
+	ck_assert_uint_eq(c.nsources, 1);
+
+	cl = &c.clients[0];
+	ck_assert_str_eq(cl->name, "traefik");
+	ck_assert_uint_eq(cl->nm, 4);
+	ck_assert_int_eq(cl->m[0].kind, MATCH_TLS_SUBJECT);
+	ck_assert_str_eq(cl->m[0].text, "CN=traefik,O=Example");
+	ck_assert_int_eq(cl->m[1].kind, MATCH_TLS_ISSUER);
+	ck_assert_int_eq(cl->m[2].kind, MATCH_TLS_SAN);
+	ck_assert_str_eq(cl->m[2].text, "DNS:traefik.example");
+	ck_assert_int_eq(cl->m[3].kind, MATCH_TLS_SHA256);
+	/* a block starts from the defaults, not from the top level */
+	ck_assert_int_eq(cl->builtin, 1);
+	ck_assert_uint_eq(cl->nsources, 2);
+	ck_assert_uint_eq(cl->body.limit, 0);
+
+	cl = &c.clients[1];
+	ck_assert_str_eq(cl->name, "ci-runner");
+	m = &cl->m[0];
+	ck_assert_int_eq(m->kind, MATCH_ADDRESS);
+	ck_assert_int_eq(m->af, AF_INET);
+	ck_assert_int_eq(m->plen, 16);
+	ck_assert_mem_eq(m->net, net10, 4);
+	ck_assert_int_eq(cl->m[1].kind, MATCH_LISTENER);
+	ck_assert_str_eq(cl->m[1].text, "ci");
+	ck_assert_int_eq(cl->builtin, 0);
+	ck_assert_uint_eq(cl->body.limit, 2 * 1024 * 1024);
+	ck_assert_int_eq(cl->body.privileged, 1);
+	ck_assert_uint_eq(cl->body.ncaps, 1);
+	ck_assert_uint_eq(cl->body.nimages, 1);
+	/* ... and the top level keeps its own */
+	ck_assert_int_eq(c.body.privileged, 0);
+	ck_assert_uint_eq(c.body.ncaps, 0);
+
+	cl = &c.clients[2];
+	ck_assert_int_eq(cl->m[0].af, AF_INET6);
+	ck_assert_int_eq(cl->m[0].plen, 8);
+	ck_assert_mem_eq(cl->m[0].net, fd00, 16);
+	ck_assert_str_eq(cl->m[0].text, "fd00::/8");
+	ck_assert_int_eq(cl->m[1].plen, 128);
+	ck_assert_str_eq(cl->m[1].text, "::1");
+	ck_assert_int_eq(cl->m[2].plen, 32);
+	ck_assert_str_eq(cl->m[3].text, "IP:::1");
+	ck_assert_str_eq(cl->m[4].text, "email:ops@example.com");
+	ck_assert_str_eq(cl->m[5].text, "URI:spiffe://example/ci");
+
+	cl = &c.clients[3];
+	ck_assert_int_eq(cl->m[0].kind, MATCH_UNIX_UID);
+	ck_assert_uint_eq(cl->m[0].id, 0);
+	ck_assert_str_eq(cl->m[0].text, "root");
+	ck_assert_int_eq(cl->m[1].kind, MATCH_UNIX_UID);
+	ck_assert_str_eq(cl->m[1].text, "0");
+	ck_assert_int_eq(cl->m[2].kind, MATCH_UNIX_GID);
+	ck_assert_int_eq(cl->m[3].kind, MATCH_UNIX_GID);
+
+	cl = &c.clients[4];
+	ck_assert_int_eq(cl->m[0].kind, MATCH_CONTAINER_ID);
+	ck_assert_int_eq(cl->m[1].kind, MATCH_CONTAINER_NAME);
+	ck_assert_str_eq(cl->m[1].text, "homepage");
+	ck_assert_int_eq(cl->m[2].kind, MATCH_CONTAINER_LABEL);
+	ck_assert_str_eq(cl->m[3].text, "com.example.watched");
+
+	ck_assert_ptr_eq(client_byname(&c, "nobody"), &c.clients[5]);
+	ck_assert_ptr_null(client_byname(&c, "Nobody"));
+	config_free(&c);
+	ck_assert_ptr_null(c.clients);
+	ck_assert_uint_eq(c.nclients, 0);
+}
+END_TEST
+
+/* A match line naming a listener only the new file has: a reload keeps
+ * the running listeners, so that is an error. */
+START_TEST(test_clients_listener_reload)
+{
+	struct moat_config	 c, running;
+
+	ck_assert_msg(parse("good/clients.conf", &c) == 0, "%s", logbuf);
+	ck_assert_int_eq(client_check_listeners(&c, &c), 0);
+	config_defaults(&running);
+	running.nlisteners = 3;
+	strlcpy(running.listeners[0].name, "ci",
+	    sizeof(running.listeners[0].name));
+	strlcpy(running.listeners[2].name, "web.1",
+	    sizeof(running.listeners[2].name));
+	capture_start();
+	ck_assert_int_eq(client_check_listeners(&c, &running), -1);
+	capture_end();
+	ck_assert_str_eq(logbuf, "client \"backup\": match listener "
+	    "\"local\": no listener has that name\n");
+	strlcpy(running.listeners[1].name, "local",
+	    sizeof(running.listeners[1].name));
+	ck_assert_int_eq(client_check_listeners(&c, &running), 0);
+	config_free(&c);
+	config_free(&running);
+}
+END_TEST
+
+static void
+send_gen(struct msgbuf *w, const struct moat_config *c, uint32_t gen)
+{
+	ck_assert_int_eq(config_send(w, c, gen), 0);
+	ck_assert_int_eq(msg_compose(w, MSG_CFG_DONE, gen, -1, NULL, 0), 0);
+	ck_assert_int_eq(msgbuf_flush_sync(w), 0);
+}
+
+/* Until MSG_CFG_DONE; before it, the running blocks stay. */
+static void
+recv_gen(struct msgbuf *r, struct child_config *cc, size_t running)
+{
+	struct msg	 m;
+	int		 rc, done = 0;
+
+	while (!done) {
+		ck_assert_int_gt(msgbuf_read(r), 0);
+		while (!done && (rc = msg_get(r, &m)) == 1) {
+			ck_assert_uint_eq(cc->nclients, running);
+			rc = config_recv(cc, &m);
+			ck_assert_int_ne(rc, -1);
+			done = rc == 1;
+			msg_free(&m);
+		}
+		ck_assert_int_ne(rc, -1);
+	}
+}
+
+/* 1 when a rule of rs allows it (ruleset_match: its index). */
+static int
+decides(struct ruleset *rs, const char *method, const char *path)
+{
+	return ruleset_match(rs, method, path, strlen(path)) >= 0;
+}
+
+/* Client blocks reach a child whole, with their own rules and body
+ * policy, at MSG_CFG_DONE; a reload replaces them. */
+START_TEST(test_clients_sent)
+{
+	struct moat_config	 c;
+	struct child_config	 cc;
+	struct child_rules	*cr;
+	struct msgbuf		 w, r;
+	int			 sv[2];
+	size_t			 i, j;
+
+	ck_assert_msg(parse("good/clients.conf", &c) == 0, "%s", logbuf);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	msgbuf_init(&w, sv[0], 0);
+	msgbuf_init(&r, sv[1], 0);
+	memset(&cc, 0, sizeof(cc));
+	config_defaults(&cc.conf);
+	send_gen(&w, &c, 1);
+	recv_gen(&r, &cc, 0);
+
+	ck_assert_uint_eq(cc.nclients, c.nclients);
+	ck_assert_ptr_null(cc.pclients);
+	ck_assert_uint_eq(cc.conf.nlisteners, 3);
+	ck_assert_str_eq(cc.conf.listeners[0].name, "ci");
+	ck_assert_str_eq(cc.conf.listeners[1].name, "local");
+	ck_assert_str_eq(cc.conf.listeners[2].name, "web.1");
+	for (i = 0; i < c.nclients; i++) {
+		cr = &cc.clients[i];
+		ck_assert_str_eq(cr->c.name, c.clients[i].name);
+		ck_assert_int_eq(cr->c.builtin, c.clients[i].builtin);
+		ck_assert_uint_eq(cr->c.nm, c.clients[i].nm);
+		ck_assert_uint_eq(cr->c.nsources, 0);
+		for (j = 0; j < cr->c.nm; j++) {
+			const struct client_match *a = &cr->c.m[j];
+			const struct client_match *b = &c.clients[i].m[j];
+
+			ck_assert_int_eq(a->kind, b->kind);
+			ck_assert_str_eq(a->text, b->text);
+			ck_assert_int_eq(a->af, b->af);
+			ck_assert_mem_eq(a->net, b->net, sizeof(a->net));
+			ck_assert_int_eq(a->plen, b->plen);
+			ck_assert_uint_eq(a->id, b->id);
+		}
+		ck_assert_ptr_nonnull(cr->rs);
+	}
+	/* top level: _ping only, no built-ins */
+	ck_assert(decides(cc.rs, "GET", "/_ping"));
+	ck_assert(!decides(cc.rs, "GET", "/containers/json"));
+	/* traefik: its two rules and the built-ins, not the top level's */
+	cr = &cc.clients[0];
+	ck_assert(decides(cr->rs, "GET", "/containers/json"));
+	ck_assert(decides(cr->rs, "GET", "/events"));
+	ck_assert(decides(cr->rs, "GET", "/_ping"));	/* built-in */
+	ck_assert(!decides(cr->rs, "POST", "/containers/create"));
+	/* ci-runner: no built-ins, its own body policy */
+	cr = &cc.clients[1];
+	ck_assert(decides(cr->rs, "POST", "/containers/create"));
+	ck_assert(!decides(cr->rs, "GET", "/_ping"));
+	ck_assert_uint_eq(cr->c.body.limit, 2 * 1024 * 1024);
+	ck_assert_int_eq(cr->c.body.privileged, 1);
+	ck_assert_str_eq(cr->c.body.caps[0], "NET_ADMIN");
+	ck_assert_str_eq(cr->c.body.images[0], "registry.example/*");
+	ck_assert_int_eq(cc.conf.body.privileged, 0);
+	/* nobody: nothing at all */
+	cr = &cc.clients[5];
+	ck_assert_uint_eq(cr->rs->nrules, 0);
+	config_free(&c);
+
+	/* A reload with two blocks: the six go at DONE, not before. */
+	config_defaults(&c);
+	ck_assert_int_eq(config_add_rules_text(&c, "top", "GET /top"), 0);
+	c.nclients = 2;
+	c.clients = calloc(2, sizeof(*c.clients));
+	ck_assert_ptr_nonnull(c.clients);
+	for (i = 0; i < 2; i++) {
+		snprintf(c.clients[i].name, sizeof(c.clients[i].name), "b%zu",
+		    i);
+		c.clients[i].builtin = 0;
+		c.clients[i].nm = 1;
+		ck_assert_int_eq(client_match_parse(&c.clients[i].m[0],
+		    MATCH_ADDRESS, i == 0 ? "127.0.0.2" : "::1/128", NULL, 0),
+		    0);
+	}
+	ck_assert_int_eq(sources_add_text(&c.clients[1].sources,
+	    &c.clients[1].nsources, "b1.list", "DELETE /b1"), 0);
+	send_gen(&w, &c, 2);
+	recv_gen(&r, &cc, 6);
+	ck_assert_uint_eq(cc.nclients, 2);
+	ck_assert_str_eq(cc.clients[0].c.name, "b0");
+	ck_assert_uint_eq(cc.clients[0].rs->nrules, 0);
+	ck_assert(decides(cc.clients[1].rs, "DELETE", "/b1"));
+	ck_assert(!decides(cc.clients[1].rs, "GET", "/top"));
+	ck_assert(decides(cc.rs, "GET", "/top"));
+	ck_assert_int_eq(cc.clients[1].c.m[0].af, AF_INET6);
+	ck_assert_uint_eq(cc.conf.nlisteners, 0);
+	ck_assert_str_eq(cc.conf.listeners[0].name, "");
+	ck_assert_str_eq(cc.conf.listeners[1].name, "");
+
+	/* And one without blocks: none left. */
+	config_free(&c);
+	config_defaults(&c);
+	send_gen(&w, &c, 3);
+	recv_gen(&r, &cc, 2);
+	ck_assert_uint_eq(cc.nclients, 0);
+	ck_assert_ptr_null(cc.clients);
+
+	child_config_free(&cc);
+	config_free(&c);
+	msgbuf_clear(&w);
+	msgbuf_clear(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A child refuses client blocks that do not add up. */
+START_TEST(test_clients_recv_bad)
+{
+	struct child_config	 cc;
+	struct msg		 m;
+	struct mbuf		 b;
+	uint8_t			 net[16];
+	int			 k;
+
+	memset(net, 0, sizeof(net));
+	for (k = 0; k < 7; k++) {
+		memset(&cc, 0, sizeof(cc));
+		config_defaults(&cc.conf);
+		cc.pending = ruleset_new();
+		cc.gen = 4;
+		mbuf_init(&b);
+		mbuf_add_u32(&b, k == 0 ? 1 : 0);		/* index */
+		mbuf_add_str(&b, k == 1 ? "a b" : "ok");	/* name */
+		mbuf_add_u32(&b, 1);				/* builtin */
+		mbuf_add_u32(&b, k == 2 ? 0 : 1);		/* matches */
+		mbuf_add_u32(&b, k == 3 ? 99 : MATCH_ADDRESS);	/* kind */
+		mbuf_add_str(&b, "x");
+		mbuf_add_u32(&b, AF_INET);
+		mbuf_add_data(&b, net, k == 4 ? 4 : 16);
+		mbuf_add_u32(&b, k == 5 ? 33 : 32);		/* plen */
+		mbuf_add_u32(&b, 0);
+		if (k != 6) {
+			struct body_policy	 bp;
+
+			memset(&bp, 0, sizeof(bp));
+			ck_assert_int_eq(body_policy_encode(&b, &bp), 0);
+		}
+		memset(&m, 0, sizeof(m));
+		m.hdr.type = MSG_CFG_CLIENT;
+		m.hdr.peerid = 4;
+		m.data = b.buf;
+		m.datalen = b.len;
+		ck_assert_msg(config_recv(&cc, &m) == -1, "case %d", k);
+		/* rules for a block that never came */
+		mbuf_free(&b);
+		mbuf_init(&b);
+		mbuf_add_u32(&b, 1);
+		mbuf_add_str(&b, "x");
+		mbuf_add_data(&b, "GET /x", 6);
+		m.hdr.type = MSG_CFG_RULES;
+		m.data = b.buf;
+		m.datalen = b.len;
+		ck_assert_int_eq(config_recv(&cc, &m), -1);
+		mbuf_free(&b);
+		child_config_free(&cc);
+	}
+}
+END_TEST
+
+static void
+match_ok(enum match_kind kind, const char *v, const char *text)
+{
+	struct client_match	 m;
+	char			 why[256] = "", *buf;
+	size_t			 len;
+	FILE			*fp;
+
+	ck_assert_msg(client_match_parse(&m, kind, v, why, sizeof(why)) == 0,
+	    "%s: %s", v, why);
+	ck_assert_int_eq(m.kind, kind);
+	fp = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(fp);
+	client_match_print(&m, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_str_eq(buf, text);
+	free(buf);
+}
+
+static void
+match_bad(enum match_kind kind, const char *v, const char *want)
+{
+	struct client_match	 m;
+	char			 why[256] = "";
+
+	ck_assert_msg(client_match_parse(&m, kind, v, why, sizeof(why)) == -1,
+	    "%s: accepted", v);
+	ck_assert_str_eq(why, want);
+}
+
+#define SHA	"0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
+#define HEXERR	"must be 64 lowercase hex digits without colons, as the " \
+		"log line's cert_sha256 shows it"
+
+/* client_match_parse and client_match_print: each kind, each error. */
+START_TEST(test_match_parse)
+{
+	struct client_match	 m;
+	char			 long_text[CLIENT_TEXT_MAX + 1];
+
+	match_ok(MATCH_TLS_SUBJECT, "CN=a b,O=x", "match tls subject "
+	    "\"CN=a b,O=x\"");
+	match_ok(MATCH_TLS_ISSUER, "CN=ca", "match tls issuer \"CN=ca\"");
+	match_ok(MATCH_TLS_SAN, "dns:X.example", "match tls san "
+	    "\"DNS:X.example\"");
+	match_ok(MATCH_TLS_SAN, "ip:2001:DB8::0:1", "match tls san "
+	    "\"IP:2001:db8::1\"");
+	match_ok(MATCH_TLS_SAN, "Email:a@b", "match tls san \"email:a@b\"");
+	match_ok(MATCH_TLS_SAN, "uri:x:y", "match tls san \"URI:x:y\"");
+	match_ok(MATCH_TLS_SHA256, SHA, "match tls sha256 \"" SHA "\"");
+	match_ok(MATCH_ADDRESS, "10.1.0.0/16", "match address 10.1.0.0/16");
+	match_ok(MATCH_ADDRESS, "10.1.2.3", "match address 10.1.2.3");
+	match_ok(MATCH_ADDRESS, "0.0.0.0/0", "match address 0.0.0.0/0");
+	match_ok(MATCH_ADDRESS, "2001:DB8::/32", "match address 2001:db8::/32");
+	match_ok(MATCH_ADDRESS, "::1/128", "match address ::1");
+	match_ok(MATCH_ADDRESS, "10.1.0.128/25", "match address "
+	    "10.1.0.128/25");
+	match_ok(MATCH_LISTENER, "ci-1.x_y", "match listener \"ci-1.x_y\"");
+	match_ok(MATCH_UNIX_UID, "root", "match unix user \"root\"");
+	match_ok(MATCH_UNIX_UID, "1000", "match unix uid 1000");
+	match_ok(MATCH_UNIX_GID, "root", "match unix group \"root\"");
+	match_ok(MATCH_UNIX_GID, "0", "match unix gid 0");
+	match_ok(MATCH_CONTAINER_ID, "0123456789ab", "match container id "
+	    "\"0123456789ab\"");
+	match_ok(MATCH_CONTAINER_ID, SHA, "match container id \"" SHA "\"");
+	match_ok(MATCH_CONTAINER_NAME, "/web_1", "match container name "
+	    "\"web_1\"");
+	match_ok(MATCH_CONTAINER_LABEL, "k=v w", "match container label "
+	    "\"k=v w\"");
+	match_ok(MATCH_CONTAINER_LABEL, "k", "match container label \"k\"");
+	match_ok(MATCH_TLS_SUBJECT, "CN=\"q\"\\", "match tls subject "
+	    "\"CN=\\\"q\\\"\\\\\"");
+
+	ck_assert_int_eq(client_match_parse(&m, MATCH_ADDRESS, "10.1.0.0/16",
+	    NULL, 0), 0);
+	ck_assert_int_eq(m.af, AF_INET);
+	ck_assert_int_eq(m.plen, 16);
+	ck_assert_int_eq(m.net[0], 10);
+	ck_assert_int_eq(m.net[1], 1);
+	ck_assert_int_eq(client_match_parse(&m, MATCH_UNIX_UID, "root",
+	    NULL, 0), 0);
+	ck_assert_uint_eq(m.id, 0);
+	ck_assert_int_eq(client_match_parse(&m, MATCH_UNIX_GID, "4242",
+	    NULL, 0), 0);
+	ck_assert_uint_eq(m.id, 4242);
+
+	memset(long_text, 'a', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	match_bad(MATCH_TLS_SUBJECT, "", "empty");
+	match_bad(MATCH_TLS_SUBJECT, long_text, "longer than 1023 bytes");
+	match_bad(MATCH_TLS_ISSUER, "CN=\t", "only printable ASCII");
+	match_bad(MATCH_TLS_SAN, "dns", "must start with DNS:, IP:, email: "
+	    "or URI:");
+	match_bad(MATCH_TLS_SAN, "URI:", "nothing after URI:");
+	match_bad(MATCH_TLS_SAN, "IP:example", "\"example\" is not an IP "
+	    "address");
+	match_bad(MATCH_TLS_SHA256, "AB:CD", HEXERR);
+	match_bad(MATCH_TLS_SHA256, SHA "0", HEXERR);
+	match_bad(MATCH_TLS_SHA256, "0123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", HEXERR);
+	match_bad(MATCH_ADDRESS, "10.1.0.1/16", "host bits set (the network "
+	    "is 10.1.0.0/16)");
+	match_bad(MATCH_ADDRESS, "2001:db8::1/32", "host bits set (the "
+	    "network is 2001:db8::/32)");
+	match_bad(MATCH_ADDRESS, "10.1.0.0/33", "the prefix length must be 0 "
+	    "to 32");
+	match_bad(MATCH_ADDRESS, "::/129", "the prefix length must be 0 to "
+	    "128");
+	match_bad(MATCH_ADDRESS, "10.0.0.0/+8", "the prefix length must be 0 "
+	    "to 32");
+	match_bad(MATCH_ADDRESS, "10.1/16", "not an IPv4 or IPv6 address");
+	match_bad(MATCH_ADDRESS, "/8", "not an IPv4 or IPv6 address");
+	match_bad(MATCH_ADDRESS, "host.example", "not an IPv4 or IPv6 "
+	    "address");
+	match_bad(MATCH_LISTENER, "a b", "a name has only letters, digits, "
+	    "'.', '_' and '-'");
+	match_bad(MATCH_LISTENER, "x234567890123456789012345678901234567890"
+	    "123456789012345678901234", "a name has at most 63 characters");
+	match_bad(MATCH_UNIX_UID, "no-such-user-moatd", "no such user");
+	match_bad(MATCH_UNIX_UID, "2147483648", "not a user id (0 to "
+	    "2147483647)");
+	match_bad(MATCH_UNIX_GID, "no-such-group-moatd", "no such group");
+	match_bad(MATCH_CONTAINER_ID, "0123456789a", "must be 12 to 64 "
+	    "lowercase hex digits (the full id or a prefix of it)");
+	match_bad(MATCH_CONTAINER_ID, SHA "0", "must be 12 to 64 lowercase "
+	    "hex digits (the full id or a prefix of it)");
+	match_bad(MATCH_CONTAINER_ID, "0123456789aG", "must be 12 to 64 "
+	    "lowercase hex digits (the full id or a prefix of it)");
+	match_bad(MATCH_CONTAINER_NAME, "x", "not a container name (a letter "
+	    "or digit, then letters, digits, '_', '.', '-')");
+	match_bad(MATCH_CONTAINER_NAME, "a/b", "not a container name (a "
+	    "letter or digit, then letters, digits, '_', '.', '-')");
+	match_bad(MATCH_CONTAINER_LABEL, "=v", "must be \"key=value\" or "
+	    "\"key\", the key without spaces");
+	match_bad(MATCH_CONTAINER_LABEL, "a b=c", "must be \"key=value\" or "
+	    "\"key\", the key without spaces");
+	match_bad((enum match_kind)99, "x", "unknown kind of match");
+}
+END_TEST
+
 /* parse, print, parse the printed text, print again: the same bytes. */
 START_TEST(test_round_trip)
 {
@@ -1172,6 +1630,11 @@ parse_suite(void)
 	tcase_add_test(tc, test_body);
 	tcase_add_test(tc, test_body_symlink_root);
 	tcase_add_test(tc, test_body_sent);
+	tcase_add_test(tc, test_clients);
+	tcase_add_test(tc, test_clients_listener_reload);
+	tcase_add_test(tc, test_clients_sent);
+	tcase_add_test(tc, test_clients_recv_bad);
+	tcase_add_test(tc, test_match_parse);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tr, test_rule_files_load);
 	tcase_add_test(tr, test_rule_files_least_privilege);

@@ -132,6 +132,12 @@ START_TEST(test_may_recv)
 	ck_assert_int_eq(proc_may_recv(PROC_POLICY, MSG_FWD_KEY, 0), 1);
 	ck_assert_int_eq(proc_may_recv(PROC_POLICY, MSG_FWD_KEY, 1), 0);
 	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_FWD_KEY, 0), 0);
+	/* client blocks: to those that decide and re-check, without fds */
+	ck_assert_int_eq(proc_may_recv(PROC_POLICY, MSG_CFG_CLIENT, 0), 1);
+	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_CFG_CLIENT, 0), 1);
+	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_CFG_CLIENT, 1), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_CA, MSG_CFG_CLIENT, 0), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_FORWARDER, MSG_CFG_CLIENT, 0), 0);
 	for (r = 0; r < PROC_NROLES; r++) {
 		ck_assert_int_eq(proc_may_recv(r, MSG_CFG_DONE, 0), 1);
 		ck_assert_int_eq(proc_may_recv(r, MSG_CTL_PROCFD, 1), 1);
