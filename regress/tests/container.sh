@@ -108,8 +108,9 @@ t_ct_two_containers() {
 	    '{"message":"moatd: GET /containers/json is not allowed (no client block matched)"}'
 	_ct_expect - /images/json 403 \
 	    '{"message":"moatd: GET /images/json is not allowed (no client block matched)"}'
-	_ct_logged 'client=alpha .*GET /containers/json'
-	_ct_logged 'client=beta .*GET /images/json'
+	_ct_logged 'client=alpha method=GET path=/containers/json verdict=allow'
+	_ct_logged 'client=beta method=GET path=/containers/json verdict=deny'
+	_ct_logged 'client=- method=GET path=/images/json verdict=deny'
 	pass
 }
 
