@@ -982,7 +982,9 @@ session_container(uint32_t id, const void *data, size_t len)
 	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
 	    s->cid_state != CID_WAIT)
 		return;
-	memcpy(s->container_id, p, len);
+	/* none: an empty message, whose data may be NULL */
+	if (len > 0)
+		memcpy(s->container_id, p, len);
 	s->container_id[len] = '\0';
 	s->cid_state = CID_KNOWN;
 	/* Facts made before a reload brought a container match: again. */
