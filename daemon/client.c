@@ -60,21 +60,40 @@ san_key(const char *text, const char **value)
 	return NULL;
 }
 
+/* Two IP SANs: the same address however written ("::1", "0:0::1"). */
+static int
+same_ip(const char *a, const char *b)
+{
+	uint8_t	 x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 &&
+		    memcmp(x, y, 16) == 0;
+	return strcmp(a, b) == 0;
+}
+
 static int
 san_holds(const char *text, const struct ident *who)
 {
-	const char	*key, *want;
+	const char	*key, *want, *v;
 	size_t		 i;
-	int		 dns;
+	int		 hit;
 
 	if ((key = san_key(text, &want)) == NULL)
 		return 0;
-	dns = strcmp(key, "cert.san.dns") == 0;
 	for (i = 0; i < who->n; i++) {
 		if (strcmp(who->a[i].key, key) != 0)
 			continue;
-		if (dns ? strcasecmp(who->a[i].value, want) == 0 :
-		    strcmp(who->a[i].value, want) == 0)
+		v = who->a[i].value;
+		if (strcmp(key, "cert.san.dns") == 0)
+			hit = strcasecmp(v, want) == 0;
+		else if (strcmp(key, "cert.san.ip") == 0)
+			hit = same_ip(v, want);
+		else
+			hit = strcmp(v, want) == 0;
+		if (hit)
 			return 1;
 	}
 	return 0;

@@ -65,6 +65,7 @@ RB_GENERATE_STATIC(peers, peer, entry, peer_cmp)
 static void	try_head(struct session *);
 static void	session_tls_done(void *, struct ssl_st *, const char *);
 static void	session_start(struct session *);
+static int	facts_ensure(struct session *);
 
 static const char *
 status_text(int status)
@@ -634,7 +635,8 @@ verdict_client_ok(struct session *s, const struct verdict *v)
 {
 	if (r->cc.nclients == 0)
 		return v->client == -1;
-	return s->facts != NULL && client_recheck_rules(r->cc.clients,
+	/* Asked before a reload that brought the blocks: the facts now. */
+	return facts_ensure(s) == 0 && client_recheck_rules(r->cc.clients,
 	    r->cc.nclients, v->client, s->facts);
 }
 
@@ -787,33 +789,46 @@ facts_make(struct session *s)
 	return f;
 }
 
-/*
- * With client blocks configured, the connection's facts, once: 0, or -1
- * (answered) when they cannot be had.  Without client blocks: nothing,
- * not even an allocation.
- */
+/* The connection's facts and their encoding, once: 0, or -1. */
 static int
-session_facts(struct session *s)
+facts_ensure(struct session *s)
 {
 	struct mbuf	 m;
 
-	if (r->cc.nclients == 0 || s->facts != NULL)
+	if (s->facts != NULL)
 		return 0;
+	if ((s->facts = facts_make(s)) == NULL)
+		return -1;
 	mbuf_init(&m);
-	if ((s->facts = facts_make(s)) == NULL ||
-	    ident_encode(&m, s->facts) == -1 ||
+	if (ident_encode(&m, s->facts) == -1 ||
 	    (s->who = malloc(m.len)) == NULL) {
 		mbuf_free(&m);
-		log_warnx("client=%s: cannot tell which client block it is "
-		    "(more than %d facts: TLS attributes, groups), refused",
-		    s->peer, IDENT_ATTRS_MAX);
-		reply_error(s, 503, "moatd cannot tell which client this is");
+		ident_clear(s->facts);
+		free(s->facts);
+		s->facts = NULL;
 		return -1;
 	}
 	memcpy(s->who, m.buf, m.len);
 	s->wholen = m.len;
 	mbuf_free(&m);
 	return 0;
+}
+
+/*
+ * With client blocks configured, the connection's facts: 0, or -1
+ * (answered) when they cannot be had.  Without client blocks: nothing,
+ * not even an allocation.
+ */
+static int
+session_facts(struct session *s)
+{
+	if (r->cc.nclients == 0 || facts_ensure(s) == 0)
+		return 0;
+	log_warnx("client=%s: cannot tell which client block it is (more "
+	    "than %d facts: TLS attributes, groups), refused", s->peer,
+	    IDENT_ATTRS_MAX);
+	reply_error(s, 503, "moatd cannot tell which client this is");
+	return -1;
 }
 
 /*

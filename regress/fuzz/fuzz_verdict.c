@@ -32,7 +32,7 @@
  *    carries a rule, fields or an upgrade.
  * The seeds in corpus/verdict/ are verdict_encode() of policy_decide()
  * over the heads in seeds[] (allow, deny, bad, upgrade, chunked,
- * fields); when the wire format changes, write them again with
+ * fields), and each again as a client block's ("client-" seeds); when the wire format changes, write them again with
  *	FUZZ_VERDICT_SEEDS=regress/fuzz/corpus/verdict \
  *	    regress/fuzz/out/bin/fuzz_verdict -runs=0
  *
@@ -130,6 +130,16 @@ write_seeds(const char *dir)
 		mbuf_init(&m);
 		CHECK(verdict_encode(&v, &m) == 0);
 		snprintf(fn, sizeof(fn), "%s/%s", dir, seeds[i].name);
+		CHECK((f = fopen(fn, "w")) != NULL);
+		CHECK(fwrite(m.buf, 1, m.len, f) == m.len);
+		CHECK(fclose(f) == 0);
+		mbuf_free(&m);
+		/* the same, decided by a client block */
+		v.client = 3;
+		strlcpy(v.client_name, "traefik", sizeof(v.client_name));
+		mbuf_init(&m);
+		CHECK(verdict_encode(&v, &m) == 0);
+		snprintf(fn, sizeof(fn), "%s/client-%s", dir, seeds[i].name);
 		CHECK((f = fopen(fn, "w")) != NULL);
 		CHECK(fwrite(m.buf, 1, m.len, f) == m.len);
 		CHECK(fclose(f) == 0);
@@ -334,6 +344,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A checked body's sum only on an ALLOW of a Content-Length. */
 	CHECK(!v.checked || (v.kind == VERDICT_ALLOW &&
 	    v.framing == FRAMING_LENGTH && !v.reusable));
+	/* The client block: -1 without a name, or an index with one of
+	 * [A-Za-z0-9._-] (issue 13; the relay holds the index to its own). */
+	CHECK(v.client >= -1);
+	CHECK((v.client == -1) == (v.client_name[0] == '\0'));
+	CHECK(strspn(v.client_name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	    strlen(v.client_name));
 	if (verdict_check(&v, rs))
 		oracle(&v);
 	verdict_clear(&v);

@@ -128,6 +128,11 @@ START_TEST(test_client_tls)
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:192.0.2.7")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "ip:192.0.2.7")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:192.0.2.8")), 0);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:::ffff:192.0.2.7")), 0);
+	fact("cert.san.ip", "2001:db8::1");
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:db8:0::1")), 1);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:DB8::1")), 1);
+	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "IP:2001:db8::2")), 0);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "email:ops@example.org")), 1);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "EMAIL:OPS@example.org")), 0);
 	ck_assert_int_eq(holds(mk(MATCH_TLS_SAN, "URI:spiffe://x/y")), 1);
@@ -457,6 +462,34 @@ START_TEST(test_client_recheck)
 }
 END_TEST
 
+/* The same over a child's blocks, each with its ruleset beside it. */
+START_TEST(test_client_rules_stride)
+{
+	struct child_rules	 cr[4];
+	size_t			 i;
+
+	mkblocks();
+	memset(cr, 0, sizeof(cr));
+	for (i = 0; i < 4; i++)
+		cr[i].c = blocks[i];
+	ck_assert_int_eq(client_select_rules(cr, 4, &who, NULL, NULL), -1);
+	ck_assert_int_eq(client_recheck_rules(cr, 4, -1, &who), 1);
+	fact("unix.uid", "1000");
+	fact("unix.group", "27");
+	ck_assert_int_eq(client_select_rules(cr, 4, &who, NULL, NULL), 2);
+	ck_assert_int_eq(client_recheck_rules(cr, 4, 2, &who), 1);
+	ck_assert_int_eq(client_recheck_rules(cr, 4, -1, &who), 0);
+	ck_assert_int_eq(client_recheck_rules(cr, 4, 1, &who), 0);
+	fact("peer.addr", "127.0.0.2");
+	ck_assert_int_eq(client_select_rules(cr, 4, &who, NULL, NULL), 1);
+	ck_assert_int_eq(client_recheck_rules(cr, 4, 2, &who), 0);
+	ck_assert_int_eq(client_select_rules(cr, 0, &who, NULL, NULL), -1);
+	ck_assert_int_eq(client_recheck_rules(cr, 0, -1, &who), 1);
+	ck_assert_int_eq(client_recheck_rules(NULL, 0, -1, &who), 1);
+	ck_assert_int_eq(client_recheck_rules(NULL, 0, 0, &who), 0);
+}
+END_TEST
+
 /* The facts on the wire: what goes in comes out, strictly. */
 START_TEST(test_ident_codec)
 {
@@ -605,6 +638,7 @@ client_suite(void)
 	tcase_add_test(tc, test_client_container_name_label);
 	tcase_add_test(tc, test_client_select);
 	tcase_add_test(tc, test_client_recheck);
+	tcase_add_test(tc, test_client_rules_stride);
 	tcase_add_test(tc, test_ident_codec);
 	tcase_add_test(tc, test_ident_decode_bad);
 	suite_add_tcase(s, tc);
