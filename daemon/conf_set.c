@@ -56,6 +56,7 @@ static int			 tls_backend;
 /* The client block being read (an index into conf_new->clients), or -1:
  * rules, builtin rules, limit body and allow go there. */
 static int			 cl_cur = -1;
+static int			 cl_refused;	/* a match line of it was */
 static char			 cl_file[PATH_MAX];
 static int			 cl_lineno;
 /* Where each "match listener" was: checked once the listeners are known. */
@@ -358,6 +359,7 @@ conf_client_begin(const char *name, int lineno)
 	memset(&nc[cl_cur], 0, sizeof(nc[cl_cur]));
 	strlcpy(nc[cl_cur].name, name, sizeof(nc[cl_cur].name));
 	nc[cl_cur].builtin = 1;
+	cl_refused = 0;
 	strlcpy(cl_file, conf_in_name(), sizeof(cl_file));
 	cl_lineno = lineno;
 }
@@ -368,7 +370,7 @@ conf_client_end(void)
 {
 	if (cl_cur < 0)
 		return;
-	if (conf_new->clients[cl_cur].nm == 0) {
+	if (conf_new->clients[cl_cur].nm == 0 && !cl_refused) {
 		log_warnx("%s:%d: client \"%s\": no match line (a block "
 		    "without one would match every client: that is what the "
 		    "top level is for)", cl_file, cl_lineno,
@@ -416,6 +418,7 @@ client_match(int kind, char *value, int numeric)
 	}
 	if (client_match_parse(&cl->m[cl->nm], kind, value, why,
 	    sizeof(why)) == -1) {
+		cl_refused = 1;
 		if (numeric)
 			conf_error("match unix %s %s: %s", kind ==
 			    MATCH_UNIX_UID ? "uid" : "gid", value, why);
@@ -447,6 +450,7 @@ conf_client_match_id(int kind, int64_t n)
 	char	*s;
 
 	if (n < 0) {
+		cl_refused = 1;
 		conf_error("match unix %s %lld: not a %s id", kind ==
 		    MATCH_UNIX_UID ? "uid" : "gid", (long long)n, kind ==
 		    MATCH_UNIX_UID ? "user" : "group");

@@ -50,12 +50,13 @@ enum {
 	O_NO_BUILTIN, O_VERSION, O_PREFORK, O_USER, O_CHROOT,
 	O_BACKEND_TLS, O_FRONTEND_TLS, O_ALLOW_BIND, O_ALLOW_IMAGE,
 	O_LIMIT_BODY,
-	O_D, O_N, O_Q, O_B, O_P, O_I, O_H, O_V, O_F, O_DEFINE,
+	O_D, O_N, O_Q, O_B, O_P, O_I, O_H, O_V, O_F, O_DEFINE, O_AS,
 };
 
 static const struct opt opts[] = {
 	{ "allow-bind",		 OPT_STR,  O_ALLOW_BIND },
 	{ "allow-image",	 OPT_STR,  O_ALLOW_IMAGE },
+	{ "as",			 OPT_STR,  O_AS },
 	{ "b",			 OPT_STR,  O_B },
 	{ "backend-addr",	 OPT_STR,  O_BACKEND_ADDR },
 	{ "backend-tls-cacert",	 OPT_STR,  O_BACKEND_TLS },
@@ -144,6 +145,7 @@ struct cmdline {
 	int		 verbose;	/* -v */
 	const char	*query;		/* -q */
 	const char	*bodyfile;	/* -b, with -q; "-": stdin */
+	const char	*as;		/* -as, with -q: a client block */
 	const char	*role;		/* -P, internal */
 	int		 instance;	/* -I, internal */
 	const char	*conffile;	/* -f */
@@ -156,7 +158,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: moatd [-dnv] [-f file] [-D macro=value] "
-	    "[-q 'METHOD TARGET']\n"
+	    "[-q 'METHOD TARGET' [-as client]]\n"
 	    "             [-u user] [-chroot dir] [-prefork n]\n"
 	    "             [-backend-addr addr] [-frontend-addr addr ...]\n"
 	    "             [-log-level 0-7] [-rules text ...] "
@@ -446,6 +448,9 @@ immediate(struct cmdline *cl, const struct opt *o, const char *v)
 	case O_B:
 		cl->bodyfile = v;
 		break;
+	case O_AS:
+		cl->as = v;
+		break;
 	case O_P:
 		cl->role = v;
 		break;
@@ -520,6 +525,22 @@ print_rules_err(void *arg, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/*
+ * -n: a client block that allows nothing (no rules, builtin rules no) is
+ * allowed, a deny-all client, but it may be a mistake: say so.
+ */
+static void
+warn_clients(const struct moat_config *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nclients; i++)
+		if (!c->clients[i].builtin && c->clients[i].nsources == 0)
+			log_warnx("client \"%s\": no rules and builtin rules "
+			    "no: this client may do nothing",
+			    c->clients[i].name);
+}
+
 /* -nv: the configuration as understood, in the file's own grammar. */
 static int
 check_config(const struct moat_config *c)
@@ -529,6 +550,7 @@ check_config(const struct moat_config *c)
 	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
 		return 1;
 	ruleset_free(rs);
+	warn_clients(c);
 	config_print(c, stdout);
 	return 0;
 }
@@ -542,6 +564,7 @@ check_rules(const struct moat_config *c)
 
 	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
 		return 1;
+	warn_clients(c);
 	for (i = 0; i < rs->nrules; i++) {
 		rule_format(&rs->rules[i], buf, sizeof(buf));
 		printf("%s\n", buf);
@@ -601,23 +624,45 @@ q_pathfn(void *arg, const char *path)
 }
 
 /*
- * -q 'METHOD TARGET' [-b file]: build the head a client would send and
- * run it, and its body, through the very function the policy worker
- * uses, in two steps as a relay does: the head, then, when the body is
- * asked for, the head with the body.
+ * -q 'METHOD TARGET' [-b file] [-as client]: build the head a client
+ * would send and run it, and its body, through the very function the
+ * policy worker uses, in two steps as a relay does: the head, then, when
+ * the body is asked for, the head with the body.  With -as, client block
+ * NAME's rules, built-ins and body policy decide, as when that block
+ * matched a connection; without it the top level's, as when none did.
  */
 static int
-query(const struct moat_config *c, const char *q, const char *bodyfile)
+query(const struct moat_config *c, const char *q, const char *bodyfile,
+    const char *as)
 {
-	struct ruleset	*rs;
-	struct verdict	 v;
-	char		 head[HTTP_LINE_MAX + 128], *body = NULL;
-	const char	*sp;
-	size_t		 bodylen = 0;
-	int		 n, rv, rootfd, rule;
+	const struct moat_client	*cl = NULL;
+	const struct body_policy	*bp = &c->body;
+	struct ruleset			*rs, *top;
+	struct verdict			 v;
+	char				 head[HTTP_LINE_MAX + 128], *body = NULL;
+	char				 who[CLIENT_NAME_MAX + 16] = "";
+	const char			*sp;
+	size_t				 bodylen = 0;
+	int				 n, rv, rootfd, rule;
 
-	if ((rs = config_ruleset(c, print_rules_err, NULL)) == NULL)
+	if (as != NULL && (cl = client_byname(c, as)) == NULL) {
+		fprintf(stderr, "moatd: -as %s: no client block of that "
+		    "name\n", as);
+		return 2;
+	}
+	/* every block's rules are checked, as at a start */
+	if ((top = config_ruleset(c, print_rules_err, NULL)) == NULL)
 		return 3;
+	rs = top;
+	if (cl != NULL) {
+		ruleset_free(top);
+		if ((rs = config_client_ruleset(cl, print_rules_err,
+		    NULL)) == NULL)
+			return 3;
+		bp = &cl->body;
+		(void)snprintf(who, sizeof(who), " (client %s)", cl->name);
+	} else if (c->nclients > 0)
+		strlcpy(who, " (no client block)", sizeof(who));
 	if (bodyfile != NULL && read_body(bodyfile, &body, &bodylen) == -1) {
 		ruleset_free(rs);
 		return 3;
@@ -645,7 +690,7 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 	rule = v.kind == VERDICT_ALLOW ? v.rule : -1;
 	verdict_clear(&v);
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	policy_decide_req(rs, &c->limits, &c->body, head, n, NULL, 0, 0,
+	policy_decide_req(rs, &c->limits, bp, head, n, NULL, 0, 0,
 	    q_pathfn, &rootfd, &v);
 	if (v.kind == VERDICT_BODY && bodylen > v.body_max) {
 		printf("bad request: request body over the limit "
@@ -657,24 +702,24 @@ query(const struct moat_config *c, const char *q, const char *bodyfile)
 	}
 	if (v.kind == VERDICT_BODY) {
 		verdict_clear(&v);
-		policy_decide_req(rs, &c->limits, &c->body, head, n, body,
+		policy_decide_req(rs, &c->limits, bp, head, n, body,
 		    bodylen, 1, q_pathfn, &rootfd, &v);
 	}
 	switch (v.kind) {
 	case VERDICT_ALLOW:
-		printf("allow %s:%u\n", rs->rules[v.rule].source,
-		    rs->rules[v.rule].line);
+		printf("allow %s:%u%s\n", rs->rules[v.rule].source,
+		    rs->rules[v.rule].line, who);
 		rv = 0;
 		break;
 	case VERDICT_DENY:
 		if (v.admission && rule >= 0 && (size_t)rule < rs->nrules)
-			printf("deny %s:%u: %s is not allowed\n",
+			printf("deny %s:%u: %s is not allowed%s\n",
 			    rs->rules[rule].source, rs->rules[rule].line,
-			    v.why);
+			    v.why, who);
 		else if (v.admission)
-			printf("deny: %s is not allowed\n", v.why);
+			printf("deny: %s is not allowed%s\n", v.why, who);
 		else
-			printf("deny\n");
+			printf("deny%s\n", who);
 		rv = 1;
 		break;
 	default:
@@ -788,6 +833,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "moatd: -b needs -q\n");
 		usage();
 	}
+	if (cl->as != NULL && cl->query == NULL) {
+		fprintf(stderr, "moatd: -as needs -q\n");
+		usage();
+	}
 	/* With -q, 1 means deny: a configuration error must not. */
 	if (load_config(&conf) == -1)
 		exit(cl->query != NULL ? 3 : 1);
@@ -799,7 +848,7 @@ main(int argc, char **argv)
 	else if (cl->check)
 		rv = check_rules(&conf);
 	else if (cl->query != NULL)
-		rv = query(&conf, cl->query, cl->bodyfile);
+		rv = query(&conf, cl->query, cl->bodyfile, cl->as);
 	else
 		rv = parent_main(&conf, load_config);
 	config_free(&conf);

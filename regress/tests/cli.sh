@@ -513,3 +513,124 @@ t_cli_q_body_binds() {
 	    "$(_what -q -b) evil/x"
 	pass
 }
+
+# A configuration with client blocks (issue 13), for -q -as and -n -v.
+_clients_conf() {
+	cat >cl.conf <<'EOC'
+rules "GET %API_PREFIX%/_ping"
+builtin rules no
+client "traefik" {
+	match tls subject "CN=traefik"
+	rules "GET %API_PREFIX_CONTAINERS%/json"
+}
+client "ci" {
+	match address 10.1.0.0/16
+	rules "POST %API_PREFIX_CONTAINERS%/create"
+	builtin rules no
+	allow privileged
+}
+client "nobody" {
+	match unix uid 4242
+	builtin rules no
+}
+EOC
+	chmod 600 cl.conf
+}
+
+t_cli_q_as() {
+	tid "-q -as NAME decides with that client block's rules, built-ins and body policy"
+	_clients_conf
+	# No -as: the top level (no built-ins, only its _ping rule).
+	run_cmd "$MOATD" -f cl.conf -q 'GET /containers/json'
+	expect_eq "$OUT" "deny (no client block)" "$(_what -q) at the top level"
+	expect_eq "$RC" 1 "exit status at the top level"
+	run_cmd "$MOATD" -f cl.conf -q 'GET /_ping'
+	expect_eq "$OUT" "allow cl.conf:1 (no client block)" "$(_what -q)"
+	expect_eq "$RC" 0 "exit status for _ping at the top level"
+	run_cmd "$MOATD" -f cl.conf -q 'GET /version'
+	expect_eq "$RC" 1 "the top level says builtin rules no"
+	# traefik: its rule and, unlike the top level, the built-ins.
+	run_cmd "$MOATD" -f cl.conf -q 'GET /v1.47/containers/json' \
+	    -as traefik
+	expect_eq "$OUT" "allow cl.conf:5 (client traefik)" "$(_what -q -as)"
+	expect_eq "$RC" 0 "exit status for traefik"
+	run_cmd "$MOATD" -f cl.conf -q 'GET /version' -as traefik
+	expect_match "$OUT" '^allow builtin:[0-9]+ \(client traefik\)$' \
+	    "$(_what -q -as) for a built-in"
+	run_cmd "$MOATD" -f cl.conf -q 'GET /_ping' -as=traefik
+	expect_match "$OUT" '^allow builtin:[0-9]+ \(client traefik\)$' \
+	    "$(_what -q -as=) for _ping: the built-in, not the top level's"
+	run_cmd "$MOATD" -f cl.conf -q 'POST /containers/create' \
+	    -as traefik
+	expect_eq "$OUT" "deny (client traefik)" "$(_what -q -as)"
+	expect_eq "$RC" 1 "exit status for a create as traefik"
+	# ci: a create, privileged too (its own body policy), no built-ins.
+	printf '{"Image":"alpine","HostConfig":{"Privileged":true}}' >p.json
+	run_cmd "$MOATD" -f cl.conf -q 'POST /containers/create' \
+	    -b p.json -as ci
+	expect_eq "$OUT" "allow cl.conf:9 (client ci)" "$(_what -q -b -as ci)"
+	expect_eq "$RC" 0 "exit status for a privileged create as ci"
+	run_cmd "$MOATD" -f cl.conf -q 'GET /_ping' -as ci
+	expect_eq "$OUT" "deny (client ci)" "$(_what -q -as ci) for _ping"
+	# The top level's body policy is not ci's.
+	run_cmd "$MOATD" -f cl.conf -rules 'POST /containers/create' \
+	    -q 'POST /containers/create' -b p.json
+	expect_eq "$OUT" \
+	    "deny -rules:1: HostConfig.Privileged=true is not allowed (no client block)" \
+	    "$(_what -q -b) at the top level"
+	# nobody may do nothing.
+	run_cmd "$MOATD" -f cl.conf -q 'GET /_ping' -as nobody
+	expect_eq "$OUT" "deny (client nobody)" "$(_what -q -as nobody)"
+	# An unknown name: a bad command line, named.
+	run_cmd "$MOATD" -f cl.conf -q 'GET /_ping' -as Traefik
+	expect_eq "$RC" 2 "exit status for an unknown -as"
+	expect_eq "$OUT" "" "stdout for an unknown -as"
+	expect_eq "$ERR" "moatd: -as Traefik: no client block of that name" \
+	    "stderr for an unknown -as"
+	run_cmd "$MOATD" -f cl.conf -as ci
+	expect_eq "$RC" 2 "exit status for -as without -q"
+	expect_match "$ERR" "-as needs -q" "stderr for -as without -q"
+	# Without client blocks the answers are as they were.
+	run_cmd "$MOATD" -q 'GET /_ping'
+	expect_match "$OUT" '^allow builtin:[0-9]+$' "$(_what -q) without blocks"
+	pass
+}
+
+t_cli_n_clients() {
+	tid "-n -v prints client blocks so that they read back the same; -n warns of a block that allows nothing"
+	_clients_conf
+	printf 'listen on "tcp://127.0.0.1:1" name "ci-port"\nclient "port" {\n\tmatch listener "ci-port"\n\tmatch tls san "dns:X.example"\n\tlimit body 2M\n}\n' \
+	    >>cl.conf
+	run_cmd "$MOATD" -n -v -f "$PWD/cl.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f cl.conf) exit status"
+	expect_match "$ERR" 'client "nobody": no rules and builtin rules no: this client may do nothing' \
+	    "the warning for nobody"
+	printf '%s\n' "$OUT" >printed.conf
+	chmod 600 printed.conf
+	expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^client "ci"/,/^}/p')" \
+'client "ci" {
+	match address 10.1.0.0/16
+	limit body 1048576
+	allow privileged
+	builtin rules no
+	rules "POST %API_PREFIX_CONTAINERS%/create"
+}' "block ci printed"
+	expect_eq "$(printf '%s\n' "$OUT" | sed -n '/^client "port"/,/^}/p')" \
+'client "port" {
+	match listener "ci-port"
+	match tls san "DNS:X.example"
+	limit body 2097152
+	# no allow statements: the safe defaults hold
+	builtin rules yes
+}' "block port printed"
+	expect_match "$OUT" 'listen on "tcp://127\.0\.0\.1:1" name "ci-port"' \
+	    "the listener's name printed"
+	run_cmd "$MOATD" -n -v -f "$PWD/printed.conf"
+	expect_eq "$RC" 0 "$(_what -n -v -f printed.conf) exit status"
+	expect_eq "$OUT" "$(cat printed.conf)" "printed twice"
+	# -n alone warns too.
+	run_cmd "$MOATD" -n -f "$PWD/cl.conf"
+	expect_eq "$RC" 0 "$(_what -n -f cl.conf) exit status"
+	expect_match "$ERR" 'client "nobody": no rules' "-n warns too"
+	pass
+}

@@ -133,3 +133,88 @@ t_conf_body_reload() {
 	moatd_stop || fail "moatd did not stop cleanly"
 	pass
 }
+
+# Client blocks (issue 13): each mistake refused where it is written, by
+# -n and at start; "match listener" against the listeners in effect.
+t_conf_client_errors() {
+	local port
+
+	tid "client blocks: bad ones refused with file:line, by -n and at start"
+	cat >c.conf <<'EOC'
+listen on "tcp://127.0.0.1:1" name "ci"
+client "empty" {
+	rules "GET /x"
+}
+client "ci" {
+	match address 10.1.0.1/16
+	match tls sha256 "AB:CD:EF"
+	match listener "nosuch"
+}
+client "ci" {
+	match unix user "no-such-user-moatd"
+}
+EOC
+	chmod 600 c.conf
+	run_cmd "$MOATD" -n -f c.conf
+	expect_eq "$RC" 1 "exit status of moatd -n -f c.conf (stderr: $ERR)"
+	expect_eq "$(printf '%s\n' "$ERR" | sed 's/^moatd[^:]*: //')" \
+'c.conf:2: client "empty": no match line (a block without one would match every client: that is what the top level is for)
+c.conf:6: match address "10.1.0.1/16": host bits set (the network is 10.1.0.0/16)
+c.conf:7: match tls sha256 "AB:CD:EF": must be 64 lowercase hex digits without colons, as the log line'"'"'s cert_sha256 shows it
+c.conf:10: client "ci": a block of that name comes before
+c.conf:11: match unix user "no-such-user-moatd": no such user
+c.conf:8: match listener "nosuch": no listener has that name (listen on "..." name "nosuch")' \
+	    "stderr of moatd -n -f c.conf"
+	run_cmd timeout 10 "$MOATD" -d -f c.conf
+	expect_eq "$RC" 1 "exit status of moatd -d -f c.conf (stderr: $ERR)"
+	expect_match "$ERR" 'c\.conf:2: client "empty": no match line' \
+	    "stderr of moatd -d -f c.conf"
+	# A good file, but -frontend-addr takes the named listener away.
+	printf 'listen on "tcp://127.0.0.1:1" name "ci"\nclient "ci" {\n\tmatch listener "ci"\n}\n' \
+	    >c.conf
+	run_cmd "$MOATD" -n -f c.conf
+	expect_eq "$RC" 0 "moatd -n -f c.conf with a named listener ($ERR)"
+	port=$(free_port)
+	run_cmd "$MOATD" -n -f c.conf -frontend-addr "tcp://127.0.0.1:$port"
+	expect_eq "$RC" 1 "exit status with -frontend-addr (stderr: $ERR)"
+	expect_match "$ERR" 'client "ci": match listener "ci": no listener has that name' \
+	    "stderr with -frontend-addr"
+	pass
+}
+
+# A reload keeps the listeners, and so their names: a "match listener"
+# naming a listener that only the new file has fails the reload, and the
+# running configuration stays.
+t_conf_client_reload() {
+	local port i
+
+	tid "reload: match listener naming a listener only the new file has is refused"
+	port=$(free_port)
+	printf 'listen on "tcp://127.0.0.1:%s" name "a"\nbackend "unix:///nonexistent"\nclient "x" {\n\tmatch listener "a"\n}\n' \
+	    "$port" >r.conf
+	chmod 600 r.conf
+	MOATD_ADDRS=tcp://127.0.0.1:$port moatd_start -f "$PWD/r.conf" -prefork 1
+	printf 'listen on "tcp://127.0.0.1:%s" name "a"\nlisten on "tcp://127.0.0.1:%s" name "b"\nbackend "unix:///nonexistent"\nclient "x" {\n\tmatch listener "b"\n}\n' \
+	    "$port" "$(free_port)" >r.conf
+	kill -HUP "$MOATD_PID"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'reload failed' "$MOATD_LOG" && break
+		sleep 0.05
+	done
+	grep -q 'client "x": match listener "b": no listener has that name' \
+	    "$MOATD_LOG" || fail "no refusal: [$(tail -n 5 "$MOATD_LOG")]"
+	grep -q 'reload failed, keeping configuration 1' "$MOATD_LOG" ||
+	    fail "the reload was not refused: [$(tail -n 5 "$MOATD_LOG")]"
+	# Naming the running listener is fine.
+	printf 'listen on "tcp://127.0.0.1:%s" name "a"\nbackend "unix:///nonexistent"\nclient "x" {\n\tmatch listener "a"\n\tmatch address 127.0.0.0/8\n}\n' \
+	    "$port" >r.conf
+	kill -HUP "$MOATD_PID"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'configuration 2 in effect' "$MOATD_LOG" && break
+		sleep 0.05
+	done
+	grep -q 'configuration 2 in effect' "$MOATD_LOG" ||
+	    fail "no reload: [$(tail -n 5 "$MOATD_LOG")]"
+	moatd_stop || fail "moatd did not stop cleanly"
+	pass
+}

@@ -1430,6 +1430,45 @@ START_TEST(test_example_conf)
 }
 END_TEST
 
+/* The commented client blocks of etc/moatd.conf, uncommented, parse. */
+START_TEST(test_example_clients)
+{
+	struct moat_config	 c;
+	struct ruleset		*rs;
+	FILE			*in, *out;
+	char			 line[1024], path[PATH_MAX], def[PATH_MAX + 16];
+	int			 on = 0;
+
+	in = fopen("etc/moatd.conf", "r");
+	ck_assert_ptr_nonnull(in);
+	tmppath(path, sizeof(path), "clients-example.conf");
+	out = fopen(path, "w");
+	ck_assert_ptr_nonnull(out);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "#listen on \"tcp://10.1", 22) == 0 ||
+		    strncmp(line, "#client ", 8) == 0)
+			on = 1;
+		if (on)
+			fputs(line + 1, out);
+		if (on && strcmp(line, "#}\n") == 0 && strstr(line, "}"))
+			on = 0;
+	}
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+	snprintf(def, sizeof(def), "rulesdir=%s/rules", tmpdir);
+	ck_assert_int_eq(cmdline_symset(def), 0);
+	ck_assert_msg(parse("clients-example.conf", &c) == 0, "%s", logbuf);
+	ck_assert_int_eq(nlogs, 0);
+	ck_assert_uint_eq(c.nclients, 3);
+	ck_assert_str_eq(c.clients[2].name, "backup");
+	ck_assert_str_eq(c.listeners[0].name, "ci");
+	rs = config_ruleset(&c, rules_err, NULL);
+	ck_assert_ptr_nonnull(rs);
+	ruleset_free(rs);
+	config_free(&c);
+}
+END_TEST
+
 /* "GET,HEAD %API_..." or "POST /path": a rule, not prose. */
 static int
 is_rule(const char *s)
@@ -1627,6 +1666,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_cmdline_symset);
 	tcase_add_test(tc, test_crlf_and_last_line);
 	tcase_add_test(tc, test_example_conf);
+	tcase_add_test(tc, test_example_clients);
 	tcase_add_test(tc, test_body);
 	tcase_add_test(tc, test_body_symlink_root);
 	tcase_add_test(tc, test_body_sent);
