@@ -152,3 +152,55 @@ EOF
 	    "$(grep -E 'unix peer pid|: container ' "$MOATD_LOG")"
 	pass
 }
+
+t_ct_reload() {
+	local sock=$SCRATCH/s/m.sock ct=ct_r_$$ id ka i
+
+	tid "a reload that brings a container match applies to the next request on a kept-alive connection"
+	_ct_unixget
+	mkdir -p "$SCRATCH/s"
+	on_exit rig_docker rm -f "$ct"
+	id=$(_ct_run "$ct")
+	_conf() {
+		cat >c.conf <<-EOF
+		listen on "unix://$sock"
+		backend "unix://$RIG_SOCK"
+		$1
+		client "root" {
+			match unix uid 0
+			rules "GET %API_PREFIX_IMAGES%/json"
+		}
+		EOF
+	}
+	_conf ""
+	MOATD_ADDRS=unix://$sock moatd_start -f c.conf
+	# one request under blocks without a container match (the facts
+	# are made without one), the reload, the next on the same connection
+	timeout 30 docker -H "$RIG_HOST" exec "$ct" sh -c \
+	    "/unixget -w /s /s/m.sock /containers/json /containers/json" \
+	    >ka.out 2>ka.err &
+	ka=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -e "$SCRATCH/s/ready" ] && break
+		sleep 0.05
+	done
+	[ -e "$SCRATCH/s/ready" ] || fail "the first answer did not come:" \
+	    "$(cat ka.err)"
+	_conf "client \"alpha\" {
+	match container id \"$id\"
+	rules \"GET %API_PREFIX_CONTAINERS%/json\"
+}"
+	kill -HUP "$MOATD_PID"
+	_ct_logged 'configuration 2 in effect'
+	touch "$SCRATCH/s/go"
+	wait "$ka" || fail "unixget: $(cat ka.err)"
+	expect_match "$(sed -n 's/^HTTP\/1\.[01] \([0-9]*\).*/\1/p' ka.out | tr '\n' ' ')" \
+	    '^403 200 $' "the answers before and after the reload"
+	grep -q 'is not allowed for client root' ka.out ||
+	    fail "the first 403 does not name client root: $(cat ka.out)"
+	_ct_logged 'client=alpha method=GET path=/containers/json verdict=allow'
+	# one connection: one peer pid for both
+	expect_eq "$(grep -Eo 'client=unix:pid=[0-9]+,uid=0 client=(root|alpha) method=GET path=/containers/json' "$MOATD_LOG" |
+	    sed 's/ client=.*//' | sort -u | wc -l)" 1 "connections"
+	pass
+}
