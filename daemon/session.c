@@ -581,7 +581,7 @@ session_free(struct session *s)
 static void
 deny(struct session *s)
 {
-	char		 msg[CANON_PATH_MAX + 256], who[CLIENT_NAME_MAX + 16];
+	char		 msg[CANON_PATH_MAX + 512], who[CLIENT_NAME_MAX + 16];
 	int		 keep;
 
 	/* With client blocks: whom moatd took the caller for. */

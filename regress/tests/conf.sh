@@ -179,6 +179,18 @@ c.conf:8: match listener "nosuch": no listener has that name (listen on "..." na
 	expect_eq "$RC" 1 "exit status with -frontend-addr (stderr: $ERR)"
 	expect_match "$ERR" 'client "ci": match listener "ci": no listener has that name' \
 	    "stderr with -frontend-addr"
+	# A bad rule in a block: refused by -n, -q and at start, as any rule.
+	printf 'client "x" {\n\tmatch address 10.0.0.0/8\n\trules "GET /(unclosed"\n}\n' \
+	    >c.conf
+	run_cmd "$MOATD" -n -f c.conf
+	expect_eq "$RC" 1 "exit status for a bad rule in a block (stderr: $ERR)"
+	expect_match "$ERR" 'c\.conf:3: invalid pattern "/\(unclosed"' \
+	    "stderr for a bad rule in a block"
+	run_cmd "$MOATD" -q 'GET /_ping' -f c.conf
+	expect_eq "$RC" 3 "exit status of -q for a bad rule in a block"
+	run_cmd timeout 10 "$MOATD" -d -f c.conf \
+	    -frontend-addr "tcp://127.0.0.1:$port"
+	expect_eq "$RC" 1 "exit status at start for a bad rule in a block"
 	pass
 }
 
