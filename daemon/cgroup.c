@@ -32,6 +32,7 @@
 
 #include <sys/types.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,11 @@
 #include <unistd.h>
 
 #include "moatd.h"
+
+/* Linux 6.5: a unix peer's pidfd (older headers lack it). */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77
+#endif
 
 #define SCOPE_PREFIX	"docker-"
 #define SCOPE_SUFFIX	".scope"
@@ -255,6 +261,27 @@ cgroup_peer_container(int pidfd, pid_t pid, char id[CGROUP_ID_LEN + 1],
 	if (own != -1)
 		close(own);
 	return rv;
+}
+
+int
+cgroup_have_peerpidfd(void)
+{
+	static int	 have = -1;
+	socklen_t	 len;
+	int		 sp[2], fd;
+
+	if (have != -1)
+		return have;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		return 1;	/* unknown: the strict answer, not kept */
+	len = sizeof(fd);
+	have = getsockopt(sp[0], SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0 ||
+	    errno != ENOPROTOOPT;
+	if (have && len == sizeof(fd) && fd >= 0)
+		close(fd);
+	close(sp[0]);
+	close(sp[1]);
+	return have;
 }
 
 int

@@ -490,6 +490,10 @@ int	cgroup_container_id(const char *text, size_t len,
  */
 int	cgroup_peer_container(int pidfd, pid_t pid, char id[CGROUP_ID_LEN + 1],
 	    const char **why);
+/* 1 if the kernel gives unix peers' pidfds (SO_PEERPIDFD): then a
+ * relay's request without one is refused (a pid alone names any
+ * process), 0 if not. */
+int	cgroup_have_peerpidfd(void);
 /* Has any client block a "match container ..." line?  Only then does a
  * relay ask for its unix peers' containers. */
 int	config_wants_container(const struct child_config *);

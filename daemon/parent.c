@@ -478,7 +478,13 @@ ident_peer(struct child *c, struct msg *m)
 		child_kill(c, "a bad peer identity");
 		return;
 	}
-	if (cgroup_peer_container(m->fd, (pid_t)pid, id, &why) == -1)
+	if (m->fd == -1 && cgroup_have_peerpidfd()) {
+		/* A relay always has a pidfd here: a bare pid could name
+		 * any process, and asking for one is not a relay's to do. */
+		id[0] = '\0';
+		log_debug("%s: session %u: unix peer pid %u: no container: no "
+		    "pidfd", c->name, m->hdr.peerid, pid);
+	} else if (cgroup_peer_container(m->fd, (pid_t)pid, id, &why) == -1)
 		log_debug("%s: session %u: unix peer pid %u%s: no container: "
 		    "%s", c->name, m->hdr.peerid, pid,
 		    m->fd == -1 ? " (no pidfd)" : "", why);

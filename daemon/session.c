@@ -927,7 +927,10 @@ container_ask(struct session *s)
 	len = sizeof(pidfd);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1) {
 		pidfd = -1;
-		if (errno != ENOPROTOOPT && errno != EINVAL) {
+		/* Only a kernel without it gets the pid instead: EINVAL
+		 * from one with it says the connector is gone, and its pid
+		 * may be another process's by now. */
+		if (errno != ENOPROTOOPT) {
 			log_debug("client=%s: SO_PEERPIDFD: %s; no container",
 			    s->peer, strerror(errno));
 			return;

@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 #include <sys/pidfd.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -229,6 +230,22 @@ START_TEST(test_cgroup_peer_gone)
 }
 END_TEST
 
+/* SO_PEERPIDFD came with Linux 6.5. */
+START_TEST(test_cgroup_have_peerpidfd)
+{
+	struct utsname	 u;
+	int		 major = 0, minor = 0;
+
+	ck_assert_int_eq(uname(&u), 0);
+	ck_assert_int_eq(sscanf(u.release, "%d.%d", &major, &minor), 2);
+	ck_assert_int_eq(cgroup_have_peerpidfd(),
+	    major > 6 || (major == 6 && minor >= 5));
+	/* kept */
+	ck_assert_int_eq(cgroup_have_peerpidfd(),
+	    major > 6 || (major == 6 && minor >= 5));
+}
+END_TEST
+
 /* Only a container match makes a relay ask. */
 START_TEST(test_cgroup_wants)
 {
@@ -283,6 +300,7 @@ cgroup_suite(void)
 	tcase_add_test(tc, test_cgroup_peer_self);
 	tcase_add_test(tc, test_cgroup_peer_gone);
 	tcase_add_test(tc, test_cgroup_wants);
+	tcase_add_test(tc, test_cgroup_have_peerpidfd);
 	suite_add_tcase(s, tc);
 	return s;
 }
