@@ -470,6 +470,35 @@ const struct moat_client *client_byname(const struct moat_config *,
 int	client_check_listeners(const struct moat_config *c,
 	    const struct moat_config *l);
 
+/* cgroup.c: a unix peer's container, from its /proc/PID/cgroup */
+
+#define CGROUP_ID_LEN		64		/* hex digits of a container id */
+#define CGROUP_TEXT_MAX		(64 * 1024)	/* what is read of the file */
+
+/*
+ * The text of /proc/PID/cgroup: the 64-hex id of the container it names
+ * (the last "<id>" or "docker-<id>.scope" component of a path, the same
+ * in every line that names one) into id, and 0; or -1 (id "") if it names
+ * none, two, or is malformed.
+ */
+int	cgroup_container_id(const char *text, size_t len,
+	    char id[CGROUP_ID_LEN + 1]);
+/*
+ * Parent: the container of the process a unix peer's pidfd names (pid
+ * ignored), or, without a pidfd (-1), of process pid, checked to be the
+ * same process after its cgroup is read.  0, or -1 (id "") with why.
+ * Reads /proc, never the client's socket; pidfd stays the caller's.
+ */
+int	cgroup_peer_container(int pidfd, pid_t pid, char id[CGROUP_ID_LEN + 1],
+	    const char **why);
+/* 1 if the kernel gives unix peers' pidfds (SO_PEERPIDFD): then a
+ * relay's request without one is refused (a pid alone names any
+ * process), 0 if not. */
+int	cgroup_have_peerpidfd(void);
+/* Has any client block a "match container ..." line?  Only then does a
+ * relay ask for its unix peers' containers. */
+int	config_wants_container(const struct child_config *);
+
 /* ca.c: the process that holds the private keys */
 
 /*

@@ -487,10 +487,44 @@ child_kill(struct child *c, const char *what)
 }
 
 /*
+ * A relay's unix peer (MSG_IDENT_PEER: its pidfd, or none and its pid):
+ * its container, read from /proc (cgroup.c), never from the client.  The
+ * answer, "" for none, goes back under the session's id.
+ */
+static void
+ident_peer(struct child *c, struct msg *m)
+{
+	char		 id[CGROUP_ID_LEN + 1];
+	const char	*why = NULL;
+	uint32_t	 pid;
+
+	if (msg_get_u32(m, &pid) == -1 || pid > INT32_MAX) {
+		child_kill(c, "a bad peer identity");
+		return;
+	}
+	if (m->fd == -1 && cgroup_have_peerpidfd()) {
+		/* A relay always has a pidfd here: a bare pid could name
+		 * any process, and asking for one is not a relay's to do. */
+		id[0] = '\0';
+		log_debug("%s: session %u: unix peer pid %u: no container: no "
+		    "pidfd", c->name, m->hdr.peerid, pid);
+	} else if (cgroup_peer_container(m->fd, (pid_t)pid, id, &why) == -1)
+		log_debug("%s: session %u: unix peer pid %u%s: no container: "
+		    "%s", c->name, m->hdr.peerid, pid,
+		    m->fd == -1 ? " (no pidfd)" : "", why);
+	if (m->fd != -1) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	(void)chan_compose(&c->ch, MSG_IDENT_CONTAINER, m->hdr.peerid, -1,
+	    id, strlen(id));
+}
+
+/*
  * What a child may send, as OpenSSH's monitor, is the process table's
- * say (proc_may_send): a forwarder asks for backend connections, acks
- * configurations and logs; the others only ack and log; none sends a
- * descriptor.
+ * say (proc_may_send): a forwarder asks for backend connections, a
+ * relay for a unix peer's container (with its pidfd, the only descriptor
+ * a child sends), all ack configurations and log.
  */
 static void
 child_dispatch(struct chan *ch, struct msg *m, void *arg)
@@ -515,6 +549,9 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 				fwd_config_due(c->instance);
 			all_ready_check();
 		}
+		return;
+	case MSG_IDENT_PEER:
+		ident_peer(c, m);
 		return;
 	case MSG_BACKEND_REQ:
 		if (m->datalen != 0)

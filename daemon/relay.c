@@ -423,6 +423,7 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 	case 2:
 		pool_flush();
 		relay_tls_commit(r->cc.gen);
+		r->want_cid = config_wants_container(&r->cc);
 #ifdef MOATD_EVIL
 		evil_start(r->base, &r->parent, &r->policy, &r->fwd);
 #endif
@@ -456,6 +457,9 @@ parent_dispatch(struct chan *ch, struct msg *m, void *arg)
 		return;
 	case MSG_CTL_DRAIN:
 		drain(m);
+		return;
+	case MSG_IDENT_CONTAINER:
+		session_container(m->hdr.peerid, m->data, m->datalen);
 		return;
 	default:
 		fatalx("unexpected message %u from parent", m->hdr.type);

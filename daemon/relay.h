@@ -121,8 +121,6 @@ struct session {
 	struct ident		*facts;
 	uint8_t			*who;
 	size_t			 wholen;
-	/* a unix peer's container (64 hex), "" when none or not known */
-	char			 container_id[65];
 	enum sstate		 state;
 	struct conn	*c;
 	struct conn	*b;
@@ -163,8 +161,18 @@ struct session {
 	struct timespec		 t0;
 	int			 status;
 	struct rsplice		*sp;		/* a response body by splice */
+	/* a unix peer's container: asked of the parent once, when the
+	 * configuration has a container match; "" for none */
+	int			 cid_state;	/* CID_* */
+	char			 container_id[CGROUP_ID_LEN + 1];
 };
 RB_HEAD(sessions, session);
+
+enum {
+	CID_UNASKED = 0,
+	CID_WAIT,	/* MSG_IDENT_PEER sent, the first request held */
+	CID_KNOWN,	/* container_id is the answer */
+};
 
 struct listener {
 	int		 id;
@@ -213,6 +221,8 @@ struct relay {
 	int			 maxfds;
 	int			 draining;
 	struct event		*drain_timer;
+	/* the running configuration has a "match container" line */
+	int			 want_cid;
 };
 
 extern struct relay	*r;
@@ -233,6 +243,7 @@ void	request_backend(struct session *);
 void	ask_policy(struct session *);
 void	got_verdict(struct session *, struct verdict *);
 void	session_new(struct listener *, int);
+void	session_container(uint32_t, const void *, size_t);
 
 /* vcache.c */
 struct vcache;

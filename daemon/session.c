@@ -30,6 +30,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,11 @@
 #include <openssl/ssl.h>
 
 #include "relay.h"
+
+/* Linux 6.5: a pidfd of the peer that connected (older headers lack it). */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77
+#endif
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -455,6 +461,12 @@ body_timeout(struct session *s)
 static void
 session_timeout(struct session *s)
 {
+	if (s->state == S_HEAD && s->cid_state == CID_WAIT) {
+		log_warnx("client=%s: no word on its container from the "
+		    "parent in %d s", s->peer, r->cc.conf.head_timeout);
+		reply_error(s, 503, "the client's container is unknown");
+		return;
+	}
 	if (s->state == S_HEAD && s->head_timing) {
 		reply_error(s, 408, "request head timeout");
 		return;
@@ -902,6 +914,118 @@ tls_on_plain(struct session *s, struct evbuffer *in, size_t len)
 	return 1;
 }
 
+/*
+ * A unix peer's container, asked of the parent (which reads /proc): the
+ * pidfd of the process that connected where the kernel has
+ * SO_PEERPIDFD, else none and its pid.  Anything that fails here is "no
+ * container", never a guess.
+ */
+static void
+container_ask(struct session *s)
+{
+	struct ucred	 cred;
+	socklen_t	 len;
+	struct mbuf	 m;
+	int		 fd = conn_fd(s->c), pidfd = -1;
+
+	s->cid_state = CID_KNOWN;
+	s->container_id[0] = '\0';
+	len = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1) {
+		pidfd = -1;
+		/* Only a kernel without it gets the pid instead: EINVAL
+		 * from one with it says the connector is gone, and its pid
+		 * may be another process's by now. */
+		if (errno != ENOPROTOOPT) {
+			log_debug("client=%s: SO_PEERPIDFD: %s; no container",
+			    s->peer, strerror(errno));
+			return;
+		}
+	}
+	len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    (pidfd == -1 && cred.pid <= 0)) {
+		if (pidfd != -1)
+			close(pidfd);
+		return;
+	}
+	mbuf_init(&m);
+	mbuf_add_u32(&m, cred.pid > 0 ? (uint32_t)cred.pid : 0);
+	/* the pidfd is the channel's from here on */
+	if (m.err || chan_compose(&r->parent, MSG_IDENT_PEER, s->id, pidfd,
+	    m.buf, m.len) == -1) {
+		mbuf_free(&m);
+		return;
+	}
+	mbuf_free(&m);
+	s->cid_state = CID_WAIT;
+}
+
+/*
+ * Whether this head waits for the parent's word on the client's
+ * container: only on a unix socket, under a configuration with a
+ * container match, until the answer is in; bounded by "timeout head".
+ * Asked once the first head is whole (not at accept): the process that
+ * connected must still be there when its connection asks for something:
+ * a connection whose connector has exited (it forked, left the socket to
+ * its child and exited) has no container.
+ */
+static int
+container_hold(struct session *s)
+{
+	if (s->cid_state == CID_KNOWN || !r->want_cid ||
+	    strncmp(s->peer, "unix:", 5) != 0)
+		return 0;
+	if (s->cid_state == CID_UNASKED)
+		container_ask(s);
+	if (s->cid_state != CID_WAIT)
+		return 0;
+	if (!s->head_timing) {
+		s->head_timing = 1;
+		set_timer(s, r->cc.conf.head_timeout);
+	}
+	return 1;
+}
+
+/* The parent's answer (MSG_IDENT_CONTAINER): 64 hex digits, or none. */
+void
+session_container(uint32_t id, const void *data, size_t len)
+{
+	struct session	 key, *s;
+	const char	*p = data;
+	size_t		 i;
+
+	if (len != 0 && len != CGROUP_ID_LEN)
+		fatalx("bad container id from the parent");
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f')))
+			fatalx("bad container id from the parent");
+	/* A session gone meanwhile, and its id not yet reused: dropped. */
+	key.id = id;
+	if ((s = RB_FIND(sessions, &r->sessions, &key)) == NULL ||
+	    s->cid_state != CID_WAIT)
+		return;
+	/* none: an empty message, whose data may be NULL */
+	if (len > 0)
+		memcpy(s->container_id, p, len);
+	s->container_id[len] = '\0';
+	s->cid_state = CID_KNOWN;
+	/* Facts made before a reload brought a container match: again. */
+	if (len > 0 && s->facts != NULL) {
+		ident_clear(s->facts);
+		free(s->facts);
+		s->facts = NULL;
+		free(s->who);
+		s->who = NULL;
+		s->wholen = 0;
+	}
+	log_debug("client=%s: container %s", s->peer,
+	    len ? s->container_id : "none");
+	if (s->state == S_HEAD)
+		try_head(s);
+}
+
 static void
 try_head(struct session *s)
 {
@@ -938,6 +1062,9 @@ try_head(struct session *s)
 		}
 		return;
 	}
+	/* A unix peer's container first: a fact of who it is. */
+	if (container_hold(s))
+		return;
 	/* Client blocks: who it is, before the cache keys on it. */
 	if (session_facts(s) == -1)
 		return;

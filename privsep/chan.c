@@ -211,6 +211,8 @@ msg_type_name(uint32_t type)
 		[MSG_FWD_STREAM] = "FWD_STREAM",
 		[MSG_FWD_ERR] = "FWD_ERR",
 		[MSG_CFG_SHARE] = "CFG_SHARE",
+		[MSG_IDENT_PEER] = "IDENT_PEER",
+		[MSG_IDENT_CONTAINER] = "IDENT_CONTAINER",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)

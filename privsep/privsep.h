@@ -62,6 +62,8 @@ enum msg_type {
 	MSG_FWD_ERR,		/* forwarder -> relay: session id, u32 errno */
 	MSG_CFG_SHARE,		/* parent -> relay: u32 relays; fd of the
 				 * page of their counts (relay.c) */
+	MSG_IDENT_PEER,		/* relay -> parent: session id; pidfd or none */
+	MSG_IDENT_CONTAINER,	/* parent -> relay: session id, container id */
 	MSG_TYPE_MAX,
 };
 
@@ -165,7 +167,8 @@ void	drop_privileges(const struct moat_user *, const char *chrootdir);
  * proc.c: the process table.  Every child process has a role; the table
  * says per role its name (-P name), how many run (one, or one per relay),
  * and what crosses its channel to the parent: the messages it may send
- * there (anything else, or any descriptor, and the parent kills it), and
+ * there (anything else, or a descriptor with any but those that may carry
+ * one, and the parent kills it), and
  * those it may receive from there, with or without a descriptor
  * (anything else is fatal in the child).  Its seccomp allow-list is
  * sandbox.c's, indexed by the same role; its entry point is daemon/'s

@@ -57,9 +57,10 @@ static struct chan	*log_chan;
 _Static_assert(MSG_TYPE_MAX <= 64, "message types must fit a uint64_t");
 
 /*
- * The process table.  sends: what the role may send the parent (never
- * with a descriptor); recvs: what the parent may send the role, fds: of
- * those, the ones that carry a descriptor (always: the others never do).
+ * The process table.  sends: what the role may send the parent; recvs:
+ * what the parent may send the role, fds: of those, the ones that carry a
+ * descriptor (always: the others never do); sfds: of sends, those that
+ * may carry one (a relay's MSG_IDENT_PEER: a pidfd, or none).
  */
 static const struct proc_def {
 	const char	*name;
@@ -67,6 +68,7 @@ static const struct proc_def {
 	uint64_t	 sends;
 	uint64_t	 recvs;
 	uint64_t	 fds;
+	uint64_t	 sfds;
 } proc_table[PROC_NROLES] = {
 	[PROC_POLICY] = { "policy", 0,
 	    M(MSG_LOG) | M(MSG_CFG_DONE),
@@ -74,14 +76,15 @@ static const struct proc_def {
 	    M(MSG_CFG_RULES) | M(MSG_CFG_CLIENT) | M(MSG_CFG_DONE),
 	    M(MSG_CTL_PROCFD) },
 	[PROC_RELAY] = { "relay", 1,
-	    M(MSG_LOG) | M(MSG_CFG_DONE),
+	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_IDENT_PEER),
 	    M(MSG_CTL_FWDFD) | M(MSG_CTL_PROCFD) | M(MSG_CFG_LISTENER) |
 	    M(MSG_CTL_DRAIN) | M(MSG_CFG_TLS) | M(MSG_CFG_TLS_CA) |
 	    M(MSG_CFG_TLS_CRL) | M(MSG_CTL_CAFD) | M(MSG_CFG_GLOBAL) |
 	    M(MSG_CFG_RULES) | M(MSG_CFG_CLIENT) | M(MSG_CFG_DONE) |
-	    M(MSG_CFG_SHARE),
+	    M(MSG_CFG_SHARE) | M(MSG_IDENT_CONTAINER),
 	    M(MSG_CTL_FWDFD) | M(MSG_CTL_PROCFD) | M(MSG_CFG_LISTENER) |
-	    M(MSG_CTL_CAFD) | M(MSG_CFG_SHARE) },
+	    M(MSG_CTL_CAFD) | M(MSG_CFG_SHARE),
+	    M(MSG_IDENT_PEER) },
 	[PROC_CA] = { "ca", 1,
 	    M(MSG_LOG) | M(MSG_CFG_DONE),
 	    M(MSG_CTL_PROCFD) | M(MSG_CFG_TLS_KEY) | M(MSG_CFG_DONE),
@@ -156,9 +159,9 @@ proc_may_send(enum proc_role role, uint32_t type, int has_fd)
 {
 	const struct proc_def	*d = proc_def(role);
 
-	if (d == NULL || type >= MSG_TYPE_MAX || has_fd)
+	if (d == NULL || type >= MSG_TYPE_MAX || !(d->sends & M(type)))
 		return 0;
-	return (d->sends & M(type)) != 0;
+	return !has_fd || (d->sfds & M(type)) != 0;
 }
 
 /* A descriptor comes with exactly the types that carry one; a message

@@ -69,6 +69,11 @@
 #include "log.h"
 #include "privsep.h"
 
+/* Linux 6.5: a unix peer's pidfd (older headers lack it). */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77
+#endif
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define SANDBOX_ARCH	SCMP_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -279,6 +284,8 @@ static const struct sandbox_rule sandbox_relay[] = {
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERCRED),
 	/* a unix client's supplementary groups, for client blocks */
 	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERGROUPS),
+	/* a unix client's pidfd, for the parent to find its container */
+	SOCKOPT(getsockopt, SOL_SOCKET, SO_PEERPIDFD),
 	/* latency of every client connection */
 	SOCKOPT(setsockopt, IPPROTO_TCP, TCP_NODELAY),
 	/* large response bodies to plain clients, in the kernel (splice.c) */

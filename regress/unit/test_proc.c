@@ -85,10 +85,27 @@ START_TEST(test_may_send)
 		ck_assert_int_eq(proc_may_send(r, MSG_TYPE_MAX, 0), 0);
 		ck_assert_int_eq(proc_may_send(r, 64, 0), 0);
 		ck_assert_int_eq(proc_may_send(r, UINT32_MAX, 0), 0);
-		/* and never a descriptor, whatever comes with it */
+		ck_assert_int_eq(proc_may_send(r, MSG_IDENT_CONTAINER, 0), 0);
+		/* and never a descriptor, whatever comes with it, but a
+		 * relay's pidfd of a unix peer */
 		for (t = 0; t <= MSG_TYPE_MAX; t++)
-			ck_assert_int_eq(proc_may_send(r, t, 1), 0);
+			ck_assert_int_eq(proc_may_send(r, t, 1),
+			    r == PROC_RELAY && t == MSG_IDENT_PEER);
 	}
+	/* a unix peer's pidfd, or none: the relay only */
+	ck_assert_int_eq(proc_may_send(PROC_RELAY, MSG_IDENT_PEER, 0), 1);
+	ck_assert_int_eq(proc_may_send(PROC_POLICY, MSG_IDENT_PEER, 0), 0);
+	ck_assert_int_eq(proc_may_send(PROC_FORWARDER, MSG_IDENT_PEER, 1), 0);
+	ck_assert_int_eq(proc_may_send(PROC_CA, MSG_IDENT_PEER, 1), 0);
+	/* the answer goes to relays, without a descriptor */
+	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_IDENT_CONTAINER, 0),
+	    1);
+	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_IDENT_CONTAINER, 1),
+	    0);
+	ck_assert_int_eq(proc_may_recv(PROC_FORWARDER, MSG_IDENT_CONTAINER,
+	    0), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_POLICY, MSG_IDENT_CONTAINER, 0),
+	    0);
 	ck_assert_int_eq(proc_may_send(PROC_NROLES, MSG_LOG, 0), 0);
 	ck_assert_int_eq(proc_may_send((enum proc_role)-1, MSG_LOG, 0), 0);
 }

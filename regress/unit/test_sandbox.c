@@ -62,6 +62,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77
+#endif
+
 #include "unit.h"
 #include "child.h"
 #include "conn.h"
@@ -213,6 +217,11 @@ static const struct call calls[] = {
 	    RELAY(ENOTCONN) },
 	{ "getsockopt-peercred", SYS_getsockopt, { A_TFD, SOL_SOCKET,
 	    SO_PEERCRED, A_BUF, A_CRED }, RELAY(ANY) },
+	/* a unix client's pidfd, for the parent (session.c) */
+	{ "getsockopt-peerpidfd", SYS_getsockopt, { A_TFD, SOL_SOCKET,
+	    SO_PEERPIDFD, A_BUF, A_LEN }, RELAY(ANY) },
+	{ "getsockopt-peersec", SYS_getsockopt, { A_TFD, SOL_SOCKET,
+	    SO_PEERSEC, A_BUF, A_LEN }, ALL(KILL) },
 	{ "getsockopt-error", SYS_getsockopt, { A_TFD, SOL_SOCKET, SO_ERROR,
 	    A_BUF, A_LEN }, ALL(KILL) },
 	{ "setsockopt-nodelay", SYS_setsockopt, { A_TFD, IPPROTO_TCP,
