@@ -21,10 +21,11 @@
  * under system.slice (or the --cgroup-parent slice) with the systemd
  * driver, "<id>" under /docker (or the --cgroup-parent) with cgroupfs.
  * Every line of the file (cgroup v2's "0::/path", each v1 hierarchy's
- * "N:controllers:/path") is looked at; the id is a path's last component
+ * "N:controllers:/path") is looked at; the id is a path's first component
  * of either form, so that a container's own child cgroups
- * ("/docker/<id>/sub") are its own and an inner Docker's containers (in
- * docker) are the inner ones.  Strict: exactly 64 lowercase hex digits,
+ * ("/docker/<id>/sub", or one named after another container) are its own,
+ * and an inner Docker's containers are the outer container (the one the
+ * daemon in front of us knows).  Strict: exactly 64 lowercase hex digits,
  * "docker-" and ".scope" exactly, a component that merely contains an id
  * ("docker-<id>.scope.bak", "<id>-x") is none; a malformed line or two
  * lines naming different containers is none.
@@ -84,7 +85,7 @@ component_id(const char *p, size_t n)
 
 /*
  * One line, "hierarchy:controllers:/path" without its newline: *idp the
- * id of the path's last component that names one, or NULL.  0, or -1 if
+ * id of the path's first component that names one, or NULL.  0, or -1 if
  * the line is not of that form.
  */
 static int
@@ -106,11 +107,10 @@ line_id(const char *l, size_t n, const char **idp)
 	path = c2 + 1;
 	if (path == end || *path != '/')
 		return -1;
-	for (p = path + 1; p < end; p = q + 1) {
+	for (p = path + 1; p < end && *idp == NULL; p = q + 1) {
 		if ((q = memchr(p, '/', end - p)) == NULL)
 			q = end;
-		if ((l = component_id(p, q - p)) != NULL)
-			*idp = l;
+		*idp = component_id(p, q - p);
 	}
 	return 0;
 }

@@ -108,9 +108,9 @@ t_ct_two_containers() {
 	    '{"message":"moatd: GET /containers/json is not allowed (no client block matched)"}'
 	_ct_expect - /images/json 403 \
 	    '{"message":"moatd: GET /images/json is not allowed (no client block matched)"}'
-	_ct_logged 'client=alpha method=GET path=/containers/json verdict=allow'
-	_ct_logged 'client=beta method=GET path=/containers/json verdict=deny'
-	_ct_logged 'client=- method=GET path=/images/json verdict=deny'
+	_ct_logged 'client=alpha peer=[^ ]+ method=GET path=/containers/json verdict=allow'
+	_ct_logged 'client=beta peer=[^ ]+ method=GET path=/containers/json verdict=deny'
+	_ct_logged 'client=- peer=[^ ]+ method=GET path=/images/json verdict=deny'
 	pass
 }
 
@@ -198,9 +198,9 @@ t_ct_reload() {
 	    '^403 200 $' "the answers before and after the reload"
 	grep -q 'is not allowed for client root' ka.out ||
 	    fail "the first 403 does not name client root: $(cat ka.out)"
-	_ct_logged 'client=alpha method=GET path=/containers/json verdict=allow'
+	_ct_logged 'client=alpha peer=[^ ]+ method=GET path=/containers/json verdict=allow'
 	# one connection: one peer pid for both
-	expect_eq "$(grep -Eo 'client=unix:pid=[0-9]+,uid=0 client=(root|alpha) method=GET path=/containers/json' "$MOATD_LOG" |
-	    sed 's/ client=.*//' | sort -u | wc -l)" 1 "connections"
+	expect_eq "$(grep -Eo 'client=(root|alpha) peer=unix:pid=[0-9]+,uid=0 method=GET path=/containers/json' "$MOATD_LOG" |
+	    sed 's/.* peer=//; s/ method=.*//' | sort -u | wc -l)" 1 "connections"
 	pass
 }
