@@ -94,6 +94,13 @@
 #   CPU       utime+stime of every process of the target (proxy: its
 #             processes only; direct: the backend's) from /proc/<pid>/stat
 #             before and after the req/s run, scaled to 100k requests.
+#   client blocks
+#             static backend only: a second moatd, the first's settings
+#             plus three client blocks of which the last matches
+#             (127.0.0.1); wrk -t2 -c32 -d5s URL/_ping on the plain moatd
+#             and on it, in turn, twice; the medians.  The row is the
+#             blocks' moatd (m/hapx against HAProxy's req/s row); under
+#             the table, blocks / without.
 #   different paths
 #             wrk -t2 -c32 -d5s -s paths.lua URL
 #             every request a path of its own, GET
@@ -189,8 +196,8 @@
 # Environment: MOATD (binary, default ./moatd), BENCH_BACKENDS ("static
 # docker"), BENCH_TARGETS ("direct haproxy moatd"), BENCH_STRACE=0 (no
 # syscall count), BENCH_TLS=0 (no TLS rows), BENCH_STEPS (the measuring
-# steps, for working on the bench: "start idle latency load paths create
-# deny close big strace"; without "create", no creates/s row),
+# steps, for working on the bench: "start idle latency load clients paths
+# create deny close big strace"; without "create", no creates/s row),
 # BENCH_PERF=moatd (or
 # haproxy, direct) to record a perf profile of that target's processes
 # during the static req/s run into regress/bench/last-perf.txt (perf
@@ -695,6 +702,65 @@ m_load() {
 	done
 }
 
+# What client blocks cost a kept-alive request (issue 13): a second moatd,
+# the same as the first plus three client blocks, the third of which
+# matches (the connection's facts, sent with every policy request and
+# keyed in the verdict cache, then selected by the worker); /_ping req/s
+# over 32 connections on both, in turn, twice, same minute.  The row is
+# the blocks' moatd; under the table, its ratio to the plain one.
+m_clients() {
+	local b=$1 f i port pid rps0=() rps1=()
+
+	[[ " $TARGETS " == *" moatd "* ]] && [ "$b" = static ] || return 0
+	port=$(lib freeports 1)
+	{
+		echo "limit connections per address $((IDLE_CONNS * 4))"
+		echo 'client "other-tls" {'
+		echo '	match tls subject "CN=nobody"'
+		echo '	rules "GET ^/nothing$"'
+		echo '}'
+		echo 'client "other-uid" {'
+		echo '	match unix uid 4242'
+		echo '	rules "GET ^/nothing$"'
+		echo '}'
+		echo 'client "bench" {'
+		echo '	match address 127.0.0.1'
+		echo '	rules "GET ^/big$"'
+		echo '}'
+	} >"$T/moatd-$b-clients.conf"
+	chmod 0644 "$T/moatd-$b-clients.conf"
+	"$MOATD" -d -f "$T/moatd-$b-clients.conf" -prefork 2 -u nobody \
+	    -chroot "$CHROOT" -frontend-addr "tcp://127.0.0.1:$port" \
+	    -backend-addr "unix://$SOCK" >"$T/moatd-$b-clients.log" 2>&1 &
+	pid=$!
+	if ! wait_http "http://127.0.0.1:$port/_ping" 10 "$pid"; then
+		mark "$b.moatd.idrps" "moatd with client blocks did not answer"
+		stop_pid "$pid"
+		return 0
+	fi
+	for ((i = 1; i <= 2; i++)); do
+		f=$T/wrk-$b-moatd.id0-$i
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s \
+		    "http://127.0.0.1:${PORT[moatd]}/_ping"
+		wrk_check "$b.moatd.idrps" "$f" ok
+		rps0+=("$(wrk_rps "$f")")
+		f=$T/wrk-$b-moatd.id1-$i
+		wrk_run "$f" -t2 -c$CONNS -d${DUR_LOAD}s \
+		    "http://127.0.0.1:$port/_ping"
+		wrk_check "$b.moatd.idrps" "$f" ok
+		rps1+=("$(wrk_rps "$f")")
+	done
+	grep -q ' client=bench peer=' "$T/moatd-$b-clients.log" ||
+	    mark "$b.moatd.idrps" "no request was decided by client bench"
+	stop_pid "$pid"
+	set_r "$b.moatd.idrps" "$(median "${rps1[@]}")"
+	set_r "$b.moatd.idbase" "$(median "${rps0[@]}")"
+	# The m/hapx column: HAProxy's req/s of the load step.
+	[ -n "${R[$b.haproxy.rps]:-}" ] &&
+	    set_r "$b.haproxy.idrps" "${R[$b.haproxy.rps]}"
+	return 0
+}
+
 # How the kept-alive connections of a load run are spread over moatd's
 # relays (each relay accepts on the same listener), one second in, into
 # file $1; the req/s figure depends on it.
@@ -994,8 +1060,8 @@ measure() {
 	local b=$1 m
 
 	# Idle connections first, while no load has grown the processes yet.
-	for m in ${BENCH_STEPS:-start idle latency load paths create deny \
-	    close big strace}; do
+	for m in ${BENCH_STEPS:-start idle latency load clients paths create \
+	    deny close big strace}; do
 		log "$b: $m ($TARGETS) at ${SECONDS}s"
 		"m_$m" "$b"
 	done
@@ -1010,6 +1076,7 @@ ROWS=(
 	"lat99|/_ping latency p99, 1 conn (us)"
 	"rps|/_ping req/s, $CONNS conns"
 	"cpu|CPU s per 100k req ($CONNS-conn run)"
+	"idrps|same, 3 client blocks (last one matches)"
 	"prps|different paths req/s, $CONNS conns"
 	"pcpu|CPU s per 100k req (different paths)"
 	"crps|POST /containers/create req/s, 2.3 KiB body"
@@ -1093,6 +1160,12 @@ table() {
 	printf 'backend'"'"'s.\n'
 	printf 'm/direct, m/hapx = moatd divided by that column (higher is better '
 	printf 'for req/s, conn/s, MiB/s).\n'
+	for b in $BACKENDS; do
+		[ -n "${R[$b.moatd.idrps]:-}" ] || continue
+		printf '%s: /_ping req/s with 3 client blocks / without, same minute: %s (%s vs %s)\n' \
+		    "$b" "$(ratio "$b.moatd.idrps" "$b.moatd.idbase")" \
+		    "${R[$b.moatd.idrps]}" "${R[$b.moatd.idbase]}"
+	done
 	for b in $BACKENDS; do
 		[ -s "$T/spread-$b" ] || [ -s "$T/spread-$b-paths" ] || continue
 		printf '%s: the %d connections over the moatd relays: ' \
