@@ -167,7 +167,7 @@ struct moat_config {
 	int			 log_level;
 	int			 foreground;
 	int			 prefork;
-	int			 no_affinity;	/* cpu affinity no (parent.c) */
+	int			 affinity;	/* cpu affinity yes (parent.c) */
 	int			 builtin;
 	char			 user[64];
 	char			 chroot[256];

@@ -166,7 +166,7 @@ main		: TUSER TSTRING {
 			    sizeof(conf_new->pidfile), $2, "pidfile", 1);
 		}
 		| TPREFORK TNUMBER		{ conf_set_prefork($2); }
-		| TCPU TAFFINITY yesno		{ conf_new->no_affinity = !$3; }
+		| TCPU TAFFINITY yesno		{ conf_new->affinity = $3; }
 		| TLOG TLEVEL loglevel {
 			if ($3 != -1)
 				conf_new->log_level = $3;

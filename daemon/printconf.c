@@ -282,8 +282,8 @@ config_print(const struct moat_config *c, FILE *fp)
 	if (c->pidfile[0] != '\0')
 		print_string(fp, "", "pidfile", c->pidfile);
 	fprintf(fp, "prefork %d\n", c->prefork);
-	if (c->no_affinity)
-		fputs("cpu affinity no\n", fp);
+	if (c->affinity)
+		fputs("cpu affinity yes\n", fp);
 	if ((level = config_level_name(c->log_level)) != NULL)
 		fprintf(fp, "log level %s\n", level);
 	else

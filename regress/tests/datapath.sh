@@ -148,7 +148,7 @@ _dp_cpus() {
 }
 
 t_datapath_cpu_affinity() {
-	tid "relay i and forwarder i run on the i-th CPU of the parent's set when every relay gets one; cpu affinity no leaves them alone"
+	tid "cpu affinity yes: relay i and forwarder i on the i-th CPU of the parent's set; by default every child may run anywhere"
 	local all cpus n want i c
 
 	# The CPUs we may use, one per relay (this host: 2).
@@ -158,7 +158,19 @@ print(" ".join(str(c) for c in sorted(os.sched_getaffinity(0))))')
 	n=$(echo $cpus | wc -w)
 	[ "$n" -gt 4 ] && n=4
 	_rf_fake fd
+	# By default: every child may run on every CPU the parent may.
 	moatd_start -prefork "$n" -frontend-addr "unix://$SCRATCH/m.sock" \
+	    -backend-addr "unix://$SCRATCH/fd.sock"
+	for c in $(_dp_cpus "$MOATD_PID"); do
+		[ "${c#*=}" = "$all" ] || fail "by default: $c, not $all"
+	done
+	moatd_stop || fail "moatd did not stop"
+	printf 'cpu affinity yes\n' >"$SCRATCH/aff.conf"
+	chmod 0644 "$SCRATCH/aff.conf"
+	run_cmd "$MOATD" -n -v -f "$SCRATCH/aff.conf"
+	expect_match "$OUT" $'\ncpu affinity yes\n' "moatd -n -v prints it"
+	moatd_start -f "$SCRATCH/aff.conf" -prefork "$n" \
+	    -frontend-addr "unix://$SCRATCH/m2.sock" \
 	    -backend-addr "unix://$SCRATCH/fd.sock"
 	want=
 	i=0
@@ -176,18 +188,7 @@ print(" ".join(str(c) for c in sorted(os.sched_getaffinity(0))))')
 	done
 	expect_eq "$(_dp_cpus "$MOATD_PID")" "$(echo $want | tr ' ' '\n' |
 	    sort | tr '\n' ' ')" "CPUs of the children (prefork $n)"
-	moatd_stop || fail "moatd did not stop"
-	# Off: every child may run on every CPU the parent may.
-	printf 'cpu affinity no\n' >"$SCRATCH/aff.conf"
-	chmod 0644 "$SCRATCH/aff.conf"
-	run_cmd "$MOATD" -n -v -f "$SCRATCH/aff.conf"
-	expect_match "$OUT" $'\ncpu affinity no\n' "moatd -n -v prints it"
-	moatd_start -f "$SCRATCH/aff.conf" -prefork "$n" \
-	    -frontend-addr "unix://$SCRATCH/m2.sock" \
-	    -backend-addr "unix://$SCRATCH/fd.sock"
-	for c in $(_dp_cpus "$MOATD_PID"); do
-		[ "${c#*=}" = "$all" ] || fail "cpu affinity no: $c, not $all"
-	done
+	pass
 }
 
 t_datapath_reuseport() {
