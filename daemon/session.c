@@ -66,6 +66,7 @@ static void	try_head(struct session *);
 static void	session_tls_done(void *, struct ssl_st *, const char *);
 static void	session_start(struct session *);
 static int	facts_ensure(struct session *);
+static int	early_take(struct session *, struct verdict *);
 
 static const char *
 status_text(int status)
@@ -659,6 +660,8 @@ got_verdict(struct session *s, struct verdict *v)
 		verdict_put(s->v);
 	}
 	s->v = v;
+	if (v->early && s->body == NULL && early_take(s, v) == -1)
+		return;
 	/*
 	 * The monitor principle, and a refusal is a 4xx/5xx (verdict.c).
 	 * A body is asked for once, and an approval is of the body held
@@ -839,14 +842,17 @@ session_facts(struct session *s)
 
 /*
  * The head to the policy worker, with the body held when it asked for it
- * (VERDICT_BODY); each time under a new counter.
+ * (VERDICT_BODY); each time under a new counter.  On a first trip, the
+ * bytes that followed the head, if any (ahead): a Content-Length body
+ * that is all there is decided at once (v->early, early_take()).
  */
-void
-ask_policy(struct session *s)
+static void
+ask_policy_ahead(struct session *s, const void *ahead, size_t aheadlen)
 {
 	struct mbuf	 m;
 	const void	*body = NULL;
 	size_t		 bodylen = 0;
+	int		 hasbody = 0;
 
 	if (!r->policy.open) {
 		reply_error(s, 503, "policy worker unavailable");
@@ -855,11 +861,16 @@ ask_policy(struct session *s)
 	if (s->body != NULL) {
 		bodylen = evbuffer_get_length(s->body);
 		body = evbuffer_pullup(s->body, -1);
+		hasbody = 1;
+	} else if (aheadlen > 0) {
+		body = ahead;
+		bodylen = aheadlen;
+		hasbody = 2;
 	}
 	mbuf_init(&m);
 	s->ctr = ++r->ctr;
-	(void)policy_req_encode(&m, s->head, s->headlen, s->ctr,
-	    s->body != NULL, body, bodylen);
+	(void)policy_req_encode(&m, s->head, s->headlen, s->ctr, hasbody,
+	    body, bodylen);
 	/* Who is asking, with client blocks (policy_req_decode_who). */
 	if (r->cc.nclients > 0 && s->who != NULL)
 		mbuf_add_raw(&m, s->who, s->wholen);
@@ -878,9 +889,19 @@ ask_policy(struct session *s)
 	mbuf_free(&m);
 }
 
+void
+ask_policy(struct session *s)
+{
+	ask_policy_ahead(s, NULL, 0);
+}
+
 static void
 send_head(struct session *s, const char *head, size_t hl)
 {
+	struct evbuffer	*in = conn_input(s->c);
+	size_t		 ahead;
+	const char	*p;
+
 	/* Kept for a second round trip with the body (VERDICT_BODY). */
 	free(s->head);
 	if ((s->head = malloc(hl)) == NULL) {
@@ -890,7 +911,51 @@ send_head(struct session *s, const char *head, size_t hl)
 	}
 	memcpy(s->head, head, hl);
 	s->headlen = hl;
-	ask_policy(s);
+	/* What followed the head, unparsed: a body, perhaps whole. */
+	ahead = evbuffer_get_length(in) - hl;
+	if (ahead > POLICY_AHEAD_MAX)
+		ahead = POLICY_AHEAD_MAX;
+	if (ahead == 0 || (p = (const char *)evbuffer_pullup(in,
+	    hl + ahead)) == NULL) {
+		ask_policy(s);
+		return;
+	}
+	ask_policy_ahead(s, p + hl, ahead);
+}
+
+/*
+ * A verdict on a body that came with its head (v->early): the body is
+ * the first length bytes the client sent after the head, still in the
+ * input (nothing is taken from it while the verdict is awaited); they
+ * are held as a body read for the worker would be.  The forwarder sends
+ * them only if their SHA-256 is the one the worker approved.  0, or -1
+ * when s got its answer.
+ */
+static int
+early_take(struct session *s, struct verdict *v)
+{
+	struct evbuffer	*in = conn_input(s->c);
+
+	vcache_forget(s);
+	if (v->length > evbuffer_get_length(in))
+		return 0;	/* the relay's check refuses it */
+	if (v->length > RELAY_BODIES_MAX - r->bodies) {
+		log_warnx("client=%s: %zu bytes of request bodies held; "
+		    "refused", s->peer, r->bodies);
+		reply_error(s, 503, "too many request bodies held");
+		return -1;
+	}
+	if ((s->body = evbuffer_new()) == NULL) {
+		reply_error(s, 503, "out of memory");
+		return -1;
+	}
+	evbuffer_remove_buffer(in, s->body, v->length);
+	s->body_held = v->length;
+	r->bodies += v->length;
+	s->nin += v->length;
+	s->req_remain = 0;
+	s->req_done = 1;
+	return 0;
 }
 
 /*

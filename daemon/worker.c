@@ -196,6 +196,42 @@ select_client(const void *who, size_t wholen)
 	return c;
 }
 
+/*
+ * The decision.  With the bytes that followed the head (hasbody 2): when
+ * the head asks for a body check (VERDICT_BODY) of a Content-Length body
+ * that is all there, it is decided on at once, and the relay takes those
+ * bytes as the body held (v->early): no second round trip.  Otherwise the
+ * bytes are not looked at.
+ */
+static void
+decide(struct ruleset *rs, const struct body_policy *bp, const void *head,
+    size_t headlen, const void *ahead, size_t aheadlen, int hasbody,
+    struct verdict *v)
+{
+	const struct http_limits	*lim = &w->cc.conf.limits;
+	size_t				 len;
+
+	if (hasbody != 2) {
+		policy_decide_req(rs, lim, bp, head, headlen, ahead, aheadlen,
+		    hasbody, bind_links, NULL, v);
+		return;
+	}
+	policy_decide_req(rs, lim, bp, head, headlen, NULL, 0, 0, bind_links,
+	    NULL, v);
+	if (v->kind != VERDICT_BODY || v->framing != FRAMING_LENGTH ||
+	    v->expect_continue || v->length > aheadlen ||
+	    v->length > v->body_max)
+		return;
+	len = v->length;
+	verdict_clear(v);
+	policy_decide_req(rs, lim, bp, head, headlen, ahead, len, 1,
+	    bind_links, NULL, v);
+	/* What the body decided, of a Content-Length body (a 400 too). */
+	if (v->kind != VERDICT_BODY && v->framing == FRAMING_LENGTH &&
+	    (v->kind != VERDICT_ALLOW || v->checked))
+		v->early = 1;
+}
+
 static void
 answer(int i, struct msg *m)
 {
@@ -223,8 +259,7 @@ answer(int i, struct msg *m)
 	if (rs == NULL)
 		unavailable(&v, "no rules loaded");
 	else
-		policy_decide_req(rs, &w->cc.conf.limits, bp, head, headlen,
-		    body, bodylen, hasbody, bind_links, NULL, &v);
+		decide(rs, bp, head, headlen, body, bodylen, hasbody, &v);
 	v.client = c;
 	if (c >= 0)
 		strlcpy(v.client_name, w->cc.clients[c].c.name,

@@ -258,6 +258,12 @@ struct verdict {
 	 */
 	int			 checked;
 	uint8_t			 bodysum[VERDICT_SUMLEN];
+	/*
+	 * Decided on a body the relay sent with the head, the bytes that
+	 * followed it in its buffer (policy_req hasbody 2): framing LENGTH,
+	 * the relay takes length bytes of its input as the body held.
+	 */
+	int			 early;
 	/* ALLOW: the policy worker's proof for the forwarder (fwd.h) */
 	uint8_t			 mac[32];
 	int			 hasmac;
@@ -370,8 +376,13 @@ int	verdict_encode(const struct verdict *, struct mbuf *);
 int	verdict_decode(struct mbuf *, struct verdict *);
 /*
  * MSG_POLICY_REQ: the head, the relay's counter, and the body when the
- * worker asked for it (VERDICT_BODY; hasbody 1, else no bytes).  0 or -1.
+ * worker asked for it (VERDICT_BODY; hasbody 1, else no bytes); or, on a
+ * first trip, hasbody 2 and the bytes that followed the head in the
+ * relay's buffer, unframed (at most POLICY_AHEAD_MAX): the worker may
+ * take a Content-Length body from them and decide at once (early).
+ * 0 or -1.
  */
+#define POLICY_AHEAD_MAX	(64 * 1024)
 int	policy_req_encode(struct mbuf *, const char *head, size_t len,
 	    uint64_t ctr, int hasbody, const void *body, size_t bodylen);
 int	policy_req_decode(const void *, size_t, const void **head,

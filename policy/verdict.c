@@ -56,6 +56,7 @@ verdict_encode(const struct verdict *v, struct mbuf *m)
 	mbuf_add_data(m, v->bodysum, v->checked ? sizeof(v->bodysum) : 0);
 	mbuf_add_u32(m, (uint32_t)(v->client + 1));
 	mbuf_add_str(m, v->client >= 0 ? v->client_name : "");
+	mbuf_add_u32(m, v->early);
 	return m->err ? -1 : 0;
 }
 
@@ -80,7 +81,7 @@ int
 verdict_decode(struct mbuf *m, struct verdict *v)
 {
 	uint32_t	 kind, status, rule, framing, minor, ka, hj, ex, adm;
-	uint32_t	 client;
+	uint32_t	 client, early;
 	const void	*fields, *mac, *rmac, *sum;
 	size_t		 fieldslen, maclen, rmaclen, sumlen;
 
@@ -105,8 +106,13 @@ verdict_decode(struct mbuf *m, struct verdict *v)
 	    mbuf_get_data(m, &sum, &sumlen) == -1 ||
 	    mbuf_get_u32(m, &client) == -1 ||
 	    mbuf_get_str(m, v->client_name, sizeof(v->client_name)) == -1 ||
-	    mbuf_end(m) == -1)
+	    mbuf_get_u32(m, &early) == -1 || mbuf_end(m) == -1)
 		return -1;
+	/* Early: a Content-Length body decided on, taken by the relay. */
+	if (early > 1 || (early && (framing != FRAMING_LENGTH ||
+	    kind == VERDICT_BODY || (kind == VERDICT_ALLOW && sumlen == 0))))
+		return -1;
+	v->early = early;
 	/* The client block: -1 (the top level) and no name, or a name. */
 	if (client > INT_MAX ||
 	    (client == 0) != (v->client_name[0] == '\0') ||
@@ -174,7 +180,9 @@ policy_req_encode(struct mbuf *m, const char *head, size_t len,
 		m->err = 1;
 	mbuf_add_data(m, head, len);
 	mbuf_add_u64(m, ctr);
-	mbuf_add_u32(m, hasbody != 0);
+	mbuf_add_u32(m, (uint32_t)hasbody);
+	if (hasbody < 0 || hasbody > 2)
+		m->err = 1;
 	mbuf_add_data(m, bodylen > 0 ? body : "", bodylen);
 	return m->err ? -1 : 0;
 }
@@ -192,7 +200,8 @@ policy_req_decode(const void *buf, size_t len, const void **head,
 	    mbuf_get_u64(&m, ctr) == -1 || mbuf_get_u32(&m, &hb) == -1 ||
 	    mbuf_get_data(&m, body, bodylen) == -1 || mbuf_end(&m) == -1)
 		return -1;
-	if (hb > 1 || (hb == 0 && *bodylen != 0))
+	if (hb > 2 || (hb == 0 && *bodylen != 0) ||
+	    (hb == 2 && (*bodylen == 0 || *bodylen > POLICY_AHEAD_MAX)))
 		return -1;
 	*hasbody = hb;
 	return 0;
@@ -218,7 +227,8 @@ policy_req_decode_who(const void *buf, size_t len, const void **head,
 	    mbuf_get_u64(&m, ctr) == -1 || mbuf_get_u32(&m, &hb) == -1 ||
 	    mbuf_get_data(&m, body, bodylen) == -1 || m.err)
 		return -1;
-	if (hb > 1 || (hb == 0 && *bodylen != 0))
+	if (hb > 2 || (hb == 0 && *bodylen != 0) ||
+	    (hb == 2 && (*bodylen == 0 || *bodylen > POLICY_AHEAD_MAX)))
 		return -1;
 	*hasbody = hb;
 	if (m.off < m.len) {

@@ -256,3 +256,61 @@ PY
 	    "the log line"
 	pass
 }
+
+# A body that came with its head (in the same write, as clients send a
+# small one) is decided on the first trip to the policy worker: the relay
+# sends the bytes that followed the head, and the worker takes the body
+# from them (early).  20 creates on one connection: 20 verdicts, where the
+# detour (VERDICT_BODY, then the body) took 40.  Counted as the worker's
+# writes to its relay, by strace.
+t_bodypath_early() {
+	tid "a body that came with its head: decided on the first trip to the policy worker"
+	local pol st i pieces=() n writes
+
+	command -v strace >/dev/null || fail "strace is not installed"
+	_bp_start ''
+	pol=$(ps -o pid=,args= --ppid "$MOATD_PID" 2>/dev/null |
+	    awk '$2 == "moatd:" && index($3, "policy") == 1 { print $1; exit }')
+	[ -n "$pol" ] || fail "no policy worker"
+	expect_status 200 "http://127.0.0.1:$BP_PORT/_ping"
+	strace -f -c -e trace=write,writev,sendmsg,sendto -p "$pol" \
+	    -o strace.out 2>strace.err &
+	st=$!
+	on_exit kill "$st"
+	for ((i = 0; i < 100; i++)); do
+		grep -q attached strace.err && break
+		sleep 0.05
+	done
+	for ((i = 0; i < 20; i++)); do
+		pieces+=("${BP_CREATE}Content-Length: ${#BP_OK}\r\n\r\n$BP_OK")
+	done
+	_bp_raw -S -n 20 -t 10 -d 0.05 "127.0.0.1:$BP_PORT" "${pieces[@]}" \
+	    >"$SCRATCH/out"
+	kill -INT "$st"
+	wait "$st" 2>/dev/null
+	n=$(grep -c '^R 200 ' "$SCRATCH/out")
+	expect_eq "$n" 20 "20 creates answered 200: $(head -3 "$SCRATCH/out")"
+	n=$(grep -ao "POST /v1.47/containers/create " "$SCRATCH/fd/all.raw" | wc -l)
+	expect_eq "$n" 20 "20 creates reached Docker"
+	writes=$(awk '$NF ~ /^(write|writev|sendmsg|sendto)$/ && $4 ~ /^[0-9]+$/ {
+	    n += $4 } END { print n + 0 }' strace.out)
+	[ "$writes" -ge 20 ] && [ "$writes" -le 30 ] ||
+	    fail "the policy worker wrote $writes times for 20 creates" \
+	    "(20 to 30 expected):"$'\n'"$(cat strace.out)"
+	# A body that is not all there yet still takes the detour.
+	: >"$SCRATCH/fd/all.raw"
+	_bp_raw -S -t 5 -d 0.3 "127.0.0.1:$BP_PORT" \
+	    "${BP_CREATE}Content-Length: ${#BP_OK}\r\n\r\n${BP_OK:0:10}" \
+	    "${BP_OK:10}" >"$SCRATCH/out"
+	expect_match "$(cat "$SCRATCH/out")" '^R 200 ' "a body in two writes"
+	# And one the body policy refuses, early: a 403 naming the field,
+	# the connection kept, the next request answered.
+	_bp_raw -S -n 2 -t 5 "127.0.0.1:$BP_PORT" \
+	    "${BP_CREATE}Content-Length: ${#BP_PRIV}\r\n\r\n${BP_PRIV}GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n" \
+	    >"$SCRATCH/out"
+	expect_match "$(cat "$SCRATCH/out")" '^R 403 .*HostConfig\.Privileged=true' \
+	    "the refused body"
+	expect_match "$(sed -n 2p "$SCRATCH/out")" '^R 200 ' \
+	    "the request after it, on the same connection"
+	pass
+}

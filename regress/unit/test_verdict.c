@@ -586,8 +586,13 @@ START_TEST(test_verdict_policy_req)
 	ck_assert_int_eq(hasbody, 1);
 	ck_assert_uint_eq(bodylen, strlen(create_body));
 	ck_assert_mem_eq(body, create_body, bodylen);
-	/* hasbody is 0 or 1; a body only with it. */
+	/* hasbody is 0, 1 or 2 (the bytes after the head); a body only
+	 * with it. */
 	m.buf[4 + strlen(create_head) + 8 + 3] = 2;
+	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
+	    &ctr, &hasbody, &body, &bodylen), 0);
+	ck_assert_int_eq(hasbody, 2);
+	m.buf[4 + strlen(create_head) + 8 + 3] = 3;
 	ck_assert_int_eq(policy_req_decode(m.buf, m.len, &head, &headlen,
 	    &ctr, &hasbody, &body, &bodylen), -1);
 	m.buf[4 + strlen(create_head) + 8 + 3] = 0;
@@ -640,17 +645,81 @@ decode_tail(uint32_t client1, const char *name)
 	v.client = -1;
 	mbuf_init(&m);
 	ck_assert_int_eq(verdict_encode(&v, &m), 0);
-	/* drop the honest tail (u32 0, u32 0 for ""), write ours */
-	n = m.len - 8;
+	/* drop the honest tail (u32 0, u32 0 for "", u32 early 0), write
+	 * ours */
+	n = m.len - 12;
 	m.len = n;
 	mbuf_add_u32(&m, client1);
 	mbuf_add_data(&m, name, strlen(name));
+	mbuf_add_u32(&m, 0);
 	mbuf_reader(&rd, m.buf, m.len);
 	rv = verdict_decode(&rd, &w);
 	mbuf_free(&m);
 	verdict_clear(&w);
 	return rv;
 }
+
+/* Encode v with early set as given, decode: 0 or -1. */
+static int
+early_wire(int early)
+{
+	struct verdict	 w;
+	struct mbuf	 m, rd;
+	int		 rv;
+
+	v.early = early;
+	mbuf_init(&m);
+	ck_assert_int_eq(verdict_encode(&v, &m), 0);
+	mbuf_reader(&rd, m.buf, m.len);
+	rv = verdict_decode(&rd, &w);
+	if (rv == 0)
+		ck_assert_int_eq(w.early, early);
+	mbuf_free(&m);
+	verdict_clear(&w);
+	v.early = 0;
+	return rv;
+}
+
+START_TEST(test_verdict_early)
+{
+	/* A refusal of a Content-Length body decided with its head. */
+	decide(get_ps);
+	v.kind = VERDICT_DENY;
+	v.status = 403;
+	v.hasmac = 0;
+	v.reusable = 0;
+	v.rgen = 0;
+	v.framing = FRAMING_LENGTH;
+	v.length = 10;
+	ck_assert_int_eq(early_wire(1), 0);
+	ck_assert_int_eq(early_wire(0), 0);
+	/* Only a Content-Length body. */
+	v.framing = FRAMING_NONE;
+	v.length = 0;
+	ck_assert_int_eq(early_wire(1), -1);
+	v.framing = FRAMING_LENGTH;
+	v.length = 10;
+	/* Not a request for the body. */
+	v.kind = VERDICT_BODY;
+	v.status = 0;
+	v.body_max = 1024;
+	ck_assert_int_eq(early_wire(1), -1);
+	v.body_max = 0;
+	/* An approval only of a checked body. */
+	v.kind = VERDICT_ALLOW;
+	v.hasmac = 1;
+	v.checked = 0;
+	ck_assert_int_eq(early_wire(1), -1);
+	v.checked = 1;
+	ck_assert_int_eq(early_wire(1), 0);
+	v.checked = 0;
+	/* 0 or 1 */
+	v.kind = VERDICT_DENY;
+	v.status = 403;
+	v.hasmac = 0;
+	ck_assert_int_eq(early_wire(2), -1);
+}
+END_TEST
 
 START_TEST(test_verdict_client)
 {
@@ -748,6 +817,7 @@ verdict_suite(void)
 	tcase_add_test(tc, test_verdict_checked);
 	tcase_add_test(tc, test_verdict_policy_req);
 	tcase_add_test(tc, test_verdict_client);
+	tcase_add_test(tc, test_verdict_early);
 	tcase_add_test(tc, test_verdict_policy_req_who);
 	suite_add_tcase(s, tc);
 	return s;
