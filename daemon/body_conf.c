@@ -76,11 +76,9 @@ body_conf_host_name(unsigned int flag)
 	return NULL;
 }
 
-static int
-why_set(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((__format__ (printf, 3, 4)));
-
-static int
+/* why, formatted; returns -1, for "return why_set(...)".  client_conf.c
+ * shares it. */
+int
 why_set(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -28,7 +28,6 @@
 
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +40,6 @@
 
 static const char	*names_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			    "abcdefghijklmnopqrstuvwxyz0123456789._-";
-
-static int
-why_set(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((__format__ (printf, 3, 4)));
-
-static int
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 client_name_check(const char *s, char *why, size_t whysz)

@@ -283,6 +283,9 @@ enum body_conf_list { BC_IMAGE, BC_RUNTIME, BC_VDRIVER, BC_SYSCTL };
 
 /* "1048576", "512K", "1M": BODY_LIMIT_MIN to BODY_LIMIT_MAX bytes. */
 int	body_conf_size(const char *, uint64_t *, char *why, size_t);
+/* why, formatted (vsnprintf); -1, for "return why_set(...)". */
+int	why_set(char *why, size_t, const char *fmt, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
 /* Absolute, no "..", cleaned, and its own real path (realpath(3)). */
 int	body_conf_bind(struct body_policy *, const char *path, int readonly,
 	    char *why, size_t);
