@@ -23,13 +23,17 @@
 # bridge and no iptables, and starts its own containerd under the
 # exec-root.  A few paths are hard-coded in
 # dockerd/containerd (/run/docker/plugins, the shims' /run/containerd/s);
-# the rig removes those again if it was the one that created them.
+# the rig removes those again if it was the one that created them.  A
+# test may "docker network create": the bridge that makes is the host's
+# and outlives dockerd, so rig_stop removes the networks, and the bridge
+# of any network the prune could not.
 
 RIG_DIR=
 RIG_EXEC=
 RIG_PID=
 RIG_CGROUP=
 RIG_CREATED=
+RIG_BRIDGES=
 RIG_LOG=
 RIG_STOPPED=0
 RIG_SOCK=
@@ -299,6 +303,12 @@ rig_stop() {
 			timeout 30 docker -H "$RIG_HOST" rm -f -v $ids \
 			    >/dev/null 2>&1
 		fi
+		# a bridge network's interface is br- and its id's first 12
+		RIG_BRIDGES=$(timeout 10 docker -H "$RIG_HOST" network ls -q \
+		    --no-trunc --filter driver=bridge 2>/dev/null |
+		    sed -n 's/^\([0-9a-f]\{12\}\).*/br-\1/p')
+		timeout 30 docker -H "$RIG_HOST" network prune -f \
+		    >/dev/null 2>&1
 		kill -TERM "$RIG_PID" 2>/dev/null
 		for ((i = 0; i < 150; i++)); do
 			kill -0 "$RIG_PID" 2>/dev/null || break
@@ -330,6 +340,9 @@ rig_stop() {
 	for d in $RIG_CREATED; do
 		rmdir "$d" 2>/dev/null
 	done
+	for d in $RIG_BRIDGES; do
+		[ -e "/sys/class/net/$d" ] && ip link del "$d" 2>/dev/null
+	done
 	echo "rig: stopped in $(_rig_since "$t0")s"
 }
 
@@ -350,6 +363,9 @@ rig_leftovers() {
 	done
 	for d in $RIG_CREATED; do
 		[ -e "$d" ] && echo "directory $d (created by dockerd)"
+	done
+	for d in $RIG_BRIDGES; do
+		[ -e "/sys/class/net/$d" ] && echo "network interface $d"
 	done
 	return 0
 }

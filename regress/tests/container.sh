@@ -485,10 +485,20 @@ client \"gen1\" {
 _ct_network() {
 	CT_NET=ctn_$$
 	CT_GW=198.18.13.1
-	on_exit rig_docker network rm "$CT_NET"
+	on_exit _ct_network_rm "$CT_NET"
 	run_cmd rig_docker network create --subnet 198.18.13.0/24 \
 	    --gateway "$CT_GW" "$CT_NET"
 	[ "$RC" = 0 ] || fail "docker network create: $ERR"
+}
+
+# Remove network $1 and its containers first (a network with one
+# attached cannot go).
+_ct_network_rm() {
+	local ids
+
+	ids=$(rig_docker ps -aq --filter "network=$1")
+	[ -z "$ids" ] || rig_docker rm -f $ids
+	rig_docker network rm "$1"
 }
 
 # Container $1 on $CT_NET at address $2, with the docker CLI.
@@ -518,7 +528,8 @@ _ct_wget_until() {
 		[ "$EPOCHSECONDS" -lt "$deadline" ] || break
 		sleep 0.1
 	done
-	fail "wget $2 in $1: still exit $RC after 15 s: $ERR"
+	fail "wget $2 in $1: still exit $RC after 15 s: $ERR"$'\n'"$(
+	    _moatd_logtail "$MOATD_LOG")"
 }
 
 t_ct_tcp_network() {
