@@ -1,9 +1,9 @@
 # The container image (make image) and the compose example
 # (etc/compose.yaml).  t_image builds the image on the rig's engine, runs
 # it with the rig's socket bind-mounted and the compose file's hardening,
-# and drives the docker CLI through it; t_image_compose checks that each
-# proxy of the compose file allows what its client needs and nothing
-# worse.
+# and drives the docker CLI through it; t_image_compose checks that the
+# compose file's one proxy gives each client, by its container name, what
+# it needs and nothing worse.
 
 SRC=$PWD
 IMAGE_UID=65532
@@ -18,12 +18,12 @@ _image_images() {
 	    LC_ALL=C sort
 }
 
-# What etc/compose.yaml gives every proxy: read-only, the capability set,
+# What etc/compose.yaml gives the proxy: read-only, the capability set,
 # security options, as docker run flags, one a line.
 _compose_hardening() {
 	python3 - "$SRC/etc/compose.yaml" <<'EOF'
 import sys, yaml
-m = yaml.safe_load(open(sys.argv[1]))["x-moatd"]
+m = yaml.safe_load(open(sys.argv[1]))["services"]["moatd"]
 if m.get("read_only"):
     print("--read-only")
 for c in m["cap_drop"]:
@@ -269,73 +269,76 @@ $IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
 	expect_eq "$(_image_images)" "$imgs" "images after the test"
 }
 
-# Check the compose file's shape and write each proxy's rules (its
-# CETUSGUARD_RULES, or the file of etc/rules its CETUSGUARD_RULES_FILE
-# names in the image) to $SCRATCH/rules.<client>.  Prints "client proxy"
-# per client, sorted, and "error: ..." for anything wrong.
+# Check the compose file's shape: one proxy, "moatd", configured by
+# etc/compose-moatd.conf only, on one internal network with every client.
+# Prints "service container_name" per client, sorted, and "error: ..."
+# for anything wrong.
 _compose_clients() {
-	python3 - "$SRC" "$SCRATCH" <<'EOF'
-import os, sys, yaml
-src, scratch = sys.argv[1], sys.argv[2]
+	python3 - "$SRC" <<'EOF'
+import sys, yaml
+src = sys.argv[1]
 d = yaml.safe_load(open(src + "/etc/compose.yaml"))
 svc, nets = d["services"], d["networks"]
-proxies = {n for n, s in svc.items() if s.get("image", "").startswith("moatd:")}
 def err(*a):
     print("error:", *a)
-for p in sorted(proxies):
-    s = svc[p]
-    env = s.get("environment", {})
-    if s.get("volumes") != ["/var/run/docker.sock:/var/run/docker.sock:ro"]:
-        err(p, "volumes", s.get("volumes"))
-    if s.get("read_only") is not True or "ports" in s:
-        err(p, "read_only or ports")
-    if env.get("CETUSGUARD_BACKEND_ADDR") != "unix:///var/run/docker.sock":
-        err(p, "CETUSGUARD_BACKEND_ADDR")
-    if env.get("CETUSGUARD_FRONTEND_ADDR") != "tcp://:2375":
-        err(p, "CETUSGUARD_FRONTEND_ADDR")
-    if len(s["networks"]) != 1:
-        err(p, "is on more than one network")
-    for n, o in s["networks"].items():
-        if (o or {}).get("aliases") != ["moatd"]:
-            err(p, "no alias moatd on", n)
-        if not nets[n].get("internal"):
-            err(p, "network", n, "is not internal")
+proxies = sorted(n for n, s in svc.items()
+    if s.get("image", "").startswith("moatd:"))
+if proxies != ["moatd"]:
+    err("proxies", proxies)
+    sys.exit(0)
+m = svc["moatd"]
+if m.get("container_name") != "moatd":
+    err("moatd: container_name", m.get("container_name"))
+if m.get("volumes") != ["/var/run/docker.sock:/var/run/docker.sock:ro",
+    "./compose-moatd.conf:/etc/moatd.conf:ro"]:
+    err("moatd: volumes", m.get("volumes"))
+if m.get("command") != ["-f", "/etc/moatd.conf"]:
+    err("moatd: command", m.get("command"))
+if m.get("read_only") is not True or "ports" in m:
+    err("moatd: read_only or ports")
+# the environment would win over the file
+for k in m.get("environment") or {}:
+    if k.startswith("CETUSGUARD_"):
+        err("moatd: environment", k)
+mnets = list(m.get("networks") or [])
+if len(mnets) != 1:
+    err("moatd: is on networks", mnets)
+    sys.exit(0)
+net = mnets[0]
+if not nets[net].get("internal"):
+    err("network", net, "is not internal")
 for c, s in sorted(svc.items()):
-    if c in proxies:
+    if c == "moatd":
         continue
-    if s.get("environment", {}).get("DOCKER_HOST") != "tcp://moatd:2375":
+    if (s.get("environment") or {}).get("DOCKER_HOST") != "tcp://moatd:2375":
         err(c, "DOCKER_HOST")
-    shared = [p for p in proxies
-        if set(svc[p]["networks"]) & set(s.get("networks", []))]
-    if len(shared) != 1:
-        err(c, "shares a network with", shared)
-        continue
-    print(c, shared[0])
-    env = svc[shared[0]]["environment"]
-    if "CETUSGUARD_RULES" in env:
-        rules = env["CETUSGUARD_RULES"]
-    else:
-        f = env["CETUSGUARD_RULES_FILE"]
-        if os.path.dirname(f) != "/etc/moatd/rules":
-            err(shared[0], "rules file", f, "is not in the image")
-        rules = open(src + "/etc/rules/" + os.path.basename(f)).read()
-    with open(scratch + "/rules." + c, "w") as f:
-        f.write(rules)
+    if net not in list(s.get("networks") or []):
+        err(c, "is not on", net)
+    print(c, s.get("container_name"))
 EOF
 }
 
-# _compose_q client allow|deny 'METHOD TARGET' ...
+# etc/compose-moatd.conf with the image's rule sets taken from etc/rules,
+# as $SCRATCH/compose.conf.
+_compose_conf() {
+	mkdir -p "$SCRATCH/rules" || return 1
+	install -m 0644 "$SRC"/etc/rules/*.list "$SCRATCH/rules/" || return 1
+	sed "s|\"/etc/moatd/rules/|\"$SCRATCH/rules/|" \
+	    "$SRC/etc/compose-moatd.conf" >"$SCRATCH/compose.conf"
+}
+
+# _compose_q client allow|deny 'METHOD TARGET' ...: as client block
+# <client> of the compose configuration.
 _compose_q() {
-	local c=$1 want=$2 req rules
+	local c=$1 want=$2 req
 
 	shift 2
-	rules=$(cat "$SCRATCH/rules.$c")
 	for req in "$@"; do
-		run_cmd "$MOATD" -q "$req" -rules "$rules"
+		run_cmd "$MOATD" -q "$req" -f "$SCRATCH/compose.conf" -as "$c"
 		case $want in
-		allow)	expect_match "$OUT" '^allow -rules:[0-9]+$' \
-			    "$c's proxy, $req" ;;
-		deny)	expect_eq "$OUT" deny "$c's proxy, $req" ;;
+		allow)	expect_match "$OUT" "^allow [^ ]+:[0-9]+ \(client $c\)\$" \
+			    "client $c, $req" ;;
+		deny)	expect_eq "$OUT" "deny (client $c)" "client $c, $req" ;;
 		esac
 	done
 }
@@ -343,23 +346,41 @@ _compose_q() {
 t_image_compose() {
 	local out v=/v1.41 id=4f6b2a1c9d3e
 
-	tid "etc/compose.yaml: a proxy per client, each allowing what it needs"
+	tid "etc/compose.yaml: one moatd, a client block per container name, each allowing what its client needs"
 	out=$(_compose_clients) || fail "cannot read etc/compose.yaml"
-	expect_eq "$out" "dozzle moatd-dozzle
-homepage moatd-homepage
-portainer moatd-portainer
-traefik moatd-traefik" "clients and their proxies"
+	expect_eq "$out" "dozzle dozzle
+homepage homepage
+portainer portainer
+traefik traefik" "clients and their container names"
+	_compose_conf || fail "cannot copy etc/compose-moatd.conf"
+	run_cmd "$MOATD" -n -v -f "$SCRATCH/compose.conf"
+	expect_eq "$RC" 0 "moatd -n -v -f etc/compose-moatd.conf ($ERR)"
+	# each client's container name selects the block of that name, and
+	# nothing else does
+	expect_eq "$(awk '/^client "/ { c = $2 }
+	    /^\tmatch / { sub(/^\t/, ""); print c, $0 }' <<<"$OUT" |
+	    tr -d '"')" 'portainer match container name portainer
+homepage match container name homepage
+dozzle match container name dozzle
+traefik match container name traefik' "the client blocks' match lines"
+
+	# a container none of these: not even the built-ins
+	run_cmd "$MOATD" -q "GET /_ping" -f "$SCRATCH/compose.conf"
+	expect_eq "$OUT" "deny (no client block)" "the top level, GET /_ping"
+	run_cmd "$MOATD" -q "GET $v/containers/json" -f "$SCRATCH/compose.conf"
+	expect_eq "$OUT" "deny (no client block)" \
+	    "the top level, GET /containers/json"
 
 	_compose_q portainer allow "GET $v/containers/json?all=1" \
 	    "POST $v/containers/$id/start" "POST $v/containers/$id/exec" \
 	    "POST $v/exec/$id/start" "GET $v/images/json" "GET $v/events" \
-	    "GET $v/volumes" "GET $v/networks/bridge"
+	    "GET $v/volumes" "GET $v/networks/bridge" "GET /_ping"
 	_compose_q portainer deny "DELETE $v/containers/$id" \
 	    "POST $v/images/create?fromImage=alpine" "DELETE $v/images/alpine" \
 	    "POST $v/volumes/create" "PUT $v/containers/$id/archive?path=/" \
 	    "POST $v/build"
 	_compose_q homepage allow "GET $v/containers/json?all=1" \
-	    "GET $v/containers/web/stats?stream=false"
+	    "GET $v/containers/web/stats?stream=false" "GET /_ping"
 	_compose_q homepage deny "GET $v/containers/$id/json" \
 	    "GET $v/containers/$id/logs" "POST $v/containers/$id/start" \
 	    "GET $v/events" "GET $v/images/json"
