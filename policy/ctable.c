@@ -268,14 +268,20 @@ parse_labels(struct ctab_entry *e, const struct json_value *c,
 	return 0;
 }
 
-/* Names[0] without its '/'; no Names (or none in it): no name. */
+/*
+ * The container's own name, without its '/'.  Names holds it and, for a
+ * container other containers link to (legacy links), "/other/alias"
+ * names too, in the daemon's order: sorted, so a link name may come
+ * first.  The name is the first without a second '/' (as the docker CLI
+ * picks it); none: no name.
+ */
 static int
 parse_name(struct ctab_entry *e, const struct json_value *c,
     const char **why)
 {
 	const struct json_value	*names, *n;
 	const char		*s;
-	size_t			 len;
+	size_t			 i, len;
 
 	if ((names = json_get(c, "Names")) == NULL ||
 	    names->type == JSON_NULL)
@@ -284,25 +290,31 @@ parse_name(struct ctab_entry *e, const struct json_value *c,
 		*why = "Names is not an array";
 		return -1;
 	}
-	if (names->n == 0)
+	for (i = 0; i < names->n; i++) {
+		n = &names->items[i];
+		if (n->type != JSON_STRING ||
+		    memchr(n->str, '\0', n->len) != NULL) {
+			*why = "a name is not a string";
+			return -1;
+		}
+	}
+	for (i = 0; i < names->n; i++) {
+		s = names->items[i].str;
+		len = names->items[i].len;
+		if (len > 0 && s[0] == '/') {
+			s++;
+			len--;
+		}
+		if (memchr(s, '/', len) != NULL)
+			continue;
+		if (len >= sizeof(e->name)) {
+			*why = "a name too long";
+			return -1;
+		}
+		memcpy(e->name, s, len);
+		e->name[len] = '\0';
 		return 0;
-	n = &names->items[0];
-	if (n->type != JSON_STRING || memchr(n->str, '\0', n->len) != NULL) {
-		*why = "a name is not a string";
-		return -1;
 	}
-	s = n->str;
-	len = n->len;
-	if (len > 0 && s[0] == '/') {
-		s++;
-		len--;
-	}
-	if (len >= sizeof(e->name)) {
-		*why = "a name too long";
-		return -1;
-	}
-	memcpy(e->name, s, len);
-	e->name[len] = '\0';
 	return 0;
 }
 

@@ -77,12 +77,16 @@ void	ctab_free(struct ctab *);
 /*
  * The body of GET /containers/json?all=1 (a JSON array, policy/json.c),
  * into t (which must be empty), then indexed.  A container without a 64-hex
- * Id is an error; Names[0] without its '/' is the name; Labels' members
+ * Id is an error; the name is Names[0] without its '/' (strictly: the
+ * first of Names without a second '/', since a container linked to
+ * also has "/other/alias" names, sorted with its own); Labels' members
  * become "key=value"; NetworkSettings.Networks.*.IPAddress and
  * .GlobalIPv6Address (when not empty) become addrs, in canonical
  * inet_ntop form (an IPv4-mapped IPv6 address as the IPv4 one); an
  * address that does not parse is an error.  Over a CTAB_* limit is an
- * error.  0, or -1 with why (t is then empty).
+ * error; so is a container labelled with two keys equal under case
+ * folding ("a" and "A"), since json_parse refuses such an object.  0, or
+ * -1 with why (t is then empty; t not empty to start with: -1, untouched).
  */
 int	ctab_parse_list(struct ctab *t, const char *body, size_t len,
 	    char *why, size_t whylen);
@@ -105,7 +109,8 @@ const struct ctab_entry *ctab_byaddr(const struct ctab *, const char *addr);
  * then per entry id, name, u32 nlabels, labels, u32 naddrs, addrs (mbuf
  * strings).  Decode is strict: every limit above, id 64 lowercase hex,
  * names and labels without NUL, labels with a '=', addresses in canonical
- * form, no duplicate id, nothing left over.  0, or -1 (t is then empty).
+ * form, no duplicate id, nothing left over.  0, or -1 (t is then empty;
+ * t not empty to start with: -1, untouched).
  * Encode fails (-1, mbuf err set) over MBUF_MAX.
  */
 int	ctab_encode(const struct ctab *, struct mbuf *);

@@ -360,6 +360,8 @@ static const char *const bad_lists[] = {
 	"[{\"Id\":\"" ID_A "\",\"Names\":[null]}]",
 	"[{\"Id\":\"" ID_A "\",\"Names\":{}}]",
 	"[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\\u0000b\"]}]",
+	"[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\",null]}]",
+	"[{\"Id\":\"" ID_A "\",\"Names\":[\"/p/alias\",\"/a\",1]}]",
 	/* labels */
 	"[{\"Id\":\"" ID_A "\",\"Labels\":[\"a=b\"]}]",
 	"[{\"Id\":\"" ID_A "\",\"Labels\":\"a=b\"}]",
@@ -435,6 +437,14 @@ START_TEST(test_ctable_empty_forms)
 	ck_assert_str_eq(ctab_byid(&t, ID_B)->name, "");
 	ck_assert_str_eq(ctab_byid(&t, ID_C)->name, "noslash");
 	ck_assert_ptr_null(ctab_byaddr(&t, "10.0.0.1"));
+	ctab_free(&t);
+
+	/* a container linked to: its own name, wherever it is in Names */
+	ck_assert_int_eq(parse_str(&t, "[{\"Id\":\"" ID_A "\",\"Names\":"
+	    "[\"/app/db\",\"/db\",\"/web/database\"]},{\"Id\":\"" ID_B "\","
+	    "\"Names\":[\"/app/other\"]}]"), 0);
+	ck_assert_str_eq(ctab_byid(&t, ID_A)->name, "db");
+	ck_assert_str_eq(ctab_byid(&t, ID_B)->name, "");
 	ctab_free(&t);
 
 	ck_assert_int_eq(parse_str(&t, "[]"), 0);
