@@ -316,12 +316,54 @@ client_select_rules(const struct child_rules *cr, size_t n,
 	    arg);
 }
 
-/* Lines the relay cannot check: they need the daemon's data. */
+/*
+ * Lines the relay cannot check: they need the daemon's data.  So does
+ * "container id" for a TCP peer: the worker finds its container from
+ * its address in the watcher's table (worker.c), the relay cannot.
+ */
 static int
-needs_container(const struct client_match *m)
+needs_container(const struct client_match *m, const struct ident *who)
 {
+	if (m->kind == MATCH_CONTAINER_ID)
+		return who != NULL && ident_get(who, "peer.addr") != NULL &&
+		    ident_get(who, "container.id") == NULL;
 	return m->kind == MATCH_CONTAINER_NAME ||
 	    m->kind == MATCH_CONTAINER_LABEL;
+}
+
+static int
+block_uses_table(const struct moat_client *c)
+{
+	size_t	 j;
+
+	for (j = 0; j < c->nm; j++)
+		if (c->m[j].kind == MATCH_CONTAINER_ID ||
+		    c->m[j].kind == MATCH_CONTAINER_NAME ||
+		    c->m[j].kind == MATCH_CONTAINER_LABEL)
+			return 1;
+	return 0;
+}
+
+int
+client_uses_table(const struct moat_client *c, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (block_uses_table(&c[i]))
+			return 1;
+	return 0;
+}
+
+int
+client_uses_table_rules(const struct child_rules *cr, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (block_uses_table(&cr[i].c))
+			return 1;
+	return 0;
 }
 
 /*
@@ -346,7 +388,7 @@ recheck_in(const void *base, size_t stride, size_t n, int chosen,
 		if (c->nm == 0)
 			return 0;
 		for (j = 0; j < c->nm; j++)
-			if (!needs_container(&c->m[j]) &&
+			if (!needs_container(&c->m[j], who) &&
 			    !client_match_holds(&c->m[j], who, NULL, NULL))
 				return 0;
 	}
@@ -355,7 +397,7 @@ recheck_in(const void *base, size_t stride, size_t n, int chosen,
 		c = BLOCK(base, stride, i);
 		checkable = 1;
 		for (j = 0; j < c->nm; j++)
-			if (needs_container(&c->m[j]))
+			if (needs_container(&c->m[j], who))
 				checkable = 0;
 		if (checkable && block_holds(c, who, NULL, NULL))
 			return 0;

@@ -750,6 +750,7 @@ static const role_main_fn role_mains[PROC_NROLES] = {
 	[PROC_RELAY] = relay_main,
 	[PROC_CA] = ca_main,
 	[PROC_FORWARDER] = fwd_main,
+	[PROC_WATCHER] = watcher_main,
 };
 
 static struct cmdline	*cmdline;

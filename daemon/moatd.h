@@ -452,6 +452,13 @@ int	client_select_rules(const struct child_rules *, size_t n,
 	    const struct ident *who, client_containerfn, void *arg);
 int	client_recheck_rules(const struct child_rules *, size_t n, int chosen,
 	    const struct ident *who);
+/*
+ * Has any of n blocks a "match container" line (id, name or label)?  Then
+ * the watcher keeps the container table, and the worker maps TCP peers
+ * to containers by address.
+ */
+int	client_uses_table(const struct moat_client *, size_t n);
+int	client_uses_table_rules(const struct child_rules *, size_t n);
 /* "match tls san \"DNS:x\"" and the rest, parsed into m (user and group
  * names resolved now).  0, or -1 with why. */
 int	client_match_parse(struct client_match *, enum match_kind,
@@ -675,6 +682,10 @@ int	sd_notify_reloading(void);
  * parent must then never daemonise. */
 int	sd_under_systemd(void);
 
+/* The policy worker's ploop slot for the watcher's channel (the
+ * relays' are 0 to MOAT_PREFORK_MAX - 1): MSG_CTL_PROCFD's peerid. */
+#define POLICY_WATCHER_SLOT	MOAT_PREFORK_MAX
+
 /* proc.c / parent.c / relay.c / worker.c: process entry points */
 __attribute__((__noreturn__)) void	relay_main(const struct moat_config *, int instance);
 __attribute__((__noreturn__)) void	policy_main(const struct moat_config *,
@@ -686,6 +697,16 @@ __attribute__((__noreturn__)) void	policy_main(const struct moat_config *,
  * body_pathfn, and moatd -q's.
  */
 int	path_has_no_links(int rootfd, const char *path);
+struct ctab;
+/*
+ * worker.c: the client block a connection's facts (who, as a relay sends
+ * them) select among n (-1: none; -2: who does not decode), the watcher's
+ * container table t giving containers' names and labels and TCP peers'
+ * containers; *used when it was consulted (the verdict is then not to be
+ * kept by a relay).
+ */
+int	worker_select_client(const struct child_rules *, size_t n,
+	    const struct ctab *t, const void *who, size_t wholen, int *used);
 #ifdef MOATD_EVIL
 /* regress/evil.c: a relay taken over (build-evil/moatd-evil only) */
 void	evil_start(struct event_base *, struct chan *, struct chan *,
@@ -695,6 +716,9 @@ int	evil_ca_known(void);
 #endif
 /* forwarder.c */
 __attribute__((__noreturn__)) void	fwd_main(const struct moat_config *, int instance);
+/* watcher.c */
+__attribute__((__noreturn__)) void	watcher_main(const struct moat_config *,
+	    int instance);
 /* Fill a fresh configuration as at start (file, environment, command
  * line); 0, or -1 with the errors logged. */
 typedef int	(*moat_reload_fn)(struct moat_config *);

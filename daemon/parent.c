@@ -79,9 +79,32 @@ struct child {
  * the cas (only with TLS keys), the forwarders, the relays.  Relay i
  * works with forwarder i and ca i.
  */
-#define CHILDREN_MAX	(1 + 3 * MOAT_PREFORK_MAX)
+#define CHILDREN_MAX	(2 + 3 * MOAT_PREFORK_MAX)
 static const enum proc_role start_order[] = {
-	PROC_POLICY, PROC_CA, PROC_FORWARDER, PROC_RELAY
+	PROC_POLICY, PROC_WATCHER, PROC_CA, PROC_FORWARDER, PROC_RELAY
+};
+
+/*
+ * The watcher's streams (watcher.c): the parent connects to the daemon,
+ * writes one of these fixed requests, nothing of the watcher's in them,
+ * and passes what comes back on unread.  Any container or network event
+ * means "list again".
+ */
+static const char watch_req_events[] =
+    "GET /events?filters=%7B%22type%22%3A%5B%22container%22%2C"
+    "%22network%22%5D%7D HTTP/1.1\r\nHost: docker\r\n\r\n";
+static const char watch_req_list[] =
+    "GET /containers/json?all=1 HTTP/1.1\r\nHost: docker\r\n"
+    "Connection: close\r\n\r\n";
+
+struct wpump {
+	uint32_t	 kind;		/* WATCH_EVENTS, WATCH_LIST */
+	int		 fd;		/* -1: none open */
+	struct event	*ev;
+	const char	*req;
+	size_t		 reqlen;
+	size_t		 woff;		/* of req, written */
+	int		 connecting;	/* TCP: connect not yet done */
 };
 #define FOREACH_CHILD(c) \
 	for ((c) = p->children; (c) < p->children + p->nchildren; (c)++)
@@ -104,11 +127,14 @@ struct parent {
 	struct event		*fwd_cfg_timer;	/* FWD_RELOAD_MS */
 	struct pidfh		*pidfh;
 	int			 share_fd;	/* the relays' accept share */
+	struct wpump		 pump[2];	/* the watcher's, by kind - 1 */
+	int			 pump_tls_warned;
 };
 
 static struct parent	*p;
 
 static void	child_start(struct child *);
+static void	pump_close_all(int);
 static void	all_ready_check(void);
 static void	send_config(struct child *, int);
 
@@ -484,6 +510,143 @@ child_kill(struct child *c, const char *what)
 	log_warnx("%s: sent %s, which it may not: killing it", c->name, what);
 	kill(c->pid, SIGKILL);
 	chan_close(&c->ch);
+	if (c->role == PROC_WATCHER)
+		pump_close_all(-1);
+}
+
+/*
+ * The watcher's byte pump.  A stream ends with MSG_WATCH_END (err: its
+ * errno, 0 for the daemon's EOF; -1: the watcher is gone, nothing is
+ * sent).  An END that cannot be queued leaves a watcher that no longer
+ * reads its channel: it is restarted.
+ */
+static void
+pump_close(struct wpump *w, int err)
+{
+	struct child	*c = child_find(PROC_WATCHER, -1);
+
+	if (w->fd == -1)
+		return;
+	event_free(w->ev);
+	w->ev = NULL;
+	close(w->fd);
+	w->fd = -1;
+	if (err == -1 || c == NULL || !c->ch.open)
+		return;
+	if (chan_compose_u32(&c->ch, MSG_WATCH_END, w->kind, err) == -1) {
+		log_warn("%s: stream end", c->name);
+		kill(c->pid, SIGKILL);
+		chan_close(&c->ch);
+		pump_close_all(-1);
+	}
+}
+
+static void
+pump_close_all(int err)
+{
+	pump_close(&p->pump[0], err);
+	pump_close(&p->pump[1], err);
+}
+
+static void
+pump_read(struct wpump *w)
+{
+	static uint8_t	 buf[WATCH_READ_MAX];
+	struct child	*c = child_find(PROC_WATCHER, -1);
+	ssize_t		 n;
+
+	if ((n = read(w->fd, buf, sizeof(buf))) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			pump_close(w, errno);
+		return;
+	}
+	if (n == 0) {
+		pump_close(w, 0);
+		return;
+	}
+	/* A watcher that does not keep up: the stream ends, it lists again. */
+	if (c == NULL || chan_compose(&c->ch, MSG_WATCH_DATA, w->kind, -1,
+	    buf, n) == -1)
+		pump_close(w, ENOBUFS);
+}
+
+static void
+pump_cb(int fd, short what, void *arg)
+{
+	struct wpump	*w = arg;
+	socklen_t	 len = sizeof(int);
+	ssize_t		 n;
+	int		 err = 0;
+
+	if (w->connecting) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			pump_close(w, err);
+			return;
+		}
+		w->connecting = 0;
+	}
+	if (w->woff == w->reqlen) {
+		pump_read(w);
+		return;
+	}
+	if ((n = write(fd, w->req + w->woff, w->reqlen - w->woff)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			pump_close(w, errno);
+		return;
+	}
+	if ((w->woff += n) < w->reqlen)
+		return;
+	/* The request is out: from now on, only reads. */
+	event_free(w->ev);
+	if ((w->ev = event_new(p->base, fd, EV_READ | EV_PERSIST, pump_cb,
+	    w)) == NULL)
+		fatalx("event_new");
+	event_add(w->ev, NULL);
+}
+
+/* MSG_WATCH_OPEN: a new stream of this kind, in place of the last. */
+static void
+pump_open(struct child *c, struct msg *m)
+{
+	struct wpump	*w;
+	uint32_t	 kind;
+	int		 err = 0;
+
+	if (msg_get_u32(m, &kind) == -1 || (kind != WATCH_EVENTS &&
+	    kind != WATCH_LIST)) {
+		child_kill(c, "a bad stream");
+		return;
+	}
+	w = &p->pump[kind - 1];
+	w->kind = kind;
+	pump_close(w, ECANCELED);
+	if (!client_uses_table(p->conf->clients, p->conf->nclients))
+		err = ECANCELED;	/* a reload turned it off meanwhile */
+	else if (p->conf->backend_tls.enabled) {
+		if (!p->pump_tls_warned)
+			log_warnx("watcher: the backend speaks TLS; container "
+			    "names, labels and TCP peers' containers need a "
+			    "plain backend");
+		p->pump_tls_warned = 1;
+		err = EPROTONOSUPPORT;
+	} else if ((w->fd = backend_connect(&err)) == -1)
+		log_debug("watcher: backend %s: %s", p->conf->backend.text,
+		    strerror(err));
+	if (w->fd == -1) {
+		if (chan_compose_u32(&c->ch, MSG_WATCH_END, kind, err) == -1)
+			child_kill(c, "nothing: its channel is full");
+		return;
+	}
+	w->req = kind == WATCH_EVENTS ? watch_req_events : watch_req_list;
+	w->reqlen = strlen(w->req);
+	w->woff = 0;
+	w->connecting = p->conf->backend.kind != ADDR_UNIX;
+	if ((w->ev = event_new(p->base, w->fd, EV_WRITE | EV_PERSIST, pump_cb,
+	    w)) == NULL)
+		fatalx("event_new");
+	event_add(w->ev, NULL);
 }
 
 /*
@@ -552,6 +715,9 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		return;
 	case MSG_IDENT_PEER:
 		ident_peer(c, m);
+		return;
+	case MSG_WATCH_OPEN:
+		pump_open(c, m);
 		return;
 	case MSG_BACKEND_REQ:
 		if (m->datalen != 0)
@@ -650,6 +816,21 @@ wire_ca(int i, enum proc_role role)
 	(void)chan_compose(&c->ch, MSG_CTL_CAFD, i, sp[1], NULL, 0);
 }
 
+/* Give the watcher and the policy worker a fresh channel. */
+static void
+wire_watcher(void)
+{
+	struct child	*pw = child_up(PROC_POLICY, -1);
+	struct child	*wa = child_up(PROC_WATCHER, -1);
+	int		 sp[2];
+
+	if (pw == NULL || wa == NULL || channel_pair(sp) == -1)
+		return;
+	(void)chan_compose(&pw->ch, MSG_CTL_PROCFD, POLICY_WATCHER_SLOT,
+	    sp[0], NULL, 0);
+	(void)chan_compose(&wa->ch, MSG_CTL_PROCFD, 0, sp[1], NULL, 0);
+}
+
 /* Tell the policy worker relay i's approval key. */
 static void
 send_key(int i)
@@ -697,6 +878,15 @@ send_config(struct child *c, int listeners)
 		/* The backend's TLS settings, nothing of the rules. */
 		if (tls_config_send_backend(&c->ch.mb, p->conf, p->gen) == -1)
 			log_warn("%s: TLS config", c->name);
+		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
+		return;
+	}
+	if (c->role == PROC_WATCHER) {
+		/* Only whether to watch; the streams go when it says no. */
+		n = client_uses_table(p->conf->clients, p->conf->nclients);
+		(void)chan_compose_u32(&c->ch, MSG_WATCH_CFG, p->gen, n);
+		if (!n)
+			pump_close_all(ECANCELED);
 		(void)chan_compose(&c->ch, MSG_CFG_DONE, p->gen, -1, NULL, 0);
 		return;
 	}
@@ -810,6 +1000,11 @@ child_start(struct child *c)
 				send_key(i);
 			wire_policy(i);
 		}
+		wire_watcher();
+		break;
+	case PROC_WATCHER:
+		send_config(c, 1);
+		wire_watcher();
 		break;
 	case PROC_CA:
 		send_config(c, 1);
@@ -867,6 +1062,8 @@ child_lost(struct child *c, int status)
 		    c->pid, WEXITSTATUS(status));
 	c->pid = 0;
 	chan_close(&c->ch);
+	if (c->role == PROC_WATCHER)
+		pump_close_all(-1);
 	if (p->stopping)
 		return;
 	if (now_mono() - c->started >= STABLE_AFTER)
@@ -883,10 +1080,12 @@ stop_done_check(void)
 	struct child	*c;
 
 	/* The others go last: the relays may still ask them. */
-	if (children_alive(PROC_RELAY) == 0)
+	if (children_alive(PROC_RELAY) == 0) {
 		FOREACH_CHILD(c)
 			if (c->pid > 0 && c->ch.open)
 				chan_close(&c->ch);
+		pump_close_all(-1);
+	}
 	if (children_alive((enum proc_role)-1) == 0)
 		event_base_loopbreak(p->base);
 }
@@ -1157,6 +1356,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		return 1;
 	}
 	p->share_fd = share_open(c->prefork);
+	p->pump[0].fd = p->pump[1].fd = -1;
 	/* Daemonise before spawning: the children must be ours to reap. */
 	if (!c->foreground && !sd_under_systemd() && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "moatd.h"
+#include "ctable.h"
 
 struct worker {
 	struct ploop		*pl;	/* slot i: relay i's channel */
@@ -45,6 +46,8 @@ struct worker {
 	uint32_t		 gen;
 	/* the host's "/", opened before the chroot: bind sources' links */
 	int			 rootfd;
+	/* the watcher's last container table (empty until it comes) */
+	struct ctab		 ctab;
 };
 
 static struct worker	*w;
@@ -160,39 +163,87 @@ unavailable(struct verdict *v, const char *why)
 
 /*
  * What the daemon says of a container, for "match container name" and
- * "label".  Nothing yet: the watcher that will keep this from the
- * daemon's events comes next; until then no such line holds (and a
- * block that has one never matches), as moatd.conf(5) says.
+ * "label": the watcher's table (watcher.c).  A lookup, found or not,
+ * marks the verdict as one the relay may not keep (look->used): the next
+ * request must see a rename.
  */
+struct lookup {
+	const struct ctab	*t;
+	struct container_info	 ci;
+	int			 used;
+};
+
 static const struct container_info *
 container_lookup(const char *id, void *arg)
 {
-	return NULL;
+	struct lookup		*lk = arg;
+	const struct ctab_entry	*e;
+
+	lk->used = 1;
+	if ((e = ctab_byid(lk->t, id)) == NULL)
+		return NULL;
+	memset(&lk->ci, 0, sizeof(lk->ci));
+	strlcpy(lk->ci.id, e->id, sizeof(lk->ci.id));
+	strlcpy(lk->ci.name, e->name, sizeof(lk->ci.name));
+	lk->ci.labels = e->labels;
+	lk->ci.nlabels = e->nlabels;
+	return &lk->ci;
 }
 
 /*
- * The client block the connection's facts (who, from its relay) select,
- * or -1 for the top level; -2 when who does not decode.
+ * A TCP peer's container, when a block has a "match container" line:
+ * the one the table says holds its address (none when two do).  The
+ * lookup alone makes the verdict one not to keep.
  */
 static int
-select_client(const void *who, size_t wholen)
+peer_container(struct ident *id, struct lookup *lk)
 {
+	const struct ctab_entry	*e;
+	const char		*addr;
+
+	if ((addr = ident_get(id, "peer.addr")) == NULL ||
+	    ident_get(id, "container.id") != NULL)
+		return 0;
+	lk->used = 1;
+	if ((e = ctab_byaddr(lk->t, addr)) == NULL)
+		return 0;
+	return ident_add(id, "container.id", e->id);
+}
+
+/*
+ * The client block the facts (who, from the relay) select among n blocks,
+ * or -1 for the top level; -2 when who does not decode.  *used: the
+ * container table was consulted.  Pure but for the table: the unit tests
+ * call it.
+ */
+int
+worker_select_client(const struct child_rules *cr, size_t n,
+    const struct ctab *t, const void *who, size_t wholen, int *used)
+{
+	struct lookup	 lk;
 	struct ident	 id;
 	struct mbuf	 m;
 	int		 c;
 
-	if (w->cc.nclients == 0 || who == NULL)
+	*used = 0;
+	if (n == 0 || who == NULL)
 		return -1;
+	memset(&lk, 0, sizeof(lk));
+	lk.t = t;
 	mbuf_reader(&m, who, wholen);
+	memset(&id, 0, sizeof(id));
 	if (ident_decode(&m, &id) == -1)
 		return -2;
 	if (mbuf_end(&m) == -1) {
 		ident_clear(&id);
 		return -2;
 	}
-	c = client_select_rules(w->cc.clients, w->cc.nclients, &id,
-	    container_lookup, NULL);
+	/* A full identity: no container then, and no block it makes hold. */
+	if (client_uses_table_rules(cr, n))
+		(void)peer_container(&id, &lk);
+	c = client_select_rules(cr, n, &id, container_lookup, &lk);
 	ident_clear(&id);
+	*used = lk.used;
 	return c;
 }
 
@@ -242,11 +293,12 @@ answer(int i, struct msg *m)
 	const void		*head, *body, *who;
 	size_t			 headlen, bodylen, wholen;
 	uint64_t		 ctr;
-	int			 hasbody, c;
+	int			 hasbody, c, used = 0;
 
 	if (policy_req_decode_who(m->data, m->datalen, &head, &headlen, &ctr,
 	    &hasbody, &body, &bodylen, &who, &wholen) == -1 ||
-	    (c = select_client(who, wholen)) == -2) {
+	    (c = worker_select_client(w->cc.clients, w->cc.nclients, &w->ctab,
+	    who, wholen, &used)) == -2) {
 		log_warnx("relay[%d]: bad policy request", i);
 		ploop_close(w->pl, i);
 		return;
@@ -267,6 +319,12 @@ answer(int i, struct msg *m)
 	if (v.kind == VERDICT_ALLOW && approve(i, ctr, &v) == -1) {
 		verdict_clear(&v);
 		unavailable(&v, "no key for this relay's forwarder");
+	}
+	/* Chosen by the table: no relay keeps it, a rename counts at once. */
+	if (used) {
+		v.reusable = 0;
+		v.rgen = 0;
+		explicit_bzero(v.rmac, sizeof(v.rmac));
 	}
 	mbuf_init(&out);
 	/* An encoding error is in out.err: ploop_reply closes the relay. */
@@ -291,6 +349,32 @@ relay_msg(struct ploop *pl, int i, struct msg *m, void *arg)
 	ploop_close(pl, i);
 }
 
+/*
+ * The watcher's table replaces the last one.  One that does not decode
+ * closes its channel (the parent wires a new one when the watcher is
+ * restarted), and leaves the table empty: no container line holds.
+ */
+static void
+watcher_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
+{
+	struct ctab	 t;
+	struct mbuf	 r;
+
+	ctab_init(&t);
+	mbuf_reader(&r, m->data, m->datalen);
+	if (!proc_peer_may_send(PROC_WATCHER, PROC_POLICY, m->hdr.type,
+	    m->fd != -1) || ctab_decode(&t, &r) == -1) {
+		log_warnx("watcher: sent %s that does not decode; closed",
+		    msg_type_name(m->hdr.type));
+		ctab_free(&w->ctab);
+		ploop_close(pl, slot);
+		return;
+	}
+	ctab_free(&w->ctab);
+	w->ctab = t;
+	log_debug("container table: %zu containers", t.n);
+}
+
 static void
 parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 {
@@ -312,9 +396,10 @@ parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 	switch (m->hdr.type) {
 	case MSG_CTL_PROCFD:
 		i = m->hdr.peerid;
-		if (i < 0 || i >= MOAT_PREFORK_MAX || m->fd == -1)
-			fatalx("bad relay channel from parent");
-		ploop_add(pl, i, m->fd, relay_msg, NULL);
+		if (i < 0 || i > POLICY_WATCHER_SLOT || m->fd == -1)
+			fatalx("bad peer channel from parent");
+		ploop_add(pl, i, m->fd, i == POLICY_WATCHER_SLOT ?
+		    watcher_msg : relay_msg, NULL);
 		m->fd = -1;
 		break;
 	case MSG_FWD_KEY:
@@ -356,7 +441,9 @@ policy_main(const struct moat_config *c, int instance)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("%s", __func__);
 	w->rootfd = rootfd;
-	w->pl = ploop_new(PARENT_FD, MOAT_PREFORK_MAX, parent_msg, NULL);
+	ctab_init(&w->ctab);
+	w->pl = ploop_new(PARENT_FD, POLICY_WATCHER_SLOT + 1, parent_msg,
+	    NULL);
 	log_setsink(worker_log);
 	/* OpenSSL finds HMAC and SHA-256 now, while it may open files. */
 	warm_up();

@@ -45,6 +45,9 @@
 #define CTAB_LABEL_MAX		4096	/* "key=value" with the NUL */
 #define CTAB_ADDR_MAX		46	/* INET6_ADDRSTRLEN */
 #define CTAB_LIST_MAX		(32 * 1024 * 1024) /* the list's body */
+/* JSON values in the list, in all (json_limits items_max): what the
+ * parsed tree may cost, about 100 bytes a value. */
+#define CTAB_ITEMS_MAX		(2 * 1024 * 1024)
 
 struct ctab_entry {
 	char		 id[65];	/* 64 lowercase hex */
@@ -74,11 +77,16 @@ void	ctab_free(struct ctab *);
 /*
  * The body of GET /containers/json?all=1 (a JSON array, policy/json.c),
  * into t (which must be empty), then indexed.  A container without a 64-hex
- * Id is an error; Names[0] without its '/' is the name; Labels' members
+ * Id is an error; the name is Names[0] without its '/' (strictly: the
+ * first of Names without a second '/', since a container linked to
+ * also has "/other/alias" names, sorted with its own); Labels' members
  * become "key=value"; NetworkSettings.Networks.*.IPAddress and
- * .GlobalIPv6Address (when not empty, and valid addresses) become addrs,
- * in canonical inet_ntop form.  Over a CTAB_* limit is an error.  0, or -1
- * with why (t is then empty).
+ * .GlobalIPv6Address (when not empty) become addrs, in canonical
+ * inet_ntop form (an IPv4-mapped IPv6 address as the IPv4 one); an
+ * address that does not parse is an error.  Over a CTAB_* limit is an
+ * error; so is a container labelled with two keys equal under case
+ * folding ("a" and "A"), since json_parse refuses such an object.  0, or
+ * -1 with why (t is then empty; t not empty to start with: -1, untouched).
  */
 int	ctab_parse_list(struct ctab *t, const char *body, size_t len,
 	    char *why, size_t whylen);
@@ -91,7 +99,7 @@ int	ctab_index(struct ctab *);
 const struct ctab_entry *ctab_byid(const struct ctab *, const char *id);
 /*
  * The entry holding this address (any inet_pton-able text, compared in
- * canonical form), or NULL when none does or more than one does (an
+ * canonical form; an IPv4-mapped IPv6 address is the IPv4 one), or NULL when none does or more than one does (an
  * address two networks both use names no container).
  */
 const struct ctab_entry *ctab_byaddr(const struct ctab *, const char *addr);
@@ -100,8 +108,10 @@ const struct ctab_entry *ctab_byaddr(const struct ctab *, const char *addr);
  * On the wire (watcher -> policy worker, MSG_WATCH_TABLE): u32 count,
  * then per entry id, name, u32 nlabels, labels, u32 naddrs, addrs (mbuf
  * strings).  Decode is strict: every limit above, id 64 lowercase hex,
- * names and labels without NUL, addresses that parse, nothing left over.
- * 0, or -1 (t is then empty).
+ * names and labels without NUL, labels with a '=', addresses in canonical
+ * form, no duplicate id, nothing left over.  0, or -1 (t is then empty;
+ * t not empty to start with: -1, untouched).
+ * Encode fails (-1, mbuf err set) over MBUF_MAX.
  */
 int	ctab_encode(const struct ctab *, struct mbuf *);
 int	ctab_decode(struct ctab *, struct mbuf *);
@@ -111,9 +121,16 @@ int	ctab_decode(struct ctab *, struct mbuf *);
  * streams).  Feed it what arrives; it keeps at most the head (up to
  * HTTP_HEAD_MAX) and, for the list, the body up to CTAB_LIST_MAX.
  */
+enum {
+	CTAB_RESP_HEAD = 0,	/* reading the head */
+	CTAB_RESP_BODY,		/* a 200 head is in: reading the body */
+	CTAB_RESP_DONE,
+	CTAB_RESP_ERROR,
+};
+
 struct ctab_resp {
 	int			 keep_body;	/* 1: collect the body */
-	int			 state;		/* head, body, done, error */
+	int			 state;		/* CTAB_RESP_* */
 	char			*head;
 	size_t			 headlen;
 	struct http_response	 r;
@@ -131,8 +148,10 @@ void	ctab_resp_free(struct ctab_resp *);
  * Feed len bytes (eof: the daemon closed after them).  Returns 1 when the
  * response is complete (the list: body holds it), 0 when more is due,
  * -1 on an error (a head that does not parse, a status other than 200,
- * a framing error, over a limit, EOF too soon) with why.  *newbody is set
- * to how many body bytes this call brought (the events stream's trigger).
+ * a framing error, over a limit, EOF too soon, bytes after the end) with
+ * why; once -1, always -1.  *newbody is set to how many body bytes (chunk
+ * data only, not framing) this call brought (the events stream's
+ * trigger).
  */
 int	ctab_resp_feed(struct ctab_resp *, const uint8_t *, size_t, int eof,
 	    size_t *newbody, char *why, size_t whylen);

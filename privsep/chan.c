@@ -213,6 +213,11 @@ msg_type_name(uint32_t type)
 		[MSG_CFG_SHARE] = "CFG_SHARE",
 		[MSG_IDENT_PEER] = "IDENT_PEER",
 		[MSG_IDENT_CONTAINER] = "IDENT_CONTAINER",
+		[MSG_WATCH_CFG] = "WATCH_CFG",
+		[MSG_WATCH_OPEN] = "WATCH_OPEN",
+		[MSG_WATCH_DATA] = "WATCH_DATA",
+		[MSG_WATCH_END] = "WATCH_END",
+		[MSG_WATCH_TABLE] = "WATCH_TABLE",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)

@@ -64,8 +64,23 @@ enum msg_type {
 				 * page of their counts (relay.c) */
 	MSG_IDENT_PEER,		/* relay -> parent: session id; pidfd or none */
 	MSG_IDENT_CONTAINER,	/* parent -> relay: session id, container id */
+	MSG_WATCH_CFG,		/* parent -> watcher: u32 1 watch, 0 not */
+	MSG_WATCH_OPEN,		/* watcher -> parent: u32 kind (WATCH_*) */
+	MSG_WATCH_DATA,		/* parent -> watcher: peerid kind, bytes */
+	MSG_WATCH_END,		/* parent -> watcher: peerid kind, u32 errno */
+	MSG_WATCH_TABLE,	/* watcher -> policy: the container table */
 	MSG_TYPE_MAX,
 };
+
+/*
+ * The watcher's two streams from the Docker daemon (MSG_WATCH_OPEN's
+ * kind, MSG_WATCH_DATA's and MSG_WATCH_END's peerid): the parent makes
+ * a fixed request for each and pumps the answer's bytes, unparsed.
+ * Every OPEN is answered by exactly one END, after its DATA.
+ */
+#define WATCH_EVENTS	1
+#define WATCH_LIST	2
+#define WATCH_READ_MAX	(64 * 1024)	/* bytes of one MSG_WATCH_DATA */
 
 /* MSG_CFG_SHARE: bytes of the page per relay (a cache line). */
 #define SHARE_SLOTSZ	64
@@ -179,6 +194,7 @@ enum proc_role {
 	PROC_RELAY,
 	PROC_CA,		/* the key holder: the common list only */
 	PROC_FORWARDER,		/* the Docker writer: a libevent loop */
+	PROC_WATCHER,		/* the container table: a libevent loop */
 	PROC_NROLES
 };
 

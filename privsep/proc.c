@@ -95,6 +95,12 @@ static const struct proc_def {
 	    M(MSG_CTL_PROCFD) | M(MSG_CFG_TLS) | M(MSG_CFG_TLS_CA) |
 	    M(MSG_CFG_TLS_CRL) | M(MSG_CTL_CAFD) | M(MSG_CFG_DONE),
 	    M(MSG_BACKEND_FD) | M(MSG_CTL_PROCFD) | M(MSG_CTL_CAFD) },
+	/* No descriptor but its channels: the parent reads Docker for it. */
+	[PROC_WATCHER] = { "watcher", 0,
+	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_WATCH_OPEN),
+	    M(MSG_CTL_PROCFD) | M(MSG_WATCH_CFG) | M(MSG_WATCH_DATA) |
+	    M(MSG_WATCH_END) | M(MSG_CFG_DONE),
+	    M(MSG_CTL_PROCFD) },
 };
 
 /*
@@ -117,6 +123,7 @@ static const struct proc_peer {
 	{ PROC_FORWARDER, PROC_CA, M(MSG_CA_REQ), 0 },
 	{ PROC_CA, PROC_RELAY, M(MSG_CA_RES), 0 },
 	{ PROC_CA, PROC_FORWARDER, M(MSG_CA_RES), 0 },
+	{ PROC_WATCHER, PROC_POLICY, M(MSG_WATCH_TABLE), 0 },
 };
 
 static const struct proc_def *

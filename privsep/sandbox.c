@@ -302,6 +302,17 @@ static const struct sandbox_rule sandbox_relay[] = {
 	SOCKOPT(setsockopt, SOL_TLS, TLS_RX),
 };
 
+/*
+ * The watcher (daemon/watcher.c): a libevent loop over its two channels
+ * and a retry timer, and no descriptor of any other kind; its reads are
+ * recvmsg's, its writes the common list's.
+ */
+static const struct sandbox_rule sandbox_watcher[] = {
+	ANY(epoll_ctl),
+	ANY(epoll_wait),
+	ANY(epoll_pwait),
+};
+
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define LIST(a)		{ #a + sizeof("sandbox_") - 1, (a), NITEMS(a) }
 
@@ -318,6 +329,7 @@ static const struct sandbox_list sandbox_levloop = LIST(sandbox_evloop);
 static const struct sandbox_list sandbox_lrelay = LIST(sandbox_relay);
 static const struct sandbox_list sandbox_lforwarder =
     LIST(sandbox_forwarder);
+static const struct sandbox_list sandbox_lwatcher = LIST(sandbox_watcher);
 
 /* Each role's lists, in order (its name: proc_role_name()). */
 #define SANDBOX_MAXLISTS	4
@@ -330,6 +342,8 @@ static const struct sandbox_role_def {
 	[PROC_CA] =		{ { &sandbox_lcommon, &sandbox_lnopath } },
 	[PROC_FORWARDER] =	{ { &sandbox_lcommon, &sandbox_lnopath,
 				    &sandbox_levloop, &sandbox_lforwarder } },
+	[PROC_WATCHER] =	{ { &sandbox_lcommon, &sandbox_lnopath,
+				    &sandbox_lwatcher } },
 };
 
 #define SANDBOX_NNAMES	512

@@ -52,6 +52,9 @@ START_TEST(test_names)
 	ck_assert_int_eq(proc_per_relay(PROC_RELAY), 1);
 	ck_assert_int_eq(proc_per_relay(PROC_CA), 1);
 	ck_assert_int_eq(proc_per_relay(PROC_FORWARDER), 1);
+	/* and one watcher */
+	ck_assert_int_eq(proc_role_lookup("watcher"), PROC_WATCHER);
+	ck_assert_int_eq(proc_per_relay(PROC_WATCHER), 0);
 	ck_assert_int_eq(proc_per_relay(PROC_NROLES), 0);
 	/* every type has a name for the logs */
 	for (r = 0; r < MSG_TYPE_MAX; r++)
@@ -138,7 +141,31 @@ START_TEST(test_may_recv)
 	ck_assert_int_eq(proc_may_recv(PROC_RELAY, MSG_CFG_CLIENT, 1), 0);
 	ck_assert_int_eq(proc_may_recv(PROC_CA, MSG_CFG_CLIENT, 0), 0);
 	ck_assert_int_eq(proc_may_recv(PROC_FORWARDER, MSG_CFG_CLIENT, 0), 0);
+	/*
+	 * The watcher: whether to watch, its streams' bytes, its channel to
+	 * the policy worker; no configuration, no Docker descriptor.  It asks
+	 * for a stream, never for a connection, and no one else may.
+	 */
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_WATCH_CFG, 0), 1);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_WATCH_DATA, 0), 1);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_WATCH_DATA, 1), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_WATCH_END, 0), 1);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_BACKEND_FD, 1), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_CFG_RULES, 0), 0);
+	ck_assert_int_eq(proc_may_recv(PROC_WATCHER, MSG_CFG_CLIENT, 0), 0);
+	ck_assert_int_eq(proc_may_send(PROC_WATCHER, MSG_WATCH_OPEN, 0), 1);
+	ck_assert_int_eq(proc_may_send(PROC_WATCHER, MSG_WATCH_OPEN, 1), 0);
+	ck_assert_int_eq(proc_may_send(PROC_WATCHER, MSG_BACKEND_REQ, 0), 0);
+	ck_assert_int_eq(proc_may_send(PROC_WATCHER, MSG_IDENT_PEER, 0), 0);
 	for (r = 0; r < PROC_NROLES; r++) {
+		if (r != PROC_WATCHER) {
+			ck_assert_int_eq(proc_may_send(r, MSG_WATCH_OPEN, 0),
+			    0);
+			ck_assert_int_eq(proc_may_recv(r, MSG_WATCH_DATA, 0),
+			    0);
+			ck_assert_int_eq(proc_may_recv(r, MSG_WATCH_CFG, 0),
+			    0);
+		}
 		ck_assert_int_eq(proc_may_recv(r, MSG_CFG_DONE, 0), 1);
 		ck_assert_int_eq(proc_may_recv(r, MSG_CTL_PROCFD, 1), 1);
 		ck_assert_int_eq(proc_may_recv(r, MSG_LOG, 0), 0);
@@ -187,6 +214,19 @@ START_TEST(test_peers)
 	ck_assert(proc_peer_may_send(PROC_RELAY, PROC_CA, MSG_CA_REQ, 0));
 	ck_assert(proc_peer_may_send(PROC_FORWARDER, PROC_CA, MSG_CA_REQ, 0));
 	ck_assert(proc_peer_may_send(PROC_CA, PROC_FORWARDER, MSG_CA_RES, 0));
+	/* the watcher's table to the worker: one way, no descriptor */
+	ck_assert(proc_peer_may_send(PROC_WATCHER, PROC_POLICY,
+	    MSG_WATCH_TABLE, 0));
+	ck_assert(!proc_peer_may_send(PROC_WATCHER, PROC_POLICY,
+	    MSG_WATCH_TABLE, 1));
+	ck_assert(!proc_peer_may_send(PROC_WATCHER, PROC_POLICY,
+	    MSG_POLICY_REQ, 0));
+	ck_assert(!proc_peer_may_send(PROC_POLICY, PROC_WATCHER,
+	    MSG_WATCH_TABLE, 0));
+	ck_assert(!proc_peer_may_send(PROC_RELAY, PROC_POLICY,
+	    MSG_WATCH_TABLE, 0));
+	ck_assert(!proc_peer_may_send(PROC_WATCHER, PROC_RELAY,
+	    MSG_WATCH_TABLE, 0));
 	/* never the other way, never a descriptor toward the forwarder */
 	ck_assert(!proc_peer_may_send(PROC_POLICY, PROC_RELAY, MSG_POLICY_REQ,
 	    0));

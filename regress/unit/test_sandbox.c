@@ -104,12 +104,14 @@ struct call {
 	int		 want[PROC_NROLES];	/* by enum proc_role */
 };
 
-/* Columns: policy, relay, ca, forwarder. */
-#define ALL(w)		{ (w), (w), (w), (w) }
-#define RELAY(w)	{ KILL, (w), KILL, KILL }
-#define FWD(w)		{ KILL, KILL, KILL, (w) }
+/* Columns: policy, relay, ca, forwarder, watcher. */
+#define ALL(w)		{ (w), (w), (w), (w), (w) }
+#define RELAY(w)	{ KILL, (w), KILL, KILL, KILL }
+#define FWD(w)		{ KILL, KILL, KILL, (w), KILL }
 /* the libevent loops: the relay and the forwarder */
-#define LOOPS(w)	{ KILL, (w), KILL, (w) }
+#define LOOPS(w)	{ KILL, (w), KILL, (w), KILL }
+/* epoll: the libevent loops and the watcher's */
+#define EPOLL(w)	{ KILL, (w), KILL, (w), (w) }
 
 static const struct call calls[] = {
 	/* Forbidden to all: new sockets, exec, tracing, privileges. */
@@ -196,11 +198,11 @@ static const struct call calls[] = {
 	{ "accept4-blocking", SYS_accept4, { A_TFD, 0, 0, SOCK_CLOEXEC },
 	    ALL(KILL) },
 	{ "epoll_ctl", SYS_epoll_ctl, { -1, EPOLL_CTL_ADD, 0, A_BUF },
-	    LOOPS(EBADF) },
+	    EPOLL(EBADF) },
 	{ "epoll_pwait", SYS_epoll_pwait, { -1, A_BUF, 1, 0, 0, 8 },
-	    LOOPS(EBADF) },
+	    EPOLL(EBADF) },
 #ifdef SYS_epoll_wait
-	{ "epoll_wait", SYS_epoll_wait, { -1, A_BUF, 1, 0 }, LOOPS(EBADF) },
+	{ "epoll_wait", SYS_epoll_wait, { -1, A_BUF, 1, 0 }, EPOLL(EBADF) },
 #endif
 	{ "read", SYS_read, { A_TFD, A_BUF, 1 }, LOOPS(ANY) },
 	{ "writev", SYS_writev, { A_TFD, A_BUF, 0 }, LOOPS(ANY) },
@@ -252,14 +254,14 @@ static const struct call calls[] = {
 	 * empty chroot the path is not there (ENOENT), the call allowed. */
 	{ "openat-path", SYS_openat, { AT_FDCWD, A_PATH,
 	    O_PATH | O_NOFOLLOW | O_CLOEXEC },
-	    { ANY, EACCES, EACCES, EACCES } },
+	    { ANY, EACCES, EACCES, EACCES, EACCES } },
 	{ "openat2", SYS_openat2, { AT_FDCWD, A_PATH, A_BUF, 24 },
 	    ALL(EACCES) },
 	{ "newfstatat", SYS_newfstatat, { AT_FDCWD, A_PATH, A_BUF, 0 },
 	    ALL(EACCES) },
 	/* fstat(2) as glibc makes it: the policy worker's walk only */
 	{ "fstat-empty-path", SYS_newfstatat, { 2, A_EMPTY, A_BUF,
-	    AT_EMPTY_PATH }, { OK, EACCES, EACCES, EACCES } },
+	    AT_EMPTY_PATH }, { OK, EACCES, EACCES, EACCES, EACCES } },
 	{ "statx", SYS_statx, { AT_FDCWD, A_PATH, 0, 0x7ff, A_BUF },
 	    ALL(EACCES) },
 	{ "faccessat", SYS_faccessat, { AT_FDCWD, A_PATH, R_OK },
