@@ -226,8 +226,9 @@ _moatd:x:$IMAGE_UID:" "/etc/group"
 	    rig_docker inspect -f '{{.Id}}' "$ct"; } | grep . | LC_ALL=C sort)" \
 	    "containers after the denied docker run"
 
-	# The parent is root; the policy worker, both forwarders and both
-	# relays are its children, demoted to the image's user and chrooted.
+	# The parent is root; the policy worker, both forwarders, both relays
+	# and the watcher are its children, demoted to the image's user and
+	# chrooted.
 	procs=$(_image_procs "$ct")
 	expect_eq "$(awk '{ $1 = $2 = ""; print }' <<<"$procs" |
 	    sed 's/^ *//' | LC_ALL=C sort)" \
@@ -236,7 +237,8 @@ $IMAGE_UID $IMAGE_UID moatd: forwarder[0]
 $IMAGE_UID $IMAGE_UID moatd: forwarder[1]
 $IMAGE_UID $IMAGE_UID moatd: policy
 $IMAGE_UID $IMAGE_UID moatd: relay[0]
-$IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
+$IMAGE_UID $IMAGE_UID moatd: relay[1]
+$IMAGE_UID $IMAGE_UID moatd: watcher" "processes in the container"
 	parent=$(awk '$6 == "parent" { print $1 }' <<<"$procs")
 	[ -e "/proc/$parent/root/moatd" ] ||
 	    fail "the parent does not see /moatd at its root"
@@ -247,7 +249,7 @@ $IMAGE_UID $IMAGE_UID moatd: relay[1]" "processes in the container"
 		_image_check_child "$pid" "${line##* }"
 		n=$((n + 1))
 	done < <(awk '$6 != "parent" { print $1, $2, $6 }' <<<"$procs")
-	expect_eq "$n" 5 "children checked"
+	expect_eq "$n" 6 "children checked"
 
 	# Nothing died on the way, and SIGTERM (docker stop) ends it cleanly.
 	run_cmd rig_docker logs "$ct"
@@ -395,4 +397,101 @@ traefik match container name traefik' "the client blocks' match lines"
 	    "GET $v/containers/$id/json"
 	_compose_q traefik deny "GET $v/containers/$id/logs" \
 	    "POST $v/containers/$id/start" "GET $v/networks"
+}
+
+# The compose file's set-up run for real: the image, etc/compose-moatd.conf
+# (root's, bind-mounted), on an internal network with busybox containers
+# named as two of its clients and one stranger; the docker CLI and wget in
+# them get each its client's rights, by container name.
+_image_run_cleanup() {
+	rig_docker rm -f "$@" >/dev/null 2>&1
+	rig_docker network rm "ict_$$" >/dev/null 2>&1
+	rig_docker rmi moatd:latest "moatd:$IMAGE_VER" >/dev/null 2>&1
+}
+
+# Busybox wget in container $1 of the proxy's $2: sets RC, OUT, ERR.
+_image_wget() {
+	run_cmd timeout 20 docker -H "$RIG_HOST" exec "$1" \
+	    wget -q -O - "http://198.18.14.2:2375$2"
+}
+
+# The docker CLI in container $1 on the proxy: sets RC, OUT, ERR.
+_image_cli() {
+	local ct=$1
+
+	shift
+	run_cmd timeout 30 docker -H "$RIG_HOST" exec \
+	    -e DOCKER_CONFIG=/tmp/.docker "$ct" \
+	    /docker -H tcp://198.18.14.2:2375 "$@"
+}
+
+t_image_compose_run() {
+	local px=moatd-t-compose-$$ st=stranger_$$ c hard i
+
+	tid "etc/compose.yaml's one moatd, run: containers named homepage and traefik get their own rights, another nothing"
+	run_cmd "$MOATD" -version
+	IMAGE_VER=${OUT#moatd }
+	on_exit _image_run_cleanup "$px" homepage traefik "$st"
+	DOCKER_HOST=$RIG_HOST make -C "$SRC" --no-print-directory image \
+	    IMAGE=moatd IMAGE_CTX="$SCRATCH/ctx" >"$SCRATCH/make.log" 2>&1 ||
+	    fail "make image failed:"$'\n'"$(tail -n 30 "$SCRATCH/make.log")"
+	# as the compose file asks: root's, written by root only
+	install -m 0644 "$SRC/etc/compose-moatd.conf" "$SCRATCH/compose.conf" ||
+	    fail "cannot copy etc/compose-moatd.conf"
+	run_cmd rig_docker network create --internal \
+	    --subnet 198.18.14.0/24 "ict_$$"
+	expect_eq "$RC" 0 "docker network create ($ERR)"
+	hard=$(_compose_hardening) || fail "cannot read etc/compose.yaml"
+	run_cmd rig_docker run -d --name "$px" --network "ict_$$" \
+	    --ip 198.18.14.2 $hard \
+	    -v "$RIG_SOCK:/var/run/docker.sock:ro" \
+	    -v "$SCRATCH/compose.conf:/etc/moatd.conf:ro" \
+	    moatd:latest -f /etc/moatd.conf
+	expect_eq "$RC" 0 "docker run moatd:latest ($ERR)"
+	for c in homepage traefik "$st"; do
+		run_cmd rig_docker run -d --name "$c" --network "ict_$$" \
+		    -v "$(command -v docker):/docker:ro" "$RIG_IMAGE" sleep 300
+		expect_eq "$RC" 0 "docker run --name $c ($ERR)"
+	done
+
+	# the proxy starts, then reads the daemon's list of containers
+	for ((i = 0; i < 150; i++)); do
+		_image_wget homepage /containers/json
+		[ "$RC" = 0 ] && break
+		[ "$(rig_docker inspect -f '{{.State.Running}}' "$px")" = true ] ||
+		    fail "$px stopped:"$'\n'"$(rig_docker logs "$px" 2>&1)"
+		sleep 0.1
+	done
+	[ "$RC" = 0 ] || fail "wget /containers/json in homepage: $ERR"$'\n'"$(
+	    rig_docker logs "$px" 2>&1 | tail -n 20)"
+	_image_cli homepage ps --format '{{.Names}}'
+	expect_eq "$RC" 0 "docker ps in homepage ($ERR)"
+	expect_eq "$(sort <<<"$OUT")" "$(printf '%s\n' "$px" homepage traefik \
+	    "$st" | sort)" "docker ps in homepage"
+	_image_cli homepage inspect traefik
+	expect_match "$ERR" \
+	    "moatd: GET /v1\.[0-9]+/containers/traefik/json is not allowed for client homepage" \
+	    "docker inspect in homepage"
+	_image_cli traefik inspect -f '{{.Name}}' homepage
+	expect_eq "$RC:$OUT" 0:/homepage "docker inspect in traefik ($ERR)"
+	_image_cli traefik images
+	expect_match "$ERR" \
+	    "moatd: GET /v1\.[0-9]+/images/json is not allowed for client traefik" \
+	    "docker images in traefik"
+	# the stranger: nothing, not even /_ping
+	_image_wget "$st" /_ping
+	expect_match "$RC $ERR" "^1 .*403 Forbidden" "wget /_ping in $st"
+	_image_wget "$st" /containers/json
+	expect_match "$RC $ERR" "^1 .*403 Forbidden" \
+	    "wget /containers/json in $st"
+	run_cmd rig_docker logs "$px"
+	expect_match "$ERR" \
+	    "client=homepage peer=198\.18\.14\.[0-9]+:[0-9]+ method=GET path=/v1\.[0-9]+/containers/json verdict=allow" \
+	    "the proxy's log"
+	expect_match "$ERR" \
+	    "client=- peer=198\.18\.14\.[0-9]+:[0-9]+ method=GET path=/_ping verdict=deny" \
+	    "the proxy's log"
+	[[ $ERR == *"lost child"* ]] &&
+	    fail "a child died in the container:"$'\n'"$ERR"
+	pass
 }
