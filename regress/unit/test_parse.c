@@ -1459,8 +1459,10 @@ START_TEST(test_example_clients)
 	ck_assert_int_eq(cmdline_symset(def), 0);
 	ck_assert_msg(parse("clients-example.conf", &c) == 0, "%s", logbuf);
 	ck_assert_int_eq(nlogs, 0);
-	ck_assert_uint_eq(c.nclients, 3);
+	ck_assert_uint_eq(c.nclients, 5);
 	ck_assert_str_eq(c.clients[2].name, "backup");
+	ck_assert_str_eq(c.clients[3].name, "homepage");
+	ck_assert_str_eq(c.clients[4].name, "monitoring");
 	ck_assert_str_eq(c.listeners[0].name, "ci");
 	rs = config_ruleset(&c, rules_err, NULL);
 	ck_assert_ptr_nonnull(rs);
