@@ -596,6 +596,9 @@ struct ident	*relay_tls_ident(struct ssl_st *);
 /* Why a handshake failed, into why: the verification result, then the
  * errors OpenSSL queued. */
 void	relay_tls_why(struct ssl_st *, char *why, size_t len);
+/* The kernel took no part of a handshake's record layer (kTLS): later
+ * SSLs do not ask it again (two failing setsockopt calls each). */
+void	relay_tls_ktls_none(void);
 /*
  * A connection to the backend (forwarder.c does its I/O): *sslp is a
  * client SSL on fd, or NULL when the backend is plain.  0, or -1 (fd

@@ -72,6 +72,7 @@ static struct {
 	struct tls_set	 cur;
 	struct tls_set	 pending;
 	uint32_t	 gen;		/* of pending */
+	int		 ktls_none;	/* the kernel has no kTLS for us */
 } rt;
 
 static void
@@ -416,6 +417,12 @@ relay_tls_commit(uint32_t gen)
 	rt.gen = gen;
 }
 
+void
+relay_tls_ktls_none(void)
+{
+	rt.ktls_none = 1;
+}
+
 /* A new SSL for target t: SNI when it connects to a host name. */
 static SSL *
 ssl_new(struct tls_target *t, int connecting)
@@ -424,6 +431,10 @@ ssl_new(struct tls_target *t, int connecting)
 
 	if ((ssl = SSL_new(t->ctx)) == NULL)
 		fatalx("%s: out of memory", __func__);
+#ifdef SSL_OP_ENABLE_KTLS
+	if (rt.ktls_none)
+		SSL_clear_options(ssl, SSL_OP_ENABLE_KTLS);
+#endif
 	/* SNI names hosts only, never addresses (RFC 6066). */
 	if (connecting && t->name[0] != '\0' && !is_ip(t->name))
 		(void)SSL_set_tlsext_host_name(ssl, t->name);

@@ -126,20 +126,29 @@ linger(struct event_base *base, int fd)
 	nlinger++;
 }
 
-/* Whether the kernel took the record layer (kTLS): said once. */
+/*
+ * Whether the kernel took the record layer (kTLS): said once.  When it
+ * took neither direction of the first handshake (no "tls" ULP, or no
+ * cipher it has), later handshakes do not ask it again.
+ */
 static void
 ktls_note(SSL *ssl)
 {
 #if defined(SSL_OP_ENABLE_KTLS) && !defined(OPENSSL_NO_KTLS)
 	static int	 said;
+	int		 tx, rx;
 
 	if (said)
 		return;
 	said = 1;
-	log_debug("kernel TLS (kTLS): send %s, receive %s",
-	    BIO_get_ktls_send(SSL_get_wbio(ssl)) ? "in the kernel" :
-	    "by OpenSSL", BIO_get_ktls_recv(SSL_get_rbio(ssl)) ?
-	    "in the kernel" : "by OpenSSL");
+	tx = BIO_get_ktls_send(SSL_get_wbio(ssl));
+	rx = BIO_get_ktls_recv(SSL_get_rbio(ssl));
+	log_debug("kernel TLS (kTLS): send %s, receive %s%s",
+	    tx ? "in the kernel" : "by OpenSSL",
+	    rx ? "in the kernel" : "by OpenSSL",
+	    tx || rx ? "" : "; not asked again");
+	if (!tx && !rx)
+		relay_tls_ktls_none();
 #endif
 }
 

@@ -747,6 +747,34 @@ t_tls_ktls() {
 # (header, then body) took 15 reads a handshake (617 for 40) and 3 a
 # kept-alive request (612 for 200), the read of Docker's answer from the
 # forwarder's stream included; now about 4 and 2.
+t_tls_ktls_once() {
+	local relay st i failed
+
+	tid "TLS: a kernel without kTLS is asked once, not at every handshake"
+	command -v strace >/dev/null || fail "strace is not installed"
+	_tl_start -prefork 1
+	relay=$(_tl_role relay)
+	expect_eq "$(_tl_curl alice /_ping)" 200 "a first ping"
+	strace -e trace=setsockopt -p "$relay" -o ktls.out 2>ktls.err &
+	st=$!
+	on_exit kill "$st"
+	for ((i = 0; i < 100; i++)); do
+		grep -q attached ktls.err && break
+		sleep 0.05
+	done
+	for ((i = 0; i < 10; i++)); do
+		expect_eq "$(_tl_curl alice /_ping)" 200 "ping $i"
+	done
+	kill -INT "$st"
+	wait "$st" 2>/dev/null
+	# Where the kernel has the "tls" ULP the calls succeed and are
+	# wanted; where it has not, only the first handshake may try.
+	failed=$(grep -E 'TCP_ULP|SOL_TLS' ktls.out | grep -c '= -1')
+	[ "$failed" = 0 ] || fail "$failed failed kTLS setsockopt calls" \
+	    "after the first handshake:"$'\n'"$(cat ktls.out)"
+	pass
+}
+
 t_tls_reads() {
 	local relay st i reads n
 
