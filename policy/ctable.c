@@ -218,7 +218,26 @@ parse_networks(struct ctab_entry *e, const struct json_value *c,
 	return 0;
 }
 
-/* "key=value" of each member; label values are strings. */
+/* The labels of e, none left (a container whose labels we cannot keep). */
+static int
+labels_drop(struct ctab_entry *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nlabels; i++)
+		free(e->labels[i]);
+	free(e->labels);
+	e->labels = NULL;
+	e->nlabels = 0;
+	return 0;
+}
+
+/*
+ * "key=value" of each member; label values are strings.  Labels we
+ * cannot keep (too many, too long, a value that is not a string or holds
+ * a NUL) leave the container without any: no label line holds for it,
+ * and one container cannot make the whole list unreadable.
+ */
 static int
 parse_labels(struct ctab_entry *e, const struct json_value *c,
     const char **why)
@@ -232,10 +251,8 @@ parse_labels(struct ctab_entry *e, const struct json_value *c,
 		*why = "Labels is not an object";
 		return -1;
 	}
-	if (l->n > CTAB_MAX_LABELS) {
-		*why = "too many labels";
-		return -1;
-	}
+	if (l->n > CTAB_MAX_LABELS)
+		return 0;
 	if (l->n == 0)
 		return 0;
 	if ((e->labels = calloc(l->n, sizeof(*e->labels))) == NULL) {
@@ -245,15 +262,11 @@ parse_labels(struct ctab_entry *e, const struct json_value *c,
 	for (i = 0; i < l->n; i++) {
 		v = &l->items[i];
 		if (v->type != JSON_STRING ||
-		    memchr(v->str, '\0', v->len) != NULL) {
-			*why = "a label value is not a string";
-			return -1;
-		}
-		if (l->keylens[i] >= CTAB_LABEL_MAX ||
-		    v->len >= CTAB_LABEL_MAX - l->keylens[i] - 1) {
-			*why = "a label too long";
-			return -1;
-		}
+		    memchr(v->str, '\0', v->len) != NULL ||
+		    memchr(l->keys[i], '\0', l->keylens[i]) != NULL ||
+		    l->keylens[i] >= CTAB_LABEL_MAX ||
+		    v->len >= CTAB_LABEL_MAX - l->keylens[i] - 1)
+			return labels_drop(e);
 		sz = l->keylens[i] + 1 + v->len + 1;
 		if ((e->labels[i] = malloc(sz)) == NULL) {
 			*why = "out of memory";
@@ -360,6 +373,7 @@ ctab_parse_list(struct ctab *t, const char *body, size_t len, char *why,
 	lim.size_max = CTAB_LIST_MAX;
 	lim.depth_max = JSON_DEPTH_MAX;
 	lim.items_max = CTAB_ITEMS_MAX;
+	lim.exact_names = 1;	/* labels "a" and "A" are two */
 	if ((doc = json_parse(body, len, &lim, &w, &off)) == NULL) {
 		setwhy(why, whylen, "list: %s at byte %zu", w, off);
 		return -1;

@@ -348,6 +348,7 @@ check_body(const struct body_policy *bp, const char *query,
 	lim.size_max = bp->limit != 0 ? bp->limit : BODY_LIMIT_DEFAULT;
 	lim.depth_max = JSON_DEPTH_MAX;
 	lim.items_max = JSON_ITEMS_MAX;
+	lim.exact_names = 0;	/* a client's "a" and "A" are one to Go */
 	if (len > lim.size_max) {
 		set_bad(v, 413, "request body over the limit");
 		return;

@@ -376,44 +376,56 @@ heapsort_folded(struct folded *f, size_t n)
 	}
 }
 
+static int
+names_eq(const struct pkey *a, const struct pkey *b, int exact)
+{
+	if (exact)
+		return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+	return json_fold_eq(a->s, a->len, b->s, b->len);
+}
+
 /*
  * The offset of the first name (in the order written) that repeats an
- * earlier one under folding, or SIZE_MAX when all differ; -1 when out of
- * memory.
+ * earlier one (under folding unless exact), or SIZE_MAX when all differ;
+ * -1 when out of memory.
  */
 static int
-find_dup(const struct pkey *k, size_t n, size_t *dup)
+find_dup(const struct pkey *k, size_t n, int exact, size_t *dup)
 {
 	struct folded	*f;
-	char		*buf, *p;
+	char		*buf = NULL, *p;
 	size_t		 i, j, total = 0, first, second;
 
 	*dup = SIZE_MAX;
 	if (n <= DUP_PAIRWISE) {
 		for (j = 1; j < n && *dup == SIZE_MAX; j++)
 			for (i = 0; i < j; i++)
-				if (json_fold_eq(k[i].s, k[i].len, k[j].s,
-				    k[j].len)) {
+				if (names_eq(&k[i], &k[j], exact)) {
 					*dup = k[j].off;
 					break;
 				}
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !exact; i++) {
 		total += fold_string(k[i].s, k[i].len, NULL);
 		if (total > SIZE_MAX / 2)
 			return -1;
 	}
 	if ((f = reallocarray(NULL, n, sizeof(*f))) == NULL)
 		return -1;
-	if ((buf = malloc(total + 1)) == NULL) {
+	if (!exact && (buf = malloc(total + 1)) == NULL) {
 		free(f);
 		return -1;
 	}
 	for (i = 0, p = buf; i < n; i++) {
+		f[i].off = k[i].off;
+		if (exact) {
+			f[i].s = k[i].s;
+			f[i].len = k[i].len;
+			continue;
+		}
 		f[i].s = p;
 		f[i].len = fold_string(k[i].s, k[i].len, p);
-		f[i].off = k[i].off;
 		p += f[i].len;
 	}
 	heapsort_folded(f, n);
@@ -677,7 +689,8 @@ close_container(struct parser *ps)
 		memcpy(v.items, ps->vals + f->vbase, v.n * sizeof(*v.items));
 	}
 	if (f->type == JSON_OBJECT && v.n > 0) {
-		if (find_dup(ps->keys + f->kbase, v.n, &dup) == -1)
+		if (find_dup(ps->keys + f->kbase, v.n, ps->lim.exact_names,
+		    &dup) == -1)
 			return nomem(ps);
 		if (dup != SIZE_MAX)
 			return fail(ps, "duplicate key", dup);
@@ -860,7 +873,7 @@ json_parse(const char *buf, size_t len, const struct json_limits *lim,
     const char **why, size_t *off)
 {
 	static const struct json_limits	 deflim = {
-		JSON_SIZE_MAX, JSON_DEPTH_MAX, JSON_ITEMS_MAX
+		JSON_SIZE_MAX, JSON_DEPTH_MAX, JSON_ITEMS_MAX, 0
 	};
 	struct parser			 ps;
 	struct json_doc			*doc;
@@ -922,6 +935,10 @@ json_get(const struct json_value *o, const char *key)
 	if (o == NULL || o->type != JSON_OBJECT)
 		return NULL;
 	len = strlen(key);
+	/* Only a document parsed with exact_names has two that fold alike. */
+	for (i = 0; i < o->n; i++)
+		if (o->keylens[i] == len && memcmp(o->keys[i], key, len) == 0)
+			return &o->items[i];
 	for (i = 0; i < o->n; i++)
 		if (json_fold_eq(o->keys[i], o->keylens[i], key, len))
 			return &o->items[i];

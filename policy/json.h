@@ -69,6 +69,14 @@ struct json_limits {
 	size_t	 size_max;	/* input bytes */
 	size_t	 depth_max;	/* nesting of arrays and objects */
 	size_t	 items_max;	/* members and elements, in all */
+	/*
+	 * 0: two member names equal under simple case folding are a
+	 * duplicate (what a client sends: Go's decoder would take either).
+	 * 1: only names equal byte for byte are (the daemon's own maps,
+	 * where labels "a" and "A" are two labels); json_get() then prefers
+	 * the member named exactly as asked.
+	 */
+	int	 exact_names;
 };
 
 #define JSON_SIZE_MAX	(8 * 1024 * 1024)

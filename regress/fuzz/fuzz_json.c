@@ -40,7 +40,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const struct json_limits	 small = { 4096, 6, 48 };
+static const struct json_limits	 small = { 4096, 6, 48, 0 };
 
 struct out {
 	char	*buf;

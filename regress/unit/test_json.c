@@ -345,7 +345,7 @@ static const struct vec vecs[] = {
 };
 
 static const struct json_limits	 deflim = {
-	JSON_SIZE_MAX, JSON_DEPTH_MAX, JSON_ITEMS_MAX
+	JSON_SIZE_MAX, JSON_DEPTH_MAX, JSON_ITEMS_MAX, 0
 };
 
 START_TEST(test_json_vectors)
@@ -562,7 +562,7 @@ END_TEST
 static const char *
 limited(const char *in, size_t size, size_t depth, size_t items)
 {
-	struct json_limits	 lim = { size, depth, items };
+	struct json_limits	 lim = { size, depth, items, 0 };
 	struct json_doc		*d;
 	const char		*why;
 	size_t			 off;
@@ -572,6 +572,47 @@ limited(const char *in, size_t size, size_t depth, size_t items)
 	json_free(d);
 	return "ok";
 }
+
+/*
+ * exact_names: only byte-identical names are duplicates (the daemon's
+ * maps); json_get() then prefers the exact name.  Both ways of finding
+ * duplicates: pairwise (few members) and sorted (many).
+ */
+START_TEST(test_json_exact_names)
+{
+	struct json_limits	 lim = { JSON_SIZE_MAX, JSON_DEPTH_MAX,
+				    JSON_ITEMS_MAX, 1 };
+	struct json_doc		*d;
+	const struct json_value	*v;
+	const char		*why;
+	char			 buf[4096];
+	size_t			 off, len, i;
+	int			 many;
+
+	for (many = 0; many <= 1; many++) {
+		len = (size_t)snprintf(buf, sizeof(buf), "{");
+		for (i = 0; many && i < 40; i++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "\"k%zu\":0,", i);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		    "\"a\":1,\"A\":2}");
+		ck_assert_ptr_nonnull(d = json_parse(buf, len, &lim, &why,
+		    &off));
+		ck_assert_ptr_nonnull(v = json_get(json_root(d), "A"));
+		ck_assert_str_eq(v->str, "2");
+		ck_assert_ptr_nonnull(v = json_get(json_root(d), "a"));
+		ck_assert_str_eq(v->str, "1");
+		json_free(d);
+		/* folded alike is one name to a client's body */
+		ck_assert_ptr_null(json_parse(buf, len, NULL, &why, &off));
+		ck_assert_str_eq(why, "duplicate key");
+		/* the same bytes twice stay a duplicate */
+		buf[len - 5] = 'a';
+		ck_assert_ptr_null(json_parse(buf, len, &lim, &why, &off));
+		ck_assert_str_eq(why, "duplicate key");
+	}
+}
+END_TEST
 
 START_TEST(test_json_limits)
 {
@@ -888,6 +929,7 @@ json_suite(void)
 	tcase_add_test(tc, test_json_duplicates);
 	tcase_add_test(tc, test_json_duplicates_many);
 	tcase_add_test(tc, test_json_limits);
+	tcase_add_test(tc, test_json_exact_names);
 	tcase_add_test(tc, test_json_tree);
 	tcase_add_loop_test(tc, test_json_fold_eq, 0,
 	    (int)(sizeof(folds) / sizeof(folds[0])));
