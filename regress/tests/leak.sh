@@ -91,8 +91,8 @@ t_leak_rss() {
 		    bad+="$role: VmRSS $kb kB -> $kb2 kB; "
 		[ "$fds2" = "$fds" ] || bad+="$role: $fds fds -> $fds2; "
 	done <<<"$before"
-	expect_eq "$n" 4 \
-	    "processes measured (parent, policy, forwarder[0], relay[0])"
+	expect_eq "$n" 5 \
+	    "processes measured (parent, policy, forwarder[0], relay[0], watcher)"
 	[ -z "$bad" ] || fail "$bad"$'\n'"before:"$'\n'"$before"$'\n'"after:\
 "$'\n'"$after"
 }

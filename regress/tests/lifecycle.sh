@@ -564,7 +564,7 @@ EOF
 		_remember "$c"
 	done
 	expect_match "$(ps -o args= --ppid "$pid" | sort | tr '\n' ' ')" \
-	    '^(moatd: forwarder\[[0-9]+\] +)+moatd: policy +(moatd: relay\[[0-9]+\] +)+$' \
+	    '^(moatd: forwarder\[[0-9]+\] +)+moatd: policy +(moatd: relay\[[0-9]+\] +)+moatd: watcher +$' \
 	    "the children of $pid"
 	flock -n m.pid true && fail "m.pid is not locked"
 

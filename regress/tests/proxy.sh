@@ -483,11 +483,13 @@ t_proxy_decoded_path() {
 t_proxy_hardening() {
 	local pid role bad='' n
 
-	tid "policy, forwarders, relays: _moatd, no caps, no_new_privs, seccomp, chroot"
+	tid "policy, forwarders, relays, watcher: _moatd, no caps, no_new_privs, seccomp, chroot"
 	_px_start -prefork 2
 	n=$(_children "$MOATD_PID" | wc -l)
-	expect_eq "$n" 5 "children of the parent (policy, 2 forwarders, 2 relays)"
-	for role in policy 'forwarder[0]' 'forwarder[1]' 'relay[0]' 'relay[1]'; do
+	expect_eq "$n" 6 \
+	    "children of the parent (policy, 2 forwarders, 2 relays, watcher)"
+	for role in policy 'forwarder[0]' 'forwarder[1]' 'relay[0]' 'relay[1]' \
+	    watcher; do
 		pid=$(_px_role "$MOATD_PID" "$role")
 		[ -n "$pid" ] || fail "no child titled 'moatd: $role':" \
 		    "$(ps -o pid=,args= --ppid "$MOATD_PID")"
@@ -567,7 +569,7 @@ t_proxy_parent_kill() {
 	kids=$(for c in $(_children "$MOATD_PID"); do
 		echo "$c $(_starttime "$c")"
 	done)
-	expect_eq "$(printf '%s\n' "$kids" | wc -l)" 5 "children before"
+	expect_eq "$(printf '%s\n' "$kids" | wc -l)" 6 "children before"
 	kill -KILL "$MOATD_PID"
 	moatd_forget
 	for ((i = 0; i < 40; i++)); do
