@@ -125,6 +125,39 @@ on_exit() {
 	ON_EXIT+=("$(printf '%q ' "$@")")
 }
 
+# strace into $1 (the rest: strace's arguments, -p among them), attached
+# once this returns; STRACE_PID is strace's.  strace_stop ends it and
+# waits for its summary: call it in the test's own shell, never inside
+# $( ), where strace is no child and wait would return at once, before
+# the summary is written.
+strace_start() {
+	local out=$1 i
+
+	shift
+	strace -o "$out" "$@" 2>"$out.err" &
+	STRACE_PID=$!
+	on_exit kill "$STRACE_PID"
+	for ((i = 0; i < 200; i++)); do
+		grep -q attached "$out.err" && return 0
+		kill -0 "$STRACE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "strace $* did not attach: $(cat "$out.err")"
+}
+
+strace_stop() {
+	kill -INT "$STRACE_PID"
+	wait "$STRACE_PID" 2>/dev/null
+	STRACE_PID=
+}
+
+# The calls column of a strace -c summary in $1, summed over the system
+# calls named by the regular expression $2 (all of them by default).
+strace_calls() {
+	awk -v re="^(${2:-.*})\$" '$NF != "total" && $NF != "syscall" &&
+	    $NF ~ re && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' "$1"
+}
+
 # fakedocker, the recording backend ($1: the tree it was built in), on
 # $SCRATCH/fd.sock, recording to $SCRATCH/fd, logging to $SCRATCH/fd.log;
 # stopped at exit.

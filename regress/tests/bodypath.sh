@@ -265,7 +265,7 @@ PY
 # writes to its relay, by strace.
 t_bodypath_early() {
 	tid "a body that came with its head: decided on the first trip to the policy worker"
-	local pol st i pieces=() n writes
+	local pol i pieces=() n writes
 
 	command -v strace >/dev/null || fail "strace is not installed"
 	_bp_start ''
@@ -273,27 +273,19 @@ t_bodypath_early() {
 	    awk '$2 == "moatd:" && index($3, "policy") == 1 { print $1; exit }')
 	[ -n "$pol" ] || fail "no policy worker"
 	expect_status 200 "http://127.0.0.1:$BP_PORT/_ping"
-	strace -f -c -e trace=write,writev,sendmsg,sendto -p "$pol" \
-	    -o strace.out 2>strace.err &
-	st=$!
-	on_exit kill "$st"
-	for ((i = 0; i < 100; i++)); do
-		grep -q attached strace.err && break
-		sleep 0.05
-	done
+	strace_start strace.out -f -c -e trace=write,writev,sendmsg,sendto \
+	    -p "$pol"
 	for ((i = 0; i < 20; i++)); do
 		pieces+=("${BP_CREATE}Content-Length: ${#BP_OK}\r\n\r\n$BP_OK")
 	done
 	_bp_raw -S -n 20 -t 10 -d 0.05 "127.0.0.1:$BP_PORT" "${pieces[@]}" \
 	    >"$SCRATCH/out"
-	kill -INT "$st"
-	wait "$st" 2>/dev/null
+	strace_stop
 	n=$(grep -c '^R 200 ' "$SCRATCH/out")
 	expect_eq "$n" 20 "20 creates answered 200: $(head -3 "$SCRATCH/out")"
 	n=$(grep -ao "POST /v1.47/containers/create " "$SCRATCH/fd/all.raw" | wc -l)
 	expect_eq "$n" 20 "20 creates reached Docker"
-	writes=$(awk '$NF ~ /^(write|writev|sendmsg|sendto)$/ && $4 ~ /^[0-9]+$/ {
-	    n += $4 } END { print n + 0 }' strace.out)
+	writes=$(strace_calls strace.out 'write|writev|sendmsg|sendto')
 	[ "$writes" -ge 20 ] && [ "$writes" -le 30 ] ||
 	    fail "the policy worker wrote $writes times for 20 creates" \
 	    "(20 to 30 expected):"$'\n'"$(cat strace.out)"

@@ -19,28 +19,6 @@ _fw_start() {
 	[ -n "$FW_FWD" ] || fail "no forwarder process"
 }
 
-# strace -c on the forwarder into $1, attached once this returns.
-_fw_strace() {
-	local i
-
-	strace -c -p "$FW_FWD" -o "$1" 2>"$1.err" &
-	FW_STRACE=$!
-	on_exit kill "$FW_STRACE"
-	for ((i = 0; i < 100; i++)); do
-		grep -q attached "$1.err" && return 0
-		sleep 0.05
-	done
-	fail "strace did not attach to the forwarder: $(cat "$1.err")"
-}
-
-# Stop it; print "calls name" per system call, then "total N".
-_fw_strace_end() {
-	kill -INT "$FW_STRACE"
-	wait "$FW_STRACE" 2>/dev/null
-	awk '$NF != "total" && $NF != "syscall" && $4 ~ /^[0-9]+$/ {
-		print $4, $NF; n += $4 } END { print "total", n + 0 }' "$1"
-}
-
 t_forwarder_syscalls() {
 	tid "500 keep-alive requests: no ioctl, under 8 system calls each in the forwarder"
 	local i out counts total ioctl
@@ -54,13 +32,14 @@ t_forwarder_syscalls() {
 		printf 'url = "http://127.0.0.1:%s/_ping"\noutput = "/dev/null"\n' \
 		    "$FW_PORT"
 	done >curl.conf
-	_fw_strace strace.out
+	strace_start strace.out -c -p "$FW_FWD"
 	out=$(curl -s --max-time 60 -K curl.conf -w '%{http_code}\n' |
 	    sort | uniq -c | awk '{ print $1, $2 }')
-	counts=$(_fw_strace_end strace.out)
+	strace_stop
+	counts=$(cat strace.out)
 	expect_eq "$out" "500 200" "500 pings answered 200"
-	total=$(awk '$1 == "total" { print $2 }' <<<"$counts")
-	ioctl=$(awk '$2 == "ioctl" { print $1 }' <<<"$counts")
+	total=$(strace_calls strace.out)
+	ioctl=$(strace_calls strace.out ioctl)
 	# A read and a write up; two splices down (Docker to a pipe, the pipe
 	# to the relay); an epoll_wait for each: 6.  libevent's bufferevents
 	# took 11 (FIONREAD before each read, EPOLLOUT armed and disarmed

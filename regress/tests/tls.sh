@@ -748,25 +748,18 @@ t_tls_ktls() {
 # kept-alive request (612 for 200), the read of Docker's answer from the
 # forwarder's stream included; now about 4 and 2.
 t_tls_ktls_once() {
-	local relay st i failed
+	local relay i failed
 
 	tid "TLS: a kernel without kTLS is asked once, not at every handshake"
 	command -v strace >/dev/null || fail "strace is not installed"
 	_tl_start -prefork 1
 	relay=$(_tl_role relay)
 	expect_eq "$(_tl_curl alice /_ping)" 200 "a first ping"
-	strace -e trace=setsockopt -p "$relay" -o ktls.out 2>ktls.err &
-	st=$!
-	on_exit kill "$st"
-	for ((i = 0; i < 100; i++)); do
-		grep -q attached ktls.err && break
-		sleep 0.05
-	done
+	strace_start ktls.out -e trace=setsockopt -p "$relay"
 	for ((i = 0; i < 10; i++)); do
 		expect_eq "$(_tl_curl alice /_ping)" 200 "ping $i"
 	done
-	kill -INT "$st"
-	wait "$st" 2>/dev/null
+	strace_stop
 	# Where the kernel has the "tls" ULP the calls succeed and are
 	# wanted; where it has not, only the first handshake may try.
 	failed=$(grep -E 'TCP_ULP|SOL_TLS' ktls.out | grep -c '= -1')
@@ -776,26 +769,19 @@ t_tls_ktls_once() {
 }
 
 t_tls_reads() {
-	local relay st i reads n
+	local relay i reads n
 
 	tid "TLS: the relay reads all the records that are there at once"
 	command -v strace >/dev/null || fail "strace is not installed"
 	_tl_start -prefork 1
 	relay=$(_tl_role relay)
 	expect_eq "$(_tl_curl alice /_ping)" 200 "a first ping"
-	strace -c -e trace=read -p "$relay" -o strace.out 2>strace.err &
-	st=$!
-	on_exit kill "$st"
-	for ((i = 0; i < 100; i++)); do
-		grep -q attached strace.err && break
-		sleep 0.05
-	done
+	strace_start strace.out -c -e trace=read -p "$relay"
 	for ((i = 0; i < 40; i++)); do
 		expect_eq "$(_tl_curl alice /_ping)" 200 "ping $i"
 	done
-	kill -INT "$st"
-	wait "$st" 2>/dev/null
-	reads=$(awk '$NF == "read" { print $4 }' strace.out)
+	strace_stop
+	reads=$(strace_calls strace.out read)
 	# The handshake's client flight is one read, the request one, the
 	# close one, and a read that finds nothing more: 4, where a record
 	# at a time took 15.
@@ -806,20 +792,13 @@ t_tls_reads() {
 		printf 'url = "https://127.0.0.1:%s/_ping"\noutput = "/dev/null"\n' \
 		    "$TL_PORT"
 	done >curl.conf
-	strace -c -e trace=read -p "$relay" -o strace2.out 2>strace2.err &
-	st=$!
-	on_exit kill "$st"
-	for ((i = 0; i < 100; i++)); do
-		grep -q attached strace2.err && break
-		sleep 0.05
-	done
+	strace_start strace2.out -c -e trace=read -p "$relay"
 	n=$(curl -s --max-time 60 --cacert "$TL/ca/ca.pem" \
 	    --cert "$TL/alice.pem" --key "$TL/alice.key" -K curl.conf \
 	    -w '%{http_code}\n' | grep -c '^200$')
-	kill -INT "$st"
-	wait "$st" 2>/dev/null
+	strace_stop
 	expect_eq "$n" 200 "200 kept-alive pings answered 200"
-	reads=$(awk '$NF == "read" { print $4 }' strace2.out)
+	reads=$(strace_calls strace2.out read)
 	[ "${reads:-0}" -gt 0 ] && [ "$reads" -le 500 ] ||
 	    fail "the relay made ${reads:-no} reads for 200 kept-alive" \
 	    "requests (at most 500 expected):"$'\n'"$(cat strace2.out)"
