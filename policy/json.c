@@ -292,7 +292,10 @@ json_fold_eq(const char *a, size_t alen, const char *b, size_t blen)
 	size_t			 i = 0, j = 0, m, n;
 
 	while (i < alen && j < blen) {
-		if (s[i] == t[j] && s[i] < 0x80) {
+		if (s[i] < 0x80 && t[j] < 0x80) {
+			/* Both ASCII: only A-Z fold, and to ASCII. */
+			if (s[i] != t[j] && fold(s[i]) != fold(t[j]))
+				return 0;
 			i++;
 			j++;
 			continue;
@@ -316,6 +319,14 @@ fold_string(const char *s, size_t len, char *out)
 	uint32_t		 c;
 
 	while (i < len) {
+		if (u[i] < 0x80) {
+			if (out != NULL)
+				out[total] = u[i] >= 'A' && u[i] <= 'Z' ?
+				    u[i] + ('a' - 'A') : u[i];
+			i++;
+			total++;
+			continue;
+		}
 		c = next_folded(u + i, len - i, &n);
 		i += n;
 		k = utf8_encode(c, out != NULL ? out + total : buf);
@@ -376,6 +387,44 @@ heapsort_folded(struct folded *f, size_t n)
 	}
 }
 
+/*
+ * The first of n names (in the order written) equal to an earlier one,
+ * by a table of their FNV-1a hashes: 0 and *dup set (SIZE_MAX: none);
+ * 1 when names that collide used up the probes allowed (a linear bound:
+ * sort them instead); -1 when out of memory.
+ */
+static int
+dup_by_hash(const struct folded *f, size_t n, size_t *dup)
+{
+	size_t		*slot, size = 16, mask, i, h, j, budget = 8 * n + 64;
+	uint64_t	 x;
+
+	while (size < 2 * n)
+		size *= 2;
+	if ((slot = calloc(size, sizeof(*slot))) == NULL)
+		return -1;
+	mask = size - 1;
+	for (i = 0; i < n; i++) {
+		x = 0xcbf29ce484222325ULL;
+		for (j = 0; j < f[i].len; j++)
+			x = (x ^ (unsigned char)f[i].s[j]) * 0x100000001b3ULL;
+		for (h = x & mask; slot[h] != 0; h = (h + 1) & mask) {
+			if (folded_cmp(&f[slot[h] - 1], &f[i]) == 0) {
+				*dup = f[i].off;
+				free(slot);
+				return 0;
+			}
+			if (--budget == 0) {
+				free(slot);
+				return 1;
+			}
+		}
+		slot[h] = i + 1;
+	}
+	free(slot);
+	return 0;
+}
+
 static int
 names_eq(const struct pkey *a, const struct pkey *b, int exact)
 {
@@ -395,6 +444,7 @@ find_dup(const struct pkey *k, size_t n, int exact, size_t *dup)
 	struct folded	*f;
 	char		*buf = NULL, *p;
 	size_t		 i, j, total = 0, first, second;
+	int		 rv;
 
 	*dup = SIZE_MAX;
 	if (n <= DUP_PAIRWISE) {
@@ -427,6 +477,12 @@ find_dup(const struct pkey *k, size_t n, int exact, size_t *dup)
 		f[i].s = p;
 		f[i].len = fold_string(k[i].s, k[i].len, p);
 		p += f[i].len;
+	}
+	/* in the order written: the keys' offsets grow */
+	if ((rv = dup_by_hash(f, n, dup)) != 1) {
+		free(buf);
+		free(f);
+		return rv;
 	}
 	heapsort_folded(f, n);
 	/* in each run of equal folds the second offset is where it repeats */
@@ -532,6 +588,36 @@ escape(struct parser *ps, char *out, size_t *n)
 	return 0;
 }
 
+/* A string byte that stands for itself: ASCII, no control, no '"', no '\\'. */
+static int
+plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/*
+ * Where the string whose first byte is at from ends: its closing quote
+ * (one after an even run of backslashes), or len when there is none.
+ */
+static size_t
+closing_quote(const unsigned char *p, size_t from, size_t len)
+{
+	const unsigned char	*q;
+	size_t			 end = from, b;
+
+	while (end < len) {
+		if ((q = memchr(p + end, '"', len - end)) == NULL)
+			return len;
+		end = q - p;
+		for (b = 0; end - b > from && p[end - b - 1] == '\\'; b++)
+			;
+		if (b % 2 == 0)
+			return end;
+		end++;
+	}
+	return len;
+}
+
 /* The string at pos (its opening quote), decoded into the arena. */
 static int
 string(struct parser *ps, char **str, size_t *slen)
@@ -542,11 +628,7 @@ string(struct parser *ps, char **str, size_t *slen)
 	uint32_t		 cp;
 
 	/* the written length bounds the decoded one */
-	for (end = ps->pos + 1; end < ps->len && p[end] != '"'; end++)
-		if (p[end] == '\\')
-			end++;
-	if (end > ps->len)
-		end = ps->len;
+	end = closing_quote(p, ps->pos + 1, ps->len);
 	if ((out = arena_alloc(ps->doc, end - ps->pos)) == NULL)
 		return nomem(ps);
 	ps->pos++;
@@ -561,6 +643,15 @@ string(struct parser *ps, char **str, size_t *slen)
 		if (p[ps->pos] == '\\') {
 			if (escape(ps, out, &n) == -1)
 				return -1;
+			continue;
+		}
+		if (p[ps->pos] < 0x80) {
+			/* A run of plain ASCII: copied at once. */
+			for (k = ps->pos; k < ps->len && plain(p[k]); k++)
+				;
+			memcpy(out + n, p + ps->pos, k - ps->pos);
+			n += k - ps->pos;
+			ps->pos = k;
 			continue;
 		}
 		if ((k = utf8_decode(p + ps->pos, ps->len - ps->pos,

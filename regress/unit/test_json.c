@@ -508,6 +508,74 @@ START_TEST(test_json_duplicates_many)
 }
 END_TEST
 
+/*
+ * Where a duplicate is reported among many members: the first name, in
+ * the order written, that repeats an earlier one (here "K5" at member
+ * 20, not "K3" after it, which repeats a name sorted earlier).
+ */
+START_TEST(test_json_duplicates_many_offset)
+{
+	char		 buf[1024];
+	const char	*why, *at;
+	size_t		 len, i, off;
+
+	len = strlcpy(buf, "{", sizeof(buf));
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		    "\"k%zu\":%zu,", i, i);
+	strlcat(buf, "\"K5\":0,\"K3\":0}", sizeof(buf));
+	ck_assert_ptr_null(json_parse(buf, strlen(buf), NULL, &why, &off));
+	ck_assert_str_eq(why, "duplicate key");
+	at = strstr(buf, "\"K5\"");
+	ck_assert_uint_eq(off, (size_t)(at - buf));
+}
+END_TEST
+
+/* FNV-1a of a name folded (ASCII only here), as json.c hashes it. */
+static uint64_t
+fnv_folded(const char *s)
+{
+	uint64_t	 x = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		x = (x ^ (unsigned char)(*s >= 'A' && *s <= 'Z' ? *s + 32 :
+		    *s)) * 0x100000001b3ULL;
+	return x;
+}
+
+/*
+ * Names made to collide in the duplicate check's hash table (40 members:
+ * 128 slots; every name in slot 0): past its probe budget the check
+ * sorts instead, with the same answers.
+ */
+START_TEST(test_json_duplicates_colliding)
+{
+	char		 names[40][16], buf[2048];
+	const char	*why, *at;
+	size_t		 n = 0, len, i, off;
+	unsigned int	 c;
+
+	for (c = 0; n < 40; c++) {
+		snprintf(names[n], sizeof(names[n]), "c%u", c);
+		if ((fnv_folded(names[n]) & 127) == 0)
+			n++;
+	}
+	len = strlcpy(buf, "{", sizeof(buf));
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		    "%s\"%s\":%zu", i > 0 ? "," : "", names[i], i);
+	strlcat(buf, "}", sizeof(buf));
+	json_free(parse_ok(buf));
+	/* the last name now repeats the first, folded: "C..." */
+	at = strrchr(buf, ',') + 1;
+	snprintf((char *)at, sizeof(buf) - (at - buf), "\"C%s\":0}",
+	    names[0] + 1);
+	ck_assert_ptr_null(json_parse(buf, strlen(buf), NULL, &why, &off));
+	ck_assert_str_eq(why, "duplicate key");
+	ck_assert_uint_eq(off, (size_t)(at - buf));
+}
+END_TEST
+
 /* n members; with dupprefix the last repeats the first's number. */
 static char *
 big_object(size_t n, const char *prefix, const char *dupprefix)
@@ -928,6 +996,8 @@ json_suite(void)
 	tcase_add_test(tc, test_json_offsets);
 	tcase_add_test(tc, test_json_duplicates);
 	tcase_add_test(tc, test_json_duplicates_many);
+	tcase_add_test(tc, test_json_duplicates_many_offset);
+	tcase_add_test(tc, test_json_duplicates_colliding);
 	tcase_add_test(tc, test_json_limits);
 	tcase_add_test(tc, test_json_exact_names);
 	tcase_add_test(tc, test_json_tree);
