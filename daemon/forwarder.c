@@ -156,6 +156,7 @@ struct fwd {
 	struct chan		 parent;
 	struct chan		 relay;
 	uint8_t			 key[FWD_KEYLEN];
+	struct fwd_key		*mk;		/* key, made ready */
 	int			 haskey;
 	struct fwd_window	 window;
 	struct streams		 streams;
@@ -485,7 +486,7 @@ frame_head(struct stream *st, const void *buf, size_t len)
 	if (!f->haskey)
 		return refuse(st, "a head the policy worker did not approve"),
 		    -1;
-	switch (fwd_check(f->key, f->gen, &f->window, &h)) {
+	switch (fwd_check_k(f->mk, f->gen, &f->window, &h)) {
 	case FWD_OK:
 		break;
 	case FWD_FORGED:
@@ -1213,6 +1214,9 @@ set_key(struct msg *m)
 		fatalx("bad key from parent");
 	memcpy(f->key, m->data, FWD_KEYLEN);
 	explicit_bzero(m->data, m->datalen);
+	fwd_key_free(f->mk);
+	if ((f->mk = fwd_key_new(f->key)) == NULL)
+		fatalx("cannot make the approval key ready");
 	f->haskey = 1;
 	memset(&f->window, 0, sizeof(f->window));
 }

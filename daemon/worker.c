@@ -40,6 +40,7 @@ struct worker {
 	struct ploop		*pl;	/* slot i: relay i's channel */
 	/* what relay i's forwarder checks approvals with (fwd.h) */
 	uint8_t			 keys[MOAT_PREFORK_MAX][FWD_KEYLEN];
+	struct fwd_key		*mk[MOAT_PREFORK_MAX];	/* made ready */
 	int			 haskey[MOAT_PREFORK_MAX];
 	struct child_config	 cc;
 	/* the generation of cc.rs (cc.gen is the one being loaded) */
@@ -82,7 +83,7 @@ approve(int i, uint64_t ctr, struct verdict *v)
 	if (v->checked)
 		memcpy(h.bodysum, v->bodysum, FWD_SUMLEN);
 	h.head = head;
-	rv = fwd_mac(w->keys[i], &h, v->mac);
+	rv = fwd_mac_k(w->mk[i], &h, v->mac);
 	v->hasmac = rv == 0;
 	/*
 	 * No body and no upgrade: the same head may go again, under these
@@ -92,7 +93,7 @@ approve(int i, uint64_t ctr, struct verdict *v)
 	if (rv == 0 && h.framing == FRAMING_NONE && !h.upgrade &&
 	    !h.checked && w->gen != 0) {
 		h.ctr = FWD_REUSE_CTR(w->gen);
-		v->reusable = fwd_mac(w->keys[i], &h, v->rmac) == 0;
+		v->reusable = fwd_mac_k(w->mk[i], &h, v->rmac) == 0;
 		v->rgen = v->reusable ? w->gen : 0;
 	}
 	free(head);
@@ -409,6 +410,9 @@ parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 			fatalx("bad key from parent");
 		memcpy(w->keys[i], m->data, FWD_KEYLEN);
 		explicit_bzero(m->data, m->datalen);
+		fwd_key_free(w->mk[i]);
+		if ((w->mk[i] = fwd_key_new(w->keys[i])) == NULL)
+			fatalx("cannot make relay %d's approval key ready", i);
 		w->haskey[i] = 1;
 		break;
 	default:	/* allowed by the table, but not handled here */

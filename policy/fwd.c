@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "mbuf.h"
 #include "policy.h"
@@ -120,14 +120,58 @@ fwd_head_decode(const void *buf, size_t len, struct fwd_head *h)
 	return 0;
 }
 
+/*
+ * A key made ready once: OpenSSL's HMAC state after the key, which every
+ * MAC starts from again.  Keying HMAC anew (HMAC()) cost as much as the
+ * MAC itself, on every request in the policy worker and the forwarder.
+ */
+struct fwd_key {
+	EVP_MAC_CTX	*ctx;
+};
+
+struct fwd_key *
+fwd_key_new(const uint8_t key[FWD_KEYLEN])
+{
+	struct fwd_key	*k;
+	EVP_MAC		*mac;
+	OSSL_PARAM	 params[2];
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL) {
+		k->ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (k->ctx == NULL ||
+	    EVP_MAC_init(k->ctx, key, FWD_KEYLEN, params) != 1) {
+		fwd_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void
+fwd_key_free(struct fwd_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_MAC_CTX_free(k->ctx);
+	free(k);
+}
+
 int
-fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
+fwd_mac_k(struct fwd_key *k, const struct fwd_head *h,
     uint8_t out[FWD_MACLEN])
 {
 	struct mbuf	 m;
-	unsigned int	 outlen = 0;
+	size_t		 outlen = 0;
 	int		 rv = -1;
 
+	if (k == NULL)
+		return -1;
 	mbuf_init(&m);
 	/* Two domains: a reusable approval is never a single-use one. */
 	mbuf_add_str(&m, FWD_IS_REUSABLE(h->ctr) ?
@@ -139,21 +183,47 @@ fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
 	mbuf_add_u32(&m, h->checked);
 	mbuf_add_data(&m, h->bodysum, h->checked ? FWD_SUMLEN : 0);
 	mbuf_add_data(&m, h->head, h->headlen);
-	if (!m.err && HMAC(EVP_sha256(), key, FWD_KEYLEN, m.buf, m.len, out,
-	    &outlen) != NULL && outlen == FWD_MACLEN)
+	/* A NULL key starts again from the one given at fwd_key_new(). */
+	if (!m.err && EVP_MAC_init(k->ctx, NULL, 0, NULL) == 1 &&
+	    EVP_MAC_update(k->ctx, m.buf, m.len) == 1 &&
+	    EVP_MAC_final(k->ctx, out, &outlen, FWD_MACLEN) == 1 &&
+	    outlen == FWD_MACLEN)
 		rv = 0;
 	mbuf_free(&m);
 	return rv;
 }
 
 int
-fwd_mac_ok(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h)
+fwd_mac_ok_k(struct fwd_key *k, const struct fwd_head *h)
 {
 	uint8_t	 mac[FWD_MACLEN];
 
-	if (fwd_mac(key, h, mac) == -1)
+	if (fwd_mac_k(k, h, mac) == -1)
 		return 0;
 	return CRYPTO_memcmp(mac, h->mac, FWD_MACLEN) == 0;
+}
+
+int
+fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
+    uint8_t out[FWD_MACLEN])
+{
+	struct fwd_key	*k = fwd_key_new(key);
+	int		 rv;
+
+	rv = fwd_mac_k(k, h, out);
+	fwd_key_free(k);
+	return rv;
+}
+
+int
+fwd_mac_ok(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h)
+{
+	struct fwd_key	*k = fwd_key_new(key);
+	int		 rv;
+
+	rv = fwd_mac_ok_k(k, h);
+	fwd_key_free(k);
+	return rv;
 }
 
 #define WBIT(c)		((c) % FWD_WINDOW)
@@ -182,22 +252,34 @@ fwd_window_use(struct fwd_window *w, uint64_t ctr)
 }
 
 enum fwd_check
-fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen, struct fwd_window *w,
+fwd_check_k(struct fwd_key *k, uint32_t gen, struct fwd_window *w,
     const struct fwd_head *h)
 {
 	if (FWD_IS_REUSABLE(h->ctr)) {
 		if (h->framing != FRAMING_NONE || h->length != 0 ||
 		    h->upgrade != 0 || h->checked != 0)
 			return FWD_NOT_REUSABLE;
-		if (!fwd_mac_ok(key, h))
+		if (!fwd_mac_ok_k(k, h))
 			return FWD_FORGED;
 		/* A later one: made by a worker that runs rules we have not
 		 * been told of yet (a reload under way). */
 		return FWD_CTR_GEN(h->ctr) >= gen ? FWD_OK : FWD_STALE;
 	}
-	if (!fwd_mac_ok(key, h))
+	if (!fwd_mac_ok_k(k, h))
 		return FWD_FORGED;
 	return fwd_window_use(w, h->ctr) == -1 ? FWD_REPLAY : FWD_OK;
+}
+
+enum fwd_check
+fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen, struct fwd_window *w,
+    const struct fwd_head *h)
+{
+	struct fwd_key	*k = fwd_key_new(key);
+	enum fwd_check	 rv;
+
+	rv = fwd_check_k(k, gen, w, h);
+	fwd_key_free(k);
+	return rv;
 }
 
 char *

@@ -100,10 +100,22 @@ int	fwd_frame_parse(const uint8_t hdr[FWD_HDRLEN], uint32_t *type,
 /* A head frame's payload; decode points into buf.  0 or -1. */
 int	fwd_head_encode(struct mbuf *, const struct fwd_head *);
 int	fwd_head_decode(const void *buf, size_t len, struct fwd_head *);
+/*
+ * A key made ready for many MACs (the HMAC state after the key): made
+ * when the key comes, kept by the process that holds the key, used for
+ * every head.  NULL when OpenSSL fails; fwd_key_free() wipes it.
+ */
+struct fwd_key;
+struct fwd_key	*fwd_key_new(const uint8_t key[FWD_KEYLEN]);
+void		 fwd_key_free(struct fwd_key *);
 /* HMAC-SHA256 over everything in h but its mac.  0 or -1. */
+int	fwd_mac_k(struct fwd_key *, const struct fwd_head *h,
+	    uint8_t out[FWD_MACLEN]);
+/* The same from the key's bytes: a key made and freed for one MAC. */
 int	fwd_mac(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h,
 	    uint8_t out[FWD_MACLEN]);
-/* 1 when h->mac is right for key (constant time), else 0. */
+/* 1 when h->mac is right for the key (constant time), else 0. */
+int	fwd_mac_ok_k(struct fwd_key *, const struct fwd_head *h);
 int	fwd_mac_ok(const uint8_t key[FWD_KEYLEN], const struct fwd_head *h);
 /* Use counter ctr once: 0, or -1 when it is 0, used, or too old. */
 int	fwd_window_use(struct fwd_window *, uint64_t ctr);
@@ -123,6 +135,8 @@ enum fwd_check {
  * single-use counters (a counter that passes is used up).
  */
 enum fwd_check	fwd_check(const uint8_t key[FWD_KEYLEN], uint32_t gen,
+		    struct fwd_window *w, const struct fwd_head *h);
+enum fwd_check	fwd_check_k(struct fwd_key *, uint32_t gen,
 		    struct fwd_window *w, const struct fwd_head *h);
 /*
  * The head a verdict forwards, as Docker gets it: request line, Host,

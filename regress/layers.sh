@@ -77,12 +77,13 @@ fi
 }
 
 # What policy/ may call: memory, strings, formatting into buffers,
-# PCRE2, HMAC-SHA256 (the forwarder's proofs, fwd.c), SHA-256 (a checked
-# body's sum, decide.c), sorting and searching in memory (qsort,
+# PCRE2, HMAC-SHA256 (the forwarder's proofs, fwd.c: HMAC() and a keyed
+# EVP_MAC context its caller keeps), SHA-256 (a checked body's sum,
+# decide.c), sorting and searching in memory (qsort,
 # bsearch) and the address text conversions (inet_pton, inet_ntop: the
 # container table's canonical addresses, ctable.c), and the compiler's
 # stack protector and fortify wrappers.
-PURE='^(__stack_chk_fail|__ctype_b_loc|__ctype_tolower_loc|__ctype_toupper_loc|__(v?sn?printf|mem(cpy|move|set)|str(n?cpy|n?cat))_chk|v?snprintf|calloc|malloc|realloc|reallocarray|recallocarray|free|freezero|explicit_bzero|mem(chr|rchr|cmp|cpy|mem|move|set)|str(chr|rchr|cmp|ncmp|casecmp|ncasecmp|dup|ndup|lcpy|lcat|len|nlen|spn|cspn|pbrk|str|tol|toul|toll|toull|tonum)|qsort|bsearch|inet_pton|inet_ntop|pcre2_[a-z_]+_8|HMAC|EVP_sha256|EVP_Digest|CRYPTO_memcmp)$'
+PURE='^(__stack_chk_fail|__ctype_b_loc|__ctype_tolower_loc|__ctype_toupper_loc|__(v?sn?printf|mem(cpy|move|set)|str(n?cpy|n?cat))_chk|v?snprintf|calloc|malloc|realloc|reallocarray|recallocarray|free|freezero|explicit_bzero|mem(chr|rchr|cmp|cpy|mem|move|set)|str(chr|rchr|cmp|ncmp|casecmp|ncasecmp|dup|ndup|lcpy|lcat|len|nlen|spn|cspn|pbrk|str|tol|toul|toll|toull|tonum)|qsort|bsearch|inet_pton|inet_ntop|pcre2_[a-z_]+_8|HMAC|EVP_sha256|EVP_Digest|EVP_MAC_(fetch|free|CTX_new|CTX_free|init|update|final)|OSSL_PARAM_construct_(utf8_string|end)|CRYPTO_memcmp)$'
 
 check_symbols() {
 objs=

@@ -114,6 +114,46 @@ START_TEST(test_fwd_head_codec)
 END_TEST
 
 /* Every part the MAC covers changes it; another key does not verify. */
+/*
+ * A key made ready once (what the worker and the forwarder keep) gives
+ * every head, one after another, the MAC a fresh key gives it alone:
+ * nothing of one MAC is left in the state for the next.
+ */
+START_TEST(test_fwd_mac_kept)
+{
+	static const uint8_t other[FWD_KEYLEN] = "x123456789abcdef0123456789abcdef";
+	struct fwd_key	*k, *o;
+	struct fwd_head	 h[4];
+	uint8_t		 kept[FWD_MACLEN], fresh[FWD_MACLEN];
+	size_t		 i, round;
+
+	ck_assert_ptr_nonnull(k = fwd_key_new(key));
+	ck_assert_ptr_nonnull(o = fwd_key_new(other));
+	for (i = 0; i < 4; i++)
+		sample(&h[i]);
+	h[1].ctr = FWD_REUSE_CTR(3);
+	h[2].head = "GET /containers/json HTTP/1.1\r\nHost: docker\r\n\r\n";
+	h[2].headlen = strlen(h[2].head);
+	h[3].framing = FRAMING_LENGTH;
+	h[3].length = 12;
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 4; i++) {
+			ck_assert_int_eq(fwd_mac_k(k, &h[i], kept), 0);
+			ck_assert_int_eq(fwd_mac(key, &h[i], fresh), 0);
+			ck_assert_mem_eq(kept, fresh, FWD_MACLEN);
+			memcpy(h[i].mac, kept, FWD_MACLEN);
+			ck_assert_int_eq(fwd_mac_ok_k(k, &h[i]), 1);
+			ck_assert_int_eq(fwd_mac_ok_k(o, &h[i]), 0);
+			ck_assert_int_eq(fwd_mac_ok(key, &h[i]), 1);
+		}
+	ck_assert_int_eq(fwd_mac_k(NULL, &h[0], kept), -1);
+	ck_assert_int_eq(fwd_mac_ok_k(NULL, &h[0]), 0);
+	fwd_key_free(k);
+	fwd_key_free(o);
+	fwd_key_free(NULL);
+}
+END_TEST
+
 START_TEST(test_fwd_mac)
 {
 	static const uint8_t other[FWD_KEYLEN] = "x123456789abcdef0123456789abcdef";
@@ -465,6 +505,7 @@ fwd_suite(void)
 	tcase_add_test(tc, test_fwd_frame_hdr);
 	tcase_add_test(tc, test_fwd_head_codec);
 	tcase_add_test(tc, test_fwd_mac);
+	tcase_add_test(tc, test_fwd_mac_kept);
 	tcase_add_test(tc, test_fwd_window);
 	tcase_add_test(tc, test_fwd_reusable_domains);
 	tcase_add_test(tc, test_fwd_check);
