@@ -51,6 +51,7 @@ enum {
 	O_BACKEND_TLS, O_FRONTEND_TLS, O_ALLOW_BIND, O_ALLOW_IMAGE,
 	O_LIMIT_BODY,
 	O_D, O_N, O_Q, O_B, O_P, O_I, O_H, O_V, O_F, O_DEFINE, O_AS,
+	O_LEARN_FROM,
 };
 
 static const struct opt opts[] = {
@@ -81,6 +82,7 @@ static const struct opt opts[] = {
 	{ "h",			 OPT_BOOL, O_H },
 	{ "help",		 OPT_BOOL, O_H },
 	{ "I",			 OPT_STR,  O_I },
+	{ "learn-from",		 OPT_STR,  O_LEARN_FROM },
 	{ "limit-body",		 OPT_STR,  O_LIMIT_BODY },
 	{ "log-level",		 OPT_STR,  O_LOG_LEVEL },
 	{ "n",			 OPT_BOOL, O_N },
@@ -146,6 +148,7 @@ struct cmdline {
 	const char	*query;		/* -q */
 	const char	*bodyfile;	/* -b, with -q; "-": stdin */
 	const char	*as;		/* -as, with -q: a client block */
+	const char	*learnfrom;	/* -learn-from */
 	const char	*role;		/* -P, internal */
 	int		 instance;	/* -I, internal */
 	const char	*conffile;	/* -f */
@@ -165,7 +168,7 @@ usage(void)
 	    "[-rules-file file ...]\n"
 	    "             [-no-builtin-rules] [-version] [-b file]\n"
 	    "             [-allow-bind path[:ro] ...] [-allow-image glob ...]\n"
-	    "             [-limit-body bytes]\n"
+	    "             [-limit-body bytes] [-learn-from logfile]\n"
 	    "             [-frontend-tls-{cacert,cert,key} file]\n"
 	    "             [-backend-tls-{cacert,cert,key} file]\n");
 	exit(2);
@@ -450,6 +453,9 @@ immediate(struct cmdline *cl, const struct opt *o, const char *v)
 		break;
 	case O_AS:
 		cl->as = v;
+		break;
+	case O_LEARN_FROM:
+		cl->learnfrom = v;
 		break;
 	case O_P:
 		cl->role = v;
@@ -830,6 +836,9 @@ main(int argc, char **argv)
 		role_mains[role](&conf, cl->instance);
 		exit(1);	/* not reached: entry points do not return */
 	}
+	/* Nothing of the configuration: the log alone. */
+	if (cl->learnfrom != NULL)
+		return learn_from(cl->learnfrom);
 	if (cl->bodyfile != NULL && cl->query == NULL) {
 		fprintf(stderr, "moatd: -b needs -q\n");
 		usage();

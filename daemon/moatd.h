@@ -726,5 +726,7 @@ __attribute__((__noreturn__)) void	watcher_main(const struct moat_config *,
  * line); 0, or -1 with the errors logged. */
 typedef int	(*moat_reload_fn)(struct moat_config *);
 int	parent_main(struct moat_config *, moat_reload_fn);
+/* learnfile.c: moatd -learn-from; the exit status. */
+int	learn_from(const char *logfile);
 
 #endif /* MOATD_H */
