@@ -51,7 +51,7 @@ enum {
 	O_BACKEND_TLS, O_FRONTEND_TLS, O_ALLOW_BIND, O_ALLOW_IMAGE,
 	O_LIMIT_BODY,
 	O_D, O_N, O_Q, O_B, O_P, O_I, O_H, O_V, O_F, O_DEFINE, O_AS,
-	O_LEARN_FROM,
+	O_LEARN_FROM, O_LEARN,
 };
 
 static const struct opt opts[] = {
@@ -82,6 +82,7 @@ static const struct opt opts[] = {
 	{ "h",			 OPT_BOOL, O_H },
 	{ "help",		 OPT_BOOL, O_H },
 	{ "I",			 OPT_STR,  O_I },
+	{ "learn",		 OPT_STR,  O_LEARN },
 	{ "learn-from",		 OPT_STR,  O_LEARN_FROM },
 	{ "limit-body",		 OPT_STR,  O_LIMIT_BODY },
 	{ "log-level",		 OPT_STR,  O_LOG_LEVEL },
@@ -168,7 +169,8 @@ usage(void)
 	    "[-rules-file file ...]\n"
 	    "             [-no-builtin-rules] [-version] [-b file]\n"
 	    "             [-allow-bind path[:ro] ...] [-allow-image glob ...]\n"
-	    "             [-limit-body bytes] [-learn-from logfile]\n"
+	    "             [-limit-body bytes] [-learn file] "
+	    "[-learn-from logfile]\n"
 	    "             [-frontend-tls-{cacert,cert,key} file]\n"
 	    "             [-backend-tls-{cacert,cert,key} file]\n");
 	exit(2);
@@ -375,6 +377,13 @@ apply_setting(struct moat_config *c, struct layer *l, const struct setting *st)
 	case O_D:
 		c->foreground = 1;
 		break;
+	case O_LEARN:
+		if (v[0] != '/')
+			return bad("%s: not an absolute path", shown(st));
+		if (strlcpy(c->learn_file, v, sizeof(c->learn_file)) >=
+		    sizeof(c->learn_file))
+			return bad("%s: too long", shown(st));
+		break;
 	default:
 		return bad("%s: internal error", __func__);
 	}
@@ -517,6 +526,7 @@ parse_args(int argc, char **argv, struct cmdline *cl)
 		case O_PREFORK: case O_USER: case O_CHROOT:
 		case O_BACKEND_TLS: case O_FRONTEND_TLS: case O_D:
 		case O_ALLOW_BIND: case O_ALLOW_IMAGE: case O_LIMIT_BODY:
+		case O_LEARN:
 			add_setting(&cl->args, o, v, o->name, 0);
 			break;
 		default:

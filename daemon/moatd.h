@@ -189,6 +189,7 @@ struct moat_config {
 	/* limit body and allow ...: admission control (policy/body.h) */
 	struct body_policy	 body;
 	char			 pidfile[256];	/* only when daemonised */
+	char			 learn_file[256]; /* -learn, "": not learning */
 	struct moat_client	*clients;	/* client blocks, in order */
 	size_t			 nclients;
 };

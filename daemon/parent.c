@@ -129,12 +129,17 @@ struct parent {
 	int			 share_fd;	/* the relays' accept share */
 	struct wpump		 pump[2];	/* the watcher's, by kind - 1 */
 	int			 pump_tls_warned;
+	/* moatd -learn: the file, asked for each second and at the end */
+	struct event		*learn_timer;
+	int			 learn_final;	/* 1 asked, 2 answered */
+	int			 learn_failed;	/* warned of the file */
 };
 
 static struct parent	*p;
 
 static void	child_start(struct child *);
 static void	pump_close_all(int);
+static void	stop_done_check(void);
 static void	all_ready_check(void);
 static void	send_config(struct child *, int);
 
@@ -503,6 +508,83 @@ fwd_config_timeout_cb(int fd, short ev, void *arg)
 		}
 }
 
+/*
+ * moatd -learn FILE: the policy worker's text, as it came (the parent
+ * reads nothing in it), replaces the file: written beside it, then
+ * renamed over it, so that a reader never sees half of one.  Empty: the
+ * worker learned nothing new.
+ */
+static void
+learn_write(const void *text, size_t len)
+{
+	const char	*file = p->conf->learn_file;
+	char		 tmp[sizeof(p->conf->learn_file) + 8];
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd;
+
+	if (len == 0 || file[0] == '\0')
+		return;
+	(void)snprintf(tmp, sizeof(tmp), "%s.new", file);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1)
+		goto fail;
+	while (off < len) {
+		if ((n = write(fd, (const char *)text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			goto fail;
+		}
+		off += n;
+	}
+	if (close(fd) == -1 || rename(tmp, file) == -1)
+		goto fail;
+	if (p->learn_failed)
+		log_info("learn: %s written again", file);
+	p->learn_failed = 0;
+	return;
+ fail:
+	if (!p->learn_failed)
+		log_warn("learn: %s", tmp);
+	p->learn_failed = 1;
+	(void)unlink(tmp);
+}
+
+#define LEARN_EMPTY	"! Learned by moatd: no request yet.\n"
+
+/* Each second: what the policy worker learned, if anything. */
+static void
+learn_timer_cb(int fd, short ev, void *arg)
+{
+	struct child	*c = child_up(PROC_POLICY, -1);
+
+	if (c != NULL && c->ready)
+		(void)chan_compose_u32(&c->ch, MSG_LEARN_CTL, 0, LEARN_SEND);
+	timer_in(p->learn_timer, 1, 0);
+}
+
+/*
+ * At the end, once the relays are gone: ask the policy worker for what
+ * it learned last, and wait for it (1) unless it is gone or answered.
+ */
+static int
+learn_final_wait(void)
+{
+	struct child	*c = child_up(PROC_POLICY, -1);
+
+	if (p->conf->learn_file[0] == '\0' || c == NULL ||
+	    p->learn_final == 2)
+		return 0;
+	if (p->learn_final == 0) {
+		if (chan_compose_u32(&c->ch, MSG_LEARN_CTL, 0, LEARN_SEND) ==
+		    -1)
+			return 0;
+		p->learn_final = 1;
+	}
+	return 1;
+}
+
 /* A compromised or broken child: kill it. */
 static void
 child_kill(struct child *c, const char *what)
@@ -719,6 +801,13 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 	case MSG_WATCH_OPEN:
 		pump_open(c, m);
 		return;
+	case MSG_LEARN_RULES:
+		learn_write(m->data, m->datalen);
+		if (p->learn_final == 1) {
+			p->learn_final = 2;
+			stop_done_check();
+		}
+		return;
 	case MSG_BACKEND_REQ:
 		if (m->datalen != 0)
 			break;
@@ -898,6 +987,9 @@ send_config(struct child *c, int listeners)
 	}
 	if (config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: config", c->name);
+	if (c->role == PROC_POLICY)
+		(void)chan_compose_u32(&c->ch, MSG_LEARN_CTL, p->gen,
+		    p->conf->learn_file[0] != '\0' ? LEARN_ON : LEARN_OFF);
 	if (c->role == PROC_RELAY &&
 	    tls_config_send(&c->ch.mb, p->conf, p->gen) == -1)
 		log_warn("%s: TLS config", c->name);
@@ -1079,7 +1171,10 @@ stop_done_check(void)
 {
 	struct child	*c;
 
-	/* The others go last: the relays may still ask them. */
+	/* The others go last: the relays may still ask them; the policy
+	 * worker, what it learned, once more. */
+	if (children_alive(PROC_RELAY) == 0 && learn_final_wait())
+		return;
 	if (children_alive(PROC_RELAY) == 0) {
 		FOREACH_CHILD(c)
 			if (c->pid > 0 && c->ch.open)
@@ -1349,6 +1444,12 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	log_init(1, c->log_level, LOG_DAEMON);
 	log_procinit("parent");
 	parent_checks(c);
+	/* The learn file is written now: it can be, and holds no old rules. */
+	if (c->learn_file[0] != '\0') {
+		learn_write(LEARN_EMPTY, strlen(LEARN_EMPTY));
+		if (p->learn_failed)
+			fatalx("learn: cannot write %s", c->learn_file);
+	}
 	if (!c->foreground && !sd_under_systemd())
 		p->pidfh = pid_open(c->pidfile);
 	if (open_listeners(c) == -1) {
@@ -1378,8 +1479,12 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 
 	p->gen = 1;
 	if ((p->fwd_cfg_timer = evtimer_new(p->base, fwd_config_timeout_cb,
+	    NULL)) == NULL ||
+	    (p->learn_timer = evtimer_new(p->base, learn_timer_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new");
+	if (c->learn_file[0] != '\0')
+		timer_in(p->learn_timer, 1, 0);
 	/* One ca per relay (see ca.c), with TLS keys only. */
 	p->nca = tls_config_keys(c) > 0 ? c->prefork : 0;
 	/* In start order: a relay needs its ca and forwarder up.  A role

@@ -35,6 +35,7 @@
 
 #include "moatd.h"
 #include "ctable.h"
+#include "learn.h"
 
 struct worker {
 	struct ploop		*pl;	/* slot i: relay i's channel */
@@ -47,6 +48,9 @@ struct worker {
 	uint32_t		 gen;
 	/* the host's "/", opened before the chroot: bind sources' links */
 	int			 rootfd;
+	/* moatd -learn: what the requests decided need (policy/learn.h) */
+	struct learn		*learn;
+	int			 learned;	/* since the parent last had it */
 	/* the watcher's last container table (empty until it comes) */
 	struct ctab		 ctab;
 };
@@ -284,6 +288,65 @@ decide(struct ruleset *rs, const struct body_policy *bp, const void *head,
 		v->early = 1;
 }
 
+/*
+ * moatd -learn: an allowed or denied request is learned (one that was
+ * malformed, or waits for its body, is not yet one), and its verdict is
+ * not kept by the relay, so that every request is counted here.
+ */
+static void
+learn_record(struct verdict *v)
+{
+	char	 path[3 * CANON_PATH_MAX + 1];
+
+	if (w->learn == NULL ||
+	    (v->kind != VERDICT_ALLOW && v->kind != VERDICT_DENY))
+		return;
+	(void)canon_path_encode(v->path, path, sizeof(path));
+	if (learn_add(w->learn, v->method, path, v->kind == VERDICT_DENY) ==
+	    -1)
+		log_warnx("learn: %s %s: no rule learned", v->method, path);
+	else
+		w->learned = 1;
+	v->reusable = 0;
+	v->rgen = 0;
+	explicit_bzero(v->rmac, sizeof(v->rmac));
+}
+
+/* MSG_LEARN_CTL from the parent. */
+static void
+learn_ctl(struct msg *m)
+{
+	uint32_t	 what;
+	char		*text = NULL;
+	size_t		 len = 0;
+
+	if (msg_get_u32(m, &what) == -1 || what > LEARN_SEND)
+		fatalx("bad learn control from parent");
+	if (what == LEARN_OFF) {
+		learn_free(w->learn);
+		w->learn = NULL;
+		return;
+	}
+	if (w->learn == NULL && (w->learn = learn_new()) == NULL)
+		fatal("%s", __func__);
+	if (what != LEARN_SEND)
+		return;
+	if (w->learned && (text = learn_rules(w->learn, &len)) == NULL)
+		fatal("%s", __func__);
+	if (len + MSG_HDRSZ > MSG_MAXSZ) {
+		log_warnx("learn: the rules learned are too large to write");
+		free(text);
+		text = NULL;
+		len = 0;
+	}
+	if (msg_compose(ploop_chan(w->pl, -1), MSG_LEARN_RULES, 0, -1, text,
+	    len) == -1)
+		fatal("learn: to parent");
+	if (len > 0)
+		w->learned = 0;
+	free(text);
+}
+
 static void
 answer(int i, struct msg *m)
 {
@@ -321,6 +384,7 @@ answer(int i, struct msg *m)
 		verdict_clear(&v);
 		unavailable(&v, "no key for this relay's forwarder");
 	}
+	learn_record(&v);
 	/* Chosen by the table: no relay keeps it, a rename counts at once. */
 	if (used) {
 		v.reusable = 0;
@@ -402,6 +466,9 @@ parent_msg(struct ploop *pl, int slot, struct msg *m, void *arg)
 		ploop_add(pl, i, m->fd, i == POLICY_WATCHER_SLOT ?
 		    watcher_msg : relay_msg, NULL);
 		m->fd = -1;
+		break;
+	case MSG_LEARN_CTL:
+		learn_ctl(m);
 		break;
 	case MSG_FWD_KEY:
 		i = m->hdr.peerid;

@@ -218,6 +218,8 @@ msg_type_name(uint32_t type)
 		[MSG_WATCH_DATA] = "WATCH_DATA",
 		[MSG_WATCH_END] = "WATCH_END",
 		[MSG_WATCH_TABLE] = "WATCH_TABLE",
+		[MSG_LEARN_CTL] = "LEARN_CTL",
+		[MSG_LEARN_RULES] = "LEARN_RULES",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)

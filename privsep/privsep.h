@@ -69,6 +69,9 @@ enum msg_type {
 	MSG_WATCH_DATA,		/* parent -> watcher: peerid kind, bytes */
 	MSG_WATCH_END,		/* parent -> watcher: peerid kind, u32 errno */
 	MSG_WATCH_TABLE,	/* watcher -> policy: the container table */
+	MSG_LEARN_CTL,		/* parent -> policy: u32 LEARN_* */
+	MSG_LEARN_RULES,	/* policy -> parent: the rules learned, or
+				 * nothing new (empty) */
 	MSG_TYPE_MAX,
 };
 
@@ -81,6 +84,16 @@ enum msg_type {
 #define WATCH_EVENTS	1
 #define WATCH_LIST	2
 #define WATCH_READ_MAX	(64 * 1024)	/* bytes of one MSG_WATCH_DATA */
+
+/*
+ * moatd -learn FILE: the policy worker records every request it decides
+ * (policy/learn.h) while LEARN_ON, and answers LEARN_SEND with the rules
+ * text when it learned something since the last, an empty one if not;
+ * the parent writes the text to the file as it came.
+ */
+#define LEARN_OFF	0
+#define LEARN_ON	1
+#define LEARN_SEND	2
 
 /* MSG_CFG_SHARE: bytes of the page per relay (a cache line). */
 #define SHARE_SLOTSZ	64

@@ -71,9 +71,10 @@ static const struct proc_def {
 	uint64_t	 sfds;
 } proc_table[PROC_NROLES] = {
 	[PROC_POLICY] = { "policy", 0,
-	    M(MSG_LOG) | M(MSG_CFG_DONE),
+	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_LEARN_RULES),
 	    M(MSG_CTL_PROCFD) | M(MSG_FWD_KEY) | M(MSG_CFG_GLOBAL) |
-	    M(MSG_CFG_RULES) | M(MSG_CFG_CLIENT) | M(MSG_CFG_DONE),
+	    M(MSG_CFG_RULES) | M(MSG_CFG_CLIENT) | M(MSG_CFG_DONE) |
+	    M(MSG_LEARN_CTL),
 	    M(MSG_CTL_PROCFD) },
 	[PROC_RELAY] = { "relay", 1,
 	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_IDENT_PEER),

@@ -78,3 +78,36 @@ t_learn_from_errors() {
 	expect_eq "$OUT" "" "stdout"
 	pass
 }
+
+t_learn_live() {
+	tid "moatd -learn FILE: the rules the requests needed, in the file within a second and at the end, the same as -learn-from makes"
+	local file=$SCRATCH/live.list log i st
+
+	on_exit rig_docker rm -f ln_c
+	_ln_start -learn "$file" -rules-file "$LN_TOP/regress/rules/full.list"
+	expect_match "$(cat "$file")" "^! Learned by moatd: no request yet" \
+	    "the file at start"
+	_ln_session ln_c
+	for ((i = 0; i < 60; i++)); do
+		grep -q '^GET %API_PREFIX_VOLUMES%$' "$file" && break
+		sleep 0.05
+	done
+	grep -q '^GET %API_PREFIX_VOLUMES%$' "$file" ||
+	    fail "the denied volume list not in the file in 3 s:"$'\n'"$(cat "$file")"
+	run_cmd "$MOATD" -n -no-builtin-rules -rules-file "$file"
+	expect_eq "$RC" 0 "moatd -n on the live file: $ERR"
+	# Denied, and at once the end: the last word is written on exit.
+	st=$(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$LN_PORT/v1.41/networks/ln_none")
+	expect_eq "$st" 403 "GET /networks/ln_none"
+	log=$MOATD_LOG
+	moatd_stop
+	grep -q '^GET %API_PREFIX_NETWORKS%/%NETWORK_ID_OR_NAME%$' "$file" ||
+	    fail "the last request not in the file after the stop:"$'\n'"$(
+	    cat "$file")"
+	run_cmd "$MOATD" -learn-from "$log"
+	expect_eq "$RC" 0 "moatd -learn-from: $ERR"
+	expect_eq "$(grep -v '^!' "$file" | sort)" \
+	    "$(grep -v '^!' <<<"$OUT" | sort)" "the rules, live and from the log"
+	pass
+}
