@@ -251,6 +251,7 @@ complete(struct session *s)
 	if (!s->req_done || !s->v->keepalive || s->c_eof || s->resp_closing) {
 		/* The daemon answered before the body ended, or the client
 		 * asked to close or has: nothing more can be framed. */
+		s->quiet = s->req_done;
 		end_request(s);
 		close_after_flush(s);
 		return;

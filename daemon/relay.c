@@ -289,8 +289,10 @@ share_map(struct msg *m)
 static void
 accept_cb(int lfd, short ev, void *arg)
 {
-	struct listener	*l = arg;
-	int		 i, fd;
+	struct listener		*l = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 i, fd;
 
 	if (!accept_share(l))
 		return;
@@ -302,7 +304,9 @@ accept_cb(int lfd, short ev, void *arg)
 			accept_pause(l);
 			return;
 		}
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
@@ -311,7 +315,7 @@ accept_cb(int lfd, short ev, void *arg)
 			}
 			return;
 		}
-		session_new(l, fd);
+		session_new(l, fd, &ss, sl);
 		if (l->shared)
 			share_write((uint32_t)r->nsessions, now_ms());
 	}

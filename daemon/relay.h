@@ -27,6 +27,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 /* libbsd's tree.h marks generated functions __unused, glibc lacks it. */
 #ifndef __unused
 #define __unused	__attribute__((__unused__))
@@ -154,6 +155,8 @@ struct session {
 	struct chunked		 resp_ch;
 	int			 resp_done;
 	int			 c_eof;
+	/* closing after a whole request and its answer (linger()) */
+	int			 quiet;
 	int			 b_eof;
 	uint64_t		 nin;
 	uint64_t		 nout;
@@ -242,7 +245,9 @@ void	session_free(struct session *);
 void	request_backend(struct session *);
 void	ask_policy(struct session *);
 void	got_verdict(struct session *, struct verdict *);
-void	session_new(struct listener *, int);
+/* A connection accept(2) gave, with the peer's address it gave. */
+void	session_new(struct listener *, int, const struct sockaddr_storage *,
+	    socklen_t);
 void	session_container(uint32_t, const void *, size_t);
 
 /* vcache.c */

@@ -263,11 +263,35 @@ drop_input(struct session *s)
 	return 0;
 }
 
+/*
+ * After a whole request and its answer, on a plain connection, with
+ * nothing read past the request: 1 when the client has sent nothing
+ * since either, so that closing at once sends a FIN, not a reset, and
+ * the lingering read (a shutdown, a wake-up and a read for the client's
+ * EOF per connection) is not needed.  What one read finds is dropped.
+ */
+static int
+quiet_close(struct session *s)
+{
+	char	 c;
+	ssize_t	 n;
+
+	if (!s->quiet || conn_ssl(s->c) != NULL ||
+	    evbuffer_get_length(conn_input(s->c)) > 0)
+		return 0;
+	if ((n = read(conn_fd(s->c), &c, 1)) == 0)
+		return 1;
+	if (n == -1)
+		return errno == EAGAIN;
+	s->dropped += n;
+	return 0;
+}
+
 /* The last answer is out: shut the write side, then read out the rest. */
 static void
 linger(struct session *s)
 {
-	if (s->c_eof) {
+	if (s->c_eof || quiet_close(s)) {
 		session_free(s);
 		return;
 	}
@@ -614,6 +638,8 @@ deny(struct session *s)
 	if (keep)
 		next_request(s);
 	else {
+		/* All of the request is read: only the client's close. */
+		s->quiet = s->v->framing == FRAMING_NONE || s->body != NULL;
 		end_request(s);
 		close_after_flush(s);
 	}
@@ -1284,17 +1310,18 @@ client_event_cb(struct conn *bev, short what, void *arg)
 	session_free(s);
 }
 
+/* The peer as accept(2) gave it (no getpeername: one call less). */
 static void
-peer_name(int fd, char *buf, size_t len)
+peer_name(int fd, const struct sockaddr_storage *ssp, socklen_t sl,
+    char *buf, size_t len)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl = sizeof(ss);
+	struct sockaddr_storage	 ss = *ssp;
 	struct ucred		 cred;
 	socklen_t		 cl = sizeof(cred);
 	char			 host[INET6_ADDRSTRLEN];
 
 	strlcpy(buf, "-", len);
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+	if (sl < sizeof(sa_family_t))
 		return;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -1372,14 +1399,15 @@ peer_refuse(struct listener *l, int fd, const char *peer, int cap)
 }
 
 void
-session_new(struct listener *l, int fd)
+session_new(struct listener *l, int fd, const struct sockaddr_storage *ss,
+    socklen_t sl)
 {
 	struct session	*s;
 	char		 peer[80];
 	struct peer	*pc;
 	int		 on = 1, cap;
 
-	peer_name(fd, peer, sizeof(peer));
+	peer_name(fd, ss, sl, peer, sizeof(peer));
 	if ((pc = peer_get(peer, &cap)) == NULL) {
 		peer_refuse(l, fd, peer, cap);
 		return;

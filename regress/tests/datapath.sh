@@ -252,3 +252,34 @@ print(" ".join("%s=%d" % (k, v) for k, v in sorted(n.items())))
 	expect_eq "$(ss -tlnH "( sport = :$port )" | wc -l)" 2 \
 	    "listening sockets after the restart"
 }
+
+# A client that asks to close after a whole request: once the answer is
+# out the relay closes at once (a FIN: the client has sent nothing it
+# has not read), without the lingering half-close meant for clients that
+# may still be sending; and the peer's address is the one accept(2)
+# gave.  Counted by strace on the relay over 200 connections: no
+# shutdown, no getpeername, and all 200 answered.
+t_datapath_quiet_close() {
+	tid "Connection: close after a whole request: closed at once, no lingering shutdown, no getpeername"
+	local relay i out
+
+	command -v strace >/dev/null || fail "strace is not installed"
+	_rf_start
+	relay=$(_dp_relay)
+	[ -n "$relay" ] || fail "no relay process"
+	for ((i = 0; i < 200; i++)); do
+		printf 'url = "http://127.0.0.1:%s/allowed"\noutput = "/dev/null"\n' \
+		    "$RF_PORT"
+	done >curl.conf
+	strace_start strace.out -c -e trace=shutdown,getpeername,accept4 \
+	    -p "$relay"
+	out=$(curl -s --max-time 60 -H 'Connection: close' -K curl.conf \
+	    -w '%{http_code}\n' | sort | uniq -c | awk '{ print $1, $2 }')
+	strace_stop
+	expect_eq "$out" "200 200" "200 answers"
+	expect_eq "$(strace_calls strace.out accept4)" 200 \
+	    "accept4 calls"$'\n'"$(cat strace.out)"
+	expect_eq "$(strace_calls strace.out 'shutdown|getpeername')" 0 \
+	    "shutdown and getpeername calls"$'\n'"$(cat strace.out)"
+	pass
+}
