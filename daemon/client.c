@@ -344,26 +344,28 @@ block_uses_table(const struct moat_client *c)
 	return 0;
 }
 
-int
-client_uses_table(const struct moat_client *c, size_t n)
+/* Blocks at base, stride bytes apart (a struct moat_client first). */
+static int
+uses_table_in(const void *base, size_t stride, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (block_uses_table(&c[i]))
+		if (block_uses_table(BLOCK(base, stride, i)))
 			return 1;
 	return 0;
 }
 
 int
+client_uses_table(const struct moat_client *c, size_t n)
+{
+	return uses_table_in(c, sizeof(*c), n);
+}
+
+int
 client_uses_table_rules(const struct child_rules *cr, size_t n)
 {
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (block_uses_table(&cr[i].c))
-			return 1;
-	return 0;
+	return uses_table_in(cr, sizeof(*cr), n);
 }
 
 /*
