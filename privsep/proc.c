@@ -211,13 +211,35 @@ proc_recv_check(enum proc_role role, const struct msg *m)
 		    m->fd != -1 ? " with a descriptor" : "");
 }
 
+/*
+ * A new child, before exec: SIGINT and SIGTERM are the parent's.  A
+ * terminal's Ctrl-C, or kill -TERM -- -PGID, reaches every process of
+ * moatd -d's process group at once; the parent then stops its children
+ * in order (MSG_CTL_DRAIN, then the EOF of their channels), which they
+ * would not live to see if the signal killed them first.  An ignored
+ * signal stays ignored across execv, and a pending one is discarded:
+ * nothing is left to do past the sandbox.  The parent's death still
+ * kills the child (PR_SET_PDEATHSIG, SIGKILL), and SIGKILL still works.
+ * Then the signal mask the parent had.
+ */
+static int
+proc_quiet(const sigset_t *mask)
+{
+	if (signal(SIGINT, SIG_IGN) == SIG_ERR ||
+	    signal(SIGTERM, SIG_IGN) == SIG_ERR ||
+	    sigprocmask(SIG_SETMASK, mask, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 pid_t
 proc_spawn(const struct moat_child_args *a, int chanfd)
 {
-	char	 inst[16], level[16];
-	char	*argv[16];
-	int	 argc = 0;
-	pid_t	 pid, parent;
+	char		 inst[16], level[16];
+	char		*argv[16];
+	int		 argc = 0;
+	pid_t		 pid, parent;
+	sigset_t	 stop, old;
 
 	snprintf(inst, sizeof(inst), "%d", a->instance);
 	snprintf(level, sizeof(level), "%d", a->log_level);
@@ -236,16 +258,27 @@ proc_spawn(const struct moat_child_args *a, int chanfd)
 		argv[argc++] = "-d";
 	argv[argc] = NULL;
 
-	parent = getpid();
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("%s: fork", __func__);
+	/*
+	 * SIGINT and SIGTERM stay blocked across the fork, so that none
+	 * lands in the child before it ignores them (see proc_quiet).
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &stop, &old) == -1) {
+		log_warn("%s: sigprocmask", __func__);
 		return -1;
-	case 0:
-		break;
-	default:
+	}
+	parent = getpid();
+	if ((pid = fork()) != 0) {
+		if (pid == -1)
+			log_warn("%s: fork", __func__);
+		if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+			fatal("%s: sigprocmask", __func__);
 		return pid;
 	}
+	if (proc_quiet(&old) == -1)
+		_exit(1);
 	/*
 	 * The child dies with the parent, whatever the parent died of.  A
 	 * parent that died before the prctl shows as a new parent pid; not

@@ -31,7 +31,9 @@
 #				MOATD_LOG (stderr and stdout of moatd).
 #				With MOATD_ADDRS set, it waits for those
 #				addresses instead (listeners that come
-#				from a configuration file).
+#				from a configuration file).  With
+#				MOATD_SETSID=1, moatd leads a session and
+#				process group of its own (setsid).
 #   moatd_stop [pid]		SIGTERM, wait, SIGKILL after 10 s.  Sets
 #				MOATD_STATUS (exit status, 128+sig when
 #				killed by a signal); returns 1 if moatd
@@ -310,7 +312,14 @@ moatd_start() {
 	done
 	log=$SCRATCH/moatd.$n.log
 	addrs=${MOATD_ADDRS:-$(_frontends "$@")}
-	"$MOATD" -d "$@" >"$log" 2>&1 &
+	# MOATD_SETSID=1: moatd leads a session and process group of its
+	# own, which its children join: kill -INT -- -$MOATD_PID is then
+	# what a terminal's Ctrl-C does to moatd -d and every child.
+	if [ "${MOATD_SETSID:-0}" = 1 ]; then
+		setsid "$MOATD" -d "$@" >"$log" 2>&1 &
+	else
+		"$MOATD" -d "$@" >"$log" 2>&1 &
+	fi
 	pid=$!
 	MOATD_PID=$pid
 	MOATD_LOG=$log

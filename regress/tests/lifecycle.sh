@@ -2,7 +2,8 @@
 # a file, errors as file:line, -D macros, a unix listener set up from the
 # file, SIGHUP with good and bad configurations while a docker events
 # stream and a docker exec session stay connected, the pid file of a
-# daemonised moatd and a second instance that must refuse to start.
+# daemonised moatd and a second instance that must refuse to start, and
+# SIGINT (Ctrl-C) or SIGTERM to moatd -d's whole process group.
 
 # run.sh sources the tests from the top of the tree.
 LC_TOP=$PWD
@@ -606,4 +607,78 @@ EOF
 	_accepts "tcp://127.0.0.1:$port" &&
 	    fail "port $port still accepts connections"
 	pass
+}
+
+# moatd -d the way a shell with job control runs it: leading a process
+# group that its children share, so that Ctrl-C (SIGINT from the
+# terminal) or kill -TERM -- -PGID reaches every process at once.  The
+# children leave the signal to the parent, which stops them in order:
+# exit status 0, no child lost or killed, no broken pipe, nothing of the
+# group left.  A TLS frontend, so that the ca processes run too.  $1:
+# INT or TERM.
+_lc_group_stop() {
+	local sig=$1 port kids c i bad
+
+	port=$(free_port)
+	{
+		tls_ca "$SCRATCH/ca" "moatd lifecycle CA" ec &&
+		tls_cert "$SCRATCH/ca" "$SCRATCH/srv" server "/CN=moatd" ec \
+		    "IP:127.0.0.1"
+	} >/dev/null 2>tls.err || fail "cannot make a certificate:" \
+	    "$(cat tls.err)"
+	MOATD_SETSID=1 moatd_start -prefork 2 \
+	    -frontend-addr "tcp://127.0.0.1:$port" \
+	    -backend-addr "unix://$RIG_SOCK" \
+	    -frontend-tls-cert "$SCRATCH/srv.pem" \
+	    -frontend-tls-key "$SCRATCH/srv.key"
+	expect_eq "$(ps -o pgid= -p "$MOATD_PID" | tr -d ' ')" "$MOATD_PID" \
+	    "process group of moatd"
+	expect_eq "$(ps -o args= --ppid "$MOATD_PID" | sed 's/\[[0-9]*\]//' |
+	    sort -u | tr '\n' ' ')" "moatd: ca moatd: forwarder moatd: policy \
+moatd: relay moatd: watcher " "the roles of moatd's children"
+	expect_status 200 --cacert ca/ca.pem "https://127.0.0.1:$port/_ping"
+	kids=$(_descendants "$MOATD_PID")
+	for c in $kids; do
+		expect_eq "$(ps -o pgid= -p "$c" | tr -d ' ')" "$MOATD_PID" \
+		    "process group of child $c"
+	done
+
+	kill -"$sig" -- -"$MOATD_PID"
+	# Past the drain timeout (10 s) and the parent's 2 s of grace.
+	for ((i = 0; i < 20 * 20; i++)); do
+		_palive "$MOATD_PID" || break
+		sleep 0.05
+	done
+	_palive "$MOATD_PID" && fail "moatd still runs 20 s after SIG$sig" \
+	    "to its process group"$'\n'"$(_moatd_logtail "$MOATD_LOG")"
+	moatd_forget
+	expect_eq "$MOATD_STATUS" 0 "exit status of moatd after SIG$sig to" \
+	    "its process group"
+	# The parent's "received signal N, draining" is the one expected.
+	bad=$(grep -E 'lost child|killed|signal|[Bb]roken pipe|did not stop' \
+	    "$MOATD_LOG" | grep -v 'received signal [0-9]*, draining')
+	[ -z "$bad" ] || fail "after SIG$sig to the group, moatd logged:" \
+	    "$bad"
+	grep -q 'received signal' "$MOATD_LOG" ||
+	    fail "moatd did not log the signal: $(_moatd_logtail "$MOATD_LOG")"
+	grep -q 'stopped$' "$MOATD_LOG" ||
+	    fail "moatd did not log its stop: $(_moatd_logtail "$MOATD_LOG")"
+	# The parent reaps every child before it exits.
+	for c in $kids; do
+		_palive "$c" && fail "child $c outlived moatd:" \
+		    "$(tr '\0' ' ' </proc/"$c"/cmdline 2>/dev/null)"
+	done
+	pgrep -g "$MOATD_PID" >/dev/null &&
+	    fail "processes left in moatd's group: $(pgrep -a -g "$MOATD_PID")"
+	pass
+}
+
+t_lc_group_sigint() {
+	tid "Ctrl-C: SIGINT to moatd -d's process group stops it in order"
+	_lc_group_stop INT
+}
+
+t_lc_group_sigterm() {
+	tid "SIGTERM to moatd -d's process group stops it in order"
+	_lc_group_stop TERM
 }
