@@ -160,6 +160,11 @@ log_request(struct session *s, const char *verdict)
 	char			 lead[CLIENT_NAME_MAX + sizeof(s->peer) + 16];
 	int			 pri, adm;
 
+	/* At "log level" notice and below (warning: denials) the line of an
+	 * allowed request is not written: nothing of it is made. */
+	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
+	if (!log_wants(pri))
+		return;
 	if (v != NULL && v->rule >= 0 && rs != NULL &&
 	    (size_t)v->rule < rs->nrules)
 		snprintf(rule, sizeof(rule), "%s:%u",
@@ -171,7 +176,6 @@ log_request(struct session *s, const char *verdict)
 		(void)canon_path_encode(v->path, path, sizeof(path));
 	else
 		strlcpy(path, "-", sizeof(path));
-	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
 	ident_logstr(s->ident, who, sizeof(who));
 	/*
 	 * With client blocks, client= names the block that decided

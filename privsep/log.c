@@ -150,6 +150,12 @@ vlog(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+int
+log_wants(int pri)
+{
+	return pri <= log_level;
+}
+
 void
 logit(int pri, const char *fmt, ...)
 {
