@@ -446,6 +446,9 @@ config_send(struct msgbuf *mb, const struct moat_config *c, uint32_t gen)
 
 	mbuf_init(&m);
 	mbuf_add_u32(&m, c->log_level);
+	/* log format json; log file: each request line to the parent too */
+	mbuf_add_u32(&m, (c->log_json ? 1 : 0) | (c->log_file[0] != '\0' ?
+	    2 : 0));
 	mbuf_add_u32(&m, c->builtin);
 	mbuf_add_u64(&m, c->limits.head_max);
 	mbuf_add_u64(&m, c->limits.line_max);
@@ -524,11 +527,13 @@ recv_global(struct child_config *cc, struct msg *m)
 	struct body_policy	 bp;
 	struct mbuf		 r;
 	char			 names[MOAT_LISTENERS_MAX][CLIENT_NAME_MAX];
-	uint32_t		 level, builtin, ht, it, dt, bt, ca, cu, nl, i;
+	uint32_t		 level, logfl, builtin, ht, it, dt, bt, ca, cu;
+	uint32_t		 nl, i;
 	uint64_t		 hm, lm, nm;
 
 	mbuf_reader(&r, m->data, m->datalen);
 	if (mbuf_get_u32(&r, &level) == -1 ||
+	    mbuf_get_u32(&r, &logfl) == -1 || logfl > 3 ||
 	    mbuf_get_u32(&r, &builtin) == -1 ||
 	    mbuf_get_u64(&r, &hm) == -1 || mbuf_get_u64(&r, &lm) == -1 ||
 	    mbuf_get_u64(&r, &nm) == -1 || mbuf_get_u32(&r, &ht) == -1 ||
@@ -553,6 +558,8 @@ recv_global(struct child_config *cc, struct msg *m)
 	cc->pending_body = bp;
 	child_rules_free(&cc->pclients, &cc->npclients);
 	c->log_level = level;
+	c->log_json = (logfl & 1) != 0;
+	c->audit = (logfl & 2) != 0;
 	c->builtin = builtin != 0;
 	c->limits.head_max = hm;
 	c->limits.line_max = lm;
@@ -698,6 +705,7 @@ recv_done(struct child_config *cc, struct msg *m)
 	cc->conf.body = cc->pending_body;
 	memset(&cc->pending_body, 0, sizeof(cc->pending_body));
 	log_setlevel(cc->conf.log_level);
+	log_setjson(cc->conf.log_json);
 	return 1;
 }
 

@@ -117,15 +117,32 @@ log_quoted(char *buf, size_t sz, const char *key, const char *value)
 	buf[o] = '\0';
 }
 
-void
-ident_logstr(const struct ident *id, char *buf, size_t sz)
+/* The certificate's names, "DNS:a,IP:b,...", as the log shows them. */
+static void
+san_join(const struct ident *id, char *san, size_t sz)
 {
 	const char	*prefix[] = { "cert.san.dns", "cert.san.ip",
 	    "cert.san.email", "cert.san.uri" };
 	const char	*label[] = { "DNS:", "IP:", "email:", "URI:" };
+	size_t		 i, j;
+
+	san[0] = '\0';
+	for (i = 0; i < id->n; i++)
+		for (j = 0; j < sizeof(prefix) / sizeof(prefix[0]); j++) {
+			if (strcmp(id->a[i].key, prefix[j]) != 0)
+				continue;
+			if (san[0] != '\0')
+				strlcat(san, ",", sz);
+			strlcat(san, label[j], sz);
+			strlcat(san, id->a[i].value, sz);
+		}
+}
+
+void
+ident_logstr(const struct ident *id, char *buf, size_t sz)
+{
 	const char	*v;
 	char		 san[IDENT_VALUE_MAX];
-	size_t		 i, j;
 
 	if (sz == 0)
 		return;
@@ -133,20 +150,53 @@ ident_logstr(const struct ident *id, char *buf, size_t sz)
 	if (id == NULL || (v = ident_get(id, "cert.subject")) == NULL)
 		return;
 	log_quoted(buf, sz, "cert_subject", v);
-	san[0] = '\0';
-	for (i = 0; i < id->n; i++)
-		for (j = 0; j < sizeof(prefix) / sizeof(prefix[0]); j++) {
-			if (strcmp(id->a[i].key, prefix[j]) != 0)
-				continue;
-			if (san[0] != '\0')
-				strlcat(san, ",", sizeof(san));
-			strlcat(san, label[j], sizeof(san));
-			strlcat(san, id->a[i].value, sizeof(san));
-		}
+	san_join(id, san, sizeof(san));
 	if (san[0] != '\0')
 		log_quoted(buf, sz, "cert_san", san);
 	if ((v = ident_get(id, "cert.sha256")) != NULL)
 		log_quoted(buf, sz, "cert_sha256", v);
+}
+
+/*
+ * The same as a JSON object at buf[*off] ({} without a certificate),
+ * each value cut at cap bytes.  0, or -1 when it does not fit.
+ */
+int
+ident_logjson(const struct ident *id, char *buf, size_t sz, size_t *off,
+    size_t cap)
+{
+	const char	*keys[] = { "cert_subject", "cert_san", "cert_sha256" };
+	const char	*vals[3];
+	char		 san[IDENT_VALUE_MAX];
+	size_t		 o = *off, i;
+	int		 first = 1;
+
+	memset(vals, 0, sizeof(vals));
+	if (id != NULL && (vals[0] = ident_get(id, "cert.subject")) != NULL) {
+		san_join(id, san, sizeof(san));
+		vals[1] = san[0] != '\0' ? san : NULL;
+		vals[2] = ident_get(id, "cert.sha256");
+	}
+	if (o + 2 >= sz)
+		return -1;
+	buf[o++] = '{';
+	for (i = 0; i < 3; i++) {
+		if (vals[i] == NULL)
+			continue;
+		if (o + strlen(keys[i]) + 5 >= sz)
+			return -1;
+		o += snprintf(buf + o, sz - o, "%s\"%s\":", first ? "" : ",",
+		    keys[i]);
+		first = 0;
+		if (json_write_str(buf, sz, &o, vals[i], cap) == -1)
+			return -1;
+	}
+	if (o + 2 >= sz)
+		return -1;
+	buf[o++] = '}';
+	buf[o] = '\0';
+	*off = o;
+	return 0;
 }
 
 /*

@@ -190,6 +190,9 @@ struct moat_config {
 	struct body_policy	 body;
 	char			 pidfile[256];	/* only when daemonised */
 	char			 learn_file[256]; /* -learn, "": not learning */
+	int			 log_json;	/* log format json */
+	char			 log_file[256];	/* log file: request lines */
+	int			 audit;		/* children: a log file is set */
 	struct moat_client	*clients;	/* client blocks, in order */
 	size_t			 nclients;
 };
@@ -398,6 +401,7 @@ void	ident_clear(struct ident *);
 /* " cert_subject=\"...\" cert_san=\"...\" cert_sha256=..." for the
  * request log line, or "" if there is no certificate. */
 void	ident_logstr(const struct ident *, char *, size_t);
+int	ident_logjson(const struct ident *, char *, size_t, size_t *, size_t);
 
 /*
  * ident.c: an identity on the wire (MSG_POLICY_REQ's "who", after the

@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -129,6 +130,9 @@ struct parent {
 	int			 share_fd;	/* the relays' accept share */
 	struct wpump		 pump[2];	/* the watcher's, by kind - 1 */
 	int			 pump_tls_warned;
+	/* log file: the relays' request lines (MSG_AUDIT), SIGUSR1 reopens */
+	int			 audit_fd;
+	char			 audit_path[256];
 	/* moatd -learn: the file, asked for each second and at the end */
 	struct event		*learn_timer;
 	int			 learn_final;	/* 1 asked, 2 answered */
@@ -140,6 +144,7 @@ static struct parent	*p;
 static void	child_start(struct child *);
 static void	pump_close_all(int);
 static void	stop_done_check(void);
+static void	child_kill(struct child *, const char *);
 static void	all_ready_check(void);
 static void	send_config(struct child *, int);
 
@@ -477,7 +482,7 @@ child_log(struct child *c, struct msg *m)
 		log_warnx("%s: bad log record", c->name);
 		return;
 	}
-	log_emit(pri, text);
+	log_emit_from(pri, c->name, text);
 }
 
 /* Forwarder i's share of a reload, if it waits for it (FWD_RELOAD_MS). */
@@ -549,6 +554,68 @@ learn_write(const void *text, size_t len)
 		log_warn("learn: %s", tmp);
 	p->learn_failed = 1;
 	(void)unlink(tmp);
+}
+
+#define AUDIT_LINE_MAX	4096
+
+/*
+ * log file "...": the relays' request lines, one a line, appended as
+ * they came.  (Re)opened at start, on SIGHUP when the name changed, and
+ * on SIGUSR1 (logrotate moved it away).  0, or -1 with the old file (or
+ * none) kept.
+ */
+static int
+audit_open(void)
+{
+	const char	*path = p->conf->log_file;
+	int		 fd;
+
+	if (path[0] == '\0') {
+		if (p->audit_fd != -1)
+			close(p->audit_fd);
+		p->audit_fd = -1;
+		p->audit_path[0] = '\0';
+		return 0;
+	}
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1) {
+		log_warn("log file %s", path);
+		return -1;
+	}
+	if (p->audit_fd != -1)
+		close(p->audit_fd);
+	p->audit_fd = fd;
+	strlcpy(p->audit_path, path, sizeof(p->audit_path));
+	return 0;
+}
+
+/* A request's line from relay c: written as it came, if it is one line. */
+static void
+audit_write(struct child *c, struct msg *m)
+{
+	struct iovec	 iov[2];
+
+	if (m->datalen == 0 || m->datalen > AUDIT_LINE_MAX ||
+	    memchr(m->data, '\n', m->datalen) != NULL ||
+	    memchr(m->data, '\0', m->datalen) != NULL) {
+		child_kill(c, "a bad audit line");
+		return;
+	}
+	if (p->audit_fd == -1)
+		return;
+	iov[0].iov_base = m->data;
+	iov[0].iov_len = m->datalen;
+	iov[1].iov_base = "\n";
+	iov[1].iov_len = 1;
+	if (writev(p->audit_fd, iov, 2) == -1)
+		log_warn("log file %s", p->audit_path);
+}
+
+static void
+sigusr1_cb(int sig, short ev, void *arg)
+{
+	if (audit_open() == 0 && p->audit_fd != -1)
+		log_info("log file %s reopened", p->audit_path);
 }
 
 #define LEARN_EMPTY	"! Learned by moatd: no request yet.\n"
@@ -800,6 +867,9 @@ child_dispatch(struct chan *ch, struct msg *m, void *arg)
 		return;
 	case MSG_WATCH_OPEN:
 		pump_open(c, m);
+		return;
+	case MSG_AUDIT:
+		audit_write(c, m);
 		return;
 	case MSG_LEARN_RULES:
 		learn_write(m->data, m->datalen);
@@ -1311,6 +1381,9 @@ sighup_cb(int sig, short ev, void *arg)
 	memcpy(p->conf, nc, sizeof(*nc));
 	free(nc);
 	log_setlevel(p->conf->log_level);
+	log_setjson(p->conf->log_json);
+	if (strcmp(p->conf->log_file, p->audit_path) != 0)
+		(void)audit_open();
 	p->gen++;
 	p->reloading = 1;
 	sd_notify_reloading();
@@ -1429,7 +1502,7 @@ raise_nofile(void)
 int
 parent_main(struct moat_config *c, moat_reload_fn reload)
 {
-	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup, *ev_usr1;
 	struct child	*ch;
 	enum proc_role	 role;
 	size_t		 r;
@@ -1444,6 +1517,10 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	log_init(1, c->log_level, LOG_DAEMON);
 	log_procinit("parent");
 	parent_checks(c);
+	p->audit_fd = -1;
+	if (audit_open() == -1)
+		fatalx("log file %s: cannot be written", c->log_file);
+	log_setjson(c->log_json);
 	/* The learn file is written now: it can be, and holds no old rules. */
 	if (c->learn_file[0] != '\0') {
 		learn_write(LEARN_EMPTY, strlen(LEARN_EMPTY));
@@ -1472,7 +1549,9 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 	ev_int = evsignal_new(p->base, SIGINT, sigterm_cb, NULL);
 	ev_chld = evsignal_new(p->base, SIGCHLD, sigchld_cb, NULL);
 	ev_hup = evsignal_new(p->base, SIGHUP, sighup_cb, NULL);
+	ev_usr1 = evsignal_new(p->base, SIGUSR1, sigusr1_cb, NULL);
 	evsignal_add(ev_hup, NULL);
+	evsignal_add(ev_usr1, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_chld, NULL);
@@ -1510,6 +1589,7 @@ parent_main(struct moat_config *c, moat_reload_fn reload)
 		(void)pidfile_remove(p->pidfh);
 	log_info("stopped");
 	event_free(ev_hup);
+	event_free(ev_usr1);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);

@@ -87,7 +87,7 @@ static size_t			 lexsize;
 %token	THEADERS "headers" TIDLE "idle" TINCLUDE "include" TLEVEL "level"
 %token	TLIMIT "limit" TLINE "line" TLISTEN "listen" TLOG "log"
 %token	TMODE "mode" TNO "no" TON "on" TOWNER "owner" TPER "per"
-%token	TPIDFILE "pidfile"
+%token	TPIDFILE "pidfile" TFORMAT "format" TJSON "json" TTEXT "text"
 %token	TPREFORK "prefork" TRULES "rules" TSYSTEMD "systemd"
 %token	TTIMEOUT "timeout" TUID "uid" TUSER "user"
 %token	TCA "ca" TCERTIFICATE "certificate" TCIPHERS "ciphers"
@@ -170,6 +170,12 @@ main		: TUSER TSTRING {
 		| TLOG TLEVEL loglevel {
 			if ($3 != -1)
 				conf_new->log_level = $3;
+		}
+		| TLOG TFORMAT TJSON		{ conf_new->log_json = 1; }
+		| TLOG TFORMAT TTEXT		{ conf_new->log_json = 0; }
+		| TLOG TFILE TSTRING {
+			conf_set_path(conf_new->log_file,
+			    sizeof(conf_new->log_file), $3, "log file", 1);
 		}
 		| TBACKEND TSTRING {
 			conf_set_backend($2);
@@ -624,6 +630,7 @@ static const struct keyword keywords[] = {
 	{ "drain",	TDRAIN },
 	{ "driver",	TDRIVER },
 	{ "file",	TFILE },
+	{ "format",	TFORMAT },
 	{ "gid",	TGID },
 	{ "group",	TGROUP },
 	{ "head",	THEAD },
@@ -635,6 +642,7 @@ static const struct keyword keywords[] = {
 	{ "image",	TIMAGE },
 	{ "include",	TINCLUDE },
 	{ "issuer",	TISSUER },
+	{ "json",	TJSON },
 	{ "key",	TKEY },
 	{ "label",	TLABEL },
 	{ "level",	TLEVEL },
@@ -666,6 +674,7 @@ static const struct keyword keywords[] = {
 	{ "subject",	TSUBJECT },
 	{ "sysctl",	TSYSCTL },
 	{ "systemd",	TSYSTEMD },
+	{ "text",	TTEXT },
 	{ "timeout",	TTIMEOUT },
 	{ "tls",	TTLS },
 	{ "uid",	TUID },

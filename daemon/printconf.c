@@ -288,6 +288,9 @@ config_print(const struct moat_config *c, FILE *fp)
 		fprintf(fp, "log level %s\n", level);
 	else
 		fprintf(fp, "log level %d\n", c->log_level);
+	fprintf(fp, "log format %s\n", c->log_json ? "json" : "text");
+	if (c->log_file[0] != '\0')
+		print_string(fp, "", "log file", c->log_file);
 	fputc('\n', fp);
 	fputs("backend ", fp);
 	config_print_quoted(fp, c->backend.text);

@@ -149,33 +149,25 @@ client_logname(const struct verdict *v)
 	return v->client_name;
 }
 
-/* One line per request, key=value, at info; denials at warning. */
-void
-log_request(struct session *s, const char *verdict)
-{
-	struct verdict		*v = s->v;
-	const struct ruleset	*rs = v != NULL ? verdict_rules(v) : NULL;
-	char			 rule[300], who[3 * IDENT_VALUE_MAX + 100];
-	char			 path[CANON_PATH_MAX];
-	char			 lead[CLIENT_NAME_MAX + sizeof(s->peer) + 16];
-	int			 pri, adm;
+/* What a request's log line says, in either format. */
+struct reqlog {
+	const char	*client;	/* a block's name, NULL: none/top */
+	const char	*method;	/* NULL: none */
+	const char	*path;		/* encoded; NULL: none */
+	const char	*verdict;
+	const char	*rule;		/* source:line; NULL: none */
+	const char	*reason;	/* NULL: none */
+	int		 admission;	/* reason is the body policy's */
+};
 
-	/* At "log level" notice and below (warning: denials) the line of an
-	 * allowed request is not written: nothing of it is made. */
-	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
-	if (!log_wants(pri))
-		return;
-	if (v != NULL && v->rule >= 0 && rs != NULL &&
-	    (size_t)v->rule < rs->nrules)
-		snprintf(rule, sizeof(rule), "%s:%u",
-		    rs->rules[v->rule].source, rs->rules[v->rule].line);
-	else
-		strlcpy(rule, "-", sizeof(rule));
-	/* The decoded path may hold spaces: log its encoding. */
-	if (v != NULL && v->path[0] != '\0')
-		(void)canon_path_encode(v->path, path, sizeof(path));
-	else
-		strlcpy(path, "-", sizeof(path));
+/* key=value: "client=... method=... path=... verdict=... rule=...". */
+static void
+reqlog_text(struct session *s, const struct reqlog *rl, char *line,
+    size_t len)
+{
+	char	 who[3 * IDENT_VALUE_MAX + 100];
+	char	 lead[CLIENT_NAME_MAX + sizeof(s->peer) + 16];
+
 	ident_logstr(s->ident, who, sizeof(who));
 	/*
 	 * With client blocks, client= names the block that decided
@@ -184,19 +176,125 @@ log_request(struct session *s, const char *verdict)
 	 */
 	if (r->cc.nclients > 0)
 		snprintf(lead, sizeof(lead), "client=%s peer=%s",
-		    client_logname(v), s->peer);
+		    rl->client != NULL ? rl->client : "-", s->peer);
 	else
 		snprintf(lead, sizeof(lead), "client=%s", s->peer);
-	/* What the body policy refused: reason="HostConfig.Privileged=true" */
-	adm = v != NULL && v->admission && v->why[0] != '\0';
-	logit(pri, "%s%s method=%s path=%s verdict=%s rule=%s "
+	/* What the body policy refused: reason="HostConfig.Privileged=true";
+	 * a line longer than len is cut, as the log always cut it. */
+	if (snprintf(line, len, "%s%s method=%s path=%s verdict=%s rule=%s "
 	    "status=%d in=%llu out=%llu ms=%.3f%s%s%s", lead, who,
-	    v != NULL && v->method[0] ? v->method : "-", path, verdict, rule,
-	    s->status,
+	    rl->method != NULL ? rl->method : "-",
+	    rl->path != NULL ? rl->path : "-", rl->verdict,
+	    rl->rule != NULL ? rl->rule : "-", s->status,
 	    (unsigned long long)s->nin, (unsigned long long)s->nout,
-	    elapsed_ms(&s->t0), adm ? " reason=\"" :
-	    v != NULL && v->why[0] ? " why=" : "",
-	    v != NULL && v->why[0] ? v->why : "", adm ? "\"" : "");
+	    elapsed_ms(&s->t0), rl->reason == NULL ? "" : rl->admission ?
+	    " reason=\"" : " why=", rl->reason != NULL ? rl->reason : "",
+	    rl->reason != NULL && rl->admission ? "\"" : "") < 0)
+		line[0] = '\0';
+	/* One line, whatever a value held. */
+	for (; *line != '\0'; line++)
+		if ((unsigned char)*line < 0x20 || *line == 0x7f)
+			*line = '?';
+}
+
+/* A string member ,"key":"value" or ,"key":null. */
+static int
+json_member(char *line, size_t len, size_t *off, const char *key,
+    const char *value, size_t cap)
+{
+	int	 n;
+
+	n = snprintf(line + *off, len - *off, ",\"%s\":%s", key,
+	    value == NULL ? "null" : "");
+	if (n < 0 || (size_t)n >= len - *off)
+		return -1;
+	*off += n;
+	return value == NULL ? 0 : json_write_str(line, len, off, value, cap);
+}
+
+/*
+ * One JSON object (moatd(8), AUDIT LOG), its strings cut at cap bytes
+ * (the path at 4 * cap).  0, or -1 when it does not fit in len.
+ */
+static int
+reqlog_json(struct session *s, const struct reqlog *rl, int pri,
+    char *line, size_t len, size_t cap)
+{
+	size_t	 off;
+	int	 n;
+
+	if ((off = log_json_start(line, len, pri, NULL)) == 0 ||
+	    json_member(line, len, &off, "client", rl->client, cap) == -1 ||
+	    json_member(line, len, &off, "peer", s->peer, cap) == -1 ||
+	    off + 12 >= len)
+		return -1;
+	memcpy(line + off, ",\"identity\":", 12);
+	off += 12;
+	if (ident_logjson(s->ident, line, len, &off, cap) == -1 ||
+	    json_member(line, len, &off, "method", rl->method, cap) == -1 ||
+	    json_member(line, len, &off, "path", rl->path, 4 * cap) == -1 ||
+	    json_member(line, len, &off, "verdict", rl->verdict, cap) == -1 ||
+	    json_member(line, len, &off, "rule", rl->rule, cap) == -1 ||
+	    json_member(line, len, &off, "reason", rl->reason, cap) == -1)
+		return -1;
+	n = snprintf(line + off, len - off, ",\"status\":%d,\"bytes_in\":%llu,"
+	    "\"bytes_out\":%llu,\"duration_ms\":%.3f}", s->status,
+	    (unsigned long long)s->nin, (unsigned long long)s->nout,
+	    elapsed_ms(&s->t0));
+	return n < 0 || (size_t)n >= len - off ? -1 : 0;
+}
+
+/*
+ * One line per request, at info; denials at warning: key=value, or with
+ * "log format json" a JSON object.  With "log file" the parent gets it
+ * too, whatever the log level, and writes it there.
+ */
+void
+log_request(struct session *s, const char *verdict)
+{
+	struct verdict		*v = s->v;
+	const struct ruleset	*rs = v != NULL ? verdict_rules(v) : NULL;
+	struct reqlog		 rl;
+	char			 rule[300], path[3 * CANON_PATH_MAX + 1];
+	char			 line[2048];
+	int			 pri;
+
+	/* Below info (warning: denials) and without a log file, the line
+	 * of an allowed request is not written: nothing of it is made. */
+	pri = strcmp(verdict, "allow") == 0 ? LOG_INFO : LOG_WARNING;
+	if (!log_wants(pri) && !r->cc.conf.audit)
+		return;
+	memset(&rl, 0, sizeof(rl));
+	rl.verdict = verdict;
+	if (v != NULL && v->rule >= 0 && rs != NULL &&
+	    (size_t)v->rule < rs->nrules) {
+		snprintf(rule, sizeof(rule), "%s:%u",
+		    rs->rules[v->rule].source, rs->rules[v->rule].line);
+		rl.rule = rule;
+	}
+	/* The decoded path may hold spaces: log its encoding. */
+	if (v != NULL && v->path[0] != '\0') {
+		(void)canon_path_encode(v->path, path, sizeof(path));
+		rl.path = path;
+	}
+	if (v != NULL && v->method[0] != '\0')
+		rl.method = v->method;
+	if (v != NULL && v->client >= 0)
+		rl.client = client_logname(v);
+	if (v != NULL && v->why[0] != '\0') {
+		rl.reason = v->why;
+		rl.admission = v->admission;
+	}
+	if (!r->cc.conf.log_json)
+		reqlog_text(s, &rl, line, sizeof(line));
+	else if (reqlog_json(s, &rl, pri, line, sizeof(line), 256) == -1 &&
+	    reqlog_json(s, &rl, pri, line, sizeof(line), 48) == -1)
+		return;		/* cannot be: 48-byte strings fit */
+	if (log_wants(pri))
+		logit(pri, "%s", line);
+	if (r->cc.conf.audit && chan_compose(&r->parent, MSG_AUDIT, pri, -1,
+	    line, strlen(line)) == -1)
+		log_warnx("audit line to the parent: dropped");
 }
 
 /*

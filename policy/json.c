@@ -284,6 +284,66 @@ next_folded(const unsigned char *s, size_t n, size_t *len)
 	return fold(c);
 }
 
+/* One character of s at u (k bytes long, or 0: not valid) as JSON. */
+static size_t
+json_char(const unsigned char *u, size_t k, char e[8])
+{
+	static const char	 hex[] = "0123456789abcdef";
+
+	if (k == 0) {
+		memcpy(e, "\\ufffd", 6);
+		return 6;
+	}
+	if (u[0] == '"' || u[0] == '\\') {
+		e[0] = '\\';
+		e[1] = (char)u[0];
+		return 2;
+	}
+	if (u[0] < 0x20 || u[0] == 0x7f) {
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[u[0] >> 4];
+		e[5] = hex[u[0] & 0xf];
+		return 6;
+	}
+	memcpy(e, u, k);
+	return k;
+}
+
+int
+json_write_str(char *dst, size_t dstsz, size_t *off, const char *s,
+    size_t max)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 o = *off, i, k, n, len = strlen(s);
+	uint32_t		 c;
+	char			 e[8];
+
+	if (o + 3 > dstsz)
+		return -1;
+	dst[o++] = '"';
+	for (i = 0; i < len && i < max; i += k ? k : 1) {
+		k = utf8_decode(u + i, len - i, &c);
+		n = json_char(u + i, k, e);
+		if (o + n + 2 > dstsz)
+			goto full;
+		memcpy(dst + o, e, n);
+		o += n;
+	}
+	if (i < len) {
+		if (o + 3 + 2 > dstsz)
+			goto full;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+	*off = o;
+	return 0;
+ full:
+	dst[*off] = '\0';
+	return -1;
+}
+
 int
 json_fold_eq(const char *a, size_t alen, const char *b, size_t blen)
 {

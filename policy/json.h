@@ -105,6 +105,16 @@ void			 json_free(struct json_doc *);
  */
 const struct json_value	*json_get(const struct json_value *o,
 			    const char *key);
+/*
+ * s as a JSON string, quotes included, appended at dst[*off] (dstsz in
+ * all; always NUL-terminated): valid UTF-8 as it is, '"', '\\' and the
+ * control characters escaped, a byte that starts no valid sequence as
+ * \ufffd.  Of s, at most max bytes are taken (cut at a character's
+ * start, "..." after the cut).  0, or -1 when it does not fit (dst is
+ * then as it was).
+ */
+int			 json_write_str(char *dst, size_t dstsz, size_t *off,
+			    const char *s, size_t max);
 /* 1 when a and b (UTF-8, counted) are equal under simple case folding. */
 int			 json_fold_eq(const char *a, size_t alen,
 			    const char *b, size_t blen);

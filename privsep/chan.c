@@ -220,6 +220,7 @@ msg_type_name(uint32_t type)
 		[MSG_WATCH_TABLE] = "WATCH_TABLE",
 		[MSG_LEARN_CTL] = "LEARN_CTL",
 		[MSG_LEARN_RULES] = "LEARN_RULES",
+		[MSG_AUDIT] = "AUDIT",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)

@@ -22,12 +22,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "json.h"
 
 static int		 log_foreground = 1;
 static int		 log_level = LOG_LEVEL_DEFAULT;
 static const char	*log_procname = "moatd";
 static log_sink_fn	 log_sink;
 static int		 log_syslog = 1;	/* 0: /dev/log closed */
+static int		 log_json;	/* log format json */
 static void		(*log_schedule)(void);
 static char		 log_buf[16384];
 static size_t		 log_len;
@@ -57,6 +59,75 @@ void
 log_setlevel(int level)
 {
 	log_level = level;
+}
+
+void
+log_setjson(int on)
+{
+	log_json = on;
+}
+
+int
+log_isjson(void)
+{
+	return log_json;
+}
+
+static const char *
+level_name(int pri)
+{
+	static const char *const names[] = { "emerg", "alert", "crit",
+	    "err", "warning", "notice", "info", "debug" };
+
+	return pri >= 0 && pri <= 7 ? names[pri] : "debug";
+}
+
+/*
+ * The start of a JSON log object (the schema is in moatd(8), AUDIT LOG):
+ * {"time":"2026-12-03T06:59:07.123Z","level":"info","proc":"relay[0]"
+ * into buf, without the closing brace; its length, 0 if it did not fit.
+ */
+size_t
+log_json_start(char *buf, size_t len, int pri, const char *proc)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 t[32];
+	size_t		 off;
+	int		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(buf, len, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\","
+	    "\"proc\":", t, ts.tv_nsec / 1000000, level_name(pri));
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	off = n;
+	if (json_write_str(buf, len, &off, proc != NULL ? proc : log_procname,
+	    64) == -1)
+		return 0;
+	return off;
+}
+
+/* A text message as a JSON object: {"time",...,"msg":"..."}. */
+static const char *
+json_wrap(char *buf, size_t len, int pri, const char *proc, const char *msg)
+{
+	size_t	 off;
+
+	if ((off = log_json_start(buf, len, pri, proc)) == 0 ||
+	    off + 8 >= len)
+		return msg;
+	memcpy(buf + off, ",\"msg\":", 7);
+	off += 7;
+	/* Cut so that the object closes: escapes take up to 6 bytes each. */
+	if (json_write_str(buf, len - 1, &off, msg, len / 2) == -1 &&
+	    json_write_str(buf, len - 1, &off, msg, len / 8) == -1)
+		return msg;
+	buf[off++] = '}';
+	buf[off] = '\0';
+	return buf;
 }
 
 /*
@@ -105,6 +176,29 @@ log_stderr(const char *msg)
 	}
 }
 
+/* A JSON line: as it is, one write (or into the batch). */
+static void
+log_stderr_raw(const char *msg)
+{
+	char	 line[2200];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), "%s\n", msg);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;		/* a JSON line cut would not parse */
+	if (log_schedule != NULL) {
+		if (log_len + n > sizeof(log_buf))
+			log_flush();
+		memcpy(log_buf + log_len, line, n);
+		if ((log_len += n) == (size_t)n)
+			log_schedule();
+		return;
+	}
+	if (write(STDERR_FILENO, line, n) == -1) {
+		/* a failed log write has nowhere to be reported */
+	}
+}
+
 void
 log_flush(void)
 {
@@ -123,13 +217,31 @@ log_batch(void (*schedule)(void))
 	log_schedule = schedule;
 }
 
+/*
+ * With log format json every line is one JSON object: a request's comes
+ * made (log_request), any other message is wrapped, naming proc (NULL:
+ * this process) as the one it came from.  On standard error a JSON line
+ * has no "moatd[proc]: " before it.
+ */
+void
+log_emit_from(int pri, const char *proc, const char *msg)
+{
+	char	 buf[2100];
+
+	if (log_json && msg[0] != '{')
+		msg = json_wrap(buf, sizeof(buf), pri, proc, msg);
+	if (!log_foreground && log_syslog)
+		syslog(pri, "%s", msg);
+	else if (log_json && msg[0] == '{')
+		log_stderr_raw(msg);
+	else
+		log_stderr(msg);
+}
+
 void
 log_emit(int pri, const char *msg)
 {
-	if (log_foreground || !log_syslog)
-		log_stderr(msg);
-	else
-		syslog(pri, "%s", msg);
+	log_emit_from(pri, NULL, msg);
 }
 
 void

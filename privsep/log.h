@@ -32,6 +32,11 @@ typedef void	(*log_sink_fn)(int, const char *);
 void	log_init(int foreground, int level, int facility);
 void	log_procinit(const char *);
 void	log_setlevel(int);
+/* log format json: every line a JSON object (moatd(8), AUDIT LOG). */
+void	log_setjson(int);
+int	log_isjson(void);
+size_t	log_json_start(char *, size_t, int pri, const char *proc);
+void	log_emit_from(int, const char *proc, const char *);
 void	log_setsink(log_sink_fn);
 void	log_emit(int, const char *);
 /*

@@ -72,6 +72,8 @@ enum msg_type {
 	MSG_LEARN_CTL,		/* parent -> policy: u32 LEARN_* */
 	MSG_LEARN_RULES,	/* policy -> parent: the rules learned, or
 				 * nothing new (empty) */
+	MSG_AUDIT,		/* relay -> parent: peerid priority, a
+				 * request's log line, for "log file" */
 	MSG_TYPE_MAX,
 };
 

@@ -77,7 +77,7 @@ static const struct proc_def {
 	    M(MSG_LEARN_CTL),
 	    M(MSG_CTL_PROCFD) },
 	[PROC_RELAY] = { "relay", 1,
-	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_IDENT_PEER),
+	    M(MSG_LOG) | M(MSG_CFG_DONE) | M(MSG_IDENT_PEER) | M(MSG_AUDIT),
 	    M(MSG_CTL_FWDFD) | M(MSG_CTL_PROCFD) | M(MSG_CFG_LISTENER) |
 	    M(MSG_CTL_DRAIN) | M(MSG_CFG_TLS) | M(MSG_CFG_TLS_CA) |
 	    M(MSG_CFG_TLS_CRL) | M(MSG_CTL_CAFD) | M(MSG_CFG_GLOBAL) |

@@ -576,6 +576,45 @@ START_TEST(test_json_duplicates_colliding)
 }
 END_TEST
 
+/* json_write_str: what a log line's strings become. */
+START_TEST(test_json_write_str)
+{
+	static const struct {
+		const char	*in;
+		size_t		 max;
+		const char	*want;
+	} t[] = {
+		{ "plain /path", 100, "\"plain /path\"" },
+		{ "q\"b\\", 100, "\"q\\\"b\\\\\"" },
+		{ "a\x01\n\x7f", 100, "\"a\\u0001\\u000a\\u007f\"" },
+		{ "\xc3\xa9t\xc3\xa9", 100, "\"\xc3\xa9t\xc3\xa9\"" },
+		{ "bad\xff\xc3", 100, "\"bad\\ufffd\\ufffd\"" },
+		{ "abcdef", 3, "\"abc...\"" },
+		/* cut at a character's start, never inside it */
+		{ "\xc3\xa9\xc3\xa9", 3, "\"\xc3\xa9\xc3\xa9\"" },
+		{ "\xc3\xa9\xc3\xa9x", 2, "\"\xc3\xa9...\"" },
+		{ "", 10, "\"\"" },
+	};
+	char	 buf[64];
+	size_t	 i, off;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strlcpy(buf, "x", sizeof(buf));
+		off = 1;
+		ck_assert_int_eq(json_write_str(buf, sizeof(buf), &off,
+		    t[i].in, t[i].max), 0);
+		ck_assert_str_eq(buf + 1, t[i].want);
+		ck_assert_uint_eq(off, strlen(buf));
+	}
+	/* what does not fit leaves the buffer as it was */
+	strlcpy(buf, "keep", sizeof(buf));
+	off = 4;
+	ck_assert_int_eq(json_write_str(buf, 10, &off, "0123456789", 100), -1);
+	ck_assert_str_eq(buf, "keep");
+	ck_assert_uint_eq(off, 4);
+}
+END_TEST
+
 /* n members; with dupprefix the last repeats the first's number. */
 static char *
 big_object(size_t n, const char *prefix, const char *dupprefix)
@@ -998,6 +1037,7 @@ json_suite(void)
 	tcase_add_test(tc, test_json_duplicates_many);
 	tcase_add_test(tc, test_json_duplicates_many_offset);
 	tcase_add_test(tc, test_json_duplicates_colliding);
+	tcase_add_test(tc, test_json_write_str);
 	tcase_add_test(tc, test_json_limits);
 	tcase_add_test(tc, test_json_exact_names);
 	tcase_add_test(tc, test_json_tree);
