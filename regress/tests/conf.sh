@@ -21,8 +21,9 @@ t_conf_rules_files_load() {
 		expect_eq "$n" "$want" "rules listed for $f"
 	done
 	# readonly, traefik, portainer-readonly, homepage, dozzle,
-	# watchtower, netdata
-	expect_eq "$files" 7 "rules files in etc/rules"
+	# dozzle-actions, watchtower, netdata, prometheus, uptime-kuma,
+	# diun, beszel, zabbix, glance
+	expect_eq "$files" 14 "rules files in etc/rules"
 }
 
 # The request line is part of the head: a "limit line" over "limit head"

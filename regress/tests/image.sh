@@ -382,8 +382,9 @@ traefik match container name traefik' "the client blocks' match lines"
 	    "POST $v/volumes/create" "PUT $v/containers/$id/archive?path=/" \
 	    "POST $v/build"
 	_compose_q homepage allow "GET $v/containers/json?all=1" \
+	    "GET $v/containers/web/json" \
 	    "GET $v/containers/web/stats?stream=false" "GET /_ping"
-	_compose_q homepage deny "GET $v/containers/$id/json" \
+	_compose_q homepage deny "GET $v/containers/$id/top" \
 	    "GET $v/containers/$id/logs" "POST $v/containers/$id/start" \
 	    "GET $v/events" "GET $v/images/json"
 	_compose_q dozzle allow "GET $v/containers/json?all=1" \
@@ -468,10 +469,14 @@ t_image_compose_run() {
 	expect_eq "$RC" 0 "docker ps in homepage ($ERR)"
 	expect_eq "$(sort <<<"$OUT")" "$(printf '%s\n' "$px" homepage traefik \
 	    "$st" | sort)" "docker ps in homepage"
-	_image_cli homepage inspect traefik
+	# homepage.list: the status badge inspects by name; no logs (the CLI
+	# asks for them by the id the inspection gave)
+	_image_cli homepage inspect -f '{{.Name}}' traefik
+	expect_eq "$RC:$OUT" 0:/traefik "docker inspect in homepage ($ERR)"
+	_image_cli homepage logs traefik
 	expect_match "$ERR" \
-	    "moatd: GET /v1\.[0-9]+/containers/traefik/json is not allowed for client homepage" \
-	    "docker inspect in homepage"
+	    "moatd: GET /v1\.[0-9]+/containers/[0-9a-f]{64}/logs is not allowed for client homepage" \
+	    "docker logs in homepage"
 	_image_cli traefik inspect -f '{{.Name}}' homepage
 	expect_eq "$RC:$OUT" 0:/homepage "docker inspect in traefik ($ERR)"
 	_image_cli traefik images
