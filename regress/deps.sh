@@ -7,8 +7,9 @@ set -eu
 PKGS="build-essential pkg-config bison libssl-dev libbsd-dev libpcre2-dev check
 libevent-dev libseccomp-dev mandoc curl socat docker.io busybox-static
 python3-docker openssl iproute2 procps"
-# regress/tests/image.sh reads etc/compose.yaml.
-PKGS="$PKGS python3-yaml $*"
+# regress/tests/image.sh reads etc/compose.yaml; profiles.sh runs
+# Prometheus's docker discovery through prometheus.list.
+PKGS="$PKGS python3-yaml prometheus $*"
 
 missing=""
 for p in $PKGS; do

@@ -3,8 +3,8 @@
 # its client makes (taken from the client's source, named in the header)
 # gets Docker's answer, a 404 from Docker included, never moatd's 403;
 # calls its client must not make get moatd's 403.  The parts a profile
-# leaves commented out ("! GET ...") are tested enabled, in a copy.  The
-# clients themselves are not run here, except the docker CLI.
+# leaves commented out ("! GET ...") are tested enabled, in a copy.  Of
+# the clients themselves, the docker CLI and Prometheus run here.
 
 # run.sh sources the tests from the top of the tree.
 PF_RULES=$PWD/etc/rules
@@ -321,4 +321,68 @@ t_profiles_glance() {
 	_pf_req deny GET /containers/pf_gl/json
 	_pf_req deny GET /v1.41/events
 	_pf_no_writes pf_gl
+}
+
+# Prometheus itself (Debian's prometheus package), its docker_sd_configs
+# pointed at moatd: with prometheus.list it discovers the rig's running
+# container, labelled with its name; with a profile that lacks the
+# networks call, its own log says moatd refused it.
+_pf_prometheus() {
+	local port=$1 web
+
+	web=$(free_port)
+	cat >"$SCRATCH/prom.yml" <<-EOF2
+	global:
+	  scrape_interval: 1h
+	scrape_configs:
+	  - job_name: docker
+	    docker_sd_configs:
+	      - host: http://127.0.0.1:$port
+	        refresh_interval: 1s
+	EOF2
+	mkdir -p "$SCRATCH/prom-data"
+	prometheus --config.file="$SCRATCH/prom.yml" \
+	    --storage.tsdb.path="$SCRATCH/prom-data" \
+	    --web.listen-address="127.0.0.1:$web" \
+	    >"$SCRATCH/prom.log" 2>&1 &
+	PF_PROM=$!
+	PF_PROM_WEB=$web
+	on_exit kill "$PF_PROM"
+}
+
+t_profiles_prometheus_real() {
+	tid "prometheus.list with Prometheus itself: docker_sd finds the container; without the networks rule, Prometheus logs moatd's refusal"
+	local i out
+
+	command -v prometheus >/dev/null || fail "prometheus is not installed"
+	_pf_container pf_prom_c
+	_pf_start prometheus.list
+	_pf_prometheus "${PF_URL##*:}"
+	for ((i = 0; i < 100; i++)); do
+		out=$(curl -s --max-time 2 \
+		    "http://127.0.0.1:$PF_PROM_WEB/api/v1/targets?state=any")
+		[[ $out == *'"__meta_docker_container_name":"/pf_prom_c"'* ]] &&
+			break
+		sleep 0.2
+	done
+	[[ $out == *'"__meta_docker_container_name":"/pf_prom_c"'* ]] ||
+	    fail "Prometheus did not discover pf_prom_c in 20 s:" \
+	    "$(head -c 600 <<<"$out")"$'\n'"$(tail -5 "$SCRATCH/prom.log")"
+	kill "$PF_PROM"
+	wait "$PF_PROM" 2>/dev/null
+	moatd_stop
+	# The same without the networks list: Prometheus says why it failed.
+	grep -v '^GET %API_PREFIX_NETWORKS%$' "$PF_RULES/prometheus.list" \
+	    >"$SCRATCH/nonet.list"
+	_pf_start "$SCRATCH/nonet.list"
+	_pf_prometheus "${PF_URL##*:}"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'moatd: GET /v1\.[0-9]*/networks is not allowed' \
+		    "$SCRATCH/prom.log" && break
+		sleep 0.2
+	done
+	grep -q 'moatd: GET /v1\.[0-9]*/networks is not allowed' \
+	    "$SCRATCH/prom.log" ||
+	    fail "no refusal in Prometheus's log:"$'\n'"$(tail -5 "$SCRATCH/prom.log")"
+	pass
 }
