@@ -1588,7 +1588,8 @@ START_TEST(test_rule_files_least_privilege)
 	static const struct probe homepage[] = {
 		{ "GET", "/v1.41/containers/json", 1 },
 		{ "GET", "/containers/jellyfin/stats", 1 },
-		{ "GET", "/containers/jellyfin/json", 0 },
+		/* the status badge inspects by name */
+		{ "GET", "/containers/jellyfin/json", 1 },
 		{ "GET", "/containers/jellyfin/logs", 0 },
 		{ "POST", "/containers/jellyfin/restart", 0 },
 		{ "GET", "/events", 0 },
@@ -1624,7 +1625,10 @@ START_TEST(test_rule_files_least_privilege)
 		{ NULL, NULL, 0 }
 	};
 	static const struct probe netdata[] = {
-		{ "GET", "/containers/4f2a9c0d/json", 1 },
+		/* only the full id of the cgroup's path, not a prefix */
+		{ "GET", "/containers/4f2a9c0d4f2a9c0d4f2a9c0d4f2a9c0d"
+		    "4f2a9c0d4f2a9c0d4f2a9c0d4f2a9c0d/json", 1 },
+		{ "GET", "/containers/4f2a9c0d/json", 0 },
 		{ "GET", "/v1.41/containers/json", 1 },
 		{ "GET", "/images/json", 1 },
 		{ "GET", "/containers/web/json", 0 },
