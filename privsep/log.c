@@ -148,6 +148,23 @@ log_setsink(log_sink_fn fn)
 		log_syslog = 1;
 }
 
+/* One line into the batch, or one write(2) now. */
+static void
+log_line(const char *line, size_t n)
+{
+	if (log_schedule != NULL) {
+		if (log_len + n > sizeof(log_buf))
+			log_flush();
+		memcpy(log_buf + log_len, line, n);
+		if ((log_len += n) == n)
+			log_schedule();
+		return;
+	}
+	if (write(STDERR_FILENO, line, n) == -1) {
+		/* a failed log write has nowhere to be reported */
+	}
+}
+
 /* One write(2) per record: dprintf would stat and seek stderr each time,
  * and this runs once per request. */
 static void
@@ -163,17 +180,7 @@ log_stderr(const char *msg)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (log_schedule != NULL) {
-		if (log_len + n > sizeof(log_buf))
-			log_flush();
-		memcpy(log_buf + log_len, line, n);
-		if ((log_len += n) == (size_t)n)
-			log_schedule();
-		return;
-	}
-	if (write(STDERR_FILENO, line, n) == -1) {
-		/* a failed log write has nowhere to be reported */
-	}
+	log_line(line, n);
 }
 
 /* A JSON line: as it is, one write (or into the batch). */
@@ -186,17 +193,7 @@ log_stderr_raw(const char *msg)
 	n = snprintf(line, sizeof(line), "%s\n", msg);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;		/* a JSON line cut would not parse */
-	if (log_schedule != NULL) {
-		if (log_len + n > sizeof(log_buf))
-			log_flush();
-		memcpy(log_buf + log_len, line, n);
-		if ((log_len += n) == (size_t)n)
-			log_schedule();
-		return;
-	}
-	if (write(STDERR_FILENO, line, n) == -1) {
-		/* a failed log write has nowhere to be reported */
-	}
+	log_line(line, n);
 }
 
 void
