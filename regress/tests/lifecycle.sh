@@ -40,6 +40,8 @@ chroot "/var/empty/moatd"
 pidfile "$SCRATCH/x.pid"
 prefork 3
 log level notice
+log format json
+log file "$SCRATCH/audit.log"
 backend "unix://$SCRATCH/docker.sock"
 listen on "tcp://127.0.0.1:2399"
 listen on "unix://$SCRATCH/m.sock" owner nobody group nogroup mode 0620
@@ -62,8 +64,8 @@ EOF
 	run_cmd "$MOATD" -n -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -f full.conf) exit status"
 	expect_eq "$ERR" "" "stderr of moatd -n -f full.conf"
-	expect_eq "$OUT" "full.conf:23 GET /c
-full.conf:24 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
+	expect_eq "$OUT" "full.conf:25 GET /c
+full.conf:26 POST (?:(?:/v[0-9]+(?:\.[0-9]+)*))?/build
 $SCRATCH/x.list:1 GET /x" "moatd -n -f full.conf"
 	run_cmd "$MOATD" -n -v -f full.conf
 	expect_eq "$RC" 0 "$(_lc_what -n -v -f full.conf) exit status"
@@ -73,6 +75,8 @@ chroot "/var/empty/moatd"
 pidfile "$SCRATCH/x.pid"
 prefork 3
 log level notice
+log format json
+log file "$SCRATCH/audit.log"
 
 backend "unix://$SCRATCH/docker.sock"
 listen on "tcp://127.0.0.1:2399"
